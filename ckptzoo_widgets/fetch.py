@@ -1,0 +1,915 @@
+"""Download cache for checkpoint files: verified, resumable, locked, offline-first.
+
+``fetch(url_or_path, sha256=..., size=...)`` returns a local path to a file whose
+bytes have been checked.
+
+Cache layout (``cache_root()``; ``CKPTZOO_CACHE`` overrides the platform default)::
+
+    blobs/sha256/ab/ab12...ef      content-addressed files (one copy per content)
+    urls/<sha256(url)>.json        what a URL resolved to (sha256, size, ETag, time)
+    views/<zoo>/<model>/<ckpt>/<file> -> ../../blobs/...   readable links
+    tmp/<key>.part (+ .part.json)  a download in progress (resumable)
+    locks/<key>.lock               one lock per file being downloaded
+    local/<sha256(path)>.json      memo of verified local files (path, size, mtime_ns)
+
+Guarantees: the final file appears (``os.replace``) only after its sha256 and size
+match; a download is resumed with ``Range`` + ``If-Range``; concurrent processes
+wait on a per-file lock so a file is transferred once; transient errors (connection
+errors, 408/429/5xx) are retried with exponential backoff honouring
+``Retry-After``; a total deadline and a minimum-throughput guard abandon stuck or
+dripping servers; ``CKPTZOO_OFFLINE=1`` (or a failing network) serves the cache.
+
+Environment variables: ``CKPTZOO_CACHE``, ``CKPTZOO_OFFLINE``, ``CKPTZOO_QUIET``,
+``CKPTZOO_TIMEOUT`` (total seconds per file), ``CKPTZOO_READ_TIMEOUT``,
+``CKPTZOO_RETRIES``, ``CKPTZOO_BACKOFF`` (first backoff, seconds),
+``CKPTZOO_MIN_SPEED`` (bytes/s), ``CKPTZOO_SPEED_WINDOW`` (seconds).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import errno
+import hashlib
+import http.client
+import json
+import logging
+import os
+import pathlib
+import queue
+import random
+import re
+import shutil
+import threading
+import time
+import urllib.parse
+import urllib.request
+from typing import Any, Iterator
+
+__all__ = [
+    "fetch",
+    "cache_root",
+    "FetchError",
+    "IntegrityError",
+    "OfflineError",
+    "HTTPStatusError",
+    "NetworkError",
+    "DownloadTimeoutError",
+    "DiskFullError",
+]
+
+log = logging.getLogger(__name__)
+
+_SHA_RE = re.compile(r"[0-9a-f]{64}")
+_BAD_VIEW_PART = re.compile(r"[\x00-\x1f/\\:*?\"<>|]")
+_CHUNK = 4 << 20  # bytes handed from the network reader to the hasher/writer
+#: a failed download keeps its partial file for a later resume only above this size
+KEEP_PARTIAL_MIN = 1 << 20
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class FetchError(Exception):
+    """Any failure to produce a verified local file. The message is one line."""
+
+
+class IntegrityError(FetchError):
+    """The bytes do not match the expected sha256 or size."""
+
+
+class OfflineError(FetchError):
+    """Offline (by request or because the network failed) and the file is not cached."""
+
+
+class NetworkError(OfflineError):
+    """The server could not be reached (after retries) and the file is not cached."""
+
+
+class DownloadTimeoutError(NetworkError):
+    """The total deadline passed, or the server sent data too slowly."""
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status that retrying will not fix."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+class DiskFullError(FetchError):
+    """No space left to store the file."""
+
+
+# ------------------------------------------------------------------------- settings
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_float(name: str, default: float | None) -> float | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise FetchError(f"{name}={raw!r} is not a number") from None
+
+
+def cache_root() -> pathlib.Path:
+    """The cache folder: ``$CKPTZOO_CACHE`` or the platform's user cache dir."""
+    env = os.environ.get("CKPTZOO_CACHE", "").strip()
+    if env:
+        return pathlib.Path(env).expanduser()
+    import platformdirs
+
+    return pathlib.Path(platformdirs.user_cache_dir("ckptzoo", appauthor=False))
+
+
+@dataclasses.dataclass
+class _Settings:
+    root: pathlib.Path
+    offline: bool
+    quiet: bool
+    deadline: float | None  # total seconds per file (None: derived from size)
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    retries: int = 5
+    backoff: float = 1.0
+    backoff_max: float = 30.0
+    min_speed: float = 16 * 1024  # bytes/s, averaged over speed_window
+    speed_window: float = 30.0
+
+    @classmethod
+    def from_env(
+        cls, *, quiet: bool | None, offline: bool | None, timeout: float | None
+    ) -> _Settings:
+        return cls(
+            root=cache_root(),
+            offline=_env_flag("CKPTZOO_OFFLINE") if offline is None else bool(offline),
+            quiet=_env_flag("CKPTZOO_QUIET") if quiet is None else bool(quiet),
+            deadline=_env_float("CKPTZOO_TIMEOUT", None) if timeout is None else timeout,
+            read_timeout=_env_float("CKPTZOO_READ_TIMEOUT", 30.0),  # type: ignore[arg-type]
+            retries=int(_env_float("CKPTZOO_RETRIES", 5)),  # type: ignore[arg-type]
+            backoff=_env_float("CKPTZOO_BACKOFF", 1.0),  # type: ignore[arg-type]
+            min_speed=_env_float("CKPTZOO_MIN_SPEED", 16 * 1024),  # type: ignore[arg-type]
+            speed_window=_env_float("CKPTZOO_SPEED_WINDOW", 30.0),  # type: ignore[arg-type]
+        )
+
+
+# ---------------------------------------------------------------------- cache paths
+
+
+def _blob_path(root: pathlib.Path, sha: str) -> pathlib.Path:
+    return root / "blobs" / "sha256" / sha[:2] / sha
+
+
+def _url_key(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+def _url_record_path(root: pathlib.Path, url: str) -> pathlib.Path:
+    return root / "urls" / f"{_url_key(url)}.json"
+
+
+def _read_json(path: pathlib.Path) -> dict[str, Any] | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json_atomic(path: pathlib.Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, sort_keys=True)
+        os.replace(tmp, path)
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+
+
+def _normalise_sha(sha256: str | None) -> str | None:
+    if sha256 is None:
+        return None
+    s = str(sha256).strip().lower()
+    if s.startswith("sha256:"):
+        s = s[len("sha256:") :]
+    if not _SHA_RE.fullmatch(s):
+        raise FetchError(f"not a sha256 hex digest: {sha256!r}")
+    return s
+
+
+def _check_view(view: tuple[str, ...] | list[str] | None) -> tuple[str, ...] | None:
+    if view is None:
+        return None
+    parts = tuple(view)
+    if not parts:
+        raise FetchError("view must name at least a file")
+    for p in parts:
+        if (
+            not isinstance(p, str)
+            or not p
+            or p in {".", ".."}
+            or len(p) > 200
+            or _BAD_VIEW_PART.search(p)
+        ):
+            raise FetchError(f"unsafe view component {p!r} in {parts!r}")
+    return parts
+
+
+def _link_view(root: pathlib.Path, view: tuple[str, ...], blob: pathlib.Path) -> pathlib.Path:
+    """Make ``root/views/<view...>`` point at ``blob``; return the readable path.
+
+    A relative symlink where the OS allows it, else a hard link, else the blob
+    itself (a read-only shared cache, or a file system without links).
+    """
+    link = root.joinpath("views", *view)
+    try:
+        if link.is_symlink() or link.exists():
+            if os.path.samefile(link, blob):
+                return link
+        link.parent.mkdir(parents=True, exist_ok=True)
+        tmp = link.with_name(f".{link.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            try:
+                os.symlink(os.path.relpath(blob, link.parent), tmp)
+            except OSError:
+                os.link(blob, tmp)
+            os.replace(tmp, link)
+        finally:
+            if tmp.is_symlink() or tmp.exists():
+                os.unlink(tmp)
+        return link
+    except OSError as e:
+        log.debug("could not link view %s: %s", link, e)
+        return blob
+
+
+def _touch(path: pathlib.Path) -> None:
+    """Record a use (prune --older-than looks at it); harmless on a read-only cache."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+# ------------------------------------------------------------------------ local files
+
+
+def _hash_file(path: pathlib.Path, *, limit: int | None = None) -> str:
+    h = hashlib.sha256()
+    buf = bytearray(_CHUNK)
+    mv = memoryview(buf)
+    remaining = limit
+    with open(path, "rb", buffering=0) as f:
+        while remaining is None or remaining > 0:
+            want = _CHUNK if remaining is None else min(_CHUNK, remaining)
+            n = f.readinto(mv[:want])
+            if not n:
+                break
+            h.update(mv[:n])
+            if remaining is not None:
+                remaining -= n
+    return h.hexdigest()
+
+
+_local_memo: dict[tuple[str, int, int], str] = {}
+
+
+def _local_sha(path: pathlib.Path, st: os.stat_result, root: pathlib.Path) -> str:
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key in _local_memo:
+        return _local_memo[key]
+    memo_file = root / "local" / f"{_url_key(str(path))}.json"
+    rec = _read_json(memo_file)
+    if (
+        rec
+        and rec.get("path") == str(path)
+        and rec.get("size") == st.st_size
+        and rec.get("mtime_ns") == st.st_mtime_ns
+        and isinstance(rec.get("sha256"), str)
+    ):
+        sha = rec["sha256"]
+    else:
+        sha = _hash_file(path)
+        try:
+            _write_json_atomic(
+                memo_file,
+                {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha},
+            )
+        except OSError:
+            pass
+    _local_memo[key] = sha
+    return sha
+
+
+def _fetch_local(
+    path: pathlib.Path, sha: str | None, size: int | None, settings: _Settings
+) -> pathlib.Path:
+    path = path.expanduser()
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise FetchError(f"file not found: {path}") from None
+    except OSError as e:
+        raise FetchError(f"cannot read {path}: {e.strerror or e}") from None
+    if not path.is_file():
+        raise FetchError(f"not a file: {path}")
+    if size is not None and st.st_size != size:
+        raise IntegrityError(f"size mismatch for {path}: expected {size} bytes, found {st.st_size}")
+    if sha is not None:
+        got = _local_sha(path.resolve(), st, settings.root)
+        if got != sha:
+            raise IntegrityError(f"sha256 mismatch for {path}: expected {sha}, got {got}")
+    return path
+
+
+# ------------------------------------------------------------------------- the public
+
+
+def fetch(
+    url_or_path: str | os.PathLike[str],
+    *,
+    sha256: str | None = None,
+    size: int | None = None,
+    view: tuple[str, ...] | None = None,
+    quiet: bool | None = None,
+    offline: bool | None = None,
+    timeout: float | None = None,
+) -> pathlib.Path:
+    """Return a local, verified path for a URL or a local file.
+
+    ``url_or_path``: an http(s) URL (downloaded into the cache), a ``file://`` URL
+    or a local path (checked in place, never copied).
+    ``sha256`` / ``size``: expected content; checked when given.
+    ``view``: path components of a readable link under ``<cache>/views/``
+    (e.g. ``("builtin", "digits-mlp", "epoch-10", "model.safetensors")``); the
+    link is what is returned for downloads.
+    ``quiet``: no progress bar (default ``CKPTZOO_QUIET``).
+    ``offline``: never touch the network (default ``CKPTZOO_OFFLINE``).
+    ``timeout``: total deadline in seconds for one download (default
+    ``CKPTZOO_TIMEOUT``, else one hour or 1 MiB/s of the size, whichever is longer).
+
+    Raises :class:`FetchError` (or a subclass) with a one-line message.
+    """
+    sha = _normalise_sha(sha256)
+    if size is not None:
+        size = int(size)
+        if size < 0:
+            raise FetchError(f"negative size {size}")
+    parts = _check_view(view)
+    settings = _Settings.from_env(quiet=quiet, offline=offline, timeout=timeout)
+
+    if isinstance(url_or_path, os.PathLike):
+        return _fetch_local(pathlib.Path(url_or_path), sha, size, settings)
+    target = str(url_or_path)
+    parsed = urllib.parse.urlsplit(target)
+    scheme = parsed.scheme.lower()
+    if scheme in ("http", "https"):
+        return _fetch_url(target, sha, size, parts, settings)
+    if scheme == "file":
+        return _fetch_local(
+            pathlib.Path(urllib.request.url2pathname(parsed.path)), sha, size, settings
+        )
+    if len(scheme) > 1:  # (one letter: a Windows drive)
+        raise FetchError(f"unsupported URL scheme {scheme!r} in {target!r} (http, https, file)")
+    return _fetch_local(pathlib.Path(target), sha, size, settings)
+
+
+# -------------------------------------------------------------------------- downloads
+
+
+def _default_view(url: str) -> tuple[str, ...]:
+    name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+    name = _BAD_VIEW_PART.sub("_", name).strip(". ") or "download"
+    return ("by-url", _url_key(url)[:16], name[:200])
+
+
+def _cached(
+    url: str, sha: str | None, size: int | None, root: pathlib.Path
+) -> pathlib.Path | None:
+    """The cached blob for this request, if any (no network, no lock)."""
+    if sha is None:
+        rec = _read_json(_url_record_path(root, url))
+        if not rec or not isinstance(rec.get("sha256"), str) or not _SHA_RE.fullmatch(rec["sha256"]):
+            return None
+        cand = _blob_path(root, rec["sha256"])
+        want = rec.get("size") if size is None else size
+    else:
+        cand = _blob_path(root, sha)
+        want = size
+    try:
+        st = cand.stat()
+    except OSError:
+        return None
+    if want is not None and st.st_size != want:
+        return None
+    return cand
+
+
+def _fetch_url(
+    url: str,
+    sha: str | None,
+    size: int | None,
+    view: tuple[str, ...] | None,
+    settings: _Settings,
+) -> pathlib.Path:
+    root = settings.root
+    view = view or _default_view(url)
+    hit = _cached(url, sha, size, root)
+    if hit is None:
+        if settings.offline:
+            raise OfflineError(
+                f"offline mode and {url} is not in the cache ({root}); "
+                "connect once or unset CKPTZOO_OFFLINE"
+            )
+        hit = _download_locked(url, sha, size, settings)
+    _touch(hit)
+    return _link_view(root, view, hit)
+
+
+def _download_locked(
+    url: str, sha: str | None, size: int | None, settings: _Settings
+) -> pathlib.Path:
+    from filelock import FileLock, Timeout
+
+    root = settings.root
+    key = sha or f"url-{_url_key(url)}"
+    for sub in ("locks", "tmp", "blobs", "urls"):
+        try:
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise FetchError(f"cannot create the cache folder {root / sub}: {e.strerror or e}") from None
+    lock = FileLock(str(root / "locks" / f"{key}.lock"))
+    try:
+        lock.acquire(timeout=0.5)
+    except Timeout:
+        if not settings.quiet:
+            log.warning("waiting for another process downloading %s", url)
+        lock.acquire()
+    try:
+        hit = _cached(url, sha, size, root)  # someone else finished it while we waited
+        if hit is not None:
+            return hit
+        return _Download(url, sha, size, key, settings).run()
+    finally:
+        lock.release()
+
+
+class _Retry(Exception):
+    """Internal: a transient failure; ``after`` seconds requested by the server."""
+
+    def __init__(self, reason: str, after: float | None = None, progressed: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.after = after
+        self.progressed = progressed
+
+
+class _Restart(Exception):
+    """Internal: discard the partial file and start again from byte 0."""
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+_PARSE_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+class _Download:
+    """One download of one URL into ``tmp/<key>.part`` then the blob store."""
+
+    def __init__(
+        self, url: str, sha: str | None, size: int | None, key: str, settings: _Settings
+    ):
+        self.url = url
+        self.sha = sha
+        self.size = size
+        self.s = settings
+        self.root = settings.root
+        self.part = self.root / "tmp" / f"{key}.part"
+        self.meta = self.root / "tmp" / f"{key}.part.json"
+        self.hasher = hashlib.sha256()
+        self.hashed = 0  # bytes of the partial file already fed to self.hasher
+        self.total: int | None = size
+        self.etag: str | None = None
+        self.last_modified: str | None = None
+        self.resumed = False
+        self.bar: Any = None
+        deadline = settings.deadline
+        if deadline is None:
+            deadline = max(3600.0, (size or 0) / float(1 << 20))
+        self.t_end = time.monotonic() + deadline
+        self.deadline = deadline
+
+    # -- helpers -------------------------------------------------------------
+    def _remaining(self) -> float:
+        return self.t_end - time.monotonic()
+
+    def _discard(self) -> None:
+        for p in (self.part, self.meta):
+            try:
+                os.unlink(p)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                log.debug("could not remove %s: %s", p, e)
+        self.hasher = hashlib.sha256()
+        self.hashed = 0
+
+    def _partial_size(self) -> int:
+        try:
+            return self.part.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _sync_hasher(self, offset: int) -> None:
+        """Make ``self.hasher`` cover exactly the first ``offset`` bytes of the partial."""
+        if self.hashed == offset:
+            return
+        h = hashlib.sha256()
+        if offset:
+            buf = bytearray(_CHUNK)
+            mv = memoryview(buf)
+            left = offset
+            with open(self.part, "rb", buffering=0) as f:
+                while left:
+                    n = f.readinto(mv[: min(_CHUNK, left)])
+                    if not n:
+                        raise _Restart()
+                    h.update(mv[:n])
+                    left -= n
+        self.hasher = h
+        self.hashed = offset
+
+    def _progress(self, initial: int) -> None:
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            name = urllib.parse.unquote(urllib.parse.urlsplit(self.url).path.rsplit("/", 1)[-1])
+            self.bar = tqdm(
+                total=self.total,
+                initial=initial,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=name[:40] or "download",
+                disable=self.s.quiet,
+                leave=False,
+                mininterval=0.2,
+            )
+        else:
+            self.bar.reset(total=self.total)
+            self.bar.update(initial)
+
+    # -- main loop -----------------------------------------------------------
+    def run(self) -> pathlib.Path:
+        import requests
+
+        failures = 0
+        verified_restart = False
+        session = requests.Session()
+        try:
+            while True:
+                if self._remaining() <= 0:
+                    raise DownloadTimeoutError(
+                        f"gave up on {self.url}: total deadline of {self.deadline:.0f} s passed"
+                    )
+                try:
+                    self._attempt(session)
+                except _Restart:
+                    self._discard()
+                    continue
+                except _Retry as r:
+                    failures = 1 if r.progressed else failures + 1
+                    if failures > self.s.retries:
+                        raise NetworkError(
+                            f"could not download {self.url}: {r.reason} "
+                            f"(gave up after {self.s.retries} retries); the file is not in the cache"
+                        ) from None
+                    delay = min(self.s.backoff_max, self.s.backoff * 2 ** (failures - 1))
+                    delay *= random.uniform(0.75, 1.0)
+                    if r.after is not None:
+                        delay = max(delay, r.after)
+                    if delay >= self._remaining():
+                        raise DownloadTimeoutError(
+                            f"gave up on {self.url}: {r.reason}; the next retry (in {delay:.0f} s) "
+                            f"would pass the deadline of {self.deadline:.0f} s"
+                        ) from None
+                    log.info("retrying %s in %.1f s: %s", self.url, delay, r.reason)
+                    time.sleep(delay)
+                    continue
+                # body complete: verify
+                try:
+                    return self._finish()
+                except IntegrityError:
+                    if self.resumed and not verified_restart:
+                        # a resumed file may mix two versions: one clean retry from zero
+                        verified_restart = True
+                        self._discard()
+                        continue
+                    raise
+        except BaseException as e:
+            self._cleanup_after(e)
+            raise
+        finally:
+            session.close()
+            if self.bar is not None:
+                self.bar.close()
+
+    def _cleanup_after(self, exc: BaseException) -> None:
+        keep = isinstance(exc, (NetworkError, KeyboardInterrupt)) and (
+            self._partial_size() >= KEEP_PARTIAL_MIN
+        )
+        if not keep:
+            self._discard()
+
+    def _attempt(self, session: Any) -> None:
+        import requests
+
+        offset = self._partial_size()
+        meta = _read_json(self.meta) if offset else None
+        if offset and (meta is None or (self.total is not None and offset > self.total)):
+            raise _Restart()
+        headers = {"Accept-Encoding": "identity"}
+        validator = None
+        if offset and meta is not None:
+            etag = meta.get("etag")
+            if isinstance(etag, str) and etag and not etag.startswith("W/"):
+                validator = etag
+            elif isinstance(meta.get("last_modified"), str):
+                validator = meta["last_modified"]
+            headers["Range"] = f"bytes={offset}-"
+            if validator:
+                headers["If-Range"] = validator
+            self.etag = meta.get("etag")
+            self.last_modified = meta.get("last_modified")
+        remaining = self._remaining()
+        try:
+            resp = session.get(
+                self.url,
+                headers=headers,
+                stream=True,
+                timeout=(
+                    min(self.s.connect_timeout, remaining),
+                    min(self.s.read_timeout, remaining),
+                ),
+            )
+        except requests.exceptions.InvalidURL as e:
+            raise FetchError(f"invalid URL {self.url}: {e}") from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
+            raise _Retry(f"connection failed ({type(e).__name__})") from None
+        except requests.exceptions.RequestException as e:
+            raise _Retry(f"request failed ({type(e).__name__}: {e})") from None
+        with resp:
+            self._handle_response(resp, offset)
+
+    def _handle_response(self, resp: Any, offset: int) -> None:
+        status = resp.status_code
+        if status in (408, 429) or 500 <= status < 600:
+            raise _Retry(
+                f"HTTP {status} {resp.reason or ''}".strip(),
+                after=_parse_retry_after(resp.headers.get("Retry-After")),
+            )
+        if status == 416 and offset:
+            raise _Restart()
+        if status in (401, 403):
+            raise HTTPStatusError(
+                f"HTTP {status} {resp.reason or ''} for {self.url}: access denied "
+                "(the file needs credentials or is private)",
+                status,
+            )
+        if status == 404:
+            raise HTTPStatusError(f"HTTP 404 Not Found: {self.url} does not exist", status)
+        if status not in (200, 206):
+            raise HTTPStatusError(f"HTTP {status} {resp.reason or ''} for {self.url}", status)
+
+        encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
+        length = resp.headers.get("Content-Length")
+        body_len = int(length) if length and length.isdigit() else None
+        if status == 206:
+            m = _PARSE_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
+            if not offset or not m or int(m.group(1)) != offset:
+                raise _Restart()
+            etag = resp.headers.get("ETag")
+            if self.etag and etag and etag != self.etag:
+                raise _Restart()  # the server ignored If-Range: the file changed
+            if m.group(3) != "*":
+                total = int(m.group(3))
+                if self.size is not None and total != self.size:
+                    raise IntegrityError(
+                        f"size mismatch for {self.url}: expected {self.size} bytes, "
+                        f"server has {total}"
+                    )
+                self.total = total
+            self.resumed = True
+        else:  # 200: the whole file, from byte 0
+            if offset:
+                self._discard()
+                offset = 0
+            self.resumed = False
+            self.etag = resp.headers.get("ETag")
+            self.last_modified = resp.headers.get("Last-Modified")
+            if body_len is not None and encoding in ("", "identity"):
+                if self.size is not None and body_len != self.size:
+                    raise IntegrityError(
+                        f"size mismatch for {self.url}: expected {self.size} bytes, "
+                        f"server sends {body_len}"
+                    )
+                self.total = body_len
+            _write_json_atomic(
+                self.meta,
+                {"url": self.url, "etag": self.etag, "last_modified": self.last_modified},
+            )
+        self._check_space(offset)
+        self._sync_hasher(offset)
+        self._progress(offset)
+        self._stream(resp, offset, body_len if encoding in ("", "identity") else None)
+
+    def _check_space(self, offset: int) -> None:
+        if self.total is None:
+            return
+        need = self.total - offset
+        try:
+            free = shutil.disk_usage(self.part.parent).free
+        except OSError:
+            return
+        if need > free:
+            raise DiskFullError(
+                f"not enough disk space for {self.url}: needs {_human(need)}, "
+                f"{_human(free)} free in {self.root}"
+            )
+
+    def _stream(self, resp: Any, offset: int, body_len: int | None) -> None:
+        """Read the body, hash and append it; raise _Retry on a broken transfer."""
+        received = 0
+        mode = "ab" if offset else "wb"
+        window: list[tuple[float, int]] = [(time.monotonic(), 0)]
+        t_start = window[0][0]
+        writer = _Writer(self.part, mode, self.hasher)
+        try:
+            for chunk in _read_body(resp):
+                writer.put(chunk)
+                received += len(chunk)
+                self.bar.update(len(chunk))
+                if self.total is not None and offset + received > self.total:
+                    raise IntegrityError(
+                        f"size mismatch for {self.url}: server sent more than "
+                        f"the expected {self.total} bytes"
+                    )
+                now = time.monotonic()
+                if now > self.t_end:
+                    raise DownloadTimeoutError(
+                        f"gave up on {self.url}: total deadline of {self.deadline:.0f} s passed "
+                        f"after {_human(offset + received)}"
+                    )
+                if now - window[-1][0] >= 0.25:
+                    window.append((now, received))
+                    while len(window) > 2 and now - window[1][0] >= self.s.speed_window:
+                        window.pop(0)
+                    t0, r0 = window[0]
+                    if now - t0 >= self.s.speed_window and now - t_start >= self.s.speed_window:
+                        rate = (received - r0) / (now - t0)
+                        if rate < self.s.min_speed:
+                            raise DownloadTimeoutError(
+                                f"gave up on {self.url}: too slow ({_human(rate)}/s over "
+                                f"{now - t0:.0f} s, minimum {_human(self.s.min_speed)}/s)"
+                            )
+        except _BodyBroken as e:
+            writer.close()
+            self.hashed = offset + writer.written
+            raise _Retry(f"connection broke mid-body ({e})", progressed=writer.written > 0) from None
+        except BaseException:
+            writer.close(discard_errors=True)
+            self.hashed = offset + writer.written
+            raise
+        writer.close()
+        self.hashed = offset + writer.written
+        if body_len is not None and received < body_len:
+            raise _Retry(
+                f"connection closed after {received} of {body_len} bytes",
+                progressed=received > 0,
+            )
+
+    def _finish(self) -> pathlib.Path:
+        got_size = self._partial_size()
+        if self.hashed != got_size:
+            self._sync_hasher(got_size)
+        got = self.hasher.hexdigest()
+        if self.size is not None and got_size != self.size:
+            self._discard()
+            raise IntegrityError(
+                f"size mismatch for {self.url}: expected {self.size} bytes, got {got_size}"
+            )
+        if self.sha is not None and got != self.sha:
+            self._discard()
+            raise IntegrityError(
+                f"sha256 mismatch for {self.url}: expected {self.sha}, got {got}"
+            )
+        blob = _blob_path(self.root, got)
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.part, blob)
+        try:
+            os.unlink(self.meta)
+        except FileNotFoundError:
+            pass
+        _write_json_atomic(
+            _url_record_path(self.root, self.url),
+            {
+                "url": self.url,
+                "sha256": got,
+                "size": got_size,
+                "etag": self.etag,
+                "last_modified": self.last_modified,
+                "fetched_at": time.time(),
+            },
+        )
+        return blob
+
+
+class _BodyBroken(Exception):
+    """Internal: the body stream failed (connection reset, timeout, short read)."""
+
+
+def _read_body(resp: Any) -> Iterator[memoryview]:
+    """Yield the body as memoryviews, raising _BodyBroken on transport failures."""
+    import requests
+    import urllib3
+
+    raw = resp.raw
+    try:
+        while True:
+            data = raw.read1(1 << 20) if hasattr(raw, "read1") else raw.read(1 << 16)
+            if not data:
+                return
+            yield memoryview(data)
+    except (
+        OSError,
+        http.client.HTTPException,
+        urllib3.exceptions.HTTPError,
+        requests.exceptions.RequestException,
+    ) as e:
+        raise _BodyBroken(type(e).__name__) from None
+
+
+class _Writer:
+    """Hash and append chunks to the partial file."""
+
+    def __init__(self, path: pathlib.Path, mode: str, hasher: Any):
+        self.path = path
+        self.hasher = hasher
+        self.written = 0
+        self.f = open(path, mode)
+
+    def put(self, chunk: memoryview) -> None:
+        try:
+            self.f.write(chunk)
+        except OSError as e:
+            raise _disk_error(e, self.path) from None
+        self.hasher.update(chunk)
+        self.written += len(chunk)
+
+    def close(self, discard_errors: bool = False) -> None:
+        try:
+            self.f.close()
+        except OSError as e:
+            if not discard_errors:
+                raise _disk_error(e, self.path) from None
+
+
+def _disk_error(e: OSError, path: pathlib.Path) -> FetchError:
+    if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.EFBIG):
+        return DiskFullError(f"no space left while writing {path} ({e.strerror})")
+    return FetchError(f"cannot write {path}: {e.strerror or e}")
