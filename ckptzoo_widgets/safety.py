@@ -1,0 +1,238 @@
+"""Rules for untrusted text: ids, file paths, URLs, model cards, pickles.
+
+Everything in an index may come from a stranger's server, so each rule
+rejects rather than repairs: a value that breaks a rule never reaches a
+file name, a snippet or the browser.
+"""
+
+from __future__ import annotations
+
+import io
+import pickletools
+import re
+import zipfile
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+
+MAX_ID_PART = 96
+_ID_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*", re.ASCII)
+# The same rule as an ECMA-262 pattern, published in the JSON Schema.
+MODEL_ID_PATTERN = (
+    r"^(?!.*\.\.)(?!.*--)[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$"
+)
+CHECKPOINT_NAME_PATTERN = r"^(?!.*\.\.)(?!.*--)[A-Za-z0-9][A-Za-z0-9._-]{0,95}$"
+_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,127}", re.ASCII)
+REVISION_PATTERN = r"^(?!.*\.\.)(?!.*//)[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$"
+_METRIC = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,127}", re.ASCII)
+METRIC_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,127}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _check_part(value: str, what: str) -> None:
+    if not _ID_PART.fullmatch(value):
+        raise ValueError(
+            f"{what} {value!r} must start with a letter or digit and contain only "
+            "ASCII letters, digits, '.', '_' and '-'"
+        )
+    if len(value) > MAX_ID_PART:
+        raise ValueError(f"{what} {value[:20]!r}... is longer than {MAX_ID_PART} characters")
+
+
+def _check_no_doubles(value: str, what: str) -> None:
+    if ".." in value or "--" in value:
+        raise ValueError(f"{what} {value!r} must not contain '..' or '--'")
+
+
+def check_model_id(value: str) -> str:
+    """Return `value` if it is a valid model id (`name` or `namespace/name`), else raise ValueError."""
+    if not isinstance(value, str):
+        raise ValueError("a model id must be a string")
+    parts = value.split("/")
+    if len(parts) > 2:
+        raise ValueError(f"model id {value!r} may contain at most one '/'")
+    for part in parts:
+        _check_part(part, "model id part")
+    _check_no_doubles(value, "model id")
+    return value
+
+
+def check_checkpoint_name(value: str) -> str:
+    """Return `value` if it is a valid checkpoint name (a model id part, no '/')."""
+    if not isinstance(value, str):
+        raise ValueError("a checkpoint name must be a string")
+    _check_part(value, "checkpoint name")
+    _check_no_doubles(value, "checkpoint name")
+    return value
+
+
+def check_revision(value: str) -> str:
+    """A git branch, tag or commit that a hub checkpoint pins (`step1000`, `main`, a sha)."""
+    if not _REVISION.fullmatch(value) or ".." in value or "//" in value or value.endswith("/"):
+        raise ValueError(
+            f"revision {value!r} must be ASCII letters, digits, '.', '_', '-', '/' "
+            "without '..' or '//'"
+        )
+    return value
+
+
+def check_metric_name(value: str) -> str:
+    if not _METRIC.fullmatch(value):
+        raise ValueError(
+            f"metric name {value!r} must start with a letter or digit and contain only "
+            "ASCII letters, digits and '_.:/@-'"
+        )
+    return value
+
+
+def check_sha256(value: str) -> str:
+    if not _SHA256.fullmatch(value):
+        raise ValueError(f"sha256 {value!r} is not 64 lowercase hexadecimal characters")
+    return value
+
+
+def is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+def check_url(value: str) -> str:
+    """Only absolute http(s) URLs with a host; no credentials, no whitespace."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"URL {value!r} must be an absolute http(s) URL")
+    if parts.username or parts.password:
+        raise ValueError(f"URL {value!r} must not carry credentials")
+    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+        raise ValueError(f"URL {value!r} contains whitespace or control characters")
+    return value
+
+
+def check_relative_path(value: str) -> str:
+    """A relative POSIX path inside the zoo: no absolute path, drive, backslash or '..'."""
+    if not value:
+        raise ValueError("file path is empty")
+    if "\\" in value:
+        raise ValueError(f"file path {value!r} contains a backslash; use '/'")
+    if value.startswith("/"):
+        raise ValueError(f"file path {value!r} is absolute; paths are relative to the index")
+    if re.match(r"^[A-Za-z]:", value) or ":" in value.split("/")[0]:
+        raise ValueError(f"file path {value!r} has a drive letter or scheme")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError(f"file path {value!r} contains control characters")
+    for segment in value.split("/"):
+        if segment == "..":
+            raise ValueError(f"file path {value!r} contains '..'")
+        if segment in ("", "."):
+            raise ValueError(f"file path {value!r} has an empty or '.' segment")
+    return value
+
+
+# --- model cards -------------------------------------------------------------
+
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl",
+    "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p",
+    "pre", "s", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
+    "th", "thead", "tr", "ul",
+}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, "abbr": {"title"}}
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    # Raw HTML off: a card's <script> or <iframe> becomes visible text.
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable(
+        "strikethrough"
+    )
+
+
+def sanitize_html(html: str) -> str:
+    """Allowlist sanitising: no scripts, handlers, forms, iframes, images, data-* attributes."""
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def render_markdown(text: str) -> str:
+    """Markdown model card -> sanitised HTML safe to put in the page."""
+    if not text:
+        return ""
+    return sanitize_html(_markdown().render(text))
+
+
+# --- pickles -----------------------------------------------------------------
+
+# Globals an ordinary PyTorch state dict needs; anything else in a pickle is a
+# reason to stop and look before loading it.
+SAFE_PICKLE_GLOBALS = {
+    "collections.OrderedDict",
+    "torch._utils._rebuild_tensor_v2",
+    "torch._utils._rebuild_parameter",
+    "torch._utils._rebuild_parameter_with_state",
+    "torch.FloatStorage", "torch.DoubleStorage", "torch.HalfStorage", "torch.BFloat16Storage",
+    "torch.LongStorage", "torch.IntStorage", "torch.ShortStorage", "torch.CharStorage",
+    "torch.ByteStorage", "torch.BoolStorage",
+    "torch.float32", "torch.float16", "torch.bfloat16", "torch.int64",
+    "torch.storage._load_from_bytes",
+    "torch._tensor._rebuild_from_type_v2",
+    "torch.Size",
+}
+
+
+def _pickle_globals(data: bytes) -> list[str]:
+    """Walk the opcodes (never executing them) and collect every global they name.
+
+    STACK_GLOBAL takes module and name from the stack; we follow pushed strings
+    and the memo, and report what we cannot resolve as unknown (so, unsafe).
+    """
+    found: list[str] = []
+    pushed: list[str | None] = []
+    memo: dict[int, str | None] = {}
+    for opcode, arg, _pos in pickletools.genops(io.BytesIO(data)):
+        name = opcode.name
+        if name in ("GLOBAL", "INST"):
+            found.append(str(arg).replace(" ", "."))
+        elif name == "STACK_GLOBAL":
+            if len(pushed) >= 2 and pushed[-2] and pushed[-1]:
+                found.append(f"{pushed[-2]}.{pushed[-1]}")
+            else:
+                found.append("<unresolved STACK_GLOBAL>")
+        if "UNICODE" in name or "STRING" in name:
+            pushed.append(str(arg))
+        elif name == "MEMOIZE":
+            memo[len(memo)] = pushed[-1] if pushed else None
+        elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
+            memo[int(arg)] = pushed[-1] if pushed else None
+        elif name in ("GET", "BINGET", "LONG_BINGET"):
+            pushed.append(memo.get(int(arg)))
+        elif name not in ("MEMOIZE", "PROTO", "FRAME"):
+            pushed.append(None)
+    return found
+
+
+def pickle_imports(path: str | Path) -> list[str]:
+    """The globals a pickle (or a PyTorch zip checkpoint's pickles) would import when loaded."""
+    path = Path(path)
+    imports: list[str] = []
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.endswith(".pkl"):
+                    imports += _pickle_globals(archive.read(name))
+    else:
+        imports = _pickle_globals(path.read_bytes())
+    return sorted(set(imports))
+
+
+def unsafe_pickle_imports(path: str | Path) -> list[str]:
+    """Imports outside the state-dict allowlist: empty means `weights_only=True` can load it."""
+    return [name for name in pickle_imports(path) if name not in SAFE_PICKLE_GLOBALS]

@@ -1,0 +1,339 @@
+"""The zoo index: models, their checkpoints, files and metrics.
+
+An index is a JSON document (or a Parquet table of the same fields) that
+lists models. Each model has metadata named as users know it from Hugging Face
+model cards and torchvision's weights `meta`, a markdown model card, and one or
+more checkpoints: the weights at a training stage with their own metrics and
+files. `parse_index` validates one model entry at a time so a bad entry is
+reported and skipped while the rest of the zoo still opens.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import posixpath
+from dataclasses import dataclass
+from typing import Annotated, Any, Iterable, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from . import safety
+
+INDEX_VERSION = 1
+
+ModelId = Annotated[
+    str,
+    AfterValidator(safety.check_model_id),
+    Field(json_schema_extra={"pattern": safety.MODEL_ID_PATTERN}),
+]
+CheckpointName = Annotated[
+    str,
+    AfterValidator(safety.check_checkpoint_name),
+    Field(json_schema_extra={"pattern": safety.CHECKPOINT_NAME_PATTERN}),
+]
+Revision = Annotated[
+    str,
+    AfterValidator(safety.check_revision),
+    Field(json_schema_extra={"pattern": safety.REVISION_PATTERN}),
+]
+Sha256 = Annotated[
+    str, AfterValidator(safety.check_sha256), Field(json_schema_extra={"pattern": safety.SHA256_PATTERN})
+]
+ShortText = Annotated[str, Field(max_length=200)]
+Metrics = dict[
+    Annotated[str, AfterValidator(safety.check_metric_name)],
+    Annotated[float, Field(strict=False, allow_inf_nan=False)] | None,
+]
+
+FileFormat = Literal["safetensors", "pytorch", "onnx", "keras", "h5", "gguf", "npz", "other"]
+
+_FORMAT_BY_SUFFIX = {
+    ".safetensors": "safetensors",
+    ".pt": "pytorch",
+    ".pth": "pytorch",
+    ".bin": "pytorch",
+    ".ckpt": "pytorch",
+    ".onnx": "onnx",
+    ".keras": "keras",
+    ".h5": "h5",
+    ".gguf": "gguf",
+    ".npz": "npz",
+}
+
+
+def format_from_name(name: str) -> FileFormat:
+    """The file format a name's suffix implies (`other` when unknown)."""
+    return _FORMAT_BY_SUFFIX.get(posixpath.splitext(name.lower())[1], "other")  # type: ignore[return-value]
+
+
+class _Strict(BaseModel):
+    # Unknown fields are an error: a typo in an index must not silently vanish.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileEntry(_Strict):
+    """One file of a checkpoint: a relative path inside the zoo or an http(s) URL."""
+
+    path: str | None = Field(None, description="Relative POSIX path, resolved against the index's location.")
+    url: str | None = Field(None, description="Absolute http(s) URL.")
+    sha256: Sha256 | None = Field(None, description="Lowercase hex sha256; checked on download.")
+    size: int | None = Field(None, ge=0, description="Size in bytes; checked on download.")
+    format: FileFormat | None = Field(None, description="Taken from the suffix when absent.")
+
+    @field_validator("path")
+    @classmethod
+    def _relative_path(cls, value: str | None) -> str | None:
+        return None if value is None else safety.check_relative_path(value)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else safety.check_url(value)
+
+    @model_validator(mode="after")
+    def _exactly_one_location(self) -> "FileEntry":
+        if (self.path is None) == (self.url is None):
+            raise ValueError("a file needs exactly one of 'path' or 'url'")
+        if self.format is None:
+            object.__setattr__(self, "format", format_from_name(self.name))
+        return self
+
+    @property
+    def location(self) -> str:
+        return self.path if self.path is not None else self.url  # type: ignore[return-value]
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.location.split("?", 1)[0]) or "file"
+
+
+class Checkpoint(_Strict):
+    """The weights at one training stage."""
+
+    name: CheckpointName
+    step: int | None = Field(None, ge=0, description="Optimizer steps taken.")
+    epoch: float | None = Field(None, ge=0, allow_inf_nan=False)
+    date: str | None = Field(None, max_length=40, description="ISO 8601 date or date-time.")
+    metrics: Metrics = Field(default_factory=dict, description="Metric name -> value at this checkpoint.")
+    files: list[FileEntry] = Field(default_factory=list)
+    revision: Revision | None = Field(
+        None, description="Hub branch, tag or commit (or torchvision weights name) that pins this checkpoint."
+    )
+    notes: str | None = Field(None, max_length=2000)
+
+    @property
+    def size(self) -> int | None:
+        sizes = [f.size for f in self.files]
+        return sum(sizes) if sizes and None not in sizes else None  # type: ignore[arg-type]
+
+    def file_of(self, *formats: str) -> FileEntry | None:
+        return next((f for f in self.files if f.format in formats), None)
+
+
+class ModelEntry(_Strict):
+    """A model and its checkpoints (the unit a card shows)."""
+
+    id: ModelId
+    name: ShortText | None = Field(None, description="Display name; the id when absent.")
+    task: ShortText | None = Field(None, description="Hugging Face pipeline_tag style, e.g. image-classification.")
+    library: ShortText | None = Field(None, description="library_name: ckptzoo, transformers, timm, torchvision, ...")
+    framework: ShortText | None = Field(None, description="numpy, pytorch, jax, onnx, keras ...")
+    architecture: ShortText | None = None
+    license: ShortText | None = Field(None, description="SPDX-style id as on the Hub, e.g. apache-2.0.")
+    datasets: list[ShortText] = Field(default_factory=list)
+    tags: list[ShortText] = Field(default_factory=list)
+    num_params: int | None = Field(None, ge=0)
+    description: str = Field("", max_length=200_000, description="The model card, markdown.")
+    metrics: Metrics = Field(
+        default_factory=dict, description="Headline metrics; those of the default checkpoint when absent."
+    )
+    headline_metric: str | None = Field(None, description="The metric a card shows first.")
+    default_checkpoint: CheckpointName | None = Field(None, description="The last checkpoint when absent.")
+    repo: ShortText | None = Field(
+        None, description="Hub repository (e.g. EleutherAI/pythia-70m) or torch.hub repo (owner/name)."
+    )
+    base_model: ShortText | None = None
+    created: str | None = Field(None, max_length=40)
+    updated: str | None = Field(None, max_length=40)
+    checkpoints: list[Checkpoint] = Field(min_length=1)
+
+    # Where this entry came from; set by the reader, never read from the index.
+    _source: str = PrivateAttr("")
+    _base: str = PrivateAttr("")
+
+    @field_validator("repo")
+    @classmethod
+    def _repo_is_an_id(cls, value: str | None) -> str | None:
+        # Hub repos follow the same rule as our ids; a bad one must not reach a snippet.
+        return None if value is None else safety.check_model_id(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ModelEntry":
+        names = [c.name for c in self.checkpoints]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate checkpoint names: {', '.join(duplicates)}")
+        if self.default_checkpoint is not None and self.default_checkpoint not in names:
+            raise ValueError(f"default_checkpoint {self.default_checkpoint!r} is not one of the checkpoints")
+        return self
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    @property
+    def base(self) -> str:
+        """Directory path or URL that relative file paths are resolved against."""
+        return self._base
+
+    def with_origin(self, source: str, base: str) -> "ModelEntry":
+        self._source, self._base = source, base
+        return self
+
+    def checkpoint(self, name: str | None = None) -> Checkpoint:
+        """The named checkpoint, or the default one; KeyError when it does not exist."""
+        if name is None:
+            name = self.default_checkpoint or self.checkpoints[-1].name
+        for checkpoint in self.checkpoints:
+            if checkpoint.name == name:
+                return checkpoint
+        raise KeyError(name)
+
+    @property
+    def headline(self) -> tuple[str | None, float | None]:
+        """The metric a card shows first, and its value."""
+        metrics = self.metrics or self.checkpoint().metrics
+        name = self.headline_metric or next(iter(metrics), None)
+        return name, (metrics.get(name) if name else None)
+
+
+class ZooIndex(_Strict):
+    """The whole document (its JSON Schema is `index.schema.json`)."""
+
+    ckptzoo_index: Literal[1] = Field(description="Format version of this index.")
+    name: ShortText | None = None
+    description: str | None = Field(None, max_length=20_000)
+    homepage: str | None = None
+    models: list[ModelEntry]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an index: where it is and why."""
+
+    origin: str
+    entry: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.origin}: {self.entry}"
+        if self.field:
+            where += f", field '{self.field}'"
+        return f"{where}: {self.message}"
+
+
+class IndexFormatError(ValueError):
+    """The document is not a zoo index at all (not JSON, no models list, wrong version)."""
+
+
+def _entry_label(position: int, raw: Any) -> str:
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+        return f"models[{position}] (id {raw['id'][:100]!r})"
+    return f"models[{position}]"
+
+
+def _problems_from(error: ValidationError, origin: str, entry: str) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        field = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        problems.append(Problem(origin, entry, field, message))
+    return problems
+
+
+def parse_models(
+    raw_models: Iterable[Any], origin: str
+) -> tuple[list[ModelEntry], list[Problem]]:
+    """Validate entries one by one; return the good ones and a problem per bad field."""
+    models: list[ModelEntry] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(raw_models):
+        entry = _entry_label(position, raw)
+        try:
+            model = ModelEntry.model_validate(raw)
+        except ValidationError as error:
+            problems += _problems_from(error, origin, entry)
+            continue
+        if model.id in seen:
+            problems.append(Problem(origin, entry, "id", f"duplicate model id {model.id!r}; entry skipped"))
+            continue
+        seen.add(model.id)
+        models.append(model)
+    return models, problems
+
+
+def parse_index(data: Any, origin: str) -> tuple[ZooIndex, list[Problem]]:
+    """Validate a decoded index document.
+
+    Raises `IndexFormatError` when `data` is not an index at all; otherwise returns
+    the index with only valid models, and the problems of the skipped ones.
+    """
+    if not isinstance(data, dict):
+        raise IndexFormatError(f"{origin}: not a zoo index (expected a JSON object with 'ckptzoo_index' and 'models')")
+    version = data.get("ckptzoo_index")
+    if version is None:
+        raise IndexFormatError(f"{origin}: not a zoo index (no 'ckptzoo_index' version field)")
+    if version != INDEX_VERSION:
+        raise IndexFormatError(
+            f"{origin}: index format version {version!r} is not supported (this ckptzoo reads {INDEX_VERSION})"
+        )
+    raw_models = data.get("models")
+    if not isinstance(raw_models, list):
+        raise IndexFormatError(f"{origin}: field 'models' must be a list")
+    models, problems = parse_models(raw_models, origin)
+    header = {k: v for k, v in data.items() if k != "models"}
+    try:
+        index = ZooIndex.model_validate({**header, "models": []})
+    except ValidationError as error:
+        raise IndexFormatError("; ".join(str(p) for p in _problems_from(error, origin, "index"))) from None
+    return index.model_copy(update={"models": models}), problems
+
+
+def parse_index_text(text: str | bytes, origin: str) -> tuple[ZooIndex, list[Problem]]:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise IndexFormatError(f"{origin}: not valid JSON ({error})") from None
+    return parse_index(data, origin)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the index's JSON form (shipped as `index.schema.json`)."""
+    schema = ZooIndex.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "ckptzoo index, version 1"
+    return schema
+
+
+def finite_or_none(value: Any) -> float | None:
+    """Metric values for tables: floats, with NaN and missing as None."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
