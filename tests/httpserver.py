@@ -1,0 +1,251 @@
+"""A real HTTP/1.1 server on 127.0.0.1 for download tests, misbehaving on request.
+
+    with FileServer() as srv:
+        url = srv.add("/a.bin", data, drop_after=1000)   # first GET breaks after 1000 bytes
+        ...
+        srv.requests("/a.bin")    # what the server saw and answered
+
+Each resource can: honour or ignore ``Range``/``If-Range``; answer a list of error
+statuses before serving (``fail=[500]``, ``fail=[(429, {"Retry-After": "1"})]``);
+drop the connection mid-body; flip a byte; drip bytes slowly; throttle to a rate;
+omit ``Content-Length``; lie about ``Content-Length``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import hashlib
+import http.server
+import socket
+import threading
+import time
+from typing import Any
+
+
+@dataclasses.dataclass
+class Resource:
+    data: bytes
+    etag: str | None = None  # default: a strong ETag derived from the content
+    last_modified: str | None = None
+    ranges: bool = True  # honour Range / If-Range
+    fail: list[Any] = dataclasses.field(default_factory=list)  # statuses (or (status, headers))
+    drop_after: int | None = None  # close the connection after this many body bytes...
+    drop_times: int = 1  # ...for this many GETs
+    flip_at: int | None = None  # flip the byte at this offset (every time)
+    drip: float | None = None  # seconds between single bytes
+    rate: float | None = None  # bytes per second
+    content_length: bool = True
+    claim_length: int | None = None  # a Content-Length to announce instead of the real one
+    status_only: int | None = None  # always answer this status with no body
+
+    def __post_init__(self) -> None:
+        if self.etag is None:
+            self.etag = '"' + hashlib.sha256(self.data).hexdigest()[:16] + '"'
+
+    def set_data(self, data: bytes, etag: str | None = None) -> None:
+        self.data = data
+        self.etag = etag or '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def do_GET(self) -> None:
+        self._serve(head=False)
+
+    def _record(self, **kw: Any) -> dict[str, Any]:
+        entry = {
+            "method": self.command,
+            "path": self.path,
+            "range": self.headers.get("Range"),
+            "if_range": self.headers.get("If-Range"),
+            "time": time.monotonic(),
+            "sent": 0,
+            **kw,
+        }
+        with self.server.lock:
+            self.server.log.append(entry)
+        return entry
+
+    def _serve(self, head: bool) -> None:
+        res = self.server.resources.get(self.path.split("?", 1)[0])
+        if res is None:
+            self._record(status=404)
+            self._empty(404)
+            return
+        with self.server.lock:
+            failing = res.fail.pop(0) if res.fail else None
+            dropping = res.drop_after is not None and res.drop_times > 0
+            if dropping and not head:
+                res.drop_times -= 1
+        if res.status_only is not None:
+            self._record(status=res.status_only)
+            self._empty(res.status_only)
+            return
+        if failing is not None:
+            status, headers = failing if isinstance(failing, tuple) else (failing, {})
+            self._record(status=status)
+            self._empty(status, headers)
+            return
+
+        data = res.data
+        if res.flip_at is not None:
+            b = bytearray(data)
+            b[res.flip_at] ^= 0xFF
+            data = bytes(b)
+        start, status = 0, 200
+        rng = self.headers.get("Range")
+        if rng and res.ranges:
+            if_range = self.headers.get("If-Range")
+            valid = if_range is None or if_range in (res.etag, res.last_modified)
+            if valid and rng.startswith("bytes=") and rng.endswith("-"):
+                first = int(rng[len("bytes=") : -1])
+                if first >= len(data):
+                    self._record(status=416)
+                    self._empty(416, {"Content-Range": f"bytes */{len(data)}"})
+                    return
+                start, status = first, 206
+        body = memoryview(data)[start:]
+        entry = self._record(status=status)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        if res.etag:
+            self.send_header("ETag", res.etag)
+        if res.last_modified:
+            self.send_header("Last-Modified", res.last_modified)
+        if res.ranges:
+            self.send_header("Accept-Ranges", "bytes")
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        if res.claim_length is not None:
+            self.send_header("Content-Length", str(res.claim_length))
+        elif res.content_length:
+            self.send_header("Content-Length", str(len(body)))
+        if not res.content_length or res.claim_length is not None or dropping:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if head:
+            return
+        limit = len(body)
+        if dropping:
+            limit = max(0, min(limit, res.drop_after - start))  # type: ignore[operator]
+        try:
+            self._send_body(body[:limit], res, entry)
+        except (BrokenPipeError, ConnectionResetError, socket.timeout, OSError):
+            self.close_connection = True
+            return
+        if dropping:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _send_body(self, body: memoryview, res: Resource, entry: dict[str, Any]) -> None:
+        if res.drip is not None:
+            for i in range(len(body)):
+                if self.server.stopping.is_set():
+                    return
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+                entry["sent"] += 1
+                time.sleep(res.drip)
+            return
+        step = 1 << 16
+        if res.rate is not None:
+            step = max(1, min(step, int(res.rate / 20)))
+        t0 = time.monotonic()
+        for i in range(0, len(body), step):
+            if self.server.stopping.is_set():
+                return
+            piece = body[i : i + step]
+            self.wfile.write(piece)
+            entry["sent"] += len(piece)
+            if res.rate is not None:
+                self.wfile.flush()
+                ahead = entry["sent"] / res.rate - (time.monotonic() - t0)
+                if ahead > 0:
+                    time.sleep(ahead)
+
+    def _empty(self, status: int, headers: dict[str, str] | None = None) -> None:
+        body = f"status {status}\n".encode()
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    resources: dict[str, Resource]
+    log: list[dict[str, Any]]
+    lock: threading.Lock
+    stopping: threading.Event
+
+
+class FileServer:
+    """Start with ``with FileServer() as srv`` (or ``start()``/``stop()``)."""
+
+    def __init__(self) -> None:
+        self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        self.httpd.resources = {}
+        self.httpd.log = []
+        self.httpd.lock = threading.Lock()
+        self.httpd.stopping = threading.Event()
+        self.port = self.httpd.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> FileServer:
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def __enter__(self) -> FileServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def add(self, path: str, data: bytes, **kw: Any) -> str:
+        self.httpd.resources[path] = Resource(data, **kw)
+        return self.url(path)
+
+    def resource(self, path: str) -> Resource:
+        return self.httpd.resources[path]
+
+    def requests(self, path: str | None = None) -> list[dict[str, Any]]:
+        with self.httpd.lock:
+            return [dict(e) for e in self.httpd.log if path is None or e["path"] == path]
+
+    def bodies(self, path: str) -> list[dict[str, Any]]:
+        """GETs answered with a body (200 or 206)."""
+        return [e for e in self.requests(path) if e["method"] == "GET" and e["status"] in (200, 206)]
+
+
+def http_date(t: float | None = None) -> str:
+    return email.utils.formatdate(t, usegmt=True)

@@ -1,0 +1,524 @@
+"""Download cache against real HTTP servers on 127.0.0.1 (some misbehaving on purpose)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from httpserver import FileServer, http_date  # noqa: E402
+
+from ckptzoo_widgets import fetch as fetch_mod  # noqa: E402
+from ckptzoo_widgets.fetch import (  # noqa: E402
+    DiskFullError,
+    DownloadTimeoutError,
+    FetchError,
+    HTTPStatusError,
+    IntegrityError,
+    NetworkError,
+    OfflineError,
+    cache_root,
+    fetch,
+)
+
+MiB = 1 << 20
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def blob(n: int, seed: int = 0) -> bytes:
+    """Deterministic pseudo-random bytes (incompressible, so no accidental matches)."""
+    out = bytearray()
+    counter = 0
+    while len(out) < n:
+        out += hashlib.sha256(f"{seed}:{counter}".encode()).digest() * 64
+        counter += 1
+    return bytes(out[:n])
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def stray_files(root: pathlib.Path) -> list[str]:
+    """Files that a finished (or cleanly failed) operation must not leave behind."""
+    bad = []
+    for p in root.rglob("*"):
+        rel = p.relative_to(root).as_posix()
+        if p.is_symlink() or p.is_dir():
+            continue
+        if rel.startswith("tmp/") or p.name.endswith((".tmp", ".part", ".incomplete")):
+            bad.append(rel)
+        elif rel.startswith("blobs/sha256/") and sha(p.read_bytes()) != p.name:
+            bad.append(rel + " (content does not match its name)")
+    return bad
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    root = tmp_path / "cache"
+    monkeypatch.setenv("CKPTZOO_CACHE", str(root))
+    monkeypatch.setenv("CKPTZOO_QUIET", "1")
+    monkeypatch.setenv("CKPTZOO_BACKOFF", "0.01")
+    monkeypatch.setenv("CKPTZOO_RETRIES", "3")
+    monkeypatch.setenv("CKPTZOO_READ_TIMEOUT", "5")
+    monkeypatch.delenv("CKPTZOO_OFFLINE", raising=False)
+    monkeypatch.delenv("CKPTZOO_TIMEOUT", raising=False)
+    monkeypatch.delenv("CKPTZOO_MIN_SPEED", raising=False)
+    monkeypatch.delenv("CKPTZOO_SPEED_WINDOW", raising=False)
+    return root
+
+
+@pytest.fixture
+def srv():
+    with FileServer() as s:
+        yield s
+
+
+# ----------------------------------------------------------------------------- basics
+
+
+def test_cache_root_env(cache):
+    assert cache_root() == cache
+
+
+def test_cache_root_default_is_platform_cache_dir(monkeypatch):
+    import platformdirs
+
+    monkeypatch.delenv("CKPTZOO_CACHE", raising=False)
+    assert cache_root() == pathlib.Path(platformdirs.user_cache_dir("ckptzoo", appauthor=False))
+
+
+def test_download_verifies_and_caches(cache, srv):
+    data = blob(300_000)
+    url = srv.add("/m/model.safetensors", data)
+    view = ("builtin", "digits-mlp", "epoch-10", "model.safetensors")
+    path = fetch(url, sha256=sha(data), size=len(data), view=view)
+    assert path == cache.joinpath("views", *view)
+    assert path.read_bytes() == data
+    assert path.resolve() == (cache / "blobs" / "sha256" / sha(data)[:2] / sha(data)).resolve()
+    # cached: a second call does not touch the network
+    assert fetch(url, sha256=sha(data), size=len(data), view=view) == path
+    assert len(srv.requests()) == 1
+    assert stray_files(cache) == []
+
+
+def test_identical_content_is_stored_once(cache, srv):
+    data = blob(200_000, seed=1)
+    u1 = srv.add("/zoo1/a.bin", data)
+    u2 = srv.add("/zoo2/b.bin", data)
+    p1 = fetch(u1, sha256=sha(data), view=("zoo1", "m", "c", "a.bin"))
+    p2 = fetch(u2, sha256=sha(data), view=("zoo2", "m", "c", "b.bin"))
+    assert p1 != p2 and os.path.samefile(p1, p2)
+    assert len(list((cache / "blobs").rglob("*.*"))) == 0
+    assert [p for p in (cache / "blobs").rglob("*") if p.is_file()] == [p1.resolve()]
+    assert srv.requests("/zoo2/b.bin") == []  # known by its hash: no second transfer
+
+
+def test_url_without_hash_is_hashed_and_served_offline_later(cache, srv, monkeypatch):
+    data = blob(100_000, seed=2)
+    url = srv.add("/plain/weights.pt", data)
+    path = fetch(url)
+    assert path.name == "weights.pt"  # readable default view keeps the file name
+    assert path.read_bytes() == data
+    assert path.resolve().name == sha(data)
+    monkeypatch.setenv("CKPTZOO_OFFLINE", "1")
+    assert fetch(url).read_bytes() == data
+    assert len(srv.requests()) == 1
+
+
+def test_default_content_addressed_even_across_url_and_hash(cache, srv):
+    data = blob(50_000, seed=3)
+    url = srv.add("/x.bin", data)
+    p1 = fetch(url)
+    p2 = fetch(url, sha256=sha(data))  # now known by hash: no new transfer
+    assert os.path.samefile(p1, p2)
+    assert len(srv.requests()) == 1
+
+
+# -------------------------------------------------------------------------- integrity
+
+
+def test_flipped_byte_is_rejected_and_leaves_nothing(cache, srv):
+    data = blob(500_000, seed=4)
+    url = srv.add("/flip.bin", data, flip_at=12345)
+    with pytest.raises(IntegrityError) as ei:
+        fetch(url, sha256=sha(data))
+    msg = str(ei.value)
+    bad = bytearray(data)
+    bad[12345] ^= 0xFF
+    assert url in msg and sha(data) in msg and sha(bytes(bad)) in msg
+    assert "\n" not in msg
+    assert stray_files(cache) == []
+    assert not list((cache / "blobs").rglob("*")) or not any(
+        p.is_file() for p in (cache / "blobs").rglob("*")
+    )
+
+
+def test_wrong_size_is_rejected(cache, srv):
+    data = blob(10_000, seed=5)
+    url = srv.add("/size.bin", data)
+    with pytest.raises(IntegrityError, match="size mismatch.*expected 9999 bytes"):
+        fetch(url, size=9999)
+    assert stray_files(cache) == []
+
+
+def test_server_sending_more_than_announced_size_is_cut(cache, srv):
+    data = blob(50_000, seed=6)
+    url = srv.add("/more.bin", data, content_length=False)
+    with pytest.raises(IntegrityError, match="more than the expected 40000 bytes"):
+        fetch(url, size=40_000)
+    assert stray_files(cache) == []
+
+
+def test_bad_hash_argument(cache):
+    with pytest.raises(FetchError, match="not a sha256"):
+        fetch("http://127.0.0.1:9/x", sha256="abc")
+
+
+@pytest.mark.parametrize("view", [("..", "x"), ("a/b", "c"), ("",), ("a", "b\\c"), ()])
+def test_unsafe_view_is_rejected(cache, view):
+    with pytest.raises(FetchError, match="view"):
+        fetch("http://127.0.0.1:9/x", view=view)
+
+
+# ----------------------------------------------------------------------------- resume
+
+
+def test_dropped_connection_resumes_with_range(cache, srv):
+    data = blob(2 * MiB, seed=7)
+    url = srv.add("/drop.bin", data, drop_after=700_000)
+    path = fetch(url, sha256=sha(data))
+    assert path.read_bytes() == data
+    reqs = srv.bodies("/drop.bin")
+    assert [r["status"] for r in reqs] == [200, 206]
+    assert reqs[1]["range"] == "bytes=700000-"
+    assert reqs[1]["if_range"] == srv.resource("/drop.bin").etag
+    assert stray_files(cache) == []
+
+
+def test_server_ignoring_range_restarts_cleanly(cache, srv):
+    data = blob(2 * MiB, seed=8)
+    url = srv.add("/norange.bin", data, drop_after=600_000, ranges=False)
+    path = fetch(url, sha256=sha(data))
+    assert path.read_bytes() == data
+    reqs = srv.bodies("/norange.bin")
+    assert [r["status"] for r in reqs] == [200, 200]
+    assert reqs[1]["range"] == "bytes=600000-"  # asked, was ignored, restarted from zero
+    assert stray_files(cache) == []
+
+
+def test_changed_etag_restarts_from_zero(cache, srv, monkeypatch):
+    old, new = blob(2 * MiB, seed=9), blob(2 * MiB, seed=10)
+    url = srv.add("/changing.bin", old, drop_after=1_500_000)
+    monkeypatch.setenv("CKPTZOO_RETRIES", "0")
+    with pytest.raises(NetworkError, match="not in the cache"):
+        fetch(url)
+    parts = list((cache / "tmp").glob("*.part"))
+    assert len(parts) == 1 and parts[0].stat().st_size == 1_500_000  # kept for resume
+    srv.resource("/changing.bin").set_data(new)
+    path = fetch(url)
+    assert path.read_bytes() == new
+    last = srv.bodies("/changing.bin")[-1]
+    assert last["range"] == "bytes=1500000-" and last["status"] == 200
+    assert stray_files(cache) == []
+
+
+def test_resume_without_validators_that_mixes_versions_is_redone(cache, srv, monkeypatch):
+    old, new = blob(2 * MiB, seed=11), blob(2 * MiB, seed=12)
+    url = srv.add("/novalidator.bin", old, drop_after=1_200_000, etag="")
+    monkeypatch.setenv("CKPTZOO_RETRIES", "0")
+    with pytest.raises(NetworkError):
+        fetch(url, sha256=sha(new))
+    res = srv.resource("/novalidator.bin")
+    res.data, res.etag = new, ""
+    path = fetch(url, sha256=sha(new))
+    assert path.read_bytes() == new
+    assert [r["status"] for r in srv.bodies("/novalidator.bin")] == [200, 206, 200]
+    assert stray_files(cache) == []
+
+
+def test_resume_uses_last_modified_when_no_strong_etag(cache, srv, monkeypatch):
+    data = blob(2 * MiB, seed=13)
+    lm = http_date(1_700_000_000)
+    url = srv.add("/lm.bin", data, drop_after=1_100_000, etag='W/"weak"', last_modified=lm)
+    path = fetch(url, sha256=sha(data))
+    assert path.read_bytes() == data
+    reqs = srv.bodies("/lm.bin")
+    assert [r["status"] for r in reqs] == [200, 206] and reqs[1]["if_range"] == lm
+
+
+# ---------------------------------------------------------------------------- retries
+
+
+def test_500_then_200_is_retried(cache, srv):
+    data = blob(10_000, seed=14)
+    url = srv.add("/flaky.bin", data, fail=[500, 503])
+    assert fetch(url, sha256=sha(data)).read_bytes() == data
+    assert [r["status"] for r in srv.requests("/flaky.bin")] == [500, 503, 200]
+
+
+def test_429_honours_retry_after(cache, srv):
+    data = blob(10_000, seed=15)
+    url = srv.add("/busy.bin", data, fail=[(429, {"Retry-After": "1"})])
+    assert fetch(url, sha256=sha(data)).read_bytes() == data
+    first, second = srv.requests("/busy.bin")
+    assert (first["status"], second["status"]) == (429, 200)
+    assert second["time"] - first["time"] >= 0.9  # waited as told, not the 0.01 s backoff
+
+
+def test_persistent_5xx_gives_up_after_retries(cache, srv):
+    url = srv.add("/down.bin", b"x", status_only=502)
+    with pytest.raises(NetworkError, match=r"HTTP 502.*3 retries") as ei:
+        fetch(url)
+    assert url in str(ei.value)
+    assert len(srv.requests("/down.bin")) == 4
+    assert stray_files(cache) == []
+
+
+@pytest.mark.parametrize("status,words", [(404, "does not exist"), (403, "access denied"), (401, "access denied")])
+def test_client_errors_are_not_retried(cache, srv, status, words):
+    url = srv.add("/gone.bin", b"x", status_only=status)
+    with pytest.raises(HTTPStatusError, match=words) as ei:
+        fetch(url)
+    assert ei.value.status == status and url in str(ei.value) and str(status) in str(ei.value)
+    assert len(srv.requests("/gone.bin")) == 1
+    assert stray_files(cache) == []
+
+
+def test_unreachable_server_says_not_cached(cache):
+    with FileServer() as s:
+        url = s.url("/nothing.bin")
+    # server stopped: connection refused
+    with pytest.raises(NetworkError, match="not in the cache") as ei:
+        fetch(url)
+    assert url in str(ei.value)
+    assert stray_files(cache) == []
+
+
+# ----------------------------------------------------------------- deadlines and drips
+
+
+def test_dripping_server_is_abandoned(cache, srv, monkeypatch):
+    monkeypatch.setenv("CKPTZOO_MIN_SPEED", "1000")
+    monkeypatch.setenv("CKPTZOO_SPEED_WINDOW", "1")
+    url = srv.add("/drip.bin", blob(10_000, seed=16), drip=0.2)
+    with pytest.raises(DownloadTimeoutError, match="too slow") as ei:
+        fetch(url)
+    assert url in str(ei.value)
+    assert stray_files(cache) == []
+
+
+def test_total_deadline(cache, srv):
+    # 40 KB/s is well above the minimum speed, but 200 KB cannot arrive in 1.5 s
+    url = srv.add("/slow.bin", blob(200_000, seed=17), rate=40_000)
+    with pytest.raises(DownloadTimeoutError, match="deadline"):
+        fetch(url, timeout=1.5)
+    assert stray_files(cache) == []
+
+
+# -------------------------------------------------------------------------- full disk
+
+
+def test_announced_size_larger_than_free_space(cache, srv):
+    url = srv.add("/huge.bin", b"x" * 10, claim_length=1 << 60)
+    with pytest.raises(DiskFullError, match="not enough disk space"):
+        fetch(url)
+    assert stray_files(cache) == []
+
+
+@pytest.fixture
+def tiny_fs(tmp_path):
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_disk_full_mid_download_is_clear_and_leaves_nothing(tiny_fs, srv, monkeypatch):
+    monkeypatch.setenv("CKPTZOO_CACHE", str(tiny_fs / "cache"))
+    monkeypatch.setenv("CKPTZOO_QUIET", "1")
+    url = srv.add("/big.bin", blob(3 * MiB, seed=18), content_length=False)  # size unknown upfront
+    with pytest.raises(DiskFullError, match="no space left") as ei:
+        fetch(url)
+    assert "\n" not in str(ei.value)
+    assert stray_files(tiny_fs / "cache") == []
+
+
+# ---------------------------------------------------------------------------- offline
+
+
+def test_offline_env_without_cache_says_so(cache, srv, monkeypatch):
+    url = srv.add("/o.bin", b"data")
+    monkeypatch.setenv("CKPTZOO_OFFLINE", "1")
+    with pytest.raises(OfflineError, match="offline.*not in the cache") as ei:
+        fetch(url)
+    assert url in str(ei.value)
+    assert srv.requests() == []
+
+
+def test_offline_parameter_and_cached_file(cache, srv):
+    data = b"cached bytes"
+    url = srv.add("/c.bin", data)
+    with pytest.raises(OfflineError):
+        fetch(url, offline=True)
+    fetch(url, sha256=sha(data))
+    assert fetch(url, sha256=sha(data), offline=True).read_bytes() == data
+    assert len(srv.requests()) == 1
+
+
+def test_cached_file_survives_a_dead_network(cache):
+    data = blob(20_000, seed=19)
+    with FileServer() as s:
+        url = s.add("/w.bin", data)
+        fetch(url)
+    assert fetch(url).read_bytes() == data  # server gone, no hash given: still served
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def test_progress_bar_and_quiet(cache, srv, capsys, monkeypatch):
+    monkeypatch.delenv("CKPTZOO_QUIET")
+    data = blob(200_000, seed=20)
+    fetch(srv.add("/p1.bin", data), quiet=False)
+    assert "p1.bin" in capsys.readouterr().err
+    fetch(srv.add("/p2.bin", blob(1000, seed=21)), quiet=True)
+    assert "p2.bin" not in capsys.readouterr().err
+    monkeypatch.setenv("CKPTZOO_QUIET", "1")
+    fetch(srv.add("/p3.bin", blob(1000, seed=22)))
+    assert "p3.bin" not in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------ local files
+
+
+def test_local_path_is_checked_not_copied(cache, tmp_path):
+    data = blob(30_000, seed=23)
+    f = tmp_path / "w.safetensors"
+    f.write_bytes(data)
+    assert fetch(f, sha256=sha(data), size=len(data)) == f
+    assert fetch(str(f)) == f
+    assert fetch(f.as_uri(), sha256=sha(data)) == f
+    assert not (cache / "blobs").exists()
+    with pytest.raises(IntegrityError) as ei:
+        fetch(f, sha256="0" * 64)
+    assert str(f) in str(ei.value) and sha(data) in str(ei.value) and "0" * 64 in str(ei.value)
+    with pytest.raises(IntegrityError, match="size"):
+        fetch(f, size=1)
+    with pytest.raises(FetchError, match="not found"):
+        fetch(tmp_path / "missing.bin")
+
+
+def test_local_verification_memo_is_keyed_by_size_and_mtime(cache, tmp_path):
+    data = blob(30_000, seed=24)
+    f = tmp_path / "big.bin"
+    f.write_bytes(data)
+    fetch(f, sha256=sha(data))
+    st = f.stat()
+    # same size and mtime but different bytes: the memo answers, no re-hash
+    f.write_bytes(blob(30_000, seed=25))
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    fetch_mod._local_memo.clear()  # the on-disk memo must suffice across processes
+    assert fetch(f, sha256=sha(data)) == f
+    # a new mtime invalidates the memo: the file is hashed again and rejected
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    with pytest.raises(IntegrityError):
+        fetch(f, sha256=sha(data))
+
+
+# --------------------------------------------------------------- processes: locks, kill
+
+
+def _child_env(cache: pathlib.Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        CKPTZOO_CACHE=str(cache),
+        CKPTZOO_QUIET="1",
+        PYTHONPATH=str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
+    )
+    return env
+
+
+def test_eight_processes_one_transfer(cache, srv, tmp_path):
+    data = blob(2 * MiB, seed=26)
+    url = srv.add("/shared.bin", data, rate=8 * MiB)  # ~0.25 s: long enough to overlap
+    go = tmp_path / "go"
+    code = textwrap.dedent(
+        f"""
+        import os, pathlib, sys, time
+        from ckptzoo_widgets.fetch import fetch
+        pathlib.Path(sys.argv[1]).touch()
+        while not os.path.exists({str(go)!r}):
+            time.sleep(0.01)
+        print(fetch({url!r}, sha256={sha(data)!r}, view=("z", "m", "c", "shared.bin")))
+        """
+    )
+    procs = []
+    for i in range(8):
+        ready = tmp_path / f"ready{i}"
+        procs.append(
+            (
+                ready,
+                subprocess.Popen(
+                    [sys.executable, "-c", code, str(ready)],
+                    env=_child_env(cache),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                ),
+            )
+        )
+    deadline = time.monotonic() + 60
+    while not all(r.exists() for r, _ in procs) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    go.touch()
+    outs = []
+    for _, p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+        outs.append(out.strip())
+    expected = str(cache / "views" / "z" / "m" / "c" / "shared.bin")
+    assert outs == [expected] * 8
+    assert pathlib.Path(expected).read_bytes() == data
+    assert len(srv.bodies("/shared.bin")) == 1  # one network transfer
+    assert stray_files(cache) == []
+
+
+def test_kill_9_mid_download_then_resume(cache, srv):
+    data = blob(4 * MiB, seed=27)
+    url = srv.add("/killme.bin", data, rate=1 * MiB)
+    code = f"from ckptzoo_widgets.fetch import fetch; fetch({url!r}, sha256={sha(data)!r})"
+    p = subprocess.Popen([sys.executable, "-c", code], env=_child_env(cache))
+    part = cache / "tmp" / f"{sha(data)}.part"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if part.exists() and part.stat().st_size >= 300_000:
+            break
+        assert p.poll() is None, "the child ended before it could be killed"
+        time.sleep(0.02)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    assert p.returncode == -signal.SIGKILL
+    kept = part.stat().st_size
+    assert 0 < kept < len(data)
+    srv.resource("/killme.bin").rate = None
+    path = fetch(url, sha256=sha(data))
+    assert path.read_bytes() == data
+    last = srv.bodies("/killme.bin")[-1]
+    assert last["status"] == 206 and last["range"] == f"bytes={kept}-"
+    assert stray_files(cache) == []
