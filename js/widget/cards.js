@@ -1,0 +1,126 @@
+// Building blocks of the browser view: cards, checkpoint sorting, tables.
+import { formatCount, formatMetric, formatBytes, formatDate, labelFor } from "./format.js";
+import { sparkline } from "./svg.js";
+
+export function h(doc, tag, attrs = {}, ...children) {
+  const el = doc.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = v;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.appendChild(typeof c === "string" ? doc.createTextNode(c) : c);
+  }
+  return el;
+}
+
+/** One model card. Every string goes in through textContent. */
+export function renderCard(doc, card, { sortKey = "" } = {}) {
+  const el = h(doc, "div", {
+    class: "cz-card",
+    role: "button",
+    tabindex: "0",
+    "data-testid": "cz-card",
+    "data-model-id": card.id,
+    "aria-label": `Open ${card.name || card.id}`,
+  });
+  const title = h(doc, "div", { class: "cz-card-title" }, h(doc, "span", { class: "cz-card-name", text: card.name || card.id }));
+  el.appendChild(title);
+  if (card.name && card.name !== card.id) el.appendChild(h(doc, "div", { class: "cz-card-id", text: card.id }));
+  const badges = h(doc, "div", { class: "cz-badges" });
+  for (const [key, cls] of [["task", "cz-badge-task"], ["library", "cz-badge-library"], ["license", "cz-badge-license"]]) {
+    if (card[key]) badges.appendChild(h(doc, "span", { class: `cz-badge ${cls}`, title: labelFor(key), text: card[key] }));
+  }
+  el.appendChild(badges);
+
+  const stats = h(doc, "div", { class: "cz-stats" });
+  stats.appendChild(h(doc, "span", { class: "cz-stat cz-params", title: "parameters" }, h(doc, "b", { text: formatCount(card.num_params) }), " params"));
+  stats.appendChild(
+    h(doc, "span", { class: "cz-stat cz-ckpts", title: "checkpoints" }, h(doc, "b", { text: String(card.num_checkpoints ?? 0) }), card.num_checkpoints === 1 ? " checkpoint" : " checkpoints"),
+  );
+  el.appendChild(stats);
+
+  const metricRow = h(doc, "div", { class: "cz-metric-row" });
+  if (card.headline_metric) {
+    metricRow.appendChild(
+      h(doc, "span", { class: "cz-headline", title: card.headline_metric }, `${labelFor(card.headline_metric)} `, h(doc, "b", { text: formatMetric(card.headline_value) })),
+    );
+  }
+  const spark = sparkline(card.spark, { label: `${card.headline_metric || "metric"} across training stages` });
+  if (spark) metricRow.appendChild(spark);
+  el.appendChild(metricRow);
+
+  const key = String(sortKey || "").replace(/^-/, "");
+  if (key && !["name", "num_params", "created", card.headline_metric].includes(key) && card.sort_value !== undefined) {
+    el.appendChild(h(doc, "div", { class: "cz-sortval" }, `${labelFor(key)} `, h(doc, "b", { text: typeof card.sort_value === "number" ? formatMetric(card.sort_value) : String(card.sort_value ?? "—") })));
+  }
+  if (card.created) el.appendChild(h(doc, "div", { class: "cz-card-date", text: formatDate(card.created) }));
+  return el;
+}
+
+/** Sort checkpoints by "step" (step, then epoch, then original order) or a metric name. Missing values last. */
+export function sortCheckpoints(list, key = "step", descending = false) {
+  const withIndex = (list || []).map((c, i) => [c, i]);
+  const valueOf = (c) => {
+    if (key === "step") {
+      if (typeof c.step === "number") return c.step;
+      if (typeof c.epoch === "number") return c.epoch;
+      return null;
+    }
+    if (key === "name") return c.name ?? null;
+    const v = c.metrics ? c.metrics[key] : undefined;
+    return typeof v === "number" && Number.isFinite(v) ? v : null;
+  };
+  withIndex.sort(([a, ia], [b, ib]) => {
+    const va = valueOf(a);
+    const vb = valueOf(b);
+    if (va === null && vb === null) return ia - ib;
+    if (va === null) return 1;
+    if (vb === null) return -1;
+    let cmp = typeof va === "string" ? va.localeCompare(vb) : va - vb;
+    if (descending) cmp = -cmp;
+    return cmp !== 0 ? cmp : ia - ib;
+  });
+  return withIndex.map(([c]) => c);
+}
+
+/** Metric names across a model's checkpoints, headline first. */
+export function metricNames(checkpoints, headline) {
+  const seen = new Set();
+  const out = [];
+  if (headline) {
+    seen.add(headline);
+    out.push(headline);
+  }
+  for (const c of checkpoints || []) {
+    for (const k of Object.keys(c.metrics || {})) {
+      if (!seen.has(k)) {
+        seen.add(k);
+        out.push(k);
+      }
+    }
+  }
+  return out.filter((m) => (checkpoints || []).some((c) => c.metrics && typeof c.metrics[m] === "number"));
+}
+
+/** The x axis for the chart: "step" when any checkpoint has one, else "epoch", else index. */
+export function chartPoints(checkpoints, metric) {
+  const list = checkpoints || [];
+  const axis = list.some((c) => typeof c.step === "number") ? "step" : list.some((c) => typeof c.epoch === "number") ? "epoch" : "index";
+  const pts = [];
+  list.forEach((c, i) => {
+    const x = axis === "index" ? i : c[axis];
+    const y = c.metrics ? c.metrics[metric] : undefined;
+    if (typeof x === "number" && typeof y === "number" && Number.isFinite(y)) pts.push([x, y, c.name]);
+  });
+  return { axis, points: pts };
+}
+
+export function checkpointSize(c) {
+  return formatBytes(c.size);
+}
+
+export { formatCount, formatMetric, formatBytes, formatDate, labelFor };

@@ -1,0 +1,84 @@
+// @vitest-environment jsdom
+import { describe, it, expect } from "vitest";
+import { renderCard, sortCheckpoints, metricNames, chartPoints } from "../cards.js";
+import { sparkline, metricChart, scalePoints } from "../svg.js";
+import { CARDS, DETAIL } from "./fake-model.js";
+
+describe("renderCard", () => {
+  it("shows name, task, library, licence, params, headline metric, checkpoints and a sparkline", () => {
+    const el = renderCard(document, CARDS[0]);
+    expect(el.getAttribute("data-testid")).toBe("cz-card");
+    expect(el.getAttribute("data-model-id")).toBe("digits-mlp");
+    const text = el.textContent;
+    for (const s of ["Digits MLP", "image-classification", "numpy", "mit", "40.0K", "0.9733", "8 checkpoints", "val accuracy"]) {
+      expect(text).toContain(s);
+    }
+    expect(el.querySelector("svg.cz-spark polyline")).not.toBeNull();
+  });
+  it("has no sparkline with a single stage", () => {
+    const el = renderCard(document, CARDS[1]);
+    expect(el.querySelector("svg")).toBeNull();
+    expect(el.textContent).toContain("25.6M");
+    expect(el.textContent).toContain("1 checkpoint");
+  });
+  it("puts hostile strings in as text", () => {
+    const el = renderCard(document, { ...CARDS[0], name: '<img src=x onerror="alert(1)">', task: "<script>alert(2)</script>" });
+    expect(el.querySelector("img")).toBeNull();
+    expect(el.querySelector("script")).toBeNull();
+    expect(el.textContent).toContain("<img src=x");
+  });
+  it("shows the sort value when sorting by a non-headline metric", () => {
+    const el = renderCard(document, { ...CARDS[0], sort_value: 0.1234 }, { sortKey: "-val_loss" });
+    expect(el.querySelector(".cz-sortval").textContent).toContain("val loss 0.1234");
+  });
+});
+
+describe("sortCheckpoints", () => {
+  const list = [
+    { name: "b", step: 20, metrics: { acc: 0.5 } },
+    { name: "a", step: 10, metrics: { acc: 0.9 } },
+    { name: "c", step: null, epoch: null, metrics: {} },
+    { name: "d", step: 30, metrics: { acc: 0.7 } },
+  ];
+  it("sorts by step, missing last", () => {
+    expect(sortCheckpoints(list, "step").map((c) => c.name)).toEqual(["a", "b", "d", "c"]);
+    expect(sortCheckpoints(list, "step", true).map((c) => c.name)).toEqual(["d", "b", "a", "c"]);
+  });
+  it("sorts by a metric, missing last in both directions", () => {
+    expect(sortCheckpoints(list, "acc").map((c) => c.name)).toEqual(["b", "d", "a", "c"]);
+    expect(sortCheckpoints(list, "acc", true).map((c) => c.name)).toEqual(["a", "d", "b", "c"]);
+  });
+  it("falls back to epoch when there are no steps", () => {
+    const l = [{ name: "x", epoch: 3 }, { name: "y", epoch: 1 }];
+    expect(sortCheckpoints(l, "step").map((c) => c.name)).toEqual(["y", "x"]);
+  });
+  it("does not mutate the input", () => {
+    const copy = list.map((c) => c.name);
+    sortCheckpoints(list, "acc", true);
+    expect(list.map((c) => c.name)).toEqual(copy);
+  });
+});
+
+describe("metrics and charts", () => {
+  it("lists metric names headline first", () => {
+    expect(metricNames(DETAIL.checkpoints, "val_accuracy")).toEqual(["val_accuracy", "val_loss"]);
+    expect(metricNames(DETAIL.checkpoints, "val_loss")).toEqual(["val_loss", "val_accuracy"]);
+  });
+  it("builds chart points on the step axis", () => {
+    const { axis, points } = chartPoints(DETAIL.checkpoints, "val_accuracy");
+    expect(axis).toBe("step");
+    expect(points).toEqual([[10, 0.8, "epoch-1"], [50, 0.95, "epoch-5"], [100, 0.9733, "final"]]);
+  });
+  it("scales points into the box and handles flat series", () => {
+    const s = scalePoints([[0, 1], [10, 1]], 100, 20, 0);
+    expect(s).toEqual([[0, 10], [100, 10]]);
+    expect(sparkline([[1, 1]])).toBeNull();
+  });
+  it("draws a chart with one dot per checkpoint and marks the selected one", () => {
+    const { points } = chartPoints(DETAIL.checkpoints, "val_accuracy");
+    const svg = metricChart(points, { metric: "val accuracy", selected: "epoch-5" });
+    expect(svg.querySelectorAll("circle").length).toBe(3);
+    expect(svg.querySelectorAll("circle.cz-selected").length).toBe(1);
+    expect(svg.querySelector("polyline")).not.toBeNull();
+  });
+});

@@ -1,0 +1,78 @@
+// A stand-in for the anywidget model: get/set/save_changes/on/off/send.
+export class FakeModel {
+  constructor(state = {}) {
+    this.state = { ...state };
+    this.listeners = {};
+    this.saved = [];
+    this.sent = [];
+    this.pending = {};
+  }
+  get(k) {
+    return this.state[k];
+  }
+  set(k, v) {
+    this.state[k] = v;
+    this.pending[k] = v;
+    this.emit(`change:${k}`);
+  }
+  save_changes() {
+    this.saved.push(this.pending);
+    this.pending = {};
+  }
+  send(msg) {
+    this.sent.push(msg);
+  }
+  on(name, fn) {
+    (this.listeners[name] ||= []).push(fn);
+  }
+  off(name, fn) {
+    this.listeners[name] = (this.listeners[name] || []).filter((f) => f !== fn);
+  }
+  emit(name) {
+    for (const fn of this.listeners[name] || []) fn();
+  }
+  /** What the kernel does: set a trait and notify. */
+  kernelSet(changes) {
+    for (const [k, v] of Object.entries(changes)) {
+      this.state[k] = v;
+      this.emit(`change:${k}`);
+    }
+  }
+}
+
+export const CARDS = [
+  {
+    id: "digits-mlp", name: "Digits MLP", task: "image-classification", library: "numpy", license: "mit",
+    num_params: 40010, headline_metric: "val_accuracy", headline_value: 0.9733, num_checkpoints: 8,
+    created: "2024-05-01T00:00:00", spark: [[1, 0.8], [2, 0.9], [3, 0.97]], sort_value: 0.9733,
+  },
+  {
+    id: "digits-cnn", name: "Digits CNN", task: "image-classification", library: "numpy", license: "apache-2.0",
+    num_params: 25600000, headline_metric: "val_accuracy", headline_value: 0.981, num_checkpoints: 1,
+    created: "2024-06-01", spark: [], sort_value: 0.981,
+  },
+];
+
+export const DETAIL = {
+  id: "digits-mlp", name: "Digits MLP", task: "image-classification", library: "numpy", license: "mit",
+  headline_metric: "val_accuracy", default_checkpoint: "final",
+  card_html: "<h1>Digits MLP</h1><p>A small <strong>MLP</strong>.</p>",
+  metadata: [["id", "digits-mlp"], ["num_params", 40010], ["datasets", ["digits"]], ["architecture", null]],
+  checkpoints: [
+    { name: "epoch-1", step: 10, epoch: 1, metrics: { val_accuracy: 0.8, val_loss: 0.9 }, size: 160000, format: "safetensors" },
+    { name: "epoch-5", step: 50, epoch: 5, metrics: { val_accuracy: 0.95, val_loss: 0.2 }, size: 160000, format: "safetensors" },
+    { name: "final", step: 100, epoch: 10, metrics: { val_accuracy: 0.9733, val_loss: 0.1 }, size: 160000, format: "safetensors" },
+  ],
+};
+
+export function baseState(extra = {}) {
+  return {
+    query: "", task: "", library: "", license: "", sort: "", offset: 0, limit: 24,
+    cards: CARDS, total: 2, page_version: 1, loading: false,
+    facets: { task: ["image-classification"], library: ["numpy"], license: ["apache-2.0", "mit"] },
+    sort_keys: ["name", "num_params", "created", "val_accuracy", "val_loss"],
+    selected: "", detail: {}, code: "", code_key: "", libraries: [], code_library: "",
+    error: "", warnings: [], source_label: "builtin",
+    ...extra,
+  };
+}

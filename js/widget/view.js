@@ -1,0 +1,592 @@
+// The zoo browser view: binds an anywidget model to the DOM.
+// The kernel searches, sorts and pages; this file renders what it is sent.
+import { h, renderCard, sortCheckpoints, metricNames, chartPoints } from "./cards.js";
+import { formatCount, formatMetric, formatBytes, formatDate, labelFor, sortOptions, debounce } from "./format.js";
+import { metricChart } from "./svg.js";
+import { renderSafeHtml } from "./sanitize.js";
+import { requestInsert, copyText } from "./bridge.js";
+
+const FILTERS = [
+  ["task", "cz-filter-task", "All tasks"],
+  ["library", "cz-filter-library", "All libraries"],
+  ["license", "cz-filter-license", "All licences"],
+];
+
+const isTyping = (t) => t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+
+export class ZooView {
+  constructor(model, el, { debounceMs = 200 } = {}) {
+    this.model = model;
+    this.el = el;
+    this.doc = el.ownerDocument || document;
+    this.awaitingPage = false;
+    this.ckptSort = { key: "step", desc: false };
+    this.chartMetric = null;
+    this.fallbackShown = false;
+    this.handlers = [];
+    this.focusAfterRender = null;
+    this.sendQuery = debounce(() => this.commitQuery(), debounceMs);
+    this.build();
+    this.bindModel();
+    this.renderAll();
+  }
+
+  // ---- model helpers -------------------------------------------------
+  get(name) {
+    return this.model.get(name);
+  }
+
+  set(changes) {
+    for (const [k, v] of Object.entries(changes)) this.model.set(k, v);
+    this.model.save_changes();
+  }
+
+  on(name, fn) {
+    this.model.on(name, fn);
+    this.handlers.push([name, fn]);
+  }
+
+  destroy() {
+    this.sendQuery.cancel();
+    for (const [name, fn] of this.handlers) this.model.off(name, fn);
+    this.handlers = [];
+    this.el.replaceChildren();
+  }
+
+  // ---- DOM skeleton --------------------------------------------------
+  build() {
+    const d = this.doc;
+    this.root = h(d, "div", { class: "cz-root", "data-testid": "cz-root", "data-lm-suppress-shortcuts": "true" });
+
+    this.search = h(d, "input", {
+      type: "search",
+      class: "cz-search",
+      "data-testid": "cz-search",
+      placeholder: "Search models…  (press / to focus)",
+      "aria-label": "Search models",
+      autocomplete: "off",
+      spellcheck: "false",
+    });
+    this.search.addEventListener("input", () => {
+      this.showAwaiting();
+      this.sendQuery();
+    });
+    this.search.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        this.sendQuery.flush();
+      }
+    });
+
+    this.filterEls = {};
+    const toolbar = h(d, "div", { class: "cz-toolbar" }, this.search);
+    for (const [name, testid, allLabel] of FILTERS) {
+      const sel = h(d, "select", { class: "cz-select", "data-testid": testid, "aria-label": allLabel.replace("All ", "Filter by ") });
+      sel.dataset.allLabel = allLabel;
+      sel.addEventListener("change", () => {
+        this.showAwaiting();
+        this.set({ [name]: sel.value });
+      });
+      this.filterEls[name] = sel;
+      toolbar.appendChild(sel);
+    }
+    this.sortEl = h(d, "select", { class: "cz-select", "data-testid": "cz-sort", "aria-label": "Sort by" });
+    this.sortEl.addEventListener("change", () => {
+      this.showAwaiting();
+      this.set({ sort: this.sortEl.value });
+    });
+    toolbar.appendChild(this.sortEl);
+
+    this.errorBox = h(d, "div", { class: "cz-error", "data-testid": "cz-error", role: "alert", hidden: true });
+    this.warnBox = h(d, "details", { class: "cz-warnings", "data-testid": "cz-warnings", hidden: true });
+
+    this.status = h(d, "div", { class: "cz-status", "data-testid": "cz-status", "aria-live": "polite" });
+    this.grid = h(d, "div", { class: "cz-grid", "data-testid": "cz-grid", role: "list" });
+    this.grid.addEventListener("click", (e) => {
+      const card = e.target.closest && e.target.closest(".cz-card");
+      if (card && this.grid.contains(card)) this.openModel(card.getAttribute("data-model-id"));
+    });
+    this.grid.addEventListener("keydown", (e) => this.onGridKey(e));
+
+    this.prevBtn = h(d, "button", { class: "cz-btn", "data-testid": "cz-prev", type: "button", text: "‹ Previous" });
+    this.nextBtn = h(d, "button", { class: "cz-btn", "data-testid": "cz-next", type: "button", text: "Next ›" });
+    this.prevBtn.addEventListener("click", () => this.page(-1));
+    this.nextBtn.addEventListener("click", () => this.page(1));
+    this.pageLabel = h(d, "span", { class: "cz-page-label" });
+    this.pager = h(d, "div", { class: "cz-pager" }, this.prevBtn, this.pageLabel, this.nextBtn);
+
+    this.listView = h(d, "div", { class: "cz-list-view" }, this.status, this.grid, this.pager);
+    this.detailView = h(d, "div", { class: "cz-detail", "data-testid": "cz-detail", hidden: true });
+
+    const header = h(d, "div", { class: "cz-header" }, h(d, "span", { class: "cz-title", text: "Checkpoint zoo" }));
+    this.sourceLabel = h(d, "span", { class: "cz-source", "data-testid": "cz-source" });
+    header.appendChild(this.sourceLabel);
+
+    this.root.append(header, toolbar, this.errorBox, this.warnBox, this.listView, this.detailView);
+    this.root.addEventListener("keydown", (e) => this.onRootKey(e));
+    this.el.replaceChildren(this.root);
+  }
+
+  bindModel() {
+    const page = () => {
+      this.awaitingPage = false;
+      this.renderStatus();
+      this.renderGrid();
+      this.renderPager();
+    };
+    this.on("change:cards", page);
+    this.on("change:total", page);
+    this.on("change:page_version", page);
+    this.on("change:loading", () => this.renderStatus());
+    this.on("change:facets", () => this.renderFilters());
+    this.on("change:sort_keys", () => this.renderSort());
+    this.on("change:sort", () => {
+      this.renderSort();
+      this.renderGrid();
+    });
+    for (const [name] of FILTERS) this.on(`change:${name}`, () => this.renderFilters());
+    this.on("change:query", () => {
+      if (this.doc.activeElement !== this.search) this.search.value = this.get("query") || "";
+    });
+    this.on("change:offset", () => this.renderPager());
+    this.on("change:limit", () => this.renderPager());
+    this.on("change:error", () => this.renderError());
+    this.on("change:warnings", () => this.renderError());
+    this.on("change:source_label", () => this.renderHeader());
+    const detail = () => this.renderDetail();
+    for (const n of ["detail", "selected", "code", "code_key", "libraries", "code_library"]) this.on(`change:${n}`, detail);
+  }
+
+  renderAll() {
+    this.search.value = this.get("query") || "";
+    this.renderHeader();
+    this.renderFilters();
+    this.renderSort();
+    this.renderError();
+    this.renderStatus();
+    this.renderGrid();
+    this.renderPager();
+    this.renderDetail();
+  }
+
+  // ---- list ----------------------------------------------------------
+  commitQuery() {
+    const q = this.search.value;
+    if (q === (this.get("query") || "")) {
+      this.awaitingPage = false;
+      this.renderStatus();
+      return;
+    }
+    this.set({ query: q });
+  }
+
+  showAwaiting() {
+    this.awaitingPage = true;
+    this.renderStatus();
+  }
+
+  page(dir) {
+    const limit = this.get("limit") || 24;
+    const offset = this.get("offset") || 0;
+    const total = this.get("total") || 0;
+    const next = Math.max(0, offset + dir * limit);
+    if (next === offset || next >= total) return;
+    this.showAwaiting();
+    this.set({ offset: next });
+  }
+
+  renderHeader() {
+    this.sourceLabel.textContent = this.get("source_label") || "";
+  }
+
+  renderFilters() {
+    const facets = this.get("facets") || {};
+    for (const [name] of FILTERS) {
+      const sel = this.filterEls[name];
+      const current = this.get(name) || "";
+      const values = Array.from(facets[name] || []);
+      if (current && !values.includes(current)) values.push(current);
+      const opts = [h(this.doc, "option", { value: "", text: sel.dataset.allLabel })];
+      for (const v of values) opts.push(h(this.doc, "option", { value: v, text: v }));
+      sel.replaceChildren(...opts);
+      sel.value = current;
+      sel.disabled = values.length === 0;
+    }
+  }
+
+  renderSort() {
+    const current = this.get("sort") || "";
+    const options = sortOptions(this.get("sort_keys") || []);
+    if (current && !options.some((o) => o.value === current)) options.push({ value: current, label: labelFor(current.replace(/^-/, "")) + (current.startsWith("-") ? " ↓" : " ↑") });
+    this.sortEl.replaceChildren(...options.map((o) => h(this.doc, "option", { value: o.value, text: o.label })));
+    this.sortEl.value = current;
+  }
+
+  renderError() {
+    const err = this.get("error") || "";
+    this.errorBox.hidden = !err;
+    this.errorBox.replaceChildren();
+    if (err) {
+      this.errorBox.append(h(this.doc, "b", { text: "Problem: " }), err);
+    }
+    const warnings = this.get("warnings") || [];
+    this.warnBox.hidden = warnings.length === 0;
+    this.warnBox.replaceChildren(
+      h(this.doc, "summary", { text: `${warnings.length} problem${warnings.length === 1 ? "" : "s"} while opening the zoo` }),
+      h(this.doc, "ul", {}, ...warnings.map((w) => h(this.doc, "li", { text: String(w) }))),
+    );
+  }
+
+  renderStatus() {
+    const total = this.get("total") || 0;
+    const offset = this.get("offset") || 0;
+    const n = (this.get("cards") || []).length;
+    const busy = this.awaitingPage || !!this.get("loading");
+    this.root.classList.toggle("cz-busy", busy);
+    this.status.replaceChildren();
+    if (busy) this.status.appendChild(h(this.doc, "span", { class: "cz-spinner", "data-testid": "cz-loading", "aria-label": "loading" }));
+    const text = total === 0 ? (this.get("error") ? "" : "No models match.") : `${(offset + 1).toLocaleString("en-US")}–${(offset + n).toLocaleString("en-US")} of ${total.toLocaleString("en-US")} model${total === 1 ? "" : "s"}`;
+    this.status.appendChild(h(this.doc, "span", { text }));
+  }
+
+  renderGrid() {
+    const cards = this.get("cards") || [];
+    const sortKey = this.get("sort") || "";
+    const focusedId = this.grid.contains(this.doc.activeElement) ? this.doc.activeElement.getAttribute("data-model-id") : null;
+    this.grid.replaceChildren(...cards.map((c) => renderCard(this.doc, c, { sortKey })));
+    if (focusedId) {
+      const again = this.cardEl(focusedId);
+      if (again) again.focus();
+    }
+  }
+
+  renderPager() {
+    const total = this.get("total") || 0;
+    const limit = this.get("limit") || 24;
+    const offset = this.get("offset") || 0;
+    this.pager.hidden = total <= limit && offset === 0;
+    this.prevBtn.disabled = offset <= 0;
+    this.nextBtn.disabled = offset + limit >= total;
+    const pages = Math.max(1, Math.ceil(total / limit));
+    this.pageLabel.textContent = `page ${Math.floor(offset / limit) + 1} of ${pages.toLocaleString("en-US")}`;
+  }
+
+  cardEl(id) {
+    return Array.from(this.grid.querySelectorAll(".cz-card")).find((c) => c.getAttribute("data-model-id") === id) || null;
+  }
+
+  onGridKey(e) {
+    const cards = Array.from(this.grid.querySelectorAll(".cz-card"));
+    const i = cards.indexOf(this.doc.activeElement);
+    if (i < 0) return;
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      e.stopPropagation();
+      this.openModel(cards[i].getAttribute("data-model-id"));
+      return;
+    }
+    const cols = this.columns(cards);
+    const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols, Home: -i, End: cards.length - 1 - i };
+    if (!(e.key in moves)) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const j = Math.min(cards.length - 1, Math.max(0, i + moves[e.key]));
+    cards[j].focus();
+  }
+
+  columns(cards) {
+    if (cards.length < 2) return 1;
+    const top = cards[0].offsetTop;
+    let n = 0;
+    for (const c of cards) {
+      if (c.offsetTop !== top) break;
+      n += 1;
+    }
+    return n === cards.length && top === 0 && cards[1].offsetTop === 0 && cards[0].offsetLeft === cards[1].offsetLeft ? 1 : Math.max(1, n);
+  }
+
+  onRootKey(e) {
+    if (e.key === "/" && !isTyping(e.target)) {
+      e.preventDefault();
+      e.stopPropagation();
+      this.search.focus();
+      this.search.select();
+      return;
+    }
+    if (e.key === "Escape" && this.isDetailOpen()) {
+      e.preventDefault();
+      e.stopPropagation();
+      this.closeModel();
+      return;
+    }
+    if (["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Enter", " ", "Home", "End"].includes(e.key) && !isTyping(e.target)) {
+      // Keep notebook command-mode shortcuts (move cell, enter edit mode) out of the widget.
+      e.stopPropagation();
+    }
+  }
+
+  // ---- detail --------------------------------------------------------
+  selectedModelId() {
+    const sel = this.get("selected") || "";
+    return sel ? sel.split("@")[0] : "";
+  }
+
+  isDetailOpen() {
+    return !!this.selectedModelId();
+  }
+
+  openModel(id) {
+    if (!id) return;
+    this.fallbackShown = false;
+    this.chartMetric = null;
+    this.ckptSort = { key: "step", desc: false };
+    this.lastOpened = id;
+    this.focusAfterRender = "close";
+    this.set({ selected: id });
+  }
+
+  closeModel() {
+    const id = this.selectedModelId() || this.lastOpened;
+    this.fallbackShown = false;
+    this.set({ selected: "" });
+    const card = id ? this.cardEl(id) : null;
+    if (card) card.focus();
+  }
+
+  pickCheckpoint(name) {
+    const id = this.selectedModelId();
+    if (!id || !name) return;
+    this.fallbackShown = false;
+    this.set({ selected: `${id}@${name}` });
+  }
+
+  codeReady() {
+    const key = `${this.get("selected") || ""}#${this.get("code_library") || ""}`;
+    return !!this.get("code") && this.get("code_key") === key;
+  }
+
+  renderDetail() {
+    const d = this.doc;
+    const id = this.selectedModelId();
+    const open = !!id;
+    this.detailView.hidden = !open;
+    this.listView.hidden = open;
+    if (!open) {
+      this.detailView.replaceChildren();
+      return;
+    }
+    const detail = this.get("detail") || {};
+    const activeRow = this.detailView.contains(d.activeElement) ? d.activeElement.getAttribute("data-checkpoint") : null;
+    const activeTestId = this.detailView.contains(d.activeElement) ? d.activeElement.getAttribute("data-testid") : null;
+
+    const closeBtn = h(d, "button", { class: "cz-btn cz-close", type: "button", "data-testid": "cz-close", "aria-label": "Close (Escape)", text: "← Back" });
+    closeBtn.addEventListener("click", () => this.closeModel());
+    const head = h(d, "div", { class: "cz-detail-head" }, closeBtn, h(d, "h2", { class: "cz-detail-title", text: detail.name || id }));
+    if (detail.id !== id) {
+      const waiting = this.get("error") ? "" : "Loading…";
+      this.detailView.replaceChildren(head, h(d, "div", { class: "cz-status" }, waiting ? h(d, "span", { class: "cz-spinner" }) : null, waiting));
+      if (this.focusAfterRender === "close") closeBtn.focus();
+      return;
+    }
+    const badges = h(d, "div", { class: "cz-badges" });
+    for (const k of ["task", "library", "license"]) if (detail[k]) badges.appendChild(h(d, "span", { class: `cz-badge cz-badge-${k}`, text: detail[k] }));
+    head.appendChild(badges);
+
+    // model card (markdown rendered and sanitised in the kernel, sanitised again here)
+    const cardBody = h(d, "div", { class: "cz-markdown", "data-testid": "cz-model-card" });
+    renderSafeHtml(cardBody, detail.card_html || "");
+    if (!detail.card_html) cardBody.appendChild(h(d, "p", { class: "cz-muted", text: "No model card." }));
+
+    // metadata
+    const meta = h(d, "table", { class: "cz-meta", "data-testid": "cz-metadata" });
+    for (const row of detail.metadata || []) {
+      const [k, v] = row;
+      if (v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0)) continue;
+      meta.appendChild(h(d, "tr", {}, h(d, "th", { text: labelFor(k) }), h(d, "td", { text: this.fmtValue(k, v) })));
+    }
+
+    const left = h(d, "div", { class: "cz-detail-left" }, h(d, "h3", { text: "Model card" }), cardBody, h(d, "h3", { text: "Metadata" }), meta);
+    const right = h(d, "div", { class: "cz-detail-right" }, ...this.renderCheckpoints(detail), ...this.renderCode());
+    this.detailView.replaceChildren(head, h(d, "div", { class: "cz-detail-body" }, right, left));
+
+    if (this.focusAfterRender === "close") {
+      closeBtn.focus();
+      this.focusAfterRender = null;
+    } else if (activeRow) {
+      const row = this.detailView.querySelector(`[data-checkpoint="${CSS && CSS.escape ? CSS.escape(activeRow) : activeRow}"]`);
+      if (row) row.focus();
+    } else if (activeTestId) {
+      const el = this.detailView.querySelector(`[data-testid="${activeTestId}"]`);
+      if (el) el.focus();
+    }
+  }
+
+  fmtValue(k, v) {
+    if (k === "num_params") return `${formatCount(v)} (${Number(v).toLocaleString("en-US")})`;
+    if (k === "created") return formatDate(v);
+    if (Array.isArray(v)) return v.join(", ");
+    if (typeof v === "number") return formatMetric(v);
+    if (typeof v === "object") return JSON.stringify(v);
+    return String(v);
+  }
+
+  renderCheckpoints(detail) {
+    const d = this.doc;
+    const ckpts = detail.checkpoints || [];
+    const selected = this.get("selected") || "";
+    const selName = selected.includes("@") ? selected.slice(selected.indexOf("@") + 1) : detail.default_checkpoint;
+    const metrics = metricNames(ckpts, detail.headline_metric);
+    if (!this.chartMetric || !metrics.includes(this.chartMetric)) this.chartMetric = metrics[0] || null;
+    const hasStep = ckpts.some((c) => typeof c.step === "number");
+    const hasEpoch = ckpts.some((c) => typeof c.epoch === "number");
+
+    const sortHeader = (key, label) => {
+      const active = this.ckptSort.key === key;
+      const btn = h(d, "button", {
+        type: "button",
+        class: `cz-th-sort${active ? " cz-active" : ""}`,
+        "data-testid": `cz-ckpt-sort-${key}`,
+        "aria-sort": active ? (this.ckptSort.desc ? "descending" : "ascending") : "none",
+        text: label + (active ? (this.ckptSort.desc ? " ↓" : " ↑") : ""),
+      });
+      btn.addEventListener("click", () => {
+        this.ckptSort = active ? { key, desc: !this.ckptSort.desc } : { key, desc: key !== "step" && !/loss|error|perplexity/i.test(key) };
+        this.renderDetail();
+      });
+      return h(d, "th", {}, btn);
+    };
+    const headRow = h(d, "tr", {}, h(d, "th", { text: "Checkpoint" }), sortHeader("step", hasStep ? "Step" : hasEpoch ? "Epoch" : "Order"));
+    if (hasStep && hasEpoch) headRow.appendChild(h(d, "th", { text: "Epoch" }));
+    for (const m of metrics) headRow.appendChild(sortHeader(m, labelFor(m)));
+    headRow.append(h(d, "th", { text: "Size" }), h(d, "th", { text: "Format" }));
+
+    const tbody = h(d, "tbody");
+    const rows = sortCheckpoints(ckpts, this.ckptSort.key, this.ckptSort.desc);
+    for (const c of rows) {
+      const isSel = c.name === selName;
+      const tr = h(d, "tr", {
+        class: `cz-ckpt${isSel ? " cz-selected" : ""}`,
+        tabindex: "0",
+        "data-testid": "cz-checkpoint",
+        "data-checkpoint": c.name,
+        "aria-selected": isSel ? "true" : "false",
+      });
+      tr.appendChild(h(d, "td", { class: "cz-ckpt-name" }, c.name, c.name === detail.default_checkpoint ? h(d, "span", { class: "cz-default", title: "default checkpoint", text: " default" }) : null));
+      tr.appendChild(h(d, "td", { class: "cz-num", text: hasStep ? fmtNum(c.step) : fmtNum(c.epoch) }));
+      if (hasStep && hasEpoch) tr.appendChild(h(d, "td", { class: "cz-num", text: fmtNum(c.epoch) }));
+      for (const m of metrics) tr.appendChild(h(d, "td", { class: "cz-num", text: formatMetric(c.metrics ? c.metrics[m] : undefined) }));
+      tr.append(h(d, "td", { class: "cz-num", text: formatBytes(c.size) }), h(d, "td", { text: c.format || "—" }));
+      tr.addEventListener("click", () => this.pickCheckpoint(c.name));
+      tr.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          e.stopPropagation();
+          this.pickCheckpoint(c.name);
+        } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+          e.preventDefault();
+          e.stopPropagation();
+          const sib = e.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling;
+          if (sib) sib.focus();
+        }
+      });
+      tbody.appendChild(tr);
+    }
+    const table = h(d, "table", { class: "cz-ckpts", "data-testid": "cz-checkpoints" }, h(d, "thead", {}, headRow), tbody);
+
+    const out = [h(d, "h3", { text: `Checkpoints (${ckpts.length})` }), h(d, "div", { class: "cz-table-wrap" }, table)];
+    if (this.chartMetric && ckpts.length > 0) {
+      const { axis, points } = chartPoints(ckpts, this.chartMetric);
+      const chartHead = h(d, "div", { class: "cz-chart-head" });
+      if (metrics.length > 1) {
+        const sel = h(d, "select", { class: "cz-select", "data-testid": "cz-chart-metric", "aria-label": "Metric to plot" }, ...metrics.map((m) => h(d, "option", { value: m, text: labelFor(m) })));
+        sel.value = this.chartMetric;
+        sel.addEventListener("change", () => {
+          this.chartMetric = sel.value;
+          this.renderDetail();
+        });
+        chartHead.append(sel, ` versus ${axis}`);
+      } else {
+        chartHead.append(`${labelFor(this.chartMetric)} versus ${axis}`);
+      }
+      if (points.length > 0) {
+        out.push(chartHead, metricChart(points, { metric: labelFor(this.chartMetric), xLabel: axis, selected: selName, onPick: (n) => this.pickCheckpoint(n) }));
+      }
+    }
+    return out;
+  }
+
+  renderCode() {
+    const d = this.doc;
+    const code = this.get("code") || "";
+    const ready = this.codeReady();
+    const libs = this.get("libraries") || [];
+    const selected = this.get("selected") || "";
+    const out = [h(d, "h3", {}, "Load code ", h(d, "span", { class: "cz-ref", "data-testid": "cz-ref", text: selected }))];
+
+    const controls = h(d, "div", { class: "cz-code-controls" });
+    if (libs.length > 1) {
+      const sel = h(d, "select", { class: "cz-select", "data-testid": "cz-library", "aria-label": "Library for the load code" }, ...libs.map((l, i) => h(d, "option", { value: i === 0 ? "" : l, text: i === 0 ? `${l} (default)` : l })));
+      const cur = this.get("code_library") || "";
+      sel.value = libs.includes(cur) && cur !== libs[0] ? cur : "";
+      sel.addEventListener("change", () => {
+        this.fallbackShown = false;
+        this.set({ code_library: sel.value });
+      });
+      controls.append(h(d, "label", { class: "cz-lib-label" }, "Library ", sel));
+    }
+    const insert = h(d, "button", { type: "button", class: "cz-btn cz-primary", "data-testid": "cz-insert", text: "Insert code", title: "Put this code in a new cell below" });
+    insert.disabled = !ready;
+    insert.addEventListener("click", () => this.insert());
+    const copy = h(d, "button", { type: "button", class: "cz-btn", "data-testid": "cz-copy", text: "Copy" });
+    copy.disabled = !code;
+    copy.addEventListener("click", async () => {
+      const ok = await copyText(this.get("code") || "", d);
+      copy.textContent = ok ? "Copied" : "Select and copy";
+      if (!ok) this.selectCode();
+    });
+    controls.append(insert, copy);
+    out.push(controls);
+
+    this.codeEl = h(d, "pre", { class: `cz-code${ready ? "" : " cz-pending"}`, "data-testid": "cz-code", "data-state": ready ? "ready" : "pending", tabindex: "0" }, h(d, "code", { text: code }));
+    out.push(this.codeEl);
+    if (this.fallbackShown) {
+      out.push(h(d, "div", { class: "cz-hint", "data-testid": "cz-hint", role: "status", text: "This frontend cannot insert cells: copy the code above into a new cell, or run browser.insert() in a cell." }));
+    }
+    return out;
+  }
+
+  selectCode() {
+    if (!this.codeEl) return;
+    const sel = this.doc.getSelection && this.doc.getSelection();
+    if (!sel) return;
+    const range = this.doc.createRange();
+    range.selectNodeContents(this.codeEl);
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+
+  insert() {
+    if (!this.codeReady()) return false;
+    const code = this.get("code");
+    const handled = requestInsert(this.el, code);
+    if (this.model.send) {
+      try {
+        this.model.send({ event: "insert", handled, ref: this.get("selected") });
+      } catch (_) {
+        /* the kernel may be gone; the insert itself does not need it */
+      }
+    }
+    if (!handled) {
+      this.fallbackShown = true;
+      this.renderDetail();
+      this.selectCode();
+    }
+    return handled;
+  }
+}
+
+function fmtNum(v) {
+  return typeof v === "number" && Number.isFinite(v) ? v.toLocaleString("en-US") : "—";
+}
+
+export { formatCount, formatMetric };
