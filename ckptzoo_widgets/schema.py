@@ -14,10 +14,13 @@ import json
 import math
 import posixpath
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin
 from typing import Annotated, Any, Iterable, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,6 +31,7 @@ from pydantic import (
 )
 
 from . import safety
+from .errors import ZooError
 
 INDEX_VERSION = 1
 
@@ -50,9 +54,15 @@ Sha256 = Annotated[
     str, AfterValidator(safety.check_sha256), Field(json_schema_extra={"pattern": safety.SHA256_PATTERN})
 ]
 ShortText = Annotated[str, Field(max_length=200)]
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a metric value must be a number, not true/false")
+    return value
+
+
 Metrics = dict[
     Annotated[str, AfterValidator(safety.check_metric_name)],
-    Annotated[float, Field(strict=False, allow_inf_nan=False)] | None,
+    Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False)] | None,
 ]
 
 FileFormat = Literal["safetensors", "pytorch", "onnx", "keras", "h5", "gguf", "npz", "other"]
@@ -170,6 +180,7 @@ class ModelEntry(_Strict):
     # Where this entry came from; set by the reader, never read from the index.
     _source: str = PrivateAttr("")
     _base: str = PrivateAttr("")
+    _local_id: str = PrivateAttr("")
 
     @field_validator("repo")
     @classmethod
@@ -200,9 +211,22 @@ class ModelEntry(_Strict):
         """Directory path or URL that relative file paths are resolved against."""
         return self._base
 
-    def with_origin(self, source: str, base: str) -> "ModelEntry":
-        self._source, self._base = source, base
+    @property
+    def local_id(self) -> str:
+        """The id inside its own source (differs from `id` when a merge had to prefix it)."""
+        return self._local_id or self.id
+
+    def with_origin(self, source: str, base: str, local_id: str = "") -> "ModelEntry":
+        self._source, self._base, self._local_id = source, base, local_id
         return self
+
+    def locate(self, file: FileEntry) -> str:
+        """Where a file is: its URL, or its path resolved against the index's location."""
+        if file.url is not None:
+            return file.url
+        if safety.is_url(self.base):
+            return urljoin(self.base, file.path)
+        return str(Path(self.base or ".") / file.path)
 
     def checkpoint(self, name: str | None = None) -> Checkpoint:
         """The named checkpoint, or the default one; KeyError when it does not exist."""
@@ -247,7 +271,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class IndexFormatError(ValueError):
+class IndexFormatError(ZooError, ValueError):
     """The document is not a zoo index at all (not JSON, no models list, wrong version)."""
 
 

@@ -1,0 +1,46 @@
+"""Source strings -> readers. One reader per kind of source.
+
+A source string names where a zoo lives: `"builtin"`, a path to an index file
+or folder, an http(s) URL of an index. Each kind registers a matcher and a
+reader here; `read_source` picks the first that matches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ZooError
+from .base import LoadedSource
+from .builtin import read_builtin
+from .index_file import read_http_index, read_local_index
+
+Matcher = Callable[[str], bool]
+Reader = Callable[[str], LoadedSource]
+
+# (kind, matcher, reader); the first match wins, so specific kinds come first.
+READERS: list[tuple[str, Matcher, Reader]] = [
+    ("builtin", lambda s: s == "builtin", read_builtin),
+    ("index-url", lambda s: s.startswith(("http://", "https://")), read_http_index),
+    ("index-file", lambda s: Path(s).is_file() or (Path(s) / "index.json").is_file(), read_local_index),
+]
+
+
+def register(kind: str, matcher: Matcher, reader: Reader, *, before: str | None = None) -> None:
+    """Add a kind of source (placed before `before`, else last)."""
+    position = next((i for i, (k, _, _) in enumerate(READERS) if k == before), len(READERS))
+    READERS.insert(position, (kind, matcher, reader))
+
+
+def read_source(source: str) -> LoadedSource:
+    """Open one source; ZooError with a clear message when it cannot be opened."""
+    if not isinstance(source, str) or not source.strip():
+        raise ZooError(f"a source must be a non-empty string, got {source!r}")
+    for _kind, matches, reader in READERS:
+        if matches(source):
+            return reader(source)
+    kinds = ", ".join(kind for kind, _, _ in READERS)
+    raise ZooError(f"{source!r}: not a known source (no such file or folder; known kinds: {kinds})")
+
+
+__all__ = ["LoadedSource", "READERS", "read_source", "register"]
