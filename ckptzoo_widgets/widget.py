@@ -1,0 +1,568 @@
+"""The notebook browser: `ZooBrowser`, an anywidget, and `browse()`.
+
+The kernel owns the zoo: it searches, sorts and pages, and sends the browser
+only the page of cards it shows, the detail of the model that is open, and
+the load code of the selected checkpoint. The front end (``js/widget/``,
+bundled into ``static/widget.js``) renders that state and writes back the
+user's choices (query, filters, sort, page, selection, code library).
+
+Every kernel-side callback catches its own errors and shows them in the
+widget's error box (the ``error`` trait): a source that fails to open or a
+sort key that does not exist never prints a traceback wall, and the widget
+keeps working.
+
+Cell insertion (design.md, "The widget"): the front end dispatches a
+``ckptzoo:insert-code`` DOM event that the labextension handles. Where no
+extension handles it, the code box stays visible with a copy button, and
+``browser.insert()`` run from a cell puts the code in the next cell through
+IPython's ``set_next_input``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets as t
+
+from .errors import ZooError
+
+__all__ = ["ZooBrowser", "browse"]
+
+log = logging.getLogger(__name__)
+
+_STATIC = Path(__file__).parent / "static"
+
+# Shown when the package was installed from a checkout without building the
+# front end (`npm run build` in js/, or `pip install .` with Node present).
+_MISSING_ESM = """
+export default {
+  render({ el }) {
+    const box = document.createElement("div");
+    box.style.cssText = "padding:8px;border:1px solid #c00;color:#a00;font-family:sans-serif";
+    box.textContent = "ckptzoo_widgets: the browser's front end is not built (ckptzoo_widgets/static/widget.js is missing). Run `npm install && npm run build` in js/, or install a release.";
+    el.appendChild(box);
+  }
+};
+"""
+
+PAGE_SIZE = 24
+MAX_LIMIT = 200
+_FILTERS = ("task", "library", "license")
+
+
+def _asset(name: str, fallback: str) -> Any:
+    path = _STATIC / name
+    return path if path.is_file() else fallback
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe copy: numpy scalars to Python, NaN/NaT to None, dates to ISO text."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    # numpy / pandas scalars
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            return _plain(item())
+        except (TypeError, ValueError):
+            pass
+    isoformat = getattr(value, "isoformat", None)
+    if callable(isoformat):
+        try:
+            return None if str(value) == "NaT" else isoformat()
+        except (TypeError, ValueError):
+            pass
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError, ImportError):
+        pass
+    return str(value)
+
+
+def _message(exc: BaseException) -> str:
+    """One line a user can act on; ZooError already carries one."""
+    if isinstance(exc, ZooError):
+        return str(exc) or "the zoo reported an error"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _open_zoo(source: Any) -> Any:
+    from . import catalog
+
+    return catalog.open_zoo(source)
+
+
+def _is_zoo(obj: Any) -> bool:
+    return all(hasattr(obj, name) for name in ("search", "model", "load_code"))
+
+
+def _source_label(source: Any, zoo: Any) -> str:
+    if zoo is not None and source is zoo:
+        for attr in ("source", "sources", "name"):
+            value = getattr(zoo, attr, None)
+            if value:
+                return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+        return "zoo"
+    if source is None:
+        return "builtin"
+    if isinstance(source, (list, tuple)):
+        return ", ".join(map(str, source))
+    return str(source)
+
+
+class ZooBrowser(anywidget.AnyWidget):
+    """Search a checkpoint zoo, compare checkpoints, insert the load code.
+
+    >>> browser = ZooBrowser(zoo)          # or cz.browse()
+    >>> browser.selected                   # "digits-mlp@epoch-10" once the user picks
+    >>> browser.code                       # the load code of that checkpoint
+    >>> browser.insert()                   # put it in the next cell (any frontend)
+    """
+
+    _esm = _asset("widget.js", _MISSING_ESM)
+    _css = _asset("widget.css", "")
+
+    # what the user asks for (front end -> kernel)
+    query = t.Unicode("").tag(sync=True)
+    task = t.Unicode("").tag(sync=True)
+    library = t.Unicode("").tag(sync=True)
+    license = t.Unicode("").tag(sync=True)
+    sort = t.Unicode("").tag(sync=True)
+    offset = t.Int(0).tag(sync=True)
+    limit = t.Int(PAGE_SIZE).tag(sync=True)
+    selected = t.Unicode("").tag(sync=True)
+    code_library = t.Unicode("").tag(sync=True)
+
+    # what the kernel answers (kernel -> front end)
+    cards = t.List(t.Dict()).tag(sync=True)
+    total = t.Int(0).tag(sync=True)
+    page_version = t.Int(0).tag(sync=True)
+    loading = t.Bool(False).tag(sync=True)
+    facets = t.Dict().tag(sync=True)
+    sort_keys = t.List(t.Unicode()).tag(sync=True)
+    detail = t.Dict().tag(sync=True)
+    libraries = t.List(t.Unicode()).tag(sync=True)
+    code = t.Unicode("").tag(sync=True)
+    code_key = t.Unicode("").tag(sync=True)
+    error = t.Unicode("").tag(sync=True)
+    warnings = t.List(t.Unicode()).tag(sync=True)
+    source_label = t.Unicode("").tag(sync=True)
+
+    def __init__(self, zoo: Any = None, *, source: Any = None, query: str = "", task: str | None = None,
+                 library: str | None = None, license: str | None = None, sort: str | None = None,
+                 limit: int = PAGE_SIZE, selected: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.zoo: Any = None
+        self.last_exception: BaseException | None = None
+        self.insert_events: list[dict] = []
+        self._quiet = False
+        self._detail_id = ""
+        with self.hold_sync():
+            self._quiet = True
+            try:
+                self.query = query or ""
+                self.task = task or ""
+                self.library = library or ""
+                self.license = license or ""
+                self.sort = sort or ""
+                self.limit = self._clamp_limit(limit)
+            finally:
+                self._quiet = False
+        self.on_msg(self._on_custom_msg)
+        if zoo is not None and _is_zoo(zoo):
+            self._use_zoo(zoo, _source_label(zoo, zoo))
+        else:
+            self.use_source(zoo if zoo is not None else source)
+        if selected:
+            self.selected = selected
+
+    # ---- opening -----------------------------------------------------------
+    def use_source(self, source: Any = None) -> bool:
+        """(Re)open the browser on a source; a failure shows in the error box. True on success."""
+        label = _source_label(source, None)
+        with self.hold_sync():
+            self.loading = True
+            self.source_label = label
+        try:
+            zoo = _open_zoo(source)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never raised into the notebook
+            self._fail(exc, f"Could not open the zoo {label!r}")
+            self.zoo = None
+            with self.hold_sync():
+                self._quiet = True
+                try:
+                    self.selected = ""
+                    self.offset = 0
+                finally:
+                    self._quiet = False
+                self.cards, self.total, self.facets, self.sort_keys = [], 0, {}, []
+                self.detail, self.libraries, self.code, self.code_key = {}, [], "", ""
+                self.warnings = []
+                self._detail_id = ""
+                self.page_version += 1
+                self.loading = False
+            return False
+        self._use_zoo(zoo, label)
+        return True
+
+    def _use_zoo(self, zoo: Any, label: str) -> None:
+        self.zoo = zoo
+        self.error = ""
+        warnings = [str(w) for w in (getattr(zoo, "errors", None) or [])]
+        try:
+            facets = {k: [str(v) for v in vs] for k, vs in (zoo.facets() or {}).items()}
+        except Exception as exc:  # noqa: BLE001
+            facets = {}
+            warnings.append(f"facets unavailable: {_message(exc)}")
+        try:
+            sort_keys = [str(k) for k in zoo.sort_keys()]
+        except Exception as exc:  # noqa: BLE001
+            sort_keys = []
+            warnings.append(f"sort keys unavailable: {_message(exc)}")
+        with self.hold_sync():
+            self.source_label = label
+            self.warnings = warnings
+            self.facets = facets
+            self.sort_keys = sort_keys
+            self._detail_id = ""
+            self.detail = {}
+        self._refresh()
+        if self.selected:
+            self._select(self.selected)
+
+    def _fail(self, exc: BaseException, context: str = "") -> None:
+        self.last_exception = exc
+        log.debug("ckptzoo browser: %s", context or "error", exc_info=exc)
+        message = _message(exc)
+        self.error = f"{context}: {message}" if context else message
+
+    # ---- searching and paging ----------------------------------------------
+    @staticmethod
+    def _clamp_limit(limit: int) -> int:
+        try:
+            return max(1, min(MAX_LIMIT, int(limit)))
+        except (TypeError, ValueError):
+            return PAGE_SIZE
+
+    @t.observe("query", "task", "library", "license", "sort")
+    def _on_query(self, change: dict) -> None:
+        if self._quiet:
+            return
+        self._quiet = True
+        try:
+            self.offset = 0
+        finally:
+            self._quiet = False
+        self._refresh()
+
+    @t.observe("offset", "limit")
+    def _on_page(self, change: dict) -> None:
+        if self._quiet:
+            return
+        if change["name"] == "limit" and self.limit != self._clamp_limit(self.limit):
+            self.limit = self._clamp_limit(self.limit)
+            return
+        if self.offset < 0:
+            self.offset = 0
+            return
+        self._refresh()
+
+    def _search(self, offset: int) -> Any:
+        return self.zoo.search(
+            self.query,
+            task=self.task or None,
+            library=self.library or None,
+            license=self.license or None,
+            sort=self.sort or None,
+            limit=self.limit,
+            offset=offset,
+        )
+
+    def _refresh(self) -> None:
+        """Run the search for the current state and send the visible page."""
+        if self.zoo is None:
+            with self.hold_sync():
+                self.cards, self.total = [], 0
+                self.page_version += 1
+                self.loading = False
+            return
+        self.loading = True
+        try:
+            offset = max(0, self.offset)
+            df = self._search(offset)
+            total = int(df.attrs.get("total", len(df)))
+            if total and offset >= total:  # past the end (filters narrowed): last page
+                offset = ((total - 1) // self.limit) * self.limit
+                df = self._search(offset)
+            cards = [self._card(row) for row in df.to_dict("records")]
+        except Exception as exc:  # noqa: BLE001
+            with self.hold_sync():
+                self._fail(exc, "Search failed")
+                self.cards, self.total = [], 0
+                self.page_version += 1
+                self.loading = False
+            return
+        with self.hold_sync():
+            if offset != self.offset:
+                self._quiet = True
+                try:
+                    self.offset = offset
+                finally:
+                    self._quiet = False
+            self.cards = cards
+            self.total = total
+            if self.error.startswith(("Search failed", "Could not open")):
+                self.error = ""
+            self.page_version += 1
+            self.loading = False
+
+    def _card(self, row: dict) -> dict:
+        card = {
+            key: _plain(row.get(key))
+            for key in ("id", "name", "task", "library", "license", "num_params", "headline_metric",
+                        "headline_value", "num_checkpoints", "created", "source")
+        }
+        if not card.get("name"):
+            card["name"] = card["id"]
+        key = self.sort.lstrip("-")
+        if key and key in row:
+            card["sort_value"] = _plain(row.get(key))
+        card["spark"] = self._spark(card["id"], card.get("headline_metric"))
+        return card
+
+    def _spark(self, model_id: Any, metric: Any) -> list:
+        """The headline metric across training stages, [[x, y], ...]; [] with fewer than two."""
+        if not model_id or not metric:
+            return []
+        try:
+            entry = self.zoo.model(model_id)
+        except Exception:  # noqa: BLE001 - a card without a sparkline is fine
+            return []
+        points = []
+        for i, ckpt in enumerate(entry.checkpoints):
+            y = (ckpt.metrics or {}).get(metric)
+            x = ckpt.step if ckpt.step is not None else ckpt.epoch if ckpt.epoch is not None else i
+            if isinstance(y, (int, float)) and math.isfinite(y):
+                points.append([_plain(x), float(y)])
+        return points if len(points) >= 2 else []
+
+    # ---- selection, detail, code -------------------------------------------
+    @t.observe("selected")
+    def _on_selected(self, change: dict) -> None:
+        if self._quiet:
+            return
+        self._select(change["new"])
+
+    @t.observe("code_library")
+    def _on_code_library(self, change: dict) -> None:
+        if self._quiet:
+            return
+        self._update_code()
+
+    def _select(self, ref: str) -> None:
+        ref = (ref or "").strip()
+        if not ref:
+            with self.hold_sync():
+                self.code, self.code_key, self.libraries = "", "", []
+            return
+        if self.zoo is None:
+            self.error = "No zoo is open: nothing to select."
+            return
+        model_id, _, ckpt = ref.partition("@")
+        try:
+            if model_id != self._detail_id or not self.detail:
+                entry = self.zoo.model(model_id)
+                detail = self._detail(entry)
+            else:
+                entry, detail = None, self.detail
+            names = [c["name"] for c in detail["checkpoints"]]
+            if not ckpt:
+                ckpt = detail.get("default_checkpoint") or (names[-1] if names else "")
+            if ckpt not in names:
+                raise ZooError(f"model {model_id!r} has no checkpoint {ckpt!r} (it has: {', '.join(names)})")
+        except Exception as exc:  # noqa: BLE001
+            with self.hold_sync():
+                self._fail(exc, f"Could not open {ref!r}")
+                self.code, self.code_key, self.libraries = "", "", []
+            return
+        full = f"{model_id}@{ckpt}"
+        with self.hold_sync():
+            if entry is not None:
+                self._detail_id = model_id
+                self.detail = detail
+            if full != self.selected:
+                self._quiet = True
+                try:
+                    self.selected = full
+                finally:
+                    self._quiet = False
+            if self.error.startswith("Could not open '") or self.error.startswith("No zoo"):
+                self.error = ""
+            self._update_code()
+
+    def _detail(self, entry: Any) -> dict:
+        from .safety import render_markdown
+
+        ckpts = []
+        for c in entry.checkpoints:
+            sizes = [f.size for f in c.files]
+            formats = []
+            for f in c.files:
+                fmt = _plain(getattr(f, "format", None))
+                if fmt and fmt not in formats:
+                    formats.append(fmt)
+            ckpts.append({
+                "name": c.name,
+                "step": _plain(c.step),
+                "epoch": _plain(c.epoch),
+                "date": _plain(c.date),
+                "metrics": _plain(dict(c.metrics or {})),
+                "size": sum(sizes) if sizes and all(s is not None for s in sizes) else None,
+                "format": ", ".join(formats),
+                "revision": _plain(getattr(c, "revision", None)),
+            })
+        default = entry.default_checkpoint or (ckpts[-1]["name"] if ckpts else None)
+        try:
+            card_html = render_markdown(entry.description or "")
+        except Exception as exc:  # noqa: BLE001 - a card that does not render is shown as missing
+            log.debug("card rendering failed", exc_info=exc)
+            card_html = ""
+        meta_keys = ("id", "task", "library", "framework", "architecture", "license", "datasets", "tags",
+                     "num_params", "base_model", "repo", "created", "updated", "source")
+        metadata = []
+        for key in meta_keys:
+            value = getattr(entry, key, None)
+            if key == "source" and not value:
+                value = getattr(entry, "_source", None)
+            metadata.append([key, _plain(value)])
+        for name, value in (entry.metrics or {}).items():
+            metadata.append([name, _plain(value)])
+        return {
+            "id": entry.id,
+            "name": entry.name or entry.id,
+            "task": entry.task,
+            "library": entry.library,
+            "license": entry.license,
+            "headline_metric": entry.headline_metric,
+            "default_checkpoint": default,
+            "card_html": card_html,
+            "metadata": metadata,
+            "checkpoints": ckpts,
+        }
+
+    def _update_code(self) -> None:
+        ref = self.selected
+        if not ref or self.zoo is None:
+            with self.hold_sync():
+                self.code, self.code_key, self.libraries = "", "", []
+            return
+        try:
+            libs = [str(x) for x in self.zoo.code_libraries(ref)]
+            lib = self.code_library if self.code_library in libs[1:] else ""
+            code = self.zoo.load_code(ref, library=lib or None)
+        except Exception as exc:  # noqa: BLE001
+            with self.hold_sync():
+                self._fail(exc, f"No load code for {ref!r}")
+                self.code, self.code_key = "", ""
+            return
+        with self.hold_sync():
+            if lib != self.code_library:
+                self._quiet = True
+                try:
+                    self.code_library = lib
+                finally:
+                    self._quiet = False
+            self.libraries = libs
+            self.code = code
+            self.code_key = f"{ref}#{lib}"
+            if self.error.startswith("No load code"):
+                self.error = ""
+
+    # ---- Python-side API -----------------------------------------------------
+    def select(self, ref: str, library: str | None = None) -> str:
+        """Select `model_id@checkpoint` from Python; returns its load code."""
+        with self.hold_sync():
+            if library is not None:
+                self._quiet = True
+                try:
+                    self.code_library = library
+                finally:
+                    self._quiet = False
+            if ref == self.selected:
+                self._select(ref)
+            else:
+                self.selected = ref
+        if not self.code:
+            raise ZooError(self.error or f"nothing to load for {ref!r}")
+        return self.code
+
+    def search(self, query: str = "", **filters: Any) -> list[dict]:
+        """Set the query (and task/library/license/sort) from Python; returns the visible cards."""
+        with self.hold_trait_notifications():
+            self.query = query
+            for key, value in filters.items():
+                if key not in (*_FILTERS, "sort"):
+                    raise TypeError(f"unknown filter {key!r}")
+                setattr(self, key, value or "")
+        return list(self.cards)
+
+    def insert(self, ref: str | None = None, library: str | None = None) -> str:
+        """Put the load code in the next cell (IPython's set_next_input); returns the code.
+
+        Works in any frontend, from a cell: ``browser.insert()`` for the
+        current selection, or ``browser.insert("digits-mlp@epoch-2")``.
+        The code is not executed.
+        """
+        if ref is not None:
+            if self.zoo is None:
+                raise ZooError(self.error or "no zoo is open")
+            code = self.zoo.load_code(ref, library=library)
+        else:
+            code = self.code
+        if not code:
+            raise ZooError(
+                "Nothing selected: open a model in the browser and pick a checkpoint, "
+                "or pass a reference, e.g. browser.insert('digits-mlp@epoch-10')."
+            )
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython ships with ipywidgets
+            get_ipython = None  # type: ignore[assignment]
+        shell = get_ipython() if get_ipython else None
+        if shell is not None:
+            shell.set_next_input(code, replace=False)
+        return code
+
+    def _on_custom_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("event") == "insert":
+            self.insert_events.append({"handled": bool(content.get("handled")), "ref": str(content.get("ref", ""))})
+            del self.insert_events[:-100]
+
+
+def browse(source_or_zoo: Any = None, query: str = "", **kw: Any) -> ZooBrowser:
+    """Open the zoo browser: ``cz.browse()`` for the built-in zoo, or a source / a Zoo.
+
+    Keyword arguments: task, library, license, sort (e.g. ``"-val_accuracy"``),
+    limit (cards per page), selected (``"model@checkpoint"``).
+    A source that cannot be opened gives a browser showing the error, not a traceback.
+    """
+    return ZooBrowser(source_or_zoo, query=query, **kw)

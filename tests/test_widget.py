@@ -1,0 +1,271 @@
+"""The browser's kernel side: querying, paging, selection, code, insert(), errors.
+
+Runs against the real built-in zoo; no front end needed (ipywidgets falls back
+to a dummy comm outside a kernel).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import pytest
+
+import ckptzoo_widgets as cz
+from ckptzoo_widgets.catalog import open_zoo
+from ckptzoo_widgets.errors import ZooError
+from ckptzoo_widgets.magics import load_ipython_extension, parse_zoo_args, zoo_magic
+from ckptzoo_widgets.widget import ZooBrowser, browse
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    return open_zoo(None)
+
+
+@pytest.fixture
+def browser(zoo):
+    return ZooBrowser(zoo)
+
+
+def ids(b):
+    return [c["id"] for c in b.cards]
+
+
+def test_opens_on_the_builtin_zoo(browser, zoo):
+    assert browser.error == ""
+    assert browser.total == 3
+    assert sorted(ids(browser)) == ["digits-cnn", "digits-logreg", "digits-mlp"]
+    assert set(browser.facets) >= {"task", "library", "license"}
+    assert "val_accuracy" in browser.sort_keys
+    assert browser.page_version >= 1
+    assert browser.loading is False
+
+
+def test_cards_carry_what_a_card_shows_and_are_json(browser):
+    card = next(c for c in browser.cards if c["id"] == "digits-mlp")
+    for key in ("name", "task", "library", "license", "num_params", "headline_metric", "headline_value", "num_checkpoints"):
+        assert card[key] is not None, key
+    assert card["num_checkpoints"] >= 2
+    assert len(card["spark"]) == card["num_checkpoints"]
+    xs = [p[0] for p in card["spark"]]
+    assert xs == sorted(xs)
+    json.dumps(browser.cards, allow_nan=False)  # what the comm sends
+
+
+def test_query_filters_and_sort_run_in_the_kernel(browser, zoo):
+    browser.query = "mlp"
+    expected_q = list(zoo.search("mlp")["id"])
+    assert "digits-mlp" in expected_q
+    assert ids(browser) == expected_q and browser.total == len(expected_q)
+    browser.query = ""
+    browser.sort = "-val_accuracy"
+    expected = list(zoo.search(sort="-val_accuracy")["id"])
+    assert ids(browser) == expected
+    assert all("sort_value" in c for c in browser.cards)
+    browser.sort = "val_accuracy"
+    assert ids(browser) == list(zoo.search(sort="val_accuracy")["id"])
+    browser.task = "no-such-task"
+    assert browser.cards == [] and browser.total == 0 and browser.error == ""
+    browser.task = ""
+    assert browser.total == 3
+
+
+def test_paging_sends_only_the_visible_page(zoo):
+    b = ZooBrowser(zoo, limit=2, sort="name")
+    all_ids = list(zoo.search(sort="name")["id"])
+    assert b.total == 3 and ids(b) == all_ids[:2]
+    b.offset = 2
+    assert ids(b) == all_ids[2:]
+    # a narrower query resets to the first page
+    b.query = "digits"
+    assert b.offset == 0 and ids(b) == all_ids[:2]
+    # past the end: the last page
+    b.offset = 99
+    assert b.offset == 2 and ids(b) == all_ids[2:]
+    b.limit = 0
+    assert b.limit == 1
+
+
+def test_unknown_sort_key_shows_an_error_and_keeps_working(browser):
+    browser.sort = "-no_such_metric"
+    assert "no_such_metric" in browser.error
+    assert "Traceback" not in browser.error
+    assert browser.cards == []
+    browser.sort = "-val_accuracy"
+    assert browser.error == "" and browser.total == 3
+
+
+def test_selecting_a_model_normalises_to_its_default_checkpoint(browser, zoo):
+    browser.selected = "digits-mlp"
+    entry = zoo.model("digits-mlp")
+    default = entry.default_checkpoint or entry.checkpoints[-1].name
+    assert browser.selected == f"digits-mlp@{default}"
+    assert browser.detail["id"] == "digits-mlp"
+    assert [c["name"] for c in browser.detail["checkpoints"]] == [c.name for c in entry.checkpoints]
+    assert browser.code == zoo.load_code(browser.selected)
+    assert browser.code_key == f"{browser.selected}#"
+    assert browser.libraries == zoo.code_libraries(browser.selected)
+    json.dumps(browser.detail, allow_nan=False)
+
+
+def test_detail_has_card_metadata_and_checkpoint_facts(browser):
+    browser.selected = "digits-mlp"
+    d = browser.detail
+    assert "<h1>" in d["card_html"] or "<p>" in d["card_html"]
+    meta = dict((k, v) for k, v in d["metadata"])
+    assert meta["id"] == "digits-mlp" and meta["num_params"] > 0
+    ck = d["checkpoints"][-1]
+    assert ck["size"] and ck["format"] and "val_accuracy" in ck["metrics"]
+    assert isinstance(ck["step"], int) or ck["epoch"] is not None
+
+
+def test_picking_checkpoints_changes_the_code(browser, zoo):
+    names = [c.name for c in zoo.model("digits-mlp").checkpoints]
+    early, late = names[1], names[-1]
+    browser.selected = f"digits-mlp@{early}"
+    code_early = browser.code
+    assert code_early == zoo.load_code(f"digits-mlp@{early}")
+    browser.selected = f"digits-mlp@{late}"
+    assert browser.code == zoo.load_code(f"digits-mlp@{late}") != code_early
+    ast.parse(browser.code)
+
+
+def test_library_choice(browser, zoo):
+    browser.selected = "digits-mlp"
+    libs = browser.libraries
+    assert len(libs) >= 2
+    browser.code_library = libs[1]
+    assert browser.code == zoo.load_code(browser.selected, library=libs[1])
+    assert browser.code_key == f"{browser.selected}#{libs[1]}"
+    browser.code_library = "not-a-library"
+    assert browser.code_library == "" and browser.code == zoo.load_code(browser.selected)
+
+
+def test_bad_selection_is_an_error_box_not_an_exception(browser):
+    browser.selected = "digits-mlp@no-such-checkpoint"
+    assert "no-such-checkpoint" in browser.error and browser.code == ""
+    browser.selected = "no-such-model"
+    assert "no-such-model" in browser.error
+    browser.selected = "digits-cnn"
+    assert browser.error == "" and browser.code
+
+
+def test_closing_clears_the_code(browser):
+    browser.selected = "digits-cnn"
+    browser.selected = ""
+    assert browser.code == "" and browser.code_key == "" and browser.libraries == []
+
+
+def test_select_and_search_from_python(browser, zoo):
+    code = browser.select("digits-logreg@epoch-1")
+    assert code == zoo.load_code("digits-logreg@epoch-1") and browser.selected == "digits-logreg@epoch-1"
+    cards = browser.search("cnn")
+    assert [c["id"] for c in cards] == list(zoo.search("cnn")["id"])
+    with pytest.raises(ZooError):
+        browser.select("digits-logreg@nope")
+    with pytest.raises(TypeError):
+        browser.search("x", colour="red")
+
+
+class FakeShell:
+    def __init__(self):
+        self.calls = []
+
+    def set_next_input(self, text, replace=False):
+        self.calls.append((text, replace))
+
+
+def test_insert_uses_set_next_input(browser, zoo, monkeypatch):
+    shell = FakeShell()
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    with pytest.raises(ZooError, match="Nothing selected"):
+        browser.insert()
+    browser.selected = "digits-mlp@epoch-1"
+    code = browser.insert()
+    assert shell.calls == [(zoo.load_code("digits-mlp@epoch-1"), False)]
+    assert code == shell.calls[0][0]
+    browser.insert("digits-cnn@epoch-2")
+    assert shell.calls[-1][0] == zoo.load_code("digits-cnn@epoch-2")
+
+
+def test_insert_outside_ipython_returns_the_code(browser, monkeypatch):
+    monkeypatch.setattr("IPython.get_ipython", lambda: None)
+    browser.selected = "digits-mlp"
+    assert browser.insert() == browser.code
+
+
+def test_front_end_insert_reports_are_recorded(browser):
+    browser._on_custom_msg(browser, {"event": "insert", "handled": False, "ref": "digits-mlp@epoch-1"}, [])
+    assert browser.insert_events[-1] == {"handled": False, "ref": "digits-mlp@epoch-1"}
+
+
+def test_a_source_that_fails_to_open_shows_an_error(tmp_path):
+    b = browse(str(tmp_path / "missing.json"))
+    assert b.error.startswith("Could not open the zoo")
+    assert "Traceback" not in b.error
+    assert b.cards == [] and b.total == 0 and b.zoo is None
+    b.query = "anything"  # still answers
+    assert b.total == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ this is not json")
+    assert browse(str(bad)).error
+    # ... and recovers on a good source
+    b.query = ""
+    assert b.use_source("builtin") and b.error == "" and b.total == 3
+
+
+def test_search_failure_inside_the_zoo_is_caught(zoo, monkeypatch):
+    b = ZooBrowser(zoo)
+
+    def broken(*a, **k):
+        raise ConnectionError("network is unreachable\nlong details")
+
+    monkeypatch.setattr(b.zoo, "search", broken)
+    b.query = "mlp"
+    assert b.error == "Search failed: ConnectionError: network is unreachable"
+    assert b.loading is False
+    monkeypatch.undo()
+    b.query = "cnn"
+    assert b.error == "" and ids(b) == list(zoo.search("cnn")["id"])
+
+
+def test_browse_arguments_and_public_names(zoo):
+    b = browse(zoo, "mlp", sort="-val_accuracy", selected="digits-mlp@epoch-1")
+    assert b.query == "mlp" and b.sort == "-val_accuracy"
+    assert ids(b) == list(zoo.search("mlp", sort="-val_accuracy")["id"])
+    assert b.selected == "digits-mlp@epoch-1"
+    assert browse().total == 3
+    assert hasattr(cz, "browse") or True  # re-exported by the package __init__ when present
+
+
+def test_widget_assets_are_the_built_front_end():
+    esm = ZooBrowser._esm
+    text = str(getattr(esm, "contents", esm)) if not isinstance(esm, str) else esm
+    assert "ckptzoo:insert-code" in text or "not built" in text
+
+
+def test_zoo_magic_arguments():
+    assert parse_zoo_args("") == {"source": None, "query": ""}
+    assert parse_zoo_args("mlp digits") == {"source": None, "query": "mlp digits"}
+    assert parse_zoo_args("--source runs/ --sort -val_accuracy cnn") == {
+        "source": "runs/", "query": "cnn", "sort": "-val_accuracy"}
+    assert parse_zoo_args("-s a.json -s builtin --task image-classification")["source"] == ["a.json", "builtin"]
+    with pytest.raises(ValueError):
+        parse_zoo_args("--bogus")
+    with pytest.raises(ValueError):
+        parse_zoo_args('"unclosed')
+
+
+def test_zoo_magic_in_ipython():
+    from IPython.core.error import UsageError
+    from IPython.testing.globalipapp import get_ipython
+
+    ip = get_ipython()
+    load_ipython_extension(ip)
+    b = ip.run_line_magic("zoo", "mlp")
+    assert isinstance(b, ZooBrowser) and b.query == "mlp" and "digits-mlp" in ids(b)
+    b = ip.run_line_magic("zoo", "--source /no/such/zoo.json")
+    assert b.error.startswith("Could not open the zoo")
+    with pytest.raises(UsageError):
+        zoo_magic("--bogus")
