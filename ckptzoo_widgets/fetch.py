@@ -44,7 +44,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = [
     "fetch",
@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 
 _SHA_RE = re.compile(r"[0-9a-f]{64}")
 _BAD_VIEW_PART = re.compile(r"[\x00-\x1f/\\:*?\"<>|]")
-_CHUNK = 4 << 20  # bytes handed from the network reader to the hasher/writer
+_CHUNK = 4 << 20  # buffer size handed from the network reader to the hasher/writer
 #: a failed download keeps its partial file for a later resume only above this size
 KEEP_PARTIAL_MIN = 1 << 20
 
@@ -773,40 +773,50 @@ class _Download:
             )
 
     def _stream(self, resp: Any, offset: int, body_len: int | None) -> None:
-        """Read the body, hash and append it; raise _Retry on a broken transfer."""
+        """Read the body, hash and append it; raise _Retry on a broken transfer.
+
+        The network is read on this thread straight into a small pool of
+        buffers; a writer thread hashes and appends them, so sha256 (which
+        releases the GIL) overlaps the socket reads.
+        """
+        reader = _BodyReader(resp, body_len)
+        writer = _Writer(self.part, "ab" if offset else "wb", self.hasher)
         received = 0
-        mode = "ab" if offset else "wb"
-        window: list[tuple[float, int]] = [(time.monotonic(), 0)]
-        t_start = window[0][0]
-        writer = _Writer(self.part, mode, self.hasher)
+        t_start = time.monotonic()
+        window: list[tuple[float, int]] = [(t_start, 0)]  # (time, received) samples
+        shown = 0
         try:
-            for chunk in _read_body(resp):
-                writer.put(chunk)
-                received += len(chunk)
-                self.bar.update(len(chunk))
+            buf = writer.buffer()
+            mv = memoryview(buf)
+            filled = 0
+            t_flush = t_start
+            while True:
+                n = reader.readinto(mv[filled:])
+                if not n:
+                    break
+                filled += n
+                received += n
                 if self.total is not None and offset + received > self.total:
                     raise IntegrityError(
                         f"size mismatch for {self.url}: server sent more than "
                         f"the expected {self.total} bytes"
                     )
                 now = time.monotonic()
-                if now > self.t_end:
-                    raise DownloadTimeoutError(
-                        f"gave up on {self.url}: total deadline of {self.deadline:.0f} s passed "
-                        f"after {_human(offset + received)}"
-                    )
-                if now - window[-1][0] >= 0.25:
-                    window.append((now, received))
-                    while len(window) > 2 and now - window[1][0] >= self.s.speed_window:
-                        window.pop(0)
-                    t0, r0 = window[0]
-                    if now - t0 >= self.s.speed_window and now - t_start >= self.s.speed_window:
-                        rate = (received - r0) / (now - t0)
-                        if rate < self.s.min_speed:
-                            raise DownloadTimeoutError(
-                                f"gave up on {self.url}: too slow ({_human(rate)}/s over "
-                                f"{now - t0:.0f} s, minimum {_human(self.s.min_speed)}/s)"
-                            )
+                if filled == len(buf) or now - t_flush >= 0.1:
+                    mv.release()
+                    writer.submit(buf, filled)
+                    buf = writer.buffer()
+                    mv = memoryview(buf)
+                    filled = 0
+                    t_flush = now
+                if now - window[-1][0] >= 0.1:
+                    self.bar.update(received - shown)
+                    shown = received
+                    self._check_pace(now, t_start, received, offset, window)
+            mv.release()
+            if filled:
+                writer.submit(buf, filled)
+            self.bar.update(received - shown)
         except _BodyBroken as e:
             writer.close()
             self.hashed = offset + writer.written
@@ -822,6 +832,32 @@ class _Download:
                 f"connection closed after {received} of {body_len} bytes",
                 progressed=received > 0,
             )
+
+    def _check_pace(
+        self,
+        now: float,
+        t_start: float,
+        received: int,
+        offset: int,
+        window: list[tuple[float, int]],
+    ) -> None:
+        """The total deadline, and the minimum average speed over the last window."""
+        if now > self.t_end:
+            raise DownloadTimeoutError(
+                f"gave up on {self.url}: total deadline of {self.deadline:.0f} s passed "
+                f"after {_human(offset + received)}"
+            )
+        window.append((now, received))
+        while len(window) > 2 and now - window[1][0] >= self.s.speed_window:
+            window.pop(0)
+        t0, r0 = window[0]
+        if now - t0 >= self.s.speed_window:
+            rate = (received - r0) / (now - t0)
+            if rate < self.s.min_speed:
+                raise DownloadTimeoutError(
+                    f"gave up on {self.url}: too slow ({_human(rate)}/s over "
+                    f"{now - t0:.0f} s, minimum {_human(self.s.min_speed)}/s)"
+                )
 
     def _finish(self) -> pathlib.Path:
         got_size = self._partial_size()
@@ -863,50 +899,119 @@ class _BodyBroken(Exception):
     """Internal: the body stream failed (connection reset, timeout, short read)."""
 
 
-def _read_body(resp: Any) -> Iterator[memoryview]:
-    """Yield the body as memoryviews, raising _BodyBroken on transport failures."""
-    import requests
-    import urllib3
+class _BodyReader:
+    """Reads a response body into caller buffers, one socket read at a time.
 
-    raw = resp.raw
-    try:
-        while True:
-            data = raw.read1(1 << 20) if hasattr(raw, "read1") else raw.read(1 << 16)
-            if not data:
-                return
-            yield memoryview(data)
-    except (
-        OSError,
-        http.client.HTTPException,
-        urllib3.exceptions.HTTPError,
-        requests.exceptions.RequestException,
-    ) as e:
-        raise _BodyBroken(type(e).__name__) from None
+    For a plain body of known length it reads the connection's buffered stream
+    directly (``readinto1``: no copies, no allocations; returns as soon as some
+    bytes arrived, so a dripping server cannot hide inside one big read).
+    Otherwise (chunked, compressed, no length) it goes through urllib3.
+    """
+
+    def __init__(self, resp: Any, body_len: int | None):
+        self.raw = resp.raw
+        fp = getattr(self.raw, "_fp", None)  # http.client.HTTPResponse
+        stream = getattr(fp, "fp", None)  # its buffered socket reader
+        encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
+        self.stream = (
+            stream
+            if body_len is not None
+            and encoding in ("", "identity")
+            and isinstance(fp, http.client.HTTPResponse)
+            and not fp.chunked
+            and hasattr(stream, "readinto1")
+            else None
+        )
+        self.left = body_len if body_len is not None else -1
+
+    def readinto(self, mv: memoryview) -> int:
+        import requests
+        import urllib3
+
+        try:
+            if self.stream is not None:
+                if self.left <= 0:
+                    return 0
+                n = self.stream.readinto1(mv[: min(len(mv), self.left)])
+                self.left -= n
+                return n
+            data = self.raw.read1(len(mv)) if hasattr(self.raw, "read1") else self.raw.read(1 << 16)
+            mv[: len(data)] = data
+            return len(data)
+        except (
+            OSError,
+            ValueError,  # a read on a connection closed underneath
+            http.client.HTTPException,
+            urllib3.exceptions.HTTPError,
+            requests.exceptions.RequestException,
+        ) as e:
+            raise _BodyBroken(type(e).__name__) from None
 
 
 class _Writer:
-    """Hash and append chunks to the partial file."""
+    """A thread that appends buffers to the partial file, then hashes them."""
 
-    def __init__(self, path: pathlib.Path, mode: str, hasher: Any):
+    def __init__(self, path: pathlib.Path, mode: str, hasher: Any, nbuf: int = 4):
         self.path = path
         self.hasher = hasher
-        self.written = 0
-        self.f = open(path, mode)
-
-    def put(self, chunk: memoryview) -> None:
+        self.written = 0  # bytes written and hashed
+        self.error: BaseException | None = None
         try:
-            self.f.write(chunk)
+            self.f = open(path, mode, buffering=0)
         except OSError as e:
-            raise _disk_error(e, self.path) from None
-        self.hasher.update(chunk)
-        self.written += len(chunk)
+            raise _disk_error(e, path) from None
+        self.free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        for _ in range(nbuf):
+            self.free.put(bytearray(_CHUNK))
+        self.todo: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="ckptzoo-fetch-writer", daemon=True)
+        self.thread.start()
+
+    def buffer(self) -> bytearray:
+        while True:
+            if self.error is not None:
+                raise self.error
+            try:
+                return self.free.get(timeout=0.1)
+            except queue.Empty:
+                continue
+
+    def submit(self, buf: bytearray, n: int) -> None:
+        if self.error is not None:
+            raise self.error
+        self.todo.put((buf, n))
+
+    def _run(self) -> None:
+        while True:
+            item = self.todo.get()
+            if item is None:
+                return
+            buf, n = item
+            if self.error is None:
+                try:
+                    with memoryview(buf) as mv:
+                        chunk = mv[:n]
+                        done = 0
+                        while done < n:
+                            done += self.f.write(chunk[done:]) or 0
+                        self.hasher.update(chunk)
+                    self.written += n
+                except OSError as e:
+                    self.error = _disk_error(e, self.path)
+                except BaseException as e:  # pragma: no cover - defensive
+                    self.error = e
+            self.free.put(buf)
 
     def close(self, discard_errors: bool = False) -> None:
+        self.todo.put(None)
+        self.thread.join()
         try:
             self.f.close()
         except OSError as e:
-            if not discard_errors:
-                raise _disk_error(e, self.path) from None
+            if self.error is None:
+                self.error = _disk_error(e, self.path)
+        if self.error is not None and not discard_errors:
+            raise self.error
 
 
 def _disk_error(e: OSError, path: pathlib.Path) -> FetchError:

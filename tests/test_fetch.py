@@ -16,7 +16,9 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 from httpserver import FileServer, http_date  # noqa: E402
 
-from ckptzoo_widgets import fetch as fetch_mod  # noqa: E402
+import importlib  # noqa: E402
+
+fetch_mod = importlib.import_module("ckptzoo_widgets.fetch")  # (the package re-exports fetch())
 from ckptzoo_widgets.fetch import (  # noqa: E402
     DiskFullError,
     DownloadTimeoutError,
