@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,16 +31,18 @@ def _label_for(source: str) -> str:
     return (path.parent.name if path.name in ("index.json", "index.parquet") else path.stem) or "zoo"
 
 
-def parquet_rows(path: Path) -> list[dict[str, Any]]:
-    """Rows of a Parquet index as dicts, nested columns decoded from JSON text."""
+def parquet_rows(path: Path | bytes, origin: str | None = None) -> list[dict[str, Any]]:
+    """Rows of a Parquet index (a file or its bytes) as dicts, nested columns decoded from JSON text."""
+    origin = origin or str(path)
     try:
+        import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise ZooError(f"{path}: reading a Parquet index needs pyarrow: pip install 'ckptzoo-widgets[parquet]'") from None
+        raise ZooError(f"{origin}: reading a Parquet index needs pyarrow: pip install 'ckptzoo-widgets[parquet]'") from None
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(pa.BufferReader(path) if isinstance(path, bytes) else path)
     except Exception as error:  # pyarrow raises several types for a bad file
-        raise IndexFormatError(f"{path}: not a readable Parquet file ({error})") from None
+        raise IndexFormatError(f"{origin}: not a readable Parquet file ({error})") from None
     rows = []
     for row in table.to_pylist():
         clean = {k: v for k, v in row.items() if v is not None}
@@ -71,13 +76,86 @@ def read_local_index(path: str | Path, source: str | None = None) -> LoadedSourc
     return LoadedSource(source, _label_for(source), _with_origin(models, source, base), problems, title)
 
 
-def read_http_index(url: str, timeout: float = 30.0) -> LoadedSource:
+def _offline() -> bool:
+    return os.environ.get("CKPTZOO_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _http_cache_paths(url: str) -> tuple[Path, Path]:
+    from ..fetch import cache_root
+
+    key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:40]
+    folder = cache_root() / "indexes"
+    return folder / f"{key}.body", folder / f"{key}.json"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def cached_get(url: str, timeout: float = 30.0) -> tuple[bytes, str]:
+    """The body at `url`, revalidated with ETag / Last-Modified and kept in the cache.
+
+    Returns (body, how) with `how` one of "downloaded", "not-modified", "cached"
+    (offline, or the server unreachable: the cached copy serves). ZooError when
+    there is neither an answer nor a cached copy.
+    """
+    body_path, meta_path = _http_cache_paths(url)
+    meta: dict[str, Any] = {}
     try:
-        response = requests.get(url, timeout=timeout)
+        meta = json.loads(meta_path.read_text("utf-8"))
+        cached: bytes | None = body_path.read_bytes()
+        if meta.get("url") != url:
+            cached, meta = None, {}
+    except (OSError, ValueError):
+        cached, meta = None, {}
+    if _offline():
+        if cached is None:
+            raise ZooError(f"{url}: offline (CKPTZOO_OFFLINE) and not in the cache yet")
+        return cached, "cached"
+    headers = {}
+    if cached is not None and meta.get("etag"):
+        headers["If-None-Match"] = meta["etag"]
+    if cached is not None and meta.get("last_modified"):
+        headers["If-Modified-Since"] = meta["last_modified"]
+    try:
+        response = requests.get(url, timeout=timeout, headers=headers)
     except requests.RequestException as error:
-        raise ZooError(f"{url}: cannot fetch the index ({type(error).__name__})") from None
+        if cached is not None:
+            return cached, "cached"
+        raise ZooError(f"{url}: cannot fetch ({type(error).__name__}) and no cached copy") from None
+    if response.status_code == 304 and cached is not None:
+        return cached, "not-modified"
     if response.status_code != 200:
+        if cached is not None and response.status_code >= 500:
+            return cached, "cached"
         raise ZooError(f"{url}: server answered HTTP {response.status_code}")
-    index, problems = parse_index_text(response.content, url)
-    base = url.rsplit("/", 1)[0] + "/"
-    return LoadedSource(url, _label_for(url), _with_origin(index.models, url, base), problems, index.name or "")
+    body = response.content
+    record = {
+        "url": url,
+        "etag": response.headers.get("ETag"),
+        "last_modified": response.headers.get("Last-Modified"),
+        "fetched": time.time(),
+        "size": len(body),
+    }
+    try:
+        _write_atomic(body_path, body)
+        _write_atomic(meta_path, json.dumps(record).encode("utf-8"))
+    except OSError:
+        pass  # a read-only cache still serves this session
+    return body, "downloaded"
+
+
+def read_http_index(url: str, timeout: float = 30.0) -> LoadedSource:
+    """A static zoo at an http(s) URL (JSON, or Parquet when the path ends in .parquet), cached."""
+    body, _how = cached_get(url, timeout=timeout)
+    base = url.split("?", 1)[0].rsplit("/", 1)[0] + "/"
+    if urlsplit(url).path.endswith(".parquet"):
+        models, problems = parse_models(parquet_rows(body, url), url)
+        title = Path(urlsplit(url).path).stem
+    else:
+        index, problems = parse_index_text(body, url)
+        models, title = index.models, index.name or ""
+    return LoadedSource(url, _label_for(url), _with_origin(models, url, base), problems, title)
