@@ -1,7 +1,9 @@
 """Source strings -> readers. One reader per kind of source.
 
 A source string names where a zoo lives: `"builtin"`, a path to an index file
-or folder, an http(s) URL of an index. Each kind registers a matcher and a
+or folder, an http(s) URL of an index, a folder of training runs (`"runs/"`),
+`"timm"` / `"timm:<csv>"`, the Hugging Face Hub (`"hf:"`, `"hf:author=..."`).
+docs/sources.md describes each. Each kind registers a matcher and a
 reader here; `read_source` picks the first that matches.
 """
 
@@ -13,16 +15,24 @@ from typing import Callable
 from ..errors import ZooError
 from .base import LoadedSource
 from .builtin import read_builtin
+from .hub import read_hub
 from .index_file import read_http_index, read_local_index
+from .runs import is_runs_folder, read_runs
+from .timm import read_timm
 
+INDEX_NAMES = ("index.json", "index.parquet")
 Matcher = Callable[[str], bool]
 Reader = Callable[[str], LoadedSource]
 
 # (kind, matcher, reader); the first match wins, so specific kinds come first.
 READERS: list[tuple[str, Matcher, Reader]] = [
     ("builtin", lambda s: s == "builtin", read_builtin),
+    ("timm", lambda s: s == "timm" or s.startswith("timm:"), read_timm),
+    ("hf", lambda s: s.startswith("hf:"), read_hub),
     ("index-url", lambda s: s.startswith(("http://", "https://")), read_http_index),
-    ("index-file", lambda s: Path(s).is_file() or (Path(s) / "index.json").is_file(), read_local_index),
+    ("index-file", lambda s: Path(s).is_file() or any((Path(s) / n).is_file() for n in INDEX_NAMES),
+     read_local_index),
+    ("runs", is_runs_folder, read_runs),
 ]
 
 

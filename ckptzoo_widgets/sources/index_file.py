@@ -60,7 +60,8 @@ def read_local_index(path: str | Path, source: str | None = None) -> LoadedSourc
     path = Path(path)
     source = source or str(path)
     if path.is_dir():
-        path = path / "index.json"
+        path = path / "index.json" if (path / "index.json").is_file() or not (path / "index.parquet").is_file() \
+            else path / "index.parquet"
     try:
         if path.suffix == ".parquet":
             models, problems = parse_models(parquet_rows(path), str(path))

@@ -1,0 +1,323 @@
+"""The Hugging Face Hub as a zoo (needs the optional extra: pip install 'ckptzoo-widgets[hf]').
+
+Source strings:
+
+- `"hf:"` - the most downloaded models;
+- `"hf:author=EleutherAI"`, `"hf:search=pythia"`, combined with `&`:
+  `"hf:author=EleutherAI&search=pythia&sort=downloads&limit=20"`; other keys:
+  `filter=<tag>`, `task=<pipeline_tag>`, `library=<library_name>`,
+  `sort=downloads|likes|trending_score|created_at|last_modified`,
+  `refs=yes|no` (list each repo's branches, default yes);
+- `"hf:EleutherAI/pythia-70m"` - one repo, with its model card.
+
+Each repo is a model: card data (licence, datasets, tags, base model), metrics
+from `model-index`, downloads and likes, parameter count from its safetensors
+metadata. Its branches (`list_repo_refs`) are its checkpoints - Pythia's
+`step0` ... `step143000`, OLMo's `stepN-tokensMB` - ordered by step, `main`
+last, each pinning `revision=`. The endpoint is `HF_ENDPOINT` (read when the
+source opens). A Hub answer with unexpected or missing fields is reported and
+skipped; the other repos still open.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from pydantic import ValidationError
+
+from .. import safety
+from ..errors import ZooError
+from ..schema import FileEntry, ModelEntry, Problem, _problems_from
+from .base import LoadedSource
+from .modelcard import card_from_metadata, read_card
+from .runs import step_of
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+SORTS = {
+    "downloads": "downloads", "likes": "likes", "trending_score": "trendingScore", "trendingScore": "trendingScore",
+    "created_at": "createdAt", "createdAt": "createdAt", "last_modified": "lastModified",
+    "lastModified": "lastModified",
+}
+KEYS = {"author", "search", "sort", "limit", "filter", "task", "pipeline_tag", "library", "refs"}
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".h5", ".keras", ".gguf", ".ckpt")
+TOKENS = re.compile(r"tokens(\d+(?:\.\d+)?)([KMBT]?)", re.I)
+SCALE = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+
+
+def _hub() -> Any:
+    try:
+        import huggingface_hub.utils as hub_utils
+    except ImportError:
+        raise ZooError(
+            "the Hugging Face Hub source needs huggingface_hub: pip install 'ckptzoo-widgets[hf]'"
+        ) from None
+    return hub_utils
+
+
+def endpoint() -> str:
+    """`HF_ENDPOINT` when set (read now, not at import), else huggingface_hub's default."""
+    value = os.environ.get("HF_ENDPOINT", "").strip()
+    if not value:
+        from huggingface_hub import constants
+
+        value = constants.ENDPOINT
+    return value.rstrip("/")
+
+
+def parse_source(source: str) -> dict[str, str]:
+    """`hf:key=value&key=value` or `hf:owner/name` -> options (ZooError on an unknown key)."""
+    rest = source.partition(":")[2].strip()
+    if rest and "=" not in rest:
+        try:
+            return {"repo": safety.check_model_id(rest)}
+        except ValueError as error:
+            raise ZooError(f"{source!r}: {error}") from None
+    options = dict(parse_qsl(rest.replace(",", "&"), keep_blank_values=True))
+    unknown = sorted(set(options) - KEYS)
+    if unknown:
+        raise ZooError(f"{source!r}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(KEYS))}")
+    if "sort" in options and options["sort"].lstrip("-") not in SORTS:
+        raise ZooError(f"{source!r}: cannot sort by {options['sort']!r}; the Hub sorts by {', '.join(SORTS)}")
+    if "limit" in options:
+        try:
+            limit = int(options["limit"])
+        except ValueError:
+            raise ZooError(f"{source!r}: limit must be a number") from None
+        if not 0 < limit <= MAX_LIMIT:
+            raise ZooError(f"{source!r}: limit must be between 1 and {MAX_LIMIT}")
+    return options
+
+
+class _Client:
+    def __init__(self, source: str):
+        self.hub = _hub()
+        self.source = source
+        self.endpoint = endpoint()
+        self.session = self.hub.get_session()
+        self.headers = self.hub.build_hf_headers()
+
+    def get(self, path: str, **params: Any) -> Any:
+        url = f"{self.endpoint}{path}"
+        try:
+            response = self.session.get(url, params=params or None, headers=self.headers, timeout=30)
+            self.hub.hf_raise_for_status(response)
+            return response.json()
+        except Exception as error:  # HTTP errors, connection errors, a body that is not JSON
+            raise ZooError(f"{url}: {type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+                           ) from None
+
+    def text(self, path: str) -> str | None:
+        try:
+            response = self.session.get(f"{self.endpoint}{path}", headers=self.headers, timeout=30)
+            if response.status_code != 200:
+                return None
+            return response.content.decode("utf-8", errors="replace")
+        except Exception:
+            return None
+
+    def list_models(self, options: dict[str, str]) -> list[Any]:
+        params: dict[str, Any] = {"cardData": True, "full": True}
+        for key, target in (("author", "author"), ("search", "search"), ("filter", "filter"),
+                            ("task", "pipeline_tag"), ("pipeline_tag", "pipeline_tag"), ("library", "library")):
+            if options.get(key):
+                params[target] = options[key]
+        sort = options.get("sort", "downloads")
+        params["sort"] = SORTS[sort.lstrip("-")]
+        params["direction"] = -1  # the Hub sorts in descending order only
+        limit = int(options.get("limit", DEFAULT_LIMIT))
+        params["limit"] = min(limit, 100)
+        url = f"{self.endpoint}/api/models"
+        try:
+            return list(islice(self.hub.paginate(url, params=params, headers=self.headers), limit))
+        except Exception as error:
+            message = str(error).splitlines()[0][:200] if str(error) else ""
+            raise ZooError(f"{url}: {type(error).__name__}: {message}") from None
+
+
+def _str(value: Any, limit: int = 200) -> str | None:
+    return value[:limit] if isinstance(value, str) and value.strip() else None
+
+
+def _prefixed(tags: list[str], prefix: str) -> list[str]:
+    return [t[len(prefix):] for t in tags if t.startswith(prefix) and len(t) > len(prefix)]
+
+
+def tokens_of(name: str) -> float | None:
+    match = TOKENS.search(name)
+    return float(match.group(1)) * SCALE[match.group(2).upper()] if match else None
+
+
+def checkpoints_from_refs(refs: Any, repo: str, origin: str) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Branches -> checkpoints ordered by step, `main` last; names that break the rules reported."""
+    problems: list[Problem] = []
+    branches = refs.get("branches") if isinstance(refs, dict) else None
+    if not isinstance(branches, list):
+        return [], [Problem(origin, repo, "branches", "refs answer has no 'branches' list; only main is listed")]
+    checkpoints = []
+    for branch in branches:
+        name = branch.get("name") if isinstance(branch, dict) else None
+        if not isinstance(name, str):
+            problems.append(Problem(origin, repo, "branches", "a branch without a name; skipped"))
+            continue
+        try:
+            safety.check_checkpoint_name(name)
+            safety.check_revision(name)
+        except ValueError as error:
+            problems.append(Problem(origin, repo, "branches", f"{error}; skipped"))
+            continue
+        commit = branch.get("targetCommit")
+        notes = f"commit {commit}" if isinstance(commit, str) and _SHA1.fullmatch(commit) else None
+        entry: dict[str, Any] = {"name": name, "revision": name, "step": step_of(name), "notes": notes}
+        tokens = tokens_of(name)
+        if tokens is not None:
+            entry["metrics"] = {"tokens": tokens}
+        checkpoints.append({k: v for k, v in entry.items() if v is not None})
+    checkpoints.sort(key=lambda c: (c["name"] == "main", c.get("step") is None, c.get("step") or 0, c["name"]))
+    return checkpoints, problems
+
+
+def _files(item: dict[str, Any], repo: str, revision: str, base: str) -> list[dict[str, Any]]:
+    """Top-level weight files of a repo, as URLs pinned to `revision` (sha256/size from LFS when given)."""
+    files = []
+    for sibling in item.get("siblings") or []:
+        name = sibling.get("rfilename") if isinstance(sibling, dict) else None
+        if not isinstance(name, str) or "/" in name or not name.lower().endswith(WEIGHT_SUFFIXES):
+            continue
+        entry: dict[str, Any] = {"url": f"{base}/{repo}/resolve/{quote(revision)}/{quote(name)}"}
+        lfs = sibling.get("lfs")
+        if isinstance(lfs, dict):
+            entry["sha256"], entry["size"] = lfs.get("sha256"), lfs.get("size")
+        elif isinstance(sibling.get("size"), int):
+            entry["size"] = sibling["size"]
+        try:
+            files.append(FileEntry.model_validate({k: v for k, v in entry.items() if v is not None}).model_dump(
+                exclude_none=True))
+        except ValidationError:
+            continue
+    return files
+
+
+def model_data(item: Any, origin: str, base: str, refs_checkpoints: list[dict[str, Any]] | None,
+               readme: str | None = None) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """A Hub model answer (list item or model_info) -> a ModelEntry dict, tolerant of odd fields."""
+    if not isinstance(item, dict):
+        return None, [Problem(origin, "?", "", f"a model answer that is a {type(item).__name__}; skipped")]
+    repo = item.get("id") or item.get("modelId")
+    if not isinstance(repo, str):
+        return None, [Problem(origin, "?", "id", "a model answer without an 'id'; skipped")]
+    try:
+        safety.check_model_id(repo)
+    except ValueError as error:
+        return None, [Problem(origin, repo[:100], "id", f"{error}; skipped")]
+    problems: list[Problem] = []
+    tags = [t for t in item.get("tags") or [] if isinstance(t, str)] if isinstance(item.get("tags"), list) else []
+    card_data = item.get("cardData") if isinstance(item.get("cardData"), dict) else {}
+    model_index = item.get("model-index") or card_data.get("model-index")
+    card = card_from_metadata(card_data, model_index=model_index)
+    problems += [Problem(origin, repo, "cardData", message) for message in card.problems]
+    description = ""
+    if readme:
+        full = read_card(readme)
+        description = full.body
+        if not card_data:
+            card = full
+    data: dict[str, Any] = {
+        "id": repo,
+        "repo": repo,
+        "task": _str(item.get("pipeline_tag")),
+        "library": _str(item.get("library_name")),
+        "tags": [t for t in tags if ":" not in t][:64],
+        "license": next(iter(_prefixed(tags, "license:")), None),
+        "datasets": _prefixed(tags, "dataset:")[:64],
+        "base_model": next((b.rpartition(":")[2] for b in _prefixed(tags, "base_model:")), None),
+        "created": _str(item.get("createdAt"), 40),
+        "updated": _str(item.get("lastModified"), 40),
+    }
+    data.update({k: v for k, v in card.fields.items() if v})
+    for key in ("license", "base_model", "task", "library"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            data[key] = None
+    safetensors = item.get("safetensors")
+    if isinstance(safetensors, dict) and isinstance(safetensors.get("total"), int) and safetensors["total"] >= 0:
+        data["num_params"] = safetensors["total"]
+    metrics = dict(card.metrics)
+    for key in ("downloads", "likes"):
+        value = item.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            metrics[key] = float(value)
+    data["metrics"] = metrics
+    data["headline_metric"] = card.headline_metric or ("downloads" if "downloads" in metrics else None)
+    sha = item.get("sha") if isinstance(item.get("sha"), str) and _SHA1.fullmatch(item["sha"]) else None
+    checkpoints = [dict(c) for c in (refs_checkpoints or [])]
+    if not any(c["name"] == "main" for c in checkpoints):
+        checkpoints.append({"name": "main", "revision": "main"})
+    main = next(c for c in checkpoints if c["name"] == "main")
+    if sha:
+        main["notes"] = f"commit {sha}"
+    if data.get("library") != "transformers":
+        # Files only where no library loads the repo by name; pinned to the commit when known.
+        main["files"] = _files(item, repo, sha or "main", base)
+    data["checkpoints"] = checkpoints
+    stages = len(checkpoints)
+    data["description"] = description or (
+        f"# {repo}\n\nHugging Face Hub repository `{repo}`"
+        + (f" by {item['author']}" if isinstance(item.get("author"), str) else "")
+        + (f"; {stages} branches as training-stage checkpoints" if stages > 1 else "")
+        + ".\n"
+    )
+    return {k: v for k, v in data.items() if v not in (None, [], "")} | {"checkpoints": checkpoints}, problems
+
+
+def read_hub(source: str) -> LoadedSource:
+    options = parse_source(source)
+    client = _Client(source)
+    origin = f"{client.endpoint} ({source})"
+    problems: list[Problem] = []
+    readmes: dict[str, str | None] = {}
+    if "repo" in options:
+        repo = options["repo"]
+        items = [client.get(f"/api/models/{repo}")]
+        readmes[repo] = client.text(f"/{repo}/resolve/main/README.md")
+    else:
+        items = client.list_models(options)
+    want_refs = options.get("refs", "yes").lower() not in ("no", "0", "false", "none")
+
+    def refs_of(item: Any) -> tuple[list[dict[str, Any]] | None, list[Problem]]:
+        repo = item.get("id") if isinstance(item, dict) else None
+        if not want_refs or not isinstance(repo, str):
+            return None, []
+        try:
+            safety.check_model_id(repo)
+            answer = client.get(f"/api/models/{repo}/refs")
+        except (ValueError, ZooError) as error:
+            return None, [Problem(origin, repo[:100], "refs", f"{error}; only main is listed")]
+        return checkpoints_from_refs(answer, repo, origin)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        refs = list(pool.map(refs_of, items))
+    models: list[ModelEntry] = []
+    seen: set[str] = set()
+    for item, (checkpoints, refs_problems) in zip(items, refs):
+        problems += refs_problems
+        repo = item.get("id") if isinstance(item, dict) else None
+        data, item_problems = model_data(item, origin, client.endpoint, checkpoints, readmes.get(repo or ""))
+        problems += item_problems
+        if data is None:
+            continue
+        try:
+            model = ModelEntry.model_validate(data)
+        except ValidationError as error:
+            problems += _problems_from(error, origin, data["id"])
+            continue
+        if model.id in seen:
+            continue
+        seen.add(model.id)
+        models.append(model.with_origin(source, client.endpoint + "/"))
+    return LoadedSource(source, "hf", models, problems, f"Hugging Face Hub ({source})")
