@@ -167,7 +167,7 @@ class Zoo:
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise ZooError(f"unknown sort column {column!r}{hint}; sortable: {', '.join(self.sort_keys())}")
         values = self.models[column]
-        if values.dtype == object:
+        if not pd.api.types.is_numeric_dtype(values):
             values = values.map(lambda v: v.lower() if isinstance(v, str) else v)
         keyed = pd.DataFrame({"key": values, "id": self.models["id"]})
         missing = keyed["key"].isna().to_numpy()

@@ -78,7 +78,9 @@ def _zoo(args: argparse.Namespace) -> Zoo:
 
 
 def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return json.loads(frame.to_json(orient="records"))
+    # Not DataFrame.to_json: it rounds floats to 10 digits, and metrics must round-trip exactly.
+    plain = frame.astype(object).where(frame.notna(), None)
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in plain.to_dict("records")]
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -231,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own subcommands (`add_parser(subparsers)`).
-EXTENSION_MODULES: list[str] = []
+EXTENSION_MODULES: list[str] = ["index_cli"]
 
 
 def _attach_dash_values(argv: Sequence[str]) -> list[str]:

@@ -1,0 +1,133 @@
+"""`ckptzoo` as a user runs it: a real process, readable output, exit 2 and no traceback on bad input."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from indexes import good_index, with_change, write_index
+
+
+def ckptzoo(*args, cwd=None):
+    command = shutil.which("ckptzoo")
+    argv = [command] if command else [sys.executable, "-m", "ckptzoo_widgets.cli"]
+    return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_console_script_is_installed():
+    assert shutil.which("ckptzoo"), "pip install -e . installs the ckptzoo command"
+
+
+def test_search_sorted_by_validation_accuracy_lists_the_builtin_models():
+    done = ckptzoo("search", "--sort", "-val_accuracy")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    ids = [line.split()[0] for line in lines[1:4]]
+    assert set(ids) == {"digits-cnn", "digits-mlp", "digits-logreg"}
+    assert ids[-1] == "digits-logreg"  # the lowest validation accuracy comes last
+    assert "1-3 of 3 models" in done.stdout
+
+
+def test_search_json_is_machine_readable():
+    done = ckptzoo("search", "mlp", "--json", "--sort", "name")
+    payload = json.loads(done.stdout)
+    mlp = next(m for m in payload["models"] if m["id"] == "digits-mlp")
+    assert payload["total"] == len(payload["models"]) >= 1
+    assert mlp["num_checkpoints"] == 9 and mlp["library"] == "ckptzoo" and 0.9 < mlp["val_accuracy"] <= 1
+
+
+def test_show_prints_metadata_checkpoints_and_card():
+    done = ckptzoo("show", "digits-cnn@epoch-3")
+    assert done.returncode == 0
+    assert "architecture:       cnn" in done.stdout and "epoch-20" in done.stdout
+    assert "Model card:" in done.stdout and "convolutional" in done.stdout
+
+
+def test_printed_code_runs_offline_in_a_fresh_interpreter(tmp_path):
+    code = ckptzoo("code", "digits-mlp@epoch-5").stdout
+    script = tmp_path / "load.py"
+    script.write_text(code + "import ckptzoo_widgets as cz\nX, y = cz.digits_validation()\nprint(model.score(X, y))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "CKPTZOO_OFFLINE": "1", "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    expected = json.loads(ckptzoo("show", "digits-mlp", "--json").stdout)["checkpoints"][4]
+    assert expected["checkpoint"] == "epoch-5"
+    assert float(done.stdout) == expected["val_accuracy"]
+
+
+def test_code_for_another_library():
+    done = ckptzoo("code", "digits-mlp@epoch-1", "--library", "safetensors-torch")
+    assert "from safetensors.torch import load_file" in done.stdout and "sha256=" in done.stdout
+
+
+def test_download_prints_verified_local_paths():
+    done = ckptzoo("download", "digits-logreg@epoch-1", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("digits-logreg/epoch-1.safetensors")
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["show", "digits-mlpp"], "unknown model 'digits-mlpp'"),
+        (["show", "digits-mlp@epoch-99"], "has no checkpoint 'epoch-99'"),
+        (["code", "../../etc@x"], "bad reference"),
+        (["search", "--sort", "-val_acc"], "unknown sort column 'val_acc'"),
+        (["code", "digits-mlp", "--library", "keras"], "keras code does not apply"),
+        (["search", "--zoo", "/no/such/place"], "not a known source"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_2(args, words):
+    done = ckptzoo(*args)
+    assert done.returncode == 2
+    assert words in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.startswith("ckptzoo: error: ") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_validate_a_good_index(tmp_path):
+    done = ckptzoo("validate", str(write_index(tmp_path, good_index(tmp_path))))
+    assert done.returncode == 0 and "valid; 2 valid model(s), 3 checkpoint(s)" in done.stdout
+
+
+def test_validate_lists_every_problem_at_once(tmp_path):
+    def break_it(d):
+        d["models"][0]["checkpoints"][1]["files"][0].update(path="/abs/path", sha256="nothex")
+        d["models"] += [dict(d["models"][1]), dict(d["models"][1])]  # the second copy is a duplicate
+        d["models"][1]["id"] = "bad..id"
+
+    path = write_index(tmp_path, with_change(good_index(tmp_path), break_it))
+    done = ckptzoo("validate", str(path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 4
+    assert f"{path}: models[0] (id 'team/alpha'), field 'checkpoints.1.files.0.path': " in lines[0]
+    assert "absolute" in lines[0] and "sha256" in lines[1]
+    assert "models[1] (id 'bad..id'), field 'id'" in lines[2]
+    assert "models[3] (id 'beta'), field 'id': duplicate model id 'beta'" in lines[3]
+    assert "4 problem(s)" in done.stderr
+
+
+@pytest.mark.parametrize("content", ["{nope", "[]", '{"ckptzoo_index": 1, "models": 3}'])
+def test_validate_not_an_index(tmp_path, content):
+    done = ckptzoo("validate", str(write_index(tmp_path, content)))
+    assert done.returncode == 2 and "Traceback" not in done.stderr + done.stdout
+    assert str(tmp_path / "index.json") in done.stdout
+
+
+def test_validate_missing_file(tmp_path):
+    done = ckptzoo("validate", str(tmp_path / "nope.json"))
+    assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+def test_hostile_card_cannot_drive_the_terminal(tmp_path):
+    document = good_index(tmp_path)
+    document["models"][0]["description"] = "hello \x1b]0;pwned\x07 \x1b[2J world"
+    done = ckptzoo("show", "team/alpha", "--zoo", str(write_index(tmp_path, document)))
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "hello" in done.stdout
+
+
+def test_schema_command_prints_the_json_schema():
+    schema = json.loads(ckptzoo("schema").stdout)
+    assert schema["title"].startswith("ckptzoo index") and "models" in schema["properties"]
