@@ -210,21 +210,23 @@ def _normalise_sha(sha256: str | None) -> str | None:
 
 
 def _check_view(view: tuple[str, ...] | list[str] | None) -> tuple[str, ...] | None:
+    """Validate view components; a component may hold ``/`` (``"org/model"``, a
+    relative file path), which splits it. Nothing may climb out of ``views/``."""
     if view is None:
         return None
-    parts = tuple(view)
+    if isinstance(view, (str, bytes)):
+        raise FetchError(f"view must be a tuple of path components, not {view!r}")
+    parts: list[str] = []
+    for comp in view:
+        if not isinstance(comp, str) or not comp:
+            raise FetchError(f"unsafe view component {comp!r} in {tuple(view)!r}")
+        for p in comp.split("/"):
+            if not p or p in {".", ".."} or len(p) > 200 or _BAD_VIEW_PART.search(p.replace("/", "")):
+                raise FetchError(f"unsafe view component {comp!r} in {tuple(view)!r}")
+            parts.append(p)
     if not parts:
         raise FetchError("view must name at least a file")
-    for p in parts:
-        if (
-            not isinstance(p, str)
-            or not p
-            or p in {".", ".."}
-            or len(p) > 200
-            or _BAD_VIEW_PART.search(p)
-        ):
-            raise FetchError(f"unsafe view component {p!r} in {parts!r}")
-    return parts
+    return tuple(parts)
 
 
 def _link_view(root: pathlib.Path, view: tuple[str, ...], blob: pathlib.Path) -> pathlib.Path:

@@ -185,10 +185,19 @@ def test_bad_hash_argument(cache):
         fetch("http://127.0.0.1:9/x", sha256="abc")
 
 
-@pytest.mark.parametrize("view", [("..", "x"), ("a/b", "c"), ("",), ("a", "b\\c"), ()])
+@pytest.mark.parametrize(
+    "view", [("..", "x"), ("a/../b", "c"), ("/etc", "x"), ("",), ("a", "b\\c"), ("a", "c:d"), (), "a/b"]
+)
 def test_unsafe_view_is_rejected(cache, view):
     with pytest.raises(FetchError, match="view"):
         fetch("http://127.0.0.1:9/x", view=view)
+
+
+def test_view_components_may_hold_slashes(cache, srv):
+    url = srv.add("/org.bin", b"org model")
+    path = fetch(url, view=("hub", "org/model", "main", "weights/model.bin"))
+    assert path == cache / "views" / "hub" / "org" / "model" / "main" / "weights" / "model.bin"
+    assert path.read_bytes() == b"org model"
 
 
 # ----------------------------------------------------------------------------- resume
@@ -446,6 +455,16 @@ def test_local_verification_memo_is_keyed_by_size_and_mtime(cache, tmp_path):
 # --------------------------------------------------------------- processes: locks, kill
 
 
+# Child processes load fetch.py by itself: importing the package would also import
+# pandas and the rest of the zoo (seconds per process on a small machine).
+_LOAD_FETCH = (
+    "import importlib.util as _u, sys as _sys; "
+    f"_s = _u.spec_from_file_location('ckptzoo_fetch', {str(REPO / 'ckptzoo_widgets' / 'fetch.py')!r}); "
+    "_m = _sys.modules['ckptzoo_fetch'] = _u.module_from_spec(_s); "
+    "_s.loader.exec_module(_m); fetch = _m.fetch"
+)
+
+
 def _child_env(cache: pathlib.Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -463,7 +482,7 @@ def test_eight_processes_one_transfer(cache, srv, tmp_path):
     code = textwrap.dedent(
         f"""
         import os, pathlib, sys, time
-        from ckptzoo_widgets.fetch import fetch
+        {_LOAD_FETCH}
         pathlib.Path(sys.argv[1]).touch()
         while not os.path.exists({str(go)!r}):
             time.sleep(0.01)
@@ -487,6 +506,7 @@ def test_eight_processes_one_transfer(cache, srv, tmp_path):
         )
     deadline = time.monotonic() + 60
     while not all(r.exists() for r, _ in procs) and time.monotonic() < deadline:
+        assert all(p.poll() is None for _, p in procs), "a child died before the start"
         time.sleep(0.02)
     go.touch()
     outs = []
@@ -504,7 +524,7 @@ def test_eight_processes_one_transfer(cache, srv, tmp_path):
 def test_kill_9_mid_download_then_resume(cache, srv):
     data = blob(4 * MiB, seed=27)
     url = srv.add("/killme.bin", data, rate=1 * MiB)
-    code = f"from ckptzoo_widgets.fetch import fetch; fetch({url!r}, sha256={sha(data)!r})"
+    code = f"{_LOAD_FETCH}; fetch({url!r}, sha256={sha(data)!r})"
     p = subprocess.Popen([sys.executable, "-c", code], env=_child_env(cache))
     part = cache / "tmp" / f"{sha(data)}.part"
     deadline = time.monotonic() + 30
