@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own subcommands (`add_parser(subparsers)`).
-EXTENSION_MODULES: list[str] = ["index_cli"]
+EXTENSION_MODULES: list[str] = ["cache_cli", "index_cli"]
 
 
 def _attach_dash_values(argv: Sequence[str]) -> list[str]:
