@@ -188,7 +188,7 @@ class _Run:
     checkpoints: dict[str, _Ckpt] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     best: str | None = None
-    best_metric: str | None = None
+    global_step: int | None = None
     config: dict[str, Any] = field(default_factory=dict)
     adapter_base: str | None = None
     lightning_rows: list[dict[str, float]] = field(default_factory=list)
@@ -217,7 +217,7 @@ class _Scanner:
     # -- reporting
 
     def report(self, path: Path | str, message: str, entry: str = "") -> None:
-        self.problems.append(Problem(str(path), entry or self.rel(path), "", message))
+        self.problems.append(Problem(str(self.root), entry or self.rel(path), "", message))
 
     def rel(self, path: Path | str) -> str:
         try:
@@ -293,6 +293,9 @@ class _Scanner:
             self.report(path, "not a trainer_state.json (no 'log_history' list); skipped")
             return
         history = [entry for entry in state.get("log_history", []) if isinstance(entry, dict)]
+        step = _int_or_none(_number(state.get("global_step")))
+        if step is not None and path.parent == run.folder:
+            run.global_step = step
         if len(history) >= len(run.history):
             run.history = history
         best = state.get("best_model_checkpoint")
@@ -649,6 +652,11 @@ class RunsReader:
         return card
 
     def entry(self, run: _Run, model_id: str, cards: dict[Path, Path], scanner: _Scanner) -> dict[str, Any]:
+        final = run.checkpoints.get("final")
+        if "trainer" in run.kinds and final is not None and final.step is None:
+            # A Trainer run's top-level weights: saved at the end of training.
+            steps = [c.step for c in run.checkpoints.values() if c.step is not None]
+            final.step = run.global_step if run.global_step is not None else max(steps, default=None)
         checkpoints = sorted(run.checkpoints.values(), key=_order)
         for checkpoint in checkpoints:
             history, epoch = _history_metrics(run.history, checkpoint.step)

@@ -1,0 +1,123 @@
+"""`ckptzoo index build DIR`: a folder of checkpoints -> a static zoo index.
+
+The folder is read like a training-run source (`runs.py`: Trainer checkpoints,
+Lightning `.ckpt`, lm-eval results, plain weight files with their model
+cards); every file gets its sha256 and size, and the index is written as JSON
+(or Parquet, for large zoos) where the files' relative paths resolve. Copy the
+folder with its index to any static host and `cz.open_zoo("https://host/zoo/index.json")`
+opens it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import ZooError
+from ..schema import INDEX_VERSION, ModelEntry, Problem, parse_index
+from .index_file import PARQUET_JSON_COLUMNS
+from .runs import RunsReader
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _prefix_for(folder: Path, out: Path) -> str:
+    """The path from the index's folder to `folder` ('' when the same); ZooError when not below it."""
+    relative = os.path.relpath(folder.resolve(), out.resolve().parent)
+    if relative == ".":
+        return ""
+    if relative.startswith("..") or os.path.isabs(relative):
+        raise ZooError(
+            f"{out}: write the index inside {folder} or a folder above it "
+            "(file paths in an index are relative to the index)"
+        )
+    return Path(relative).as_posix() + "/"
+
+
+def build_index(folder: str | Path, out: str | Path | None = None, *, name: str | None = None,
+                hash_files: bool = True) -> tuple[dict[str, Any], list[Problem]]:
+    """The index document for a folder (files hashed), and what could not be indexed."""
+    folder = Path(folder)
+    out = Path(out) if out is not None else folder / "index.json"
+    prefix = _prefix_for(folder, out)
+    models, problems = RunsReader(folder).read()
+    documents = []
+    for model in models:
+        data = model.model_dump(mode="json", exclude_none=True)
+        for checkpoint in data["checkpoints"]:
+            for file in checkpoint.get("files", []):
+                if "path" not in file:
+                    continue
+                local = folder / file["path"]
+                if hash_files:
+                    try:
+                        file["sha256"] = sha256_of(local)
+                        file["size"] = local.stat().st_size
+                    except OSError as error:
+                        problems.append(Problem(str(local), model.id, "sha256", f"cannot hash ({error.strerror})"))
+                file["path"] = prefix + file["path"]
+        documents.append(data)
+    document = {
+        "ckptzoo_index": INDEX_VERSION,
+        "name": (name or folder.resolve().name)[:200],
+        "description": f"Built by `ckptzoo index build` from {folder.resolve().name}/.",
+        "models": documents,
+    }
+    index, invalid = parse_index(document, str(out))  # what we write must read back
+    problems += invalid
+    document["models"] = [m.model_dump(mode="json", exclude_none=True) for m in index.models]
+    return document, problems
+
+
+def parquet_table(models: list[dict[str, Any]]) -> Any:
+    """One row per model; list and nested fields as JSON text (what `index_file.parquet_rows` reads)."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        raise ZooError("writing a Parquet index needs pyarrow: pip install 'ckptzoo-widgets[parquet]'") from None
+    columns = list(ModelEntry.model_fields)
+    rows = []
+    for model in models:
+        row = {}
+        for column in columns:
+            value = model.get(column)
+            if column in PARQUET_JSON_COLUMNS and value is not None:
+                value = json.dumps(value, separators=(",", ":"))
+            row[column] = value
+        rows.append(row)
+    schema = pa.schema([
+        (c, pa.int64() if c == "num_params" else pa.string()) for c in columns
+    ])
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def write_index(folder: str | Path, out: str | Path | None = None, *, fmt: str | None = None,
+                name: str | None = None) -> tuple[Path, dict[str, Any], list[Problem]]:
+    """Build and write the index (JSON or Parquet, from `fmt` or the suffix of `out`)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ZooError(f"{folder}: not a folder")
+    fmt = fmt or ("parquet" if out is not None and str(out).endswith(".parquet") else "json")
+    if fmt not in ("json", "parquet"):
+        raise ZooError(f"unknown index format {fmt!r} (json or parquet)")
+    out = Path(out) if out is not None else folder / f"index.{fmt}"
+    document, problems = build_index(folder, out, name=name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(parquet_table(document["models"]), temporary)
+    else:
+        temporary.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    os.replace(temporary, out)
+    return out, document, problems
