@@ -248,6 +248,7 @@ class ModelEntry(_Strict):
 class ZooIndex(_Strict):
     """The whole document (its JSON Schema is `index.schema.json`)."""
 
+    schema_uri: str | None = Field(None, alias="$schema", description="For editors: the JSON Schema's location.")
     ckptzoo_index: Literal[1] = Field(description="Format version of this index.")
     name: ShortText | None = None
     description: str | None = Field(None, max_length=20_000)
