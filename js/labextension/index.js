@@ -100,13 +100,16 @@ const plugin = {
   autoStart: true,
   requires: [INotebookTracker],
   activate: (app, tracker) => {
-    tracker.widgetAdded.connect((_, panel) => {
+    const watch = panel => {
       const listener = event => handleInsertEvent(panel, event);
       panel.node.addEventListener(INSERT_EVENT, listener);
       panel.disposed.connect(() => {
         panel.node.removeEventListener(INSERT_EVENT, listener);
       });
-    });
+    };
+    // Panels opened before this plugin started, then every new one.
+    tracker.forEach(watch);
+    tracker.widgetAdded.connect((_, panel) => watch(panel));
   },
 };
 
