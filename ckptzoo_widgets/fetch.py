@@ -951,12 +951,15 @@ class _BodyReader:
 
 
 class _Writer:
-    """A thread that appends buffers to the partial file, then hashes them."""
+    """Two threads behind the network reader: one appends buffers to the partial
+    file, one feeds them to sha256 (both release the GIL), so reading, writing and
+    hashing overlap. A buffer returns to the pool once both are done with it."""
 
-    def __init__(self, path: pathlib.Path, mode: str, hasher: Any, nbuf: int = 4):
+    def __init__(self, path: pathlib.Path, mode: str, hasher: Any, nbuf: int = 6):
         self.path = path
         self.hasher = hasher
-        self.written = 0  # bytes written and hashed
+        self.n_written = 0
+        self.n_hashed = 0
         self.error: BaseException | None = None
         try:
             self.f = open(path, mode, buffering=0)
@@ -965,9 +968,23 @@ class _Writer:
         self.free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
         for _ in range(nbuf):
             self.free.put(bytearray(_CHUNK))
-        self.todo: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="ckptzoo-fetch-writer", daemon=True)
-        self.thread.start()
+        self._users: dict[int, int] = {}
+        self._lock = threading.Lock()
+        self.hash_q: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
+        self.write_q: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
+        self.threads = [
+            threading.Thread(target=self._loop, args=(self.write_q, self._write), daemon=True,
+                             name="ckptzoo-fetch-write"),
+            threading.Thread(target=self._loop, args=(self.hash_q, self._hash), daemon=True,
+                             name="ckptzoo-fetch-hash"),
+        ]
+        for t in self.threads:
+            t.start()
+
+    @property
+    def written(self) -> int:
+        """Bytes both on disk and in the hash."""
+        return min(self.n_written, self.n_hashed)
 
     def buffer(self) -> bytearray:
         while True:
@@ -981,32 +998,48 @@ class _Writer:
     def submit(self, buf: bytearray, n: int) -> None:
         if self.error is not None:
             raise self.error
-        self.todo.put((buf, n))
+        with self._lock:
+            self._users[id(buf)] = 2
+        self.write_q.put((buf, n))
+        self.hash_q.put((buf, n))
 
-    def _run(self) -> None:
+    def _write(self, chunk: memoryview) -> None:
+        done = 0
+        while done < len(chunk):
+            done += self.f.write(chunk[done:]) or 0
+        self.n_written += len(chunk)
+
+    def _hash(self, chunk: memoryview) -> None:
+        self.hasher.update(chunk)
+        self.n_hashed += len(chunk)
+
+    def _loop(self, q: queue.SimpleQueue[tuple[bytearray, int] | None], work: Any) -> None:
         while True:
-            item = self.todo.get()
+            item = q.get()
             if item is None:
                 return
             buf, n = item
             if self.error is None:
                 try:
                     with memoryview(buf) as mv:
-                        chunk = mv[:n]
-                        done = 0
-                        while done < n:
-                            done += self.f.write(chunk[done:]) or 0
-                        self.hasher.update(chunk)
-                    self.written += n
+                        work(mv[:n])
                 except OSError as e:
                     self.error = _disk_error(e, self.path)
                 except BaseException as e:  # pragma: no cover - defensive
                     self.error = e
-            self.free.put(buf)
+            with self._lock:
+                self._users[id(buf)] -= 1
+                last = self._users[id(buf)] == 0
+                if last:
+                    del self._users[id(buf)]
+            if last:
+                self.free.put(buf)
 
     def close(self, discard_errors: bool = False) -> None:
-        self.todo.put(None)
-        self.thread.join()
+        self.write_q.put(None)
+        self.hash_q.put(None)
+        for t in self.threads:
+            t.join()
         try:
             self.f.close()
         except OSError as e:

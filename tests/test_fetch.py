@@ -521,6 +521,18 @@ def test_eight_processes_one_transfer(cache, srv, tmp_path):
     assert stray_files(cache) == []
 
 
+def test_threads_in_one_process_share_one_transfer(cache, srv):
+    import concurrent.futures
+
+    data = blob(1 * MiB, seed=28)
+    url = srv.add("/threads.bin", data, rate=8 * MiB)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        paths = list(pool.map(lambda _: fetch(url, sha256=sha(data)), range(4)))
+    assert len(set(paths)) == 1 and paths[0].read_bytes() == data
+    assert len(srv.bodies("/threads.bin")) == 1
+    assert stray_files(cache) == []
+
+
 def test_kill_9_mid_download_then_resume(cache, srv):
     data = blob(4 * MiB, seed=27)
     url = srv.add("/killme.bin", data, rate=1 * MiB)
