@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -103,15 +102,23 @@ class _Client:
         self.session = self.hub.get_session()
         self.headers = self.hub.build_hf_headers()
 
-    def get(self, path: str, **params: Any) -> Any:
-        url = f"{self.endpoint}{path}"
+    def _get(self, url: str, params: dict[str, Any] | None = None) -> Any:
+        # One request, no retry loop: an unreachable Hub fails at once (the other sources still open).
         try:
             response = self.session.get(url, params=params or None, headers=self.headers, timeout=30)
             self.hub.hf_raise_for_status(response)
+            return response
+        except Exception as error:  # HTTP errors, connection errors
+            message = str(error).splitlines()[0][:200] if str(error) else ""
+            raise ZooError(f"{url}: {type(error).__name__}: {message}") from None
+
+    def get(self, path: str, **params: Any) -> Any:
+        url = f"{self.endpoint}{path}"
+        response = self._get(url, params)
+        try:
             return response.json()
-        except Exception as error:  # HTTP errors, connection errors, a body that is not JSON
-            raise ZooError(f"{url}: {type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
-                           ) from None
+        except ValueError:
+            raise ZooError(f"{url}: the answer is not JSON") from None
 
     def text(self, path: str) -> str | None:
         try:
@@ -133,12 +140,19 @@ class _Client:
         params["direction"] = -1  # the Hub sorts in descending order only
         limit = int(options.get("limit", DEFAULT_LIMIT))
         params["limit"] = min(limit, 100)
-        url = f"{self.endpoint}/api/models"
-        try:
-            return list(islice(self.hub.paginate(url, params=params, headers=self.headers), limit))
-        except Exception as error:
-            message = str(error).splitlines()[0][:200] if str(error) else ""
-            raise ZooError(f"{url}: {type(error).__name__}: {message}") from None
+        url: str | None = f"{self.endpoint}/api/models"
+        items: list[Any] = []
+        while url and len(items) < limit:
+            response = self._get(url, params)
+            try:
+                page = response.json()
+            except ValueError:
+                raise ZooError(f"{url}: the answer is not JSON") from None
+            if not isinstance(page, list):
+                raise ZooError(f"{url}: expected a JSON list of models, got {type(page).__name__}")
+            items += page
+            url, params = (response.links.get("next") or {}).get("url"), None  # Link: <...>; rel="next"
+        return items[:limit]
 
 
 def _str(value: Any, limit: int = 200) -> str | None:
