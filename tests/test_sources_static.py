@@ -1,0 +1,195 @@
+"""Static zoos: `ckptzoo index build`, the index served over HTTP (ETag / Last-Modified, offline), merging."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import http.server
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ckptzoo_widgets as cz
+from ckptzoo_widgets.cli import main
+from ckptzoo_widgets.errors import ZooError
+from ckptzoo_widgets.sources import read_source
+from ckptzoo_widgets.sources.build import write_index
+from fixtures.make_runs import make_runs
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+class StaticHost:
+    """Serves a folder like a static host: ETag + Last-Modified, 304 on a match; `etag=False` to leave it out."""
+
+    def __init__(self, root: Path, etag: bool = True):
+        self.root, self.log, self.etag = root, [], etag
+        host = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                path = host.root / self.path.lstrip("/").split("?")[0]
+                if not path.is_file():
+                    host.log.append((self.path, 404))
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                data = path.read_bytes()
+                tag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+                modified = email.utils.formatdate(int(path.stat().st_mtime), usegmt=True)
+                fresh = (self.headers.get("If-None-Match") == tag) if host.etag and self.headers.get(
+                    "If-None-Match") else self.headers.get("If-Modified-Since") == modified
+                status = 304 if fresh else 200
+                host.log.append((self.path, status))
+                self.send_response(status)
+                if host.etag:
+                    self.send_header("ETag", tag)
+                self.send_header("Last-Modified", modified)
+                self.send_header("Content-Length", "0" if fresh else str(len(data)))
+                self.end_headers()
+                if not fresh:
+                    self.wfile.write(data)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("CKPTZOO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("CKPTZOO_OFFLINE", raising=False)
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def published(tmp_path):
+    root = make_runs(tmp_path / "site" / "runs")
+    out, document, problems = write_index(root)
+    assert out == root / "index.json"
+    return root, document, problems
+
+
+def test_index_build_hashes_and_reads_back(published):
+    root, document, problems = published
+    assert len(document["models"]) == 7 and len(problems) == 5
+    files = [f for m in document["models"] for c in m["checkpoints"] for f in c.get("files", [])]
+    assert files and all(len(f["sha256"]) == 64 and f["size"] > 0 for f in files)
+    zoo = cz.open_zoo(str(root / "index.json"))
+    assert len(zoo) == 7 and zoo.errors == []
+    bert = zoo.model("bert-sst2")
+    assert bert.checkpoint("checkpoint-200").metrics["eval_accuracy"] == 0.9 and bert.license == "apache-2.0"
+    path = zoo.download("bert-sst2@checkpoint-200")[0]
+    assert Path(path).read_bytes() == (root / "bert-sst2" / "checkpoint-200" / "model.safetensors").read_bytes()
+    # the folder now holds an index: opening it reads the index; "runs:" scans it again
+    assert read_source(str(root)).models[0].checkpoints[0].files[0].sha256
+    assert read_source(f"runs:{root}").models[0].checkpoints[0].files[0].sha256 is None
+
+
+def test_index_written_above_the_folder_gets_prefixed_paths(tmp_path):
+    root = make_runs(tmp_path / "zoo" / "runs")
+    out, document, _ = write_index(root, tmp_path / "zoo" / "index.json")
+    first = document["models"][0]["checkpoints"][0]
+    assert all(f["path"].startswith("runs/") for f in first.get("files", []))
+    with pytest.raises(ZooError, match="inside"):
+        write_index(root, tmp_path / "elsewhere" / "index.json")
+
+
+def test_cli_index_build_json_and_parquet(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    root = make_runs(tmp_path / "runs")
+    assert main(["index", "build", str(root), "-o", str(root / "zoo.parquet")]) == 0
+    out = capsys.readouterr()
+    assert "7 model(s), 15 checkpoint(s)" in out.out and "skipped:" in out.err
+    zoo = cz.open_zoo(str(root / "zoo.parquet"))
+    assert len(zoo) == 7 and zoo.model("mnist/version_0").checkpoint("last").files[0].sha256
+    assert main(["index", "build", str(root), "--format", "json"]) == 0
+    assert json.loads((root / "index.json").read_text())["ckptzoo_index"] == 1
+    assert main(["index", "build", str(tmp_path / "missing")]) == 2
+
+
+@pytest.mark.parametrize("etag", [True, False])
+def test_http_index_cached_with_etag_or_last_modified(published, cache, monkeypatch, etag):
+    root, _, _ = published
+    host = StaticHost(root.parent, etag=etag)
+    try:
+        url = host.url + "runs/index.json"
+        zoo = cz.open_zoo(url)
+        assert len(zoo) == 7 and zoo.model("plain").source == url
+        again = cz.open_zoo(url)
+        assert len(again) == 7
+        assert [status for path, status in host.log if path.endswith("index.json")] == [200, 304]
+        # files resolve against the index's URL and download verified
+        path = zoo.download("plain@epoch3")
+        assert {Path(p).read_bytes() for p in path} == {
+            (root / "plain" / "epoch3.pt").read_bytes(), (root / "plain" / "epoch3.safetensors").read_bytes()}
+    finally:
+        host.close()
+    # the server is gone: the cached copy still opens, and offline mode never asks
+    assert len(cz.open_zoo(url)) == 7
+    monkeypatch.setenv("CKPTZOO_OFFLINE", "1")
+    assert len(cz.open_zoo(url)) == 7
+
+
+def test_http_index_changed_on_the_server_is_read_again(published, cache):
+    root, document, _ = published
+    host = StaticHost(root.parent)
+    try:
+        url = host.url + "runs/index.json"
+        assert len(cz.open_zoo(url)) == 7
+        document["models"] = document["models"][:2]
+        (root / "index.json").write_text(json.dumps(document))
+        assert len(cz.open_zoo(url)) == 2
+    finally:
+        host.close()
+
+
+def test_http_parquet_index_and_errors(published, cache, monkeypatch):
+    pytest.importorskip("pyarrow")
+    root, _, _ = published
+    write_index(root, root / "index.parquet")
+    host = StaticHost(root.parent)
+    try:
+        assert len(cz.open_zoo(host.url + "runs/index.parquet")) == 7
+        with pytest.raises(ZooError, match="404"):
+            cz.open_zoo(host.url + "runs/missing.json")
+    finally:
+        host.close()
+    monkeypatch.setenv("CKPTZOO_OFFLINE", "1")
+    with pytest.raises(ZooError, match="not in the cache"):
+        cz.open_zoo(host.url + "runs/never-seen.json")
+
+
+def test_merge_sources_ids_unique_and_failures_reported(tmp_path):
+    root = make_runs(tmp_path / "runs")
+    (root / "digits-mlp").mkdir()
+    from fixtures.make_runs import weights
+
+    weights(root / "digits-mlp" / "w.safetensors", 1)  # clashes with the built-in zoo's digits-mlp
+    zoo = cz.open_zoo(["builtin", str(root), f"timm:{FIXTURES / 'timm-results.csv'}", str(tmp_path / "nowhere")])
+    ids = [m.id for m in zoo]
+    assert len(ids) == len(set(ids)) == 3 + 8 + 5
+    assert "digits-mlp" in ids and "runs.digits-mlp" in ids
+    assert zoo.model("runs.digits-mlp").source == str(root) and zoo.model("digits-mlp").source == "builtin"
+    assert {m.source for m in zoo} == {"builtin", str(root), f"timm:{FIXTURES / 'timm-results.csv'}"}
+    assert any("nowhere" in error and "failed to open" in error for error in zoo.errors)
+    assert "safetensors" in zoo.load_code("runs.digits-mlp@w")
+
+
+def test_widget_shows_a_failing_source(tmp_path):
+    pytest.importorskip("anywidget")
+    browser = cz.browse(["builtin", str(tmp_path / "nowhere")])
+    shown = json.dumps({name: getattr(browser, name) for name in browser.trait_names()
+                        if name in ("error", "warnings", "source_label")}, default=str)
+    assert "nowhere" in shown
