@@ -665,6 +665,11 @@ class _Download:
         meta = _read_json(self.meta) if offset else None
         if offset and (meta is None or (self.total is not None and offset > self.total)):
             raise _Restart()
+        if offset and offset == self.size and meta is not None:
+            # all bytes are here (an earlier run died before moving them): just verify
+            self.resumed = True
+            self.etag, self.last_modified = meta.get("etag"), meta.get("last_modified")
+            return
         headers = {"Accept-Encoding": "identity"}
         validator = None
         if offset and meta is not None:

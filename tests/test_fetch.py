@@ -256,6 +256,28 @@ def test_resume_without_validators_that_mixes_versions_is_redone(cache, srv, mon
     assert stray_files(cache) == []
 
 
+def test_complete_partial_left_by_a_killed_process_is_verified_not_downloaded(cache, srv):
+    data = blob(300_000, seed=29)
+    url = srv.add("/done.bin", data)
+    (cache / "tmp").mkdir(parents=True)
+    (cache / "tmp" / f"{sha(data)}.part").write_bytes(data)
+    (cache / "tmp" / f"{sha(data)}.part.json").write_text('{"url": "%s", "etag": null}' % url)
+    assert fetch(url, sha256=sha(data), size=len(data)).read_bytes() == data
+    assert srv.requests() == []
+    assert stray_files(cache) == []
+
+
+def test_complete_but_corrupt_partial_is_downloaded_again(cache, srv):
+    data = blob(300_000, seed=30)
+    url = srv.add("/redo.bin", data)
+    (cache / "tmp").mkdir(parents=True)
+    (cache / "tmp" / f"{sha(data)}.part").write_bytes(blob(300_000, seed=31))
+    (cache / "tmp" / f"{sha(data)}.part.json").write_text('{"url": "%s", "etag": null}' % url)
+    assert fetch(url, sha256=sha(data), size=len(data)).read_bytes() == data
+    assert [r["status"] for r in srv.requests()] == [200]
+    assert stray_files(cache) == []
+
+
 def test_resume_uses_last_modified_when_no_strong_etag(cache, srv, monkeypatch):
     data = blob(2 * MiB, seed=13)
     lm = http_date(1_700_000_000)
