@@ -525,12 +525,14 @@ class ZooBrowser(anywidget.AnyWidget):
                 setattr(self, key, value or "")
         return list(self.cards)
 
-    def insert(self, ref: str | None = None, library: str | None = None) -> str:
-        """Put the load code in the next cell (IPython's set_next_input); returns the code.
+    def insert(self, ref: str | None = None, library: str | None = None) -> str | None:
+        """Put the load code in the next cell (IPython's set_next_input).
 
         Works in any frontend, from a cell: ``browser.insert()`` for the
         current selection, or ``browser.insert("digits-mlp@epoch-2")``.
-        The code is not executed.
+        The code is not executed. Returns None inside IPython (so the cell
+        shows no output); outside IPython, where there is no next cell,
+        returns the code.
         """
         if ref is not None:
             if self.zoo is None:
@@ -548,9 +550,10 @@ class ZooBrowser(anywidget.AnyWidget):
         except ImportError:  # pragma: no cover - IPython ships with ipywidgets
             get_ipython = None  # type: ignore[assignment]
         shell = get_ipython() if get_ipython else None
-        if shell is not None:
-            shell.set_next_input(code, replace=False)
-        return code
+        if shell is None or not hasattr(shell, "set_next_input"):
+            return code
+        shell.set_next_input(code, replace=False)
+        return None
 
     def _on_custom_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if isinstance(content, dict) and content.get("event") == "insert":
