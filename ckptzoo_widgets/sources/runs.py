@@ -68,6 +68,7 @@ NOT_EVAL_JSON = {
 }
 SKIP_DIRS = {"__pycache__", "node_modules", "wandb", "mlruns", ".ipynb_checkpoints"}
 MAX_JSON = 64 << 20
+MAX_FILES = 200_000  # a walk stops here (someone opened their home folder)
 HEADLINE_PREFERENCE = (
     "eval_accuracy", "eval_f1", "eval_loss", "val_acc", "val_accuracy", "val_loss",
     "lambada_openai.acc", "piqa.acc", "arc_easy.acc", "loss",
@@ -262,7 +263,12 @@ class _Scanner:
         def on_error(error: OSError) -> None:
             self.report(error.filename or self.root, f"cannot list ({error.strerror or type(error).__name__})")
 
+        seen = 0
         for dirpath, dirnames, filenames in os.walk(self.root, onerror=on_error):
+            seen += len(filenames)
+            if seen > MAX_FILES:
+                self.report(dirpath, f"stopped after {MAX_FILES} files; open a smaller folder")
+                break
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
             folder = Path(dirpath)
             names = set(filenames)
