@@ -91,6 +91,12 @@ def luminance(css_color: str) -> float:
     return sum(w * c / 255 for w, c in zip((0.2126, 0.7152, 0.0722), parts))
 
 
+def own_errors(page) -> list[str]:
+    """Page errors, less one Notebook 7 raises by itself at start-up on this machine
+    (TypeError reading 'schema' inside notebook_core, also with an empty notebook)."""
+    return [e for e in page.page_errors if not ("reading 'schema'" in e and "notebook_core" in e)]
+
+
 def has_error_output(cell: dict) -> bool:
     return any(o.get("output_type") == "error" for o in cell["outputs"])
 
@@ -167,7 +173,7 @@ def test_search_sort_open_pick_insert_run(request, kind, page, zoo):
     # run the inserted cell: it loads the checkpoint without an error
     ran = run_cell(page, 1)
     assert not has_error_output(ran), ran["outputs"]
-    assert not page.page_errors
+    assert not own_errors(page)
     print(f"{kind}: browser flow took {time.monotonic() - t0:.1f}s")
 
 
@@ -213,7 +219,7 @@ def test_keyboard(lab_server, page, zoo):
     tid(page, "cz-detail").wait_for(state="hidden")
     assert page.evaluate("() => document.activeElement.dataset.modelId") == ids[1]
     assert len(cell_sources(page)) == 2
-    assert not page.page_errors
+    assert not own_errors(page)
 
 
 @pytest.mark.parametrize("kind", ["lab", "notebook"])
@@ -380,7 +386,7 @@ def test_hostile_model_card_is_harmless(lab_server, page, recorder):
     assert recorder.paths == []
     assert len(cell_sources(page)) == n_cells, "no command linker ran"
     assert page.evaluate("() => window.__pwned === undefined")
-    assert not page.page_errors
+    assert not own_errors(page)
 
 
 def test_sources_that_fail_show_an_error_box(lab_server, page, recorder):
@@ -406,4 +412,4 @@ def test_sources_that_fail_show_an_error_box(lab_server, page, recorder):
     tid(page, "cz-search").first.press_sequentially("x", delay=30)
     page.wait_for_timeout(600)
     assert tid(page, "cz-card").count() == 0
-    assert not page.page_errors
+    assert not own_errors(page)
