@@ -268,3 +268,54 @@ def test_zoo_magic_in_ipython():
     assert b.error.startswith("Could not open the zoo")
     with pytest.raises(UsageError):
         zoo_magic("--bogus")
+
+
+class MillionModelZoo:
+    """A stand-in zoo of a million models: search pages without building them all."""
+
+    N = 1_000_000
+
+    def __init__(self):
+        self.calls = []
+        self.errors = []
+
+    def search(self, query="", *, task=None, library=None, license=None, sort=None, limit=50, offset=0):
+        import pandas as pd
+
+        self.calls.append((query, sort, limit, offset))
+        stop = min(self.N, offset + limit)
+        rows = [{
+            "id": f"m{i:07d}", "name": f"Model {i}", "task": "image-classification", "library": "timm",
+            "license": "mit", "num_params": 1000 + i, "headline_metric": "top1", "headline_value": (i % 1000) / 1000,
+            "num_checkpoints": 1, "created": "2024-01-01", "source": "synthetic", "top1": (i % 1000) / 1000,
+        } for i in range(offset, stop)]
+        df = pd.DataFrame(rows)
+        df.attrs["total"] = self.N
+        return df
+
+    def sort_keys(self):
+        return ["name", "num_params", "top1"]
+
+    def facets(self):
+        return {"task": ["image-classification"], "library": ["timm"], "license": ["mit"]}
+
+    def model(self, model_id):
+        raise KeyError(model_id)  # cards simply have no sparkline
+
+    def code_libraries(self, ref):
+        return ["timm"]
+
+    def load_code(self, ref, library=None):
+        return f"import timm\nmodel = timm.create_model({ref.split('@')[0]!r}, pretrained=True)\n"
+
+
+def test_a_million_models_send_one_page():
+    big = MillionModelZoo()
+    b = ZooBrowser(big, sort="-top1")
+    assert b.total == 1_000_000 and len(b.cards) == 24
+    b.offset = 999_990
+    assert [c["id"] for c in b.cards][0] == "m0999990" and len(b.cards) == 10
+    assert all(limit == 24 for _, _, limit, _ in big.calls)
+    assert len(json.dumps(b.cards)) < 20_000
+    b.selected = "m0000001"
+    assert b.error and b.code == ""  # the model lookup failed: an error box, not an exception
