@@ -407,7 +407,17 @@ export class ZooView {
 
     const left = h(d, "div", { class: "cz-detail-left" }, h(d, "h3", { text: "Model card" }), cardBody, h(d, "h3", { text: "Metadata" }), meta);
     const right = h(d, "div", { class: "cz-detail-right" }, ...this.renderCheckpoints(detail), ...this.renderCode());
+    // Re-rendering must not jump: keep the scroll positions of the same model.
+    const keep = [".cz-table-wrap", ".cz-detail-left"].map((sel) => {
+      const old = this.detailView.querySelector(sel);
+      return [sel, old && this.renderedId === id ? old.scrollTop : 0];
+    });
     this.detailView.replaceChildren(head, h(d, "div", { class: "cz-detail-body" }, right, left));
+    for (const [sel, top] of keep) {
+      const el = this.detailView.querySelector(sel);
+      if (el && top) el.scrollTop = top;
+    }
+    this.renderedId = id;
 
     if (this.focusAfterRender === "close") {
       closeBtn.focus();

@@ -231,3 +231,15 @@ describe("ZooView", () => {
     expect(alert).not.toHaveBeenCalled();
   });
 });
+
+describe("ZooView detail re-rendering", () => {
+  it("keeps the checkpoint table's scroll position when the code updates", () => {
+    const model = new FakeModel(baseState());
+    new ZooView(model, el);
+    openDetail(model);
+    const wrap = el.querySelector(".cz-table-wrap");
+    wrap.scrollTop = 40;
+    model.kernelSet({ code: "y = 2\n" });
+    expect(el.querySelector(".cz-table-wrap").scrollTop).toBe(40);
+  });
+});
