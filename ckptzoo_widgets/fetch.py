@@ -787,7 +787,9 @@ class _Download:
         releases the GIL) overlaps the socket reads.
         """
         reader = _BodyReader(resp, body_len)
-        writer = _Writer(self.part, "ab" if offset else "wb", self.hasher)
+        expect = body_len if body_len is not None else (self.total or _CHUNK) - offset
+        bufsize = min(_CHUNK, max(1 << 16, expect))  # small files: small buffers
+        writer = _Writer(self.part, "ab" if offset else "wb", self.hasher, bufsize=bufsize)
         received = 0
         t_start = time.monotonic()
         window: list[tuple[float, int]] = [(t_start, 0)]  # (time, received) samples
@@ -960,7 +962,9 @@ class _Writer:
     file, one feeds them to sha256 (both release the GIL), so reading, writing and
     hashing overlap. A buffer returns to the pool once both are done with it."""
 
-    def __init__(self, path: pathlib.Path, mode: str, hasher: Any, nbuf: int = 6):
+    def __init__(
+        self, path: pathlib.Path, mode: str, hasher: Any, nbuf: int = 6, bufsize: int = _CHUNK
+    ):
         self.path = path
         self.hasher = hasher
         self.n_written = 0
@@ -972,7 +976,7 @@ class _Writer:
             raise _disk_error(e, path) from None
         self.free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
         for _ in range(nbuf):
-            self.free.put(bytearray(_CHUNK))
+            self.free.put(bytearray(bufsize))
         self._users: dict[int, int] = {}
         self._lock = threading.Lock()
         self.hash_q: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
