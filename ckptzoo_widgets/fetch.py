@@ -663,7 +663,11 @@ class _Download:
 
         offset = self._partial_size()
         meta = _read_json(self.meta) if offset else None
-        if offset and (meta is None or (self.total is not None and offset > self.total)):
+        if offset and (
+            meta is None
+            or meta.get("encoded")  # a compressed transfer: byte offsets do not map, start over
+            or (self.total is not None and offset > self.total)
+        ):
             raise _Restart()
         if offset and offset == self.size and meta is not None:
             # all bytes are here (an earlier run died before moving them): just verify
@@ -758,7 +762,12 @@ class _Download:
                 self.total = body_len
             _write_json_atomic(
                 self.meta,
-                {"url": self.url, "etag": self.etag, "last_modified": self.last_modified},
+                {
+                    "url": self.url,
+                    "etag": self.etag,
+                    "last_modified": self.last_modified,
+                    "encoded": encoding not in ("", "identity"),
+                },
             )
         self._check_space(offset)
         self._sync_hasher(offset)
@@ -944,7 +953,10 @@ class _BodyReader:
                 n = self.stream.readinto1(mv[: min(len(mv), self.left)])
                 self.left -= n
                 return n
-            data = self.raw.read1(len(mv)) if hasattr(self.raw, "read1") else self.raw.read(1 << 16)
+            if hasattr(self.raw, "read1"):  # (urllib3 >= 2)
+                data = self.raw.read1(len(mv), decode_content=True)
+            else:
+                data = self.raw.read(min(len(mv), 1 << 16), decode_content=True)
             mv[: len(data)] = data
             return len(data)
         except (

@@ -38,6 +38,7 @@ class Resource:
     content_length: bool = True
     claim_length: int | None = None  # a Content-Length to announce instead of the real one
     status_only: int | None = None  # always answer this status with no body
+    gzip: bool = False  # send the body gzip-compressed (Content-Encoding: gzip), whatever was asked
 
     def __post_init__(self) -> None:
         if self.etag is None:
@@ -113,6 +114,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     self._empty(416, {"Content-Range": f"bytes */{len(data)}"})
                     return
                 start, status = first, 206
+        if res.gzip:
+            import gzip
+
+            data, start, status = gzip.compress(data), 0, 200
         body = memoryview(data)[start:]
         entry = self._record(status=status)
         self.send_response(status)
@@ -123,6 +128,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Last-Modified", res.last_modified)
         if res.ranges:
             self.send_header("Accept-Ranges", "bytes")
+        if res.gzip:
+            self.send_header("Content-Encoding", "gzip")
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         if res.claim_length is not None:

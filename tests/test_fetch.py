@@ -145,6 +145,25 @@ def test_default_content_addressed_even_across_url_and_hash(cache, srv):
     assert len(srv.requests()) == 1
 
 
+def test_empty_file(cache, srv):
+    url = srv.add("/empty.bin", b"")
+    path = fetch(url, sha256=sha(b""), size=0)
+    assert path.read_bytes() == b""
+    assert stray_files(cache) == []
+
+
+def test_compressed_transfer_is_hashed_decoded_and_never_resumed(cache, srv):
+    import random
+
+    data = random.Random(32).randbytes(200_000) + bytes(1_000_000)  # compresses to ~200 kB
+    url = srv.add("/gz.bin", data, gzip=True, drop_after=50_000)
+    path = fetch(url, sha256=sha(data))
+    assert path.read_bytes() == data
+    reqs = srv.bodies("/gz.bin")
+    assert len(reqs) == 2 and reqs[1]["range"] is None  # no Range into a compressed stream
+    assert stray_files(cache) == []
+
+
 # -------------------------------------------------------------------------- integrity
 
 
@@ -305,6 +324,14 @@ def test_429_honours_retry_after(cache, srv):
     first, second = srv.requests("/busy.bin")
     assert (first["status"], second["status"]) == (429, 200)
     assert second["time"] - first["time"] >= 0.9  # waited as told, not the 0.01 s backoff
+
+
+def test_retry_after_forms():
+    parse = fetch_mod._parse_retry_after
+    assert parse("3") == 3.0
+    assert 25 <= parse(http_date(time.time() + 30)) <= 31
+    assert parse(http_date(time.time() - 30)) == 0.0
+    assert parse("soon") is None and parse(None) is None
 
 
 def test_persistent_5xx_gives_up_after_retries(cache, srv):
