@@ -26,11 +26,11 @@ __all__ = [
 ]
 
 
-def browse(source_or_zoo: Any = None, **kwargs: Any) -> Any:
+def browse(source_or_zoo: Any = None, query: str = "", **kwargs: Any) -> Any:
     """The notebook browser (imported lazily: the widget stack is not needed for tables or the CLI)."""
     from .widget import browse as _browse
 
-    return _browse(source_or_zoo, **kwargs)
+    return _browse(source_or_zoo, query, **kwargs)
 
 
 def __getattr__(name: str) -> Any:
