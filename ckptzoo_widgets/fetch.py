@@ -600,7 +600,7 @@ class _Download:
     def run(self) -> pathlib.Path:
         import requests
 
-        failures = 0
+        failures = restarts = 0
         verified_restart = False
         session = requests.Session()
         try:
@@ -613,6 +613,12 @@ class _Download:
                     self._attempt(session)
                 except _Restart:
                     self._discard()
+                    restarts += 1
+                    if restarts > 5:
+                        raise FetchError(
+                            f"could not download {self.url}: the server keeps answering "
+                            "ranges that do not match the request"
+                        ) from None
                     continue
                 except _Retry as r:
                     failures = 1 if r.progressed else failures + 1
@@ -701,6 +707,12 @@ class _Download:
         except requests.exceptions.InvalidURL as e:
             raise FetchError(f"invalid URL {self.url}: {e}") from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
+            if _is_name_resolution_error(e):  # no DNS: offline, retrying will not help
+                host = urllib.parse.urlsplit(self.url).hostname
+                raise NetworkError(
+                    f"could not download {self.url}: cannot resolve {host} (no network?); "
+                    "the file is not in the cache"
+                ) from None
             raise _Retry(f"connection failed ({type(e).__name__})") from None
         except requests.exceptions.RequestException as e:
             raise _Retry(f"request failed ({type(e).__name__}: {e})") from None
@@ -730,8 +742,10 @@ class _Download:
         encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
         length = resp.headers.get("Content-Length")
         body_len = int(length) if length and length.isdigit() else None
+        m = _PARSE_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
+        if status == 206 and not offset and m and m.group(1) == "0":
+            status = 200  # a range from byte 0 that nobody asked for: the whole file
         if status == 206:
-            m = _PARSE_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
             if not offset or not m or int(m.group(1)) != offset:
                 raise _Restart()
             etag = resp.headers.get("ETag")
@@ -911,6 +925,23 @@ class _Download:
             },
         )
         return blob
+
+
+def _is_name_resolution_error(exc: BaseException) -> bool:
+    import urllib3
+
+    seen: set[int] = set()
+    stack: list[Any] = [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, urllib3.exceptions.NameResolutionError):
+            return True
+        if isinstance(e, BaseException):
+            stack += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+    return False
 
 
 class _BodyBroken(Exception):

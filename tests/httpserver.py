@@ -38,6 +38,7 @@ class Resource:
     content_length: bool = True
     claim_length: int | None = None  # a Content-Length to announce instead of the real one
     status_only: int | None = None  # always answer this status with no body
+    wrong_range: bool = False  # answer every GET with a 206 that starts at byte 1
     gzip: bool = False  # send the body gzip-compressed (Content-Encoding: gzip), whatever was asked
 
     def __post_init__(self) -> None:
@@ -114,6 +115,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     self._empty(416, {"Content-Range": f"bytes */{len(data)}"})
                     return
                 start, status = first, 206
+        if res.wrong_range:
+            start, status = 1, 206
         if res.gzip:
             import gzip
 

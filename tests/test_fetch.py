@@ -363,6 +363,22 @@ def test_unreachable_server_says_not_cached(cache):
     assert stray_files(cache) == []
 
 
+def test_unknown_host_fails_fast_without_retries(cache, monkeypatch):
+    monkeypatch.setenv("CKPTZOO_BACKOFF", "30")  # a retry would make this test hang
+    url = "http://no-such-host.invalid/w.bin"
+    with pytest.raises(NetworkError, match="cannot resolve no-such-host.invalid.*not in the cache"):
+        fetch(url)
+    assert stray_files(cache) == []
+
+
+def test_server_answering_wrong_ranges_is_given_up(cache, srv):
+    url = srv.add("/wrongrange.bin", blob(100_000, seed=33), wrong_range=True)
+    with pytest.raises(FetchError, match="ranges that do not match"):
+        fetch(url)
+    assert 2 <= len(srv.requests("/wrongrange.bin")) <= 10  # gave up, did not loop
+    assert stray_files(cache) == []
+
+
 # ----------------------------------------------------------------- deadlines and drips
 
 
