@@ -12,10 +12,10 @@ import dataclasses
 import json
 import os
 import pathlib
-import shutil
 import sys
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .fetch import _SHA_RE, _blob_path, _hash_file, _read_json, cache_root
 
@@ -247,6 +247,13 @@ def cmd_prune(args: argparse.Namespace) -> int:
         key = p.name.split(".", 1)[0]
         if now - p.stat().st_mtime >= partial_age and not _locked(root, key):
             drop(p, "unfinished download", p.stat().st_size)
+    # half-written records or links of a process killed mid-write (an hour old)
+    for sub in ("urls", "local", "views", "tmp", "blobs"):
+        base = root / sub
+        if base.is_dir():
+            for p in sorted(base.rglob(".*.tmp")):
+                if now - p.lstat().st_mtime >= 3600:
+                    drop(p, "left by an interrupted write", p.lstat().st_size)
     # views whose file is gone, URL records of removed files, memos of vanished local files
     for link in _views(root):
         if _view_target(link) is None:

@@ -47,15 +47,15 @@ import urllib.request
 from typing import Any
 
 __all__ = [
-    "fetch",
-    "cache_root",
-    "FetchError",
-    "IntegrityError",
-    "OfflineError",
-    "HTTPStatusError",
-    "NetworkError",
-    "DownloadTimeoutError",
     "DiskFullError",
+    "DownloadTimeoutError",
+    "FetchError",
+    "HTTPStatusError",
+    "IntegrityError",
+    "NetworkError",
+    "OfflineError",
+    "cache_root",
+    "fetch",
 ]
 
 log = logging.getLogger(__name__)
@@ -202,8 +202,7 @@ def _normalise_sha(sha256: str | None) -> str | None:
     if sha256 is None:
         return None
     s = str(sha256).strip().lower()
-    if s.startswith("sha256:"):
-        s = s[len("sha256:") :]
+    s = s.removeprefix("sha256:")
     if not _SHA_RE.fullmatch(s):
         raise FetchError(f"not a sha256 hex digest: {sha256!r}")
     return s

@@ -150,7 +150,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             limit = max(0, min(limit, res.drop_after - start))  # type: ignore[operator]
         try:
             self._send_body(body[:limit], res, entry)
-        except (BrokenPipeError, ConnectionResetError, socket.timeout, OSError):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError, OSError):
             self.close_connection = True
             return
         if dropping:
@@ -235,7 +235,7 @@ class FileServer:
     def __enter__(self) -> FileServer:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def url(self, path: str) -> str:

@@ -14,12 +14,12 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from httpserver import FileServer, http_date  # noqa: E402
+import importlib
 
-import importlib  # noqa: E402
+from httpserver import FileServer, http_date
 
 fetch_mod = importlib.import_module("ckptzoo_widgets.fetch")  # (the package re-exports fetch())
-from ckptzoo_widgets.fetch import (  # noqa: E402
+from ckptzoo_widgets.fetch import (
     DiskFullError,
     DownloadTimeoutError,
     FetchError,

@@ -12,10 +12,10 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from httpserver import FileServer  # noqa: E402
+from httpserver import FileServer
 
-from ckptzoo_widgets import cache_cli  # noqa: E402
-from ckptzoo_widgets.fetch import fetch  # noqa: E402
+from ckptzoo_widgets import cache_cli
+from ckptzoo_widgets.fetch import fetch
 
 DAY = 86400
 
@@ -102,11 +102,14 @@ def test_prune_removes_stale_partials_and_dangling_views(filled, capsys):
     fresh = root / "tmp" / ("e" * 64 + ".part")
     fresh.write_bytes(b"running")
     os.utime(stale, (time.time() - 3 * DAY,) * 2)
+    leftover = root / "urls" / ".x.json.123.456.tmp"  # a record write cut by kill -9
+    leftover.write_text("{")
+    os.utime(leftover, (time.time() - 2 * 3600,) * 2)
     pb.resolve().unlink()  # its view now dangles
     assert run("prune") == 0
     out = capsys.readouterr().out
     assert "unfinished download" in out and "dangling view" in out
-    assert not stale.exists() and fresh.exists()
+    assert not stale.exists() and fresh.exists() and not leftover.exists()
     assert not os.path.lexists(pb)
     assert pa.read_bytes() == b"A" * 5000
 

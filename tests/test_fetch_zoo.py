@@ -10,11 +10,11 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from httpserver import FileServer  # noqa: E402
-from indexes import good_index  # noqa: E402
+from httpserver import FileServer
+from indexes import good_index
 
-import ckptzoo_widgets as cz  # noqa: E402
-from ckptzoo_widgets.fetch import IntegrityError  # noqa: E402
+import ckptzoo_widgets as cz
+from ckptzoo_widgets.fetch import IntegrityError
 
 REF = "team/alpha@step-100"
 
