@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import pathlib
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -21,6 +22,12 @@ from .fetch import _SHA_RE, _blob_path, _hash_file, _read_json, cache_root
 
 EXIT_OK, EXIT_DAMAGED, EXIT_INPUT = 0, 1, 2
 _DAY = 86400.0
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _safe(text: object) -> str:
+    """No control characters on the terminal (URLs and names come from remote indexes)."""
+    return _CONTROL.sub("?", str(text))
 
 
 # ------------------------------------------------------------------ reading the cache
@@ -142,9 +149,9 @@ def cmd_ls(args: argparse.Namespace) -> int:
         print("(no files)")
     for b in sorted(blobs.values(), key=lambda b: -b.last_used):
         names = b.views or b.urls or ["(no view)"]
-        print(f"{b.sha256[:12]}  {_human(b.size):>10}  used {_age(b.last_used):>4} ago  {names[0]}")
+        print(f"{b.sha256[:12]}  {_human(b.size):>10}  used {_age(b.last_used):>4} ago  {_safe(names[0])}")
         for extra in names[1:]:
-            print(f"{'':12}  {'':>10}  {'':>13}  {extra}")
+            print(f"{'':12}  {'':>10}  {'':>13}  {_safe(extra)}")
     for p in partials:
         if p.suffix == ".part":
             print(f"partial download: {p.name} ({_human(p.stat().st_size)}, {_age(p.stat().st_mtime)} old)")
@@ -174,17 +181,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
         got = _hash_file(b.path)
         if got == b.sha256:
             if args.verbose:
-                print(f"ok       {b.sha256[:12]}  {(b.views or b.urls or [''])[0]}")
+                print(f"ok       {b.sha256[:12]}  {_safe((b.views or b.urls or [''])[0])}")
             continue
         bad += 1
         where = (b.views or b.urls or [str(b.path)])[0]
         action = "removed" if args.delete else "run `ckptzoo cache verify --delete` to remove it"
-        print(f"DAMAGED  {b.path}: expected sha256 {b.sha256}, got {got} ({where}); {action}")
+        print(f"DAMAGED  {b.path}: expected sha256 {b.sha256}, got {got} ({_safe(where)}); {action}")
         if args.delete:
             _remove_blob(root, b)
     for link in _views(root):
         if _view_target(link) is None:
-            print(f"dangling view {link} (`ckptzoo cache prune` removes it)")
+            print(f"dangling view {_safe(link)} (`ckptzoo cache prune` removes it)")
     print(f"verified {len(blobs)} file(s): {len(blobs) - bad} ok, {bad} damaged")
     return EXIT_DAMAGED if bad and not args.delete else EXIT_OK
 
@@ -219,7 +226,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
     def drop(path: pathlib.Path, why: str, size: int = 0) -> None:
         nonlocal freed, removed
-        print(f"{verb} {path} ({why})")
+        print(f"{verb} {_safe(path)} ({why})")
         freed += size
         removed += 1
         if not args.dry_run:
@@ -235,7 +242,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
             if args.all or b.last_used < cutoff:
                 if _locked(root, b.sha256):
                     continue
-                print(f"{verb} {b.sha256[:12]} {_human(b.size)} {(b.views or b.urls or [''])[0]} "
+                print(f"{verb} {b.sha256[:12]} {_human(b.size)} {_safe((b.views or b.urls or [''])[0])} "
                       f"(last used {_age(b.last_used)} ago)")
                 freed += b.size
                 removed += 1
