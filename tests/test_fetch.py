@@ -621,3 +621,32 @@ def test_kill_9_mid_download_then_resume(cache, srv):
     last = srv.bodies("/killme.bin")[-1]
     assert last["status"] == 206 and last["range"] == f"bytes={kept}-"
     assert stray_files(cache) == []
+
+
+def test_waiting_process_takes_over_after_the_downloader_is_killed(cache, srv, tmp_path):
+    data = blob(4 * MiB, seed=34)
+    url = srv.add("/takeover.bin", data, rate=1 * MiB)
+    code = f"{_LOAD_FETCH}; print(fetch({url!r}, sha256={sha(data)!r}))"
+    a = subprocess.Popen([sys.executable, "-c", code], env=_child_env(cache), stdout=subprocess.PIPE)
+    part = cache / "tmp" / f"{sha(data)}.part"
+    deadline = time.monotonic() + 30
+    while not (part.exists() and part.stat().st_size >= 200_000):
+        assert a.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    env = _child_env(cache)
+    env.pop("CKPTZOO_QUIET")  # so it says that it waits
+    b = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    # b waits on the lock (it says so on stderr); then the downloader dies
+    waited = b.stderr.readline()
+    assert "waiting for another process" in waited
+    os.kill(a.pid, signal.SIGKILL)
+    a.wait()
+    srv.resource("/takeover.bin").rate = None
+    out, err = b.communicate(timeout=60)
+    assert b.returncode == 0, err
+    assert pathlib.Path(out.strip()).read_bytes() == data
+    bodies = srv.bodies("/takeover.bin")
+    assert [r["status"] for r in bodies] == [200, 206]  # b resumed a's partial file
+    assert stray_files(cache) == []
