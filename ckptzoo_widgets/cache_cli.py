@@ -254,6 +254,13 @@ def cmd_prune(args: argparse.Namespace) -> int:
         key = p.name.split(".", 1)[0]
         if now - p.stat().st_mtime >= partial_age and not _locked(root, key):
             drop(p, "unfinished download", p.stat().st_size)
+    # lock files of downloads that ended long ago (never one that is held)
+    locks = root / "locks"
+    if locks.is_dir():
+        for lock_file in sorted(locks.glob("*.lock")):
+            key = lock_file.name[: -len(".lock")]
+            if (args.all or now - lock_file.stat().st_mtime >= _DAY) and not _locked(root, key):
+                drop(lock_file, "lock of a finished download")
     # half-written records or links of a process killed mid-write (an hour old)
     for sub in ("urls", "local", "views", "tmp", "blobs"):
         base = root / sub

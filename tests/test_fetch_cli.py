@@ -117,9 +117,24 @@ def test_prune_removes_stale_partials_and_dangling_views(filled, capsys):
 def test_prune_all_empties_the_cache(filled):
     root, pa, pb, srv = filled
     assert run("prune", "--all") == 0
-    assert not [p for p in root.rglob("*") if p.is_file() and "locks" not in p.parts]
+    assert not [p for p in root.rglob("*") if p.is_file()]
 
 
 def test_prune_rejects_negative_days(filled, capsys):
     assert run("prune", "--older-than", "-1") == 2
     assert "--older-than" in capsys.readouterr().err
+
+
+def test_prune_never_touches_a_running_download(filled):
+    from filelock import FileLock
+
+    root, pa, pb, srv = filled
+    key = "c" * 64
+    part = root / "tmp" / f"{key}.part"
+    part.write_bytes(b"in progress")
+    os.utime(part, (time.time() - 5 * DAY,) * 2)
+    with FileLock(str(root / "locks" / f"{key}.lock")):  # another process is downloading it
+        assert run("prune", "--all") == 0
+        assert part.exists() and (root / "locks" / f"{key}.lock").exists()
+    assert run("prune", "--all") == 0
+    assert not part.exists()
