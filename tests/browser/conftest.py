@@ -26,7 +26,6 @@ under ``CI=true`` a missing browser is an error, not a skip.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import pytest
@@ -139,7 +138,8 @@ def page(browser):
     page = context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT_MS)
     errors: list[str] = []
-    # Uncaught errors in the page, each with its stack (`page.page_errors`).
+    # Uncaught errors in the page, each with its stack: `page.page_errors`
+    # (all of them) and `own_page_errors(page)` (without known upstream noise).
     page.on("pageerror", lambda exc: errors.append(f"{exc}\n{exc.stack or ''}"))
     page.page_errors = errors  # type: ignore[attr-defined]
     yield page
