@@ -363,6 +363,22 @@ def fetch(
 
     Raises :class:`FetchError` (or a subclass) with a one-line message.
     """
+    try:
+        return _fetch(url_or_path, sha256, size, view, quiet, offline, timeout)
+    except FetchError as e:
+        # the message says it all: no wall of internal frames in a notebook
+        raise e.with_traceback(None) from None
+
+
+def _fetch(
+    url_or_path: str | os.PathLike[str],
+    sha256: str | None,
+    size: int | None,
+    view: tuple[str, ...] | None,
+    quiet: bool | None,
+    offline: bool | None,
+    timeout: float | None,
+) -> pathlib.Path:
     sha = _normalise_sha(sha256)
     if size is not None:
         size = int(size)

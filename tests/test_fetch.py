@@ -447,6 +447,17 @@ def test_offline_env_without_cache_says_so(cache, srv, monkeypatch):
     assert srv.requests() == []
 
 
+def test_errors_carry_no_wall_of_internal_frames(cache, srv):
+    import traceback
+
+    url = srv.add("/bad.bin", b"x", flip_at=0)
+    with pytest.raises(IntegrityError) as ei:
+        fetch(url, sha256=sha(b"x"))
+    frames = traceback.extract_tb(ei.value.__traceback__)
+    assert [f.name for f in frames][-1] == "fetch"  # raised from the public call, not deep inside
+    assert len(frames) <= 2 and ei.value.__cause__ is None and ei.value.__suppress_context__
+
+
 def test_offline_parameter_and_cached_file(cache, srv):
     data = b"cached bytes"
     url = srv.add("/c.bin", data)
