@@ -329,7 +329,10 @@ def _fetch_local(
     if size is not None and st.st_size != size:
         raise IntegrityError(f"size mismatch for {path}: expected {size} bytes, found {st.st_size}")
     if sha is not None:
-        got = _local_sha(path.resolve(), st, settings.root)
+        try:
+            got = _local_sha(path.resolve(), st, settings.root)
+        except OSError as e:
+            raise FetchError(f"cannot read {path}: {e.strerror or e}") from None
         if got != sha:
             raise IntegrityError(f"sha256 mismatch for {path}: expected {sha}, got {got}")
     return path
@@ -469,11 +472,14 @@ def _download_locked(
             raise FetchError(f"cannot create the cache folder {root / sub}: {e.strerror or e}") from None
     lock = FileLock(str(root / "locks" / f"{key}.lock"))
     try:
-        lock.acquire(timeout=0.5)
-    except Timeout:
-        if not settings.quiet:
-            log.warning("waiting for another process downloading %s", url)
-        lock.acquire()
+        try:
+            lock.acquire(timeout=0.5)
+        except Timeout:
+            if not settings.quiet:
+                log.warning("waiting for another process downloading %s", url)
+            lock.acquire()
+    except OSError as e:
+        raise FetchError(f"cannot lock {lock.lock_file} in the cache: {e.strerror or e}") from None
     try:
         hit = _cached(url, sha, size, root)  # someone else finished it while we waited
         if hit is not None:
@@ -666,6 +672,8 @@ class _Download:
                     raise
         except BaseException as e:
             self._cleanup_after(e)
+            if isinstance(e, OSError):  # the file system: full, read-only, permissions
+                raise _disk_error(e, self.part) from None
             raise
         finally:
             session.close()
@@ -1117,6 +1125,7 @@ class _Writer:
 
 
 def _disk_error(e: OSError, path: pathlib.Path) -> FetchError:
+    where = e.filename or path
     if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1), errno.EFBIG):
-        return DiskFullError(f"no space left while writing {path} ({e.strerror})")
-    return FetchError(f"cannot write {path}: {e.strerror or e}")
+        return DiskFullError(f"no space left while writing {where} ({e.strerror})")
+    return FetchError(f"cannot write {where}: {e.strerror or e}")

@@ -435,6 +435,25 @@ def test_disk_full_mid_download_is_clear_and_leaves_nothing(tiny_fs, srv, monkey
     assert stray_files(tiny_fs / "cache") == []
 
 
+def test_read_only_shared_cache(tiny_fs, srv, monkeypatch):
+    """A teacher fills a cache, the class reads it from a read-only mount."""
+    root = tiny_fs / "cache"
+    monkeypatch.setenv("CKPTZOO_CACHE", str(root))
+    monkeypatch.setenv("CKPTZOO_QUIET", "1")
+    data = blob(100_000, seed=35)
+    url = srv.add("/class.bin", data)
+    view = ("class", "mlp", "final", "class.bin")
+    fetch(url, sha256=sha(data), view=view)
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_fs)], check=True)
+    assert fetch(url, sha256=sha(data), view=view).read_bytes() == data
+    assert fetch(url).read_bytes() == data  # by URL record, too
+    other = srv.add("/not-cached.bin", b"new")
+    with pytest.raises(FetchError, match="Read-only file system") as ei:
+        fetch(other)
+    assert "\n" not in str(ei.value)
+    assert len(srv.requests()) == 1
+
+
 # ---------------------------------------------------------------------------- offline
 
 
