@@ -387,7 +387,7 @@ def test_dripping_server_is_abandoned(cache, srv, monkeypatch):
     monkeypatch.setenv("CKPTZOO_SPEED_WINDOW", "1")
     url = srv.add("/drip.bin", blob(10_000, seed=16), drip=0.2)
     with pytest.raises(DownloadTimeoutError, match="too slow") as ei:
-        fetch(url)
+        fetch(url, timeout=15)  # (if the guard failed, the deadline would end it: "deadline")
     assert url in str(ei.value)
     assert stray_files(cache) == []
 
