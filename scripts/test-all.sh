@@ -79,7 +79,11 @@ run "npm ci" npm_ci_if_needed
 #    js/ (widget bundle + labextension) when the built files are missing or
 #    older than their sources, and installs the labextension.
 pip_install() {
-  "$PYTHON" -m pip install --progress-bar off -q -e ".[test]" </dev/null || return 1
+  # (This machine's pip config names optional local indexes that may be
+  # absent; pip warns once per package about them. Drop only those lines.)
+  "$PYTHON" -m pip install --progress-bar off -q -e ".[test]" </dev/null 2>&1 |
+    { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  [ "${PIPESTATUS[0]}" -eq 0 ] || return 1
   local missing=0
   for f in ckptzoo_widgets/static/widget.js ckptzoo_widgets/labextension/package.json; do
     if [ ! -f "$f" ]; then echo "build output missing: $f"; missing=1; fi
