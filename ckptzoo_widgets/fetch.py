@@ -9,7 +9,7 @@ Cache layout (``cache_root()``; ``CKPTZOO_CACHE`` overrides the platform default
     urls/<sha256(url)>.json        what a URL resolved to (sha256, size, ETag, time)
     views/<zoo>/<model>/<ckpt>/<file> -> ../../blobs/...   readable links
     tmp/<key>.part (+ .part.json)  a download in progress (resumable)
-    locks/<key>.lock               one lock per file being downloaded
+    locks/<key>.lock               one lock per file being downloaded (gone once cached)
     local/<sha256(path)>.json      memo of verified local files (path, size, mtime_ns)
 
 Guarantees: the final file appears (``os.replace``) only after its sha256 and size
@@ -481,10 +481,17 @@ def _download_locked(
     except OSError as e:
         raise FetchError(f"cannot lock {lock.lock_file} in the cache: {e.strerror or e}") from None
     try:
-        hit = _cached(url, sha, size, root)  # someone else finished it while we waited
-        if hit is not None:
-            return hit
-        return _Download(url, sha, size, key, settings).run()
+        blob = _cached(url, sha, size, root)  # someone else finished it while we waited
+        if blob is None:
+            blob = _Download(url, sha, size, key, settings).run()
+        # The file is in the cache: the lock file can go. Whoever still waits on
+        # it (or locks a new one) finds the file cached and downloads nothing.
+        # After a failure it stays, so two waiters never share a partial file.
+        try:
+            os.unlink(lock.lock_file)
+        except OSError:
+            pass
+        return blob
     finally:
         lock.release()
 

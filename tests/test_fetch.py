@@ -49,14 +49,20 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def stray_files(root: pathlib.Path) -> list[str]:
-    """Files that a finished (or cleanly failed) operation must not leave behind."""
+def stray_files(root: pathlib.Path, *, failed: bool = False) -> list[str]:
+    """Files that a finished (or cleanly failed) operation must not leave behind.
+
+    A failed download may leave its (empty) lock file: see _download_locked.
+    """
     bad = []
     for p in root.rglob("*"):
         rel = p.relative_to(root).as_posix()
         if p.is_symlink() or p.is_dir():
             continue
-        if rel.startswith("tmp/") or p.name.endswith((".tmp", ".part", ".incomplete")):
+        if rel.startswith("locks/"):
+            if not failed or p.stat().st_size:
+                bad.append(rel)
+        elif rel.startswith("tmp/") or p.name.endswith((".tmp", ".part", ".incomplete")):
             bad.append(rel)
         elif rel.startswith("blobs/sha256/") and sha(p.read_bytes()) != p.name:
             bad.append(rel + " (content does not match its name)")
@@ -177,7 +183,7 @@ def test_flipped_byte_is_rejected_and_leaves_nothing(cache, srv):
     bad[12345] ^= 0xFF
     assert url in msg and sha(data) in msg and sha(bytes(bad)) in msg
     assert "\n" not in msg
-    assert stray_files(cache) == []
+    assert stray_files(cache, failed=True) == []
     assert not list((cache / "blobs").rglob("*")) or not any(
         p.is_file() for p in (cache / "blobs").rglob("*")
     )
@@ -188,7 +194,7 @@ def test_wrong_size_is_rejected(cache, srv):
     url = srv.add("/size.bin", data)
     with pytest.raises(IntegrityError, match="size mismatch.*expected 9999 bytes"):
         fetch(url, size=9999)
-    assert stray_files(cache) == []
+    assert stray_files(cache, failed=True) == []
 
 
 def test_server_sending_more_than_announced_size_is_cut(cache, srv):
@@ -196,7 +202,7 @@ def test_server_sending_more_than_announced_size_is_cut(cache, srv):
     url = srv.add("/more.bin", data, content_length=False)
     with pytest.raises(IntegrityError, match="more than the expected 40000 bytes"):
         fetch(url, size=40_000)
-    assert stray_files(cache) == []
+    assert stray_files(cache, failed=True) == []
 
 
 def test_bad_hash_argument(cache):
@@ -340,7 +346,7 @@ def test_persistent_5xx_gives_up_after_retries(cache, srv):
         fetch(url)
     assert url in str(ei.value)
     assert len(srv.requests("/down.bin")) == 4
-    assert stray_files(cache) == []
+    assert stray_files(cache, failed=True) == []
 
 
 @pytest.mark.parametrize("status,words", [(404, "does not exist"), (403, "access denied"), (401, "access denied")])
@@ -350,7 +356,7 @@ def test_client_errors_are_not_retried(cache, srv, status, words):
         fetch(url)
     assert ei.value.status == status and url in str(ei.value) and str(status) in str(ei.value)
     assert len(srv.requests("/gone.bin")) == 1
-    assert stray_files(cache) == []
+    assert stray_files(cache, failed=True) == []
 
 
 def test_unreachable_server_says_not_cached(cache):
@@ -360,7 +366,7 @@ def test_unreachable_server_says_not_cached(cache):
     with pytest.raises(NetworkError, match="not in the cache") as ei:
         fetch(url)
     assert url in str(ei.value)
-    assert stray_files(cache) == []
+    assert stray_files(cache, failed=True) == []
 
 
 def test_unknown_host_fails_fast_without_retries(cache, monkeypatch):
@@ -368,7 +374,7 @@ def test_unknown_host_fails_fast_without_retries(cache, monkeypatch):
     url = "http://no-such-host.invalid/w.bin"
     with pytest.raises(NetworkError, match="cannot resolve no-such-host.invalid.*not in the cache"):
         fetch(url)
-    assert stray_files(cache) == []
+    assert stray_files(cache, failed=True) == []
 
 
 def test_server_answering_wrong_ranges_is_given_up(cache, srv):
@@ -376,7 +382,7 @@ def test_server_answering_wrong_ranges_is_given_up(cache, srv):
     with pytest.raises(FetchError, match="ranges that do not match"):
         fetch(url)
     assert 2 <= len(srv.requests("/wrongrange.bin")) <= 10  # gave up, did not loop
-    assert stray_files(cache) == []
+    assert stray_files(cache, failed=True) == []
 
 
 # ----------------------------------------------------------------- deadlines and drips
@@ -389,7 +395,7 @@ def test_dripping_server_is_abandoned(cache, srv, monkeypatch):
     with pytest.raises(DownloadTimeoutError, match="too slow") as ei:
         fetch(url, timeout=15)  # (if the guard failed, the deadline would end it: "deadline")
     assert url in str(ei.value)
-    assert stray_files(cache) == []
+    assert stray_files(cache, failed=True) == []
 
 
 def test_total_deadline(cache, srv):
@@ -397,7 +403,7 @@ def test_total_deadline(cache, srv):
     url = srv.add("/slow.bin", blob(200_000, seed=17), rate=40_000)
     with pytest.raises(DownloadTimeoutError, match="deadline"):
         fetch(url, timeout=1.5)
-    assert stray_files(cache) == []
+    assert stray_files(cache, failed=True) == []
 
 
 # -------------------------------------------------------------------------- full disk
@@ -407,7 +413,7 @@ def test_announced_size_larger_than_free_space(cache, srv):
     url = srv.add("/huge.bin", b"x" * 10, claim_length=1 << 60)
     with pytest.raises(DiskFullError, match="not enough disk space"):
         fetch(url)
-    assert stray_files(cache) == []
+    assert stray_files(cache, failed=True) == []
 
 
 @pytest.fixture
@@ -432,7 +438,7 @@ def test_disk_full_mid_download_is_clear_and_leaves_nothing(tiny_fs, srv, monkey
     with pytest.raises(DiskFullError, match="no space left") as ei:
         fetch(url)
     assert "\n" not in str(ei.value)
-    assert stray_files(tiny_fs / "cache") == []
+    assert stray_files(tiny_fs / "cache", failed=True) == []
 
 
 def test_read_only_shared_cache(tiny_fs, srv, monkeypatch):
