@@ -12,22 +12,18 @@ import dataclasses
 import json
 import os
 import pathlib
-import re
 import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from .fetch import _SHA_RE, _blob_path, _hash_file, _read_json, cache_root
+from .humanize import human_bytes, terminal_safe
 
 EXIT_OK, EXIT_DAMAGED, EXIT_INPUT = 0, 1, 2
 _DAY = 86400.0
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def _safe(text: object) -> str:
-    """No control characters on the terminal (URLs and names come from remote indexes)."""
-    return _CONTROL.sub("?", str(text))
 
 
 # ------------------------------------------------------------------ reading the cache
@@ -113,12 +109,6 @@ def _partials(root: pathlib.Path) -> list[pathlib.Path]:
     return sorted(p for p in tmp.iterdir() if p.is_file()) if tmp.is_dir() else []
 
 
-def _human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"  # pragma: no cover
 
 
 def _age(t: float) -> str:
@@ -149,13 +139,13 @@ def cmd_ls(args: argparse.Namespace) -> int:
         print("(no files)")
     for b in sorted(blobs.values(), key=lambda b: -b.last_used):
         names = b.views or b.urls or ["(no view)"]
-        print(f"{b.sha256[:12]}  {_human(b.size):>10}  used {_age(b.last_used):>4} ago  {_safe(names[0])}")
+        print(f"{b.sha256[:12]}  {human_bytes(b.size):>10}  used {_age(b.last_used):>4} ago  {terminal_safe(names[0])}")
         for extra in names[1:]:
-            print(f"{'':12}  {'':>10}  {'':>13}  {_safe(extra)}")
+            print(f"{'':12}  {'':>10}  {'':>13}  {terminal_safe(extra)}")
     for p in partials:
         if p.suffix == ".part":
-            print(f"partial download: {p.name} ({_human(p.stat().st_size)}, {_age(p.stat().st_mtime)} old)")
-    print(f"{len(blobs)} file(s), {_human(sum(b.size for b in blobs.values()))}")
+            print(f"partial download: {p.name} ({human_bytes(p.stat().st_size)}, {_age(p.stat().st_mtime)} old)")
+    print(f"{len(blobs)} file(s), {human_bytes(sum(b.size for b in blobs.values()))}")
     return EXIT_OK
 
 
@@ -181,17 +171,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
         got = _hash_file(b.path)
         if got == b.sha256:
             if args.verbose:
-                print(f"ok       {b.sha256[:12]}  {_safe((b.views or b.urls or [''])[0])}")
+                print(f"ok       {b.sha256[:12]}  {terminal_safe((b.views or b.urls or [''])[0])}")
             continue
         bad += 1
         where = (b.views or b.urls or [str(b.path)])[0]
         action = "removed" if args.delete else "run `ckptzoo cache verify --delete` to remove it"
-        print(f"DAMAGED  {b.path}: expected sha256 {b.sha256}, got {got} ({_safe(where)}); {action}")
+        print(f"DAMAGED  {b.path}: expected sha256 {b.sha256}, got {got} ({terminal_safe(where)}); {action}")
         if args.delete:
             _remove_blob(root, b)
     for link in _views(root):
         if _view_target(link) is None:
-            print(f"dangling view {_safe(link)} (`ckptzoo cache prune` removes it)")
+            print(f"dangling view {terminal_safe(link)} (`ckptzoo cache prune` removes it)")
     print(f"verified {len(blobs)} file(s): {len(blobs) - bad} ok, {bad} damaged")
     return EXIT_DAMAGED if bad and not args.delete else EXIT_OK
 
@@ -226,7 +216,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
     def drop(path: pathlib.Path, why: str, size: int = 0) -> None:
         nonlocal freed, removed
-        print(f"{verb} {_safe(path)} ({why})")
+        print(f"{verb} {terminal_safe(path)} ({why})")
         freed += size
         removed += 1
         if not args.dry_run:
@@ -242,7 +232,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
             if args.all or b.last_used < cutoff:
                 if _locked(root, b.sha256):
                     continue
-                print(f"{verb} {b.sha256[:12]} {_human(b.size)} {_safe((b.views or b.urls or [''])[0])} "
+                print(f"{verb} {b.sha256[:12]} {human_bytes(b.size)} {terminal_safe((b.views or b.urls or [''])[0])} "
                       f"(last used {_age(b.last_used)} ago)")
                 freed += b.size
                 removed += 1
@@ -287,7 +277,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     if not args.dry_run:
         _remove_empty_dirs(root / "views")
         _remove_empty_dirs(root / "blobs")
-    print(f"{verb} {removed} item(s), {_human(freed)}")
+    print(f"{verb} {removed} item(s), {human_bytes(freed)}")
     return EXIT_OK
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import re
 import sys
 from typing import Any, Sequence
 
@@ -19,35 +18,10 @@ from . import __version__
 from .catalog import MODEL_COLUMNS, Zoo, open_zoo
 from .errors import ZooError
 from .fetch import FetchError
+from .humanize import human_bytes, human_count, terminal_safe
 from .schema import IndexFormatError, json_schema, parse_index_text
 
 EXIT_OK, EXIT_INPUT = 0, 2
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def terminal_safe(text: str) -> str:
-    """Strip control characters so a hostile card cannot drive the terminal (ANSI escapes)."""
-    return _CONTROL.sub("", text)
-
-
-def human_count(value: Any) -> str:
-    if value is None or pd.isna(value):
-        return "-"
-    value = float(value)
-    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if value >= size:
-            return f"{value / size:.1f}{unit}"
-    return f"{value:.0f}"
-
-
-def human_bytes(value: Any) -> str:
-    if value is None or pd.isna(value):
-        return "-"
-    value = float(value)
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if value >= size:
-            return f"{value / size:.1f} {unit}"
-    return f"{value:.0f} B"
 
 
 def _cell(value: Any) -> str:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import requests
 
 from ..errors import ZooError
-from ..schema import IndexFormatError, ModelEntry, parse_index, parse_index_text, parse_models
+from ..schema import IndexFormatError, ModelEntry, parse_index_text, parse_models
 from .base import LoadedSource
 
 # List-valued and nested fields are stored as JSON text in a Parquet index.

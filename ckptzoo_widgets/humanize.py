@@ -1,0 +1,40 @@
+"""Numbers and untrusted text made fit for a terminal line."""
+
+from __future__ import annotations
+
+import math
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: object) -> str:
+    """Control characters become '?', so remote text (cards, URLs) cannot drive the terminal."""
+    return _CONTROL.sub("?", str(text))
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value) in ("<NA>", "nan")
+
+
+def human_bytes(n: object) -> str:
+    """1536 -> '1.5 KiB'; missing -> '-'."""
+    if _missing(n):
+        return "-"
+    value = float(n)  # type: ignore[arg-type]
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def human_count(n: object) -> str:
+    """2410 -> '2.4K', 25_600_000 -> '25.6M' (parameter counts); missing -> '-'."""
+    if _missing(n):
+        return "-"
+    value = float(n)  # type: ignore[arg-type]
+    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if value >= size:
+            return f"{value / size:.1f}{unit}"
+    return f"{value:.0f}"
