@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -248,14 +249,35 @@ class Zoo:
         if not checkpoint.files:
             raise ZooError(f"{model.id}@{checkpoint.name} has no files in the index (load it with its library)")
         label = _slug(model.source or BUILTIN)
-        return [
-            fetch(model.locate(file), sha256=file.sha256, size=file.size, quiet=quiet,
-                  view=(label, *model.id.split("/"), checkpoint.name, file.name))
-            for file in checkpoint.files
-        ]
+        paths = []
+        for file in checkpoint.files:
+            path = fetch(model.locate(file), sha256=file.sha256, size=file.size, quiet=quiet,
+                         view=(label, *model.id.split("/"), checkpoint.name, file.name))
+            if file.format == "pytorch":
+                _warn_about_pickle_imports(path, f"{model.id}@{checkpoint.name}")
+            paths.append(path)
+        return paths
 
     def _label(self) -> str:
         return f"zoo {', '.join(self.sources)}" if self.sources else "this zoo"
+
+
+def _warn_about_pickle_imports(path: Path, ref: str) -> None:
+    """A pickle that imports more than a state dict needs is worth a look before anyone loads it."""
+    try:
+        unsafe = safety.unsafe_pickle_imports(path)
+    except Exception as error:  # a corrupt pickle: pickletools raises several kinds
+        unsafe = [f"<unreadable pickle: {type(error).__name__}>"]
+    if unsafe:
+        warnings.warn(
+            f"{ref}: {path.name} imports {', '.join(unsafe[:5])} when unpickled; load it only with "
+            "torch.load(..., weights_only=True), which refuses such imports",
+            UnsafePickleWarning, stacklevel=3,
+        )
+
+
+class UnsafePickleWarning(UserWarning):
+    """A downloaded pickle would import code beyond a plain state dict."""
 
 
 def open_zoo(source: str | Sequence[str] | Zoo | None = None) -> Zoo:

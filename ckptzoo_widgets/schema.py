@@ -11,7 +11,6 @@ reported and skipped while the rest of the zoo still opens.
 from __future__ import annotations
 
 import json
-import math
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,9 +144,6 @@ class Checkpoint(_Strict):
     def size(self) -> int | None:
         sizes = [f.size for f in self.files]
         return sum(sizes) if sizes and None not in sizes else None  # type: ignore[arg-type]
-
-    def file_of(self, *formats: str) -> FileEntry | None:
-        return next((f for f in self.files if f.format in formats), None)
 
 
 class ModelEntry(_Strict):
@@ -354,11 +350,3 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "ckptzoo index, version 1"
     return schema
-
-
-def finite_or_none(value: Any) -> float | None:
-    """Metric values for tables: floats, with NaN and missing as None."""
-    if value is None:
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value

@@ -147,3 +147,33 @@ def test_bad_entries_are_skipped_and_reported_when_opening(tmp_path):
     zoo = cz.open_zoo(str(write_index(tmp_path, document)))
     assert list(zoo.models["id"]) == ["team/alpha"]
     assert len(zoo.errors) == 1 and "models[1] (id 'bad id'), field 'id'" in zoo.errors[0]
+
+
+def test_download_warns_when_a_pickle_would_import_code(tmp_path):
+    import collections
+    import hashlib
+    import json
+    import os
+    import pickle
+
+    from ckptzoo_widgets.catalog import UnsafePickleWarning
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    payloads = {"clean.pt": collections.OrderedDict(w=[1.0]), "evil.pt": {"w": Evil()}}
+    models = []
+    for name, payload in payloads.items():
+        data = pickle.dumps(payload, protocol=2)
+        (tmp_path / name).write_bytes(data)
+        models.append({"id": name.split(".")[0], "checkpoints": [{"name": "final", "files": [
+            {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}]}]})
+    zoo = cz.open_zoo(str(write_index(tmp_path, json.dumps({"ckptzoo_index": 1, "models": models}))))
+    with pytest.warns(UnsafePickleWarning, match=r"evil@final: evil.pt imports posix.system"):
+        zoo.download("evil", quiet=True)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert zoo.download("clean", quiet=True)[0].name == "clean.pt"
