@@ -264,16 +264,16 @@ class Zoo:
 
 def _warn_about_pickle_imports(path: Path, ref: str) -> None:
     """A pickle that imports more than a state dict needs is worth a look before anyone loads it."""
+    advice = "load it only with torch.load(..., weights_only=True), which refuses to import code"
     try:
         unsafe = safety.unsafe_pickle_imports(path)
-    except Exception as error:  # a corrupt pickle: pickletools raises several kinds
-        unsafe = [f"<unreadable pickle: {type(error).__name__}>"]
+    except Exception as error:  # not a pickle (or a damaged one): pickletools raises several kinds
+        warnings.warn(f"{ref}: {path.name} could not be scanned as a pickle ({type(error).__name__}); {advice}",
+                      UnsafePickleWarning, stacklevel=3)
+        return
     if unsafe:
-        warnings.warn(
-            f"{ref}: {path.name} imports {', '.join(unsafe[:5])} when unpickled; load it only with "
-            "torch.load(..., weights_only=True), which refuses such imports",
-            UnsafePickleWarning, stacklevel=3,
-        )
+        warnings.warn(f"{ref}: {path.name} imports {', '.join(unsafe[:5])} when unpickled; {advice}",
+                      UnsafePickleWarning, stacklevel=3)
 
 
 class UnsafePickleWarning(UserWarning):
