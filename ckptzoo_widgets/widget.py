@@ -23,8 +23,9 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import math
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import anywidget
 import traitlets as t
@@ -177,16 +178,13 @@ class ZooBrowser(anywidget.AnyWidget):
         self._quiet = False
         self._detail_id = ""
         with self.hold_sync():
-            self._quiet = True
-            try:
+            with self._quietly():
                 self.query = query or ""
                 self.task = task or ""
                 self.library = library or ""
                 self.license = license or ""
                 self.sort = sort or ""
                 self.limit = self._clamp_limit(limit)
-            finally:
-                self._quiet = False
         self.on_msg(self._on_custom_msg)
         if zoo is not None and _is_zoo(zoo):
             self._use_zoo(zoo, _source_label(zoo, zoo))
@@ -194,6 +192,15 @@ class ZooBrowser(anywidget.AnyWidget):
             self.use_source(zoo if zoo is not None else source)
         if selected:
             self.selected = selected
+
+    @contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """Set traits without the observers re-querying (they return early while `_quiet`)."""
+        previous, self._quiet = self._quiet, True
+        try:
+            yield
+        finally:
+            self._quiet = previous
 
     # ---- opening -----------------------------------------------------------
     def use_source(self, source: Any = None) -> bool:
@@ -208,12 +215,9 @@ class ZooBrowser(anywidget.AnyWidget):
             self._fail(exc, f"Could not open the zoo {label!r}")
             self.zoo = None
             with self.hold_sync():
-                self._quiet = True
-                try:
+                with self._quietly():
                     self.selected = ""
                     self.offset = 0
-                finally:
-                    self._quiet = False
                 self.cards, self.total, self.facets, self.sort_keys = [], 0, {}, []
                 self.detail, self.libraries, self.code, self.code_key = {}, [], "", ""
                 self.warnings = []
@@ -267,11 +271,8 @@ class ZooBrowser(anywidget.AnyWidget):
     def _on_query(self, change: dict) -> None:
         if self._quiet:
             return
-        self._quiet = True
-        try:
+        with self._quietly():
             self.offset = 0
-        finally:
-            self._quiet = False
         self._refresh()
 
     @t.observe("offset", "limit")
@@ -323,11 +324,8 @@ class ZooBrowser(anywidget.AnyWidget):
             return
         with self.hold_sync():
             if offset != self.offset:
-                self._quiet = True
-                try:
+                with self._quietly():
                     self.offset = offset
-                finally:
-                    self._quiet = False
             self.cards = cards
             self.total = total
             if self.error.startswith(("Search failed", "Could not open")):
@@ -410,11 +408,8 @@ class ZooBrowser(anywidget.AnyWidget):
                 self._detail_id = model_id
                 self.detail = detail
             if full != self.selected:
-                self._quiet = True
-                try:
+                with self._quietly():
                     self.selected = full
-                finally:
-                    self._quiet = False
             if self.error.startswith("Could not open '") or self.error.startswith("No zoo"):
                 self.error = ""
             self._update_code()
@@ -486,11 +481,8 @@ class ZooBrowser(anywidget.AnyWidget):
             return
         with self.hold_sync():
             if lib != self.code_library:
-                self._quiet = True
-                try:
+                with self._quietly():
                     self.code_library = lib
-                finally:
-                    self._quiet = False
             self.libraries = libs
             self.code = code
             self.code_key = f"{ref}#{lib}"
@@ -502,11 +494,8 @@ class ZooBrowser(anywidget.AnyWidget):
         """Select `model_id@checkpoint` from Python; returns its load code."""
         with self.hold_sync():
             if library is not None:
-                self._quiet = True
-                try:
+                with self._quietly():
                     self.code_library = library
-                finally:
-                    self._quiet = False
             if ref == self.selected:
                 self._select(ref)
             else:
