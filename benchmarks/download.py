@@ -129,6 +129,7 @@ def main() -> int:
         import huggingface_hub.file_download  # noqa: F401  (imports are not timed)
 
         import ckptzoo_widgets.fetch  # noqa: F401
+
         (work / "warmup.bin").unlink()
         for r in range(args.rounds):
             for name, fn in clients.items():
@@ -142,8 +143,11 @@ def main() -> int:
                 got = out if out.exists() else next((cache / "blobs").rglob(sha))
                 assert got.stat().st_size == size, f"{name}: wrong size"
                 times[name].append(dt)
-                print(f"round {r + 1} {name:14s} {size / dt / 1e9:6.3f} GB/s ({dt:.2f} s, "
-                      f"client CPU {cpu[name][-1]:.2f} s)", flush=True)
+                print(
+                    f"round {r + 1} {name:14s} {size / dt / 1e9:6.3f} GB/s ({dt:.2f} s, "
+                    f"client CPU {cpu[name][-1]:.2f} s)",
+                    flush=True,
+                )
                 out.unlink(missing_ok=True)
                 shutil.rmtree(cache, ignore_errors=True)
     finally:
@@ -154,15 +158,21 @@ def main() -> int:
     med = {k: size / statistics.median(v) / 1e9 for k, v in times.items()}
     best = {k: size / min(v) / 1e9 for k, v in times.items()}
     print()
-    print(f"file: {args.size_mib} MiB, rounds: {args.rounds}, server: python -m http.server, "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average before: {load0}")
+    print(
+        f"file: {args.size_mib} MiB, rounds: {args.rounds}, server: python -m http.server, "
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average before: {load0}"
+    )
     gib = size / (1 << 30)
     for k in clients:
-        print(f"{k:14s} median {med[k]:6.3f} GB/s   best {best[k]:6.3f} GB/s   "
-              f"client CPU {statistics.median(cpu[k]) / gib:5.2f} s per GiB")
+        print(
+            f"{k:14s} median {med[k]:6.3f} GB/s   best {best[k]:6.3f} GB/s   "
+            f"client CPU {statistics.median(cpu[k]) / gib:5.2f} s per GiB"
+        )
     for label, g in (("median", med), ("best", best)):
-        print(f"{label:6s}: ckptzoo_fetch / hf_http_get = {g['ckptzoo_fetch'] / g['hf_http_get']:.2f}x "
-              f"(goal >= 2x), ckptzoo_fetch / curl = {g['ckptzoo_fetch'] / g['curl']:.0%} (goal >= 50%)")
+        print(
+            f"{label:6s}: ckptzoo_fetch / hf_http_get = {g['ckptzoo_fetch'] / g['hf_http_get']:.2f}x "
+            f"(goal >= 2x), ckptzoo_fetch / curl = {g['ckptzoo_fetch'] / g['curl']:.0%} (goal >= 50%)"
+        )
     return 0
 
 

@@ -1,11 +1,11 @@
 """ckptzoo_widgets: a checkpoint zoo that lives inside Jupyter.
 
-    import ckptzoo_widgets as cz
-    zoo = cz.open_zoo()                 # the built-in teaching zoo
-    zoo.search("mlp", sort="-val_accuracy")
-    print(zoo.load_code("digits-mlp@epoch-5"))
-    model = cz.load("digits-mlp@epoch-5")
-    cz.browse()                         # the notebook browser
+import ckptzoo_widgets as cz
+zoo = cz.open_zoo()                 # the built-in teaching zoo
+zoo.search("mlp", sort="-val_accuracy")
+print(zoo.load_code("digits-mlp@epoch-5"))
+model = cz.load("digits-mlp@epoch-5")
+cz.browse()                         # the notebook browser
 """
 
 from __future__ import annotations
@@ -21,8 +21,19 @@ from .schema import Checkpoint, FileEntry, ModelEntry, ZooIndex
 __version__ = "0.1.0"
 
 __all__ = [
-    "Checkpoint", "FetchError", "FileEntry", "ModelEntry", "Zoo", "ZooError", "ZooIndex",
-    "browse", "digits_validation", "fetch", "load", "open_zoo", "parse_ref",
+    "Checkpoint",
+    "FetchError",
+    "FileEntry",
+    "ModelEntry",
+    "Zoo",
+    "ZooError",
+    "ZooIndex",
+    "browse",
+    "digits_validation",
+    "fetch",
+    "load",
+    "open_zoo",
+    "parse_ref",
 ]
 
 

@@ -24,8 +24,6 @@ EXIT_OK, EXIT_DAMAGED, EXIT_INPUT = 0, 1, 2
 _DAY = 86400.0
 
 
-
-
 # ------------------------------------------------------------------ reading the cache
 
 
@@ -109,8 +107,6 @@ def _partials(root: pathlib.Path) -> list[pathlib.Path]:
     return sorted(p for p in tmp.iterdir() if p.is_file()) if tmp.is_dir() else []
 
 
-
-
 def _age(t: float) -> str:
     days = (time.time() - t) / _DAY
     return f"{days:.0f}d" if days >= 1 else f"{days * 24:.0f}h"
@@ -126,9 +122,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
     if args.json:
         out = {
             "root": str(root),
-            "files": [
-                {**dataclasses.asdict(b), "path": str(b.path)} for b in blobs.values()
-            ],
+            "files": [{**dataclasses.asdict(b), "path": str(b.path)} for b in blobs.values()],
             "partial": [str(p) for p in partials if p.suffix == ".part"],
             "total_bytes": sum(b.size for b in blobs.values()),
         }
@@ -232,8 +226,10 @@ def cmd_prune(args: argparse.Namespace) -> int:
             if args.all or b.last_used < cutoff:
                 if _locked(root, b.sha256):
                     continue
-                print(f"{verb} {b.sha256[:12]} {human_bytes(b.size)} {terminal_safe((b.views or b.urls or [''])[0])} "
-                      f"(last used {_age(b.last_used)} ago)")
+                print(
+                    f"{verb} {b.sha256[:12]} {human_bytes(b.size)} {terminal_safe((b.views or b.urls or [''])[0])} "
+                    f"(last used {_age(b.last_used)} ago)"
+                )
                 freed += b.size
                 removed += 1
                 if not args.dry_run:
@@ -284,7 +280,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
 def _remove_empty_dirs(base: pathlib.Path) -> None:
     if not base.is_dir():
         return
-    for dirpath, dirnames, filenames in os.walk(base, topdown=False):
+    for dirpath, _dirnames, _filenames in os.walk(base, topdown=False):
         if dirpath != str(base) and not os.listdir(dirpath):
             try:
                 os.rmdir(dirpath)
@@ -302,7 +298,9 @@ def add_parser(subparsers: Any) -> None:
         help="list, verify or prune the download cache",
         description=f"The download cache (default {cache_root()}; set CKPTZOO_CACHE to move it).",
     )
-    cache.add_argument("--cache-dir", metavar="DIR", help="the cache folder (default: CKPTZOO_CACHE or the platform cache)")
+    cache.add_argument(
+        "--cache-dir", metavar="DIR", help="the cache folder (default: CKPTZOO_CACHE or the platform cache)"
+    )
     sub = cache.add_subparsers(dest="cache_command", metavar="{ls,verify,prune}")
     sub.required = True
 
@@ -323,8 +321,13 @@ def add_parser(subparsers: Any) -> None:
     )
     prune.add_argument("--older-than", type=float, metavar="DAYS", help="remove files not used for DAYS days")
     prune.add_argument("--all", action="store_true", help="empty the cache")
-    prune.add_argument("--partial-days", type=float, default=1.0, metavar="DAYS",
-                       help="age after which an unfinished download is removed (default 1)")
+    prune.add_argument(
+        "--partial-days",
+        type=float,
+        default=1.0,
+        metavar="DAYS",
+        help="age after which an unfinished download is removed (default 1)",
+    )
     prune.add_argument("-n", "--dry-run", action="store_true", help="show what would be removed")
     prune.set_defaults(func=cmd_prune)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,9 +25,23 @@ from .sources import LoadedSource, read_source
 BUILTIN = "builtin"
 # Columns every models table has, in display order; metric columns follow.
 MODEL_COLUMNS = [
-    "id", "name", "task", "library", "framework", "architecture", "license", "num_params",
-    "num_checkpoints", "default_checkpoint", "headline_metric", "headline_value",
-    "created", "updated", "datasets", "tags", "source",
+    "id",
+    "name",
+    "task",
+    "library",
+    "framework",
+    "architecture",
+    "license",
+    "num_params",
+    "num_checkpoints",
+    "default_checkpoint",
+    "headline_metric",
+    "headline_value",
+    "created",
+    "updated",
+    "datasets",
+    "tags",
+    "source",
 ]
 FILTERS = ("task", "library", "license")
 
@@ -106,12 +120,23 @@ class Zoo:
             metrics = model.metrics or model.checkpoint().metrics
             headline_name, headline_value = model.headline
             row = {
-                "id": model.id, "name": model.display_name, "task": model.task, "library": model.library,
-                "framework": model.framework, "architecture": model.architecture, "license": model.license,
-                "num_params": model.num_params, "num_checkpoints": len(model.checkpoints),
-                "default_checkpoint": model.checkpoint().name, "headline_metric": headline_name,
-                "headline_value": headline_value, "created": model.created, "updated": model.updated,
-                "datasets": ", ".join(model.datasets), "tags": ", ".join(model.tags), "source": model.source,
+                "id": model.id,
+                "name": model.display_name,
+                "task": model.task,
+                "library": model.library,
+                "framework": model.framework,
+                "architecture": model.architecture,
+                "license": model.license,
+                "num_params": model.num_params,
+                "num_checkpoints": len(model.checkpoints),
+                "default_checkpoint": model.checkpoint().name,
+                "headline_metric": headline_name,
+                "headline_value": headline_value,
+                "created": model.created,
+                "updated": model.updated,
+                "datasets": ", ".join(model.datasets),
+                "tags": ", ".join(model.tags),
+                "source": model.source,
             }
             for metric, value in metrics.items():
                 row.setdefault(metric, value)  # a metric named like a fixed column loses
@@ -132,13 +157,20 @@ class Zoo:
         model = self.model(model_id)
         rows = []
         for checkpoint in model.checkpoints:
-            rows.append({
-                "checkpoint": checkpoint.name, "ref": f"{model.id}@{checkpoint.name}",
-                "step": checkpoint.step, "epoch": checkpoint.epoch, "date": checkpoint.date,
-                "revision": checkpoint.revision, "num_files": len(checkpoint.files), "size": checkpoint.size,
-                "formats": ", ".join(sorted({f.format or "other" for f in checkpoint.files})),
-                **checkpoint.metrics,
-            })
+            rows.append(
+                {
+                    "checkpoint": checkpoint.name,
+                    "ref": f"{model.id}@{checkpoint.name}",
+                    "step": checkpoint.step,
+                    "epoch": checkpoint.epoch,
+                    "date": checkpoint.date,
+                    "revision": checkpoint.revision,
+                    "num_files": len(checkpoint.files),
+                    "size": checkpoint.size,
+                    "formats": ", ".join(sorted({f.format or "other" for f in checkpoint.files})),
+                    **checkpoint.metrics,
+                }
+            )
         frame = pd.DataFrame(rows)
         for column in ("step", "size"):
             frame[column] = frame[column].astype("Int64")
@@ -153,9 +185,7 @@ class Zoo:
 
     def facets(self) -> dict[str, list[str]]:
         """The values each filter can take, for the filter menus."""
-        return {
-            name: sorted({str(v) for v in self.models[name].dropna().unique()}, key=str.lower) for name in FILTERS
-        }
+        return {name: sorted({str(v) for v in self.models[name].dropna().unique()}, key=str.lower) for name in FILTERS}
 
     def _sort_order(self, sort: str) -> np.ndarray:
         """Row positions in `sort` order, missing values last in both directions (cached per key)."""
@@ -172,9 +202,9 @@ class Zoo:
             values = values.map(lambda v: v.lower() if isinstance(v, str) else v)
         keyed = pd.DataFrame({"key": values, "id": self.models["id"]})
         missing = keyed["key"].isna().to_numpy()
-        present = keyed[~missing].sort_values(
-            ["key", "id"], ascending=[not descending, True], kind="stable"
-        ).index.to_numpy()
+        present = (
+            keyed[~missing].sort_values(["key", "id"], ascending=[not descending, True], kind="stable").index.to_numpy()
+        )
         order = np.concatenate([present, np.flatnonzero(missing)])
         self._sort_orders[sort] = order
         return order
@@ -207,7 +237,7 @@ class Zoo:
         order = self._sort_order(sort) if sort else np.arange(len(frame))
         matching = order[mask[order]]
         offset = max(int(offset), 0)
-        page = matching[offset:] if limit is None else matching[offset:offset + max(int(limit), 0)]
+        page = matching[offset:] if limit is None else matching[offset : offset + max(int(limit), 0)]
         result = frame.iloc[page].reset_index(drop=True)
         result.attrs["total"] = int(len(matching))
         return result
@@ -251,8 +281,13 @@ class Zoo:
         label = _slug(model.source or BUILTIN)
         paths = []
         for file in checkpoint.files:
-            path = fetch(model.locate(file), sha256=file.sha256, size=file.size, quiet=quiet,
-                         view=(label, *model.id.split("/"), checkpoint.name, file.name))
+            path = fetch(
+                model.locate(file),
+                sha256=file.sha256,
+                size=file.size,
+                quiet=quiet,
+                view=(label, *model.id.split("/"), checkpoint.name, file.name),
+            )
             if file.format == "pytorch":
                 _warn_about_pickle_imports(path, f"{model.id}@{checkpoint.name}")
             paths.append(path)
@@ -268,12 +303,18 @@ def _warn_about_pickle_imports(path: Path, ref: str) -> None:
     try:
         unsafe = safety.unsafe_pickle_imports(path)
     except Exception as error:  # not a pickle (or a damaged one): pickletools raises several kinds
-        warnings.warn(f"{ref}: {path.name} could not be scanned as a pickle ({type(error).__name__}); {advice}",
-                      UnsafePickleWarning, stacklevel=3)
+        warnings.warn(
+            f"{ref}: {path.name} could not be scanned as a pickle ({type(error).__name__}); {advice}",
+            UnsafePickleWarning,
+            stacklevel=3,
+        )
         return
     if unsafe:
-        warnings.warn(f"{ref}: {path.name} imports {', '.join(unsafe[:5])} when unpickled; {advice}",
-                      UnsafePickleWarning, stacklevel=3)
+        warnings.warn(
+            f"{ref}: {path.name} imports {', '.join(unsafe[:5])} when unpickled; {advice}",
+            UnsafePickleWarning,
+            stacklevel=3,
+        )
 
 
 class UnsafePickleWarning(UserWarning):

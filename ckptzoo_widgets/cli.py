@@ -10,7 +10,8 @@ import argparse
 import importlib
 import json
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -59,8 +60,15 @@ def _json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def cmd_search(args: argparse.Namespace) -> int:
     zoo = _zoo(args)
-    found = zoo.search(args.query or "", task=args.task, library=args.library, license=args.license,
-                       sort=args.sort, limit=args.limit, offset=args.offset)
+    found = zoo.search(
+        args.query or "",
+        task=args.task,
+        library=args.library,
+        license=args.license,
+        sort=args.sort,
+        limit=args.limit,
+        offset=args.offset,
+    )
     if args.json:
         print(json.dumps({"total": found.attrs["total"], "models": _json_records(found)}, indent=1))
         return EXIT_OK
@@ -71,8 +79,22 @@ def cmd_search(args: argparse.Namespace) -> int:
     sort_column = (args.sort or "").lstrip("-")
     if sort_column and sort_column not in metric_columns and sort_column not in ("id", "name", "num_params"):
         metric_columns = [sort_column, *metric_columns][:3]
-    print(table(found, ["id", "task", "library", "license", "num_params", "num_checkpoints",
-                        "headline_metric", "headline_value", *metric_columns]))
+    print(
+        table(
+            found,
+            [
+                "id",
+                "task",
+                "library",
+                "license",
+                "num_params",
+                "num_checkpoints",
+                "headline_metric",
+                "headline_value",
+                *metric_columns,
+            ],
+        )
+    )
     shown = f"{args.offset + 1}-{args.offset + len(found)}"
     print(f"\n{shown} of {found.attrs['total']} models")
     return EXIT_OK
@@ -84,19 +106,39 @@ def cmd_show(args: argparse.Namespace) -> int:
     checkpoints = zoo.checkpoints(model.id)
     if args.json:
         entry = model.model_dump(mode="json", exclude_none=True)
-        print(json.dumps({"model": entry, "source": model.source, "selected_checkpoint": checkpoint.name,
-                          "checkpoints": _json_records(checkpoints)}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "model": entry,
+                    "source": model.source,
+                    "selected_checkpoint": checkpoint.name,
+                    "checkpoints": _json_records(checkpoints),
+                },
+                indent=1,
+            )
+        )
         return EXIT_OK
-    fields = [("id", model.id), ("name", model.display_name), ("task", model.task), ("library", model.library),
-              ("framework", model.framework), ("architecture", model.architecture), ("license", model.license),
-              ("datasets", ", ".join(model.datasets)), ("tags", ", ".join(model.tags)),
-              ("parameters", human_count(model.num_params)), ("repo", model.repo),
-              ("default checkpoint", model.checkpoint().name), ("source", model.source)]
+    fields = [
+        ("id", model.id),
+        ("name", model.display_name),
+        ("task", model.task),
+        ("library", model.library),
+        ("framework", model.framework),
+        ("architecture", model.architecture),
+        ("license", model.license),
+        ("datasets", ", ".join(model.datasets)),
+        ("tags", ", ".join(model.tags)),
+        ("parameters", human_count(model.num_params)),
+        ("repo", model.repo),
+        ("default checkpoint", model.checkpoint().name),
+        ("source", model.source),
+    ]
     for name, value in fields:
         if value:
             print(f"{name + ':':20s}{terminal_safe(str(value))}")
-    metric_columns = [c for c in checkpoints.columns
-                      if c not in ("ref", "num_files", "revision", "date", "formats", "size")]
+    metric_columns = [
+        c for c in checkpoints.columns if c not in ("ref", "num_files", "revision", "date", "formats", "size")
+    ]
     print("\nCheckpoints:")
     print(table(checkpoints, metric_columns + ["size", "formats"]))
     if model.description and not args.no_card:
@@ -143,8 +185,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(terminal_safe(str(problem)))
     checkpoints = sum(len(m.checkpoints) for m in index.models)
     verdict = f"{len(problems)} problem(s)" if problems else "valid"
-    print(f"{location}: {verdict}; {len(index.models)} valid model(s), {checkpoints} checkpoint(s)",
-          file=sys.stderr if problems else sys.stdout)
+    print(
+        f"{location}: {verdict}; {len(index.models)} valid model(s), {checkpoints} checkpoint(s)",
+        file=sys.stderr if problems else sys.stdout,
+    )
     return EXIT_INPUT if problems else EXIT_OK
 
 
@@ -154,8 +198,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _add_zoo_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--zoo", action="append", metavar="SRC",
-                        help="source to open (repeat to merge several; default: the built-in zoo)")
+    parser.add_argument(
+        "--zoo",
+        action="append",
+        metavar="SRC",
+        help="source to open (repeat to merge several; default: the built-in zoo)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

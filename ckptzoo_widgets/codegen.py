@@ -9,7 +9,7 @@ and its sha256). A snippet never runs by itself: the user runs the cell.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .errors import ZooError
 from .schema import Checkpoint, FileEntry, ModelEntry
@@ -166,8 +166,9 @@ def torch_hub_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
 
 def onnxruntime_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
     file = _files(checkpoint, "onnx")[0]
-    session = _call("onnxruntime.InferenceSession", _fetch_call(model, file),
-                    providers=Code("['CPUExecutionProvider']"))
+    session = _call(
+        "onnxruntime.InferenceSession", _fetch_call(model, file), providers=Code("['CPUExecutionProvider']")
+    )
     return _snippet("import ckptzoo_widgets as cz", "import onnxruntime", "", f"session = {session}")
 
 
@@ -199,8 +200,7 @@ GENERATORS: dict[str, tuple[Applies, Generator]] = {
     "ckptzoo": (_ckptzoo_applies, ckptzoo_code),
     "transformers": (lambda m, c: m.library == "transformers" and m.repo is not None, transformers_code),
     "timm": (_library("timm"), timm_code),
-    "torchvision": (lambda m, c: m.library == "torchvision" and bool(m.architecture and c.revision),
-                    torchvision_code),
+    "torchvision": (lambda m, c: m.library == "torchvision" and bool(m.architecture and c.revision), torchvision_code),
     "torch.hub": (lambda m, c: m.library == "torch.hub" and bool(m.repo and m.architecture), torch_hub_code),
     "safetensors-numpy": (_has("safetensors"), safetensors_numpy_code),
     "safetensors-torch": (_has("safetensors"), safetensors_torch_code),

@@ -144,9 +144,7 @@ class _Settings:
     speed_window: float = 30.0
 
     @classmethod
-    def from_env(
-        cls, *, quiet: bool | None, offline: bool | None, timeout: float | None
-    ) -> _Settings:
+    def from_env(cls, *, quiet: bool | None, offline: bool | None, timeout: float | None) -> _Settings:
         return cls(
             root=cache_root(),
             offline=_env_flag("CKPTZOO_OFFLINE") if offline is None else bool(offline),
@@ -314,9 +312,7 @@ def _local_sha(path: pathlib.Path, st: os.stat_result, root: pathlib.Path) -> st
     return sha
 
 
-def _fetch_local(
-    path: pathlib.Path, sha: str | None, size: int | None, settings: _Settings
-) -> pathlib.Path:
+def _fetch_local(path: pathlib.Path, sha: str | None, size: int | None, settings: _Settings) -> pathlib.Path:
     path = path.expanduser()
     try:
         st = path.stat()
@@ -398,9 +394,7 @@ def _fetch(
     if scheme in ("http", "https"):
         return _fetch_url(target, sha, size, parts, settings)
     if scheme == "file":
-        return _fetch_local(
-            pathlib.Path(urllib.request.url2pathname(parsed.path)), sha, size, settings
-        )
+        return _fetch_local(pathlib.Path(urllib.request.url2pathname(parsed.path)), sha, size, settings)
     if len(scheme) > 1:  # (one letter: a Windows drive)
         raise FetchError(f"unsupported URL scheme {scheme!r} in {target!r} (http, https, file)")
     return _fetch_local(pathlib.Path(target), sha, size, settings)
@@ -415,9 +409,7 @@ def _default_view(url: str) -> tuple[str, ...]:
     return ("by-url", _url_key(url)[:16], name[:200])
 
 
-def _cached(
-    url: str, sha: str | None, size: int | None, root: pathlib.Path
-) -> pathlib.Path | None:
+def _cached(url: str, sha: str | None, size: int | None, root: pathlib.Path) -> pathlib.Path | None:
     """The cached blob for this request, if any (no network, no lock)."""
     if sha is None:
         rec = _read_json(_url_record_path(root, url))
@@ -450,17 +442,14 @@ def _fetch_url(
     if hit is None:
         if settings.offline:
             raise OfflineError(
-                f"offline mode and {url} is not in the cache ({root}); "
-                "connect once or unset CKPTZOO_OFFLINE"
+                f"offline mode and {url} is not in the cache ({root}); connect once or unset CKPTZOO_OFFLINE"
             )
         hit = _download_locked(url, sha, size, settings)
     _touch(hit)
     return _link_view(root, view, hit)
 
 
-def _download_locked(
-    url: str, sha: str | None, size: int | None, settings: _Settings
-) -> pathlib.Path:
+def _download_locked(url: str, sha: str | None, size: int | None, settings: _Settings) -> pathlib.Path:
     from filelock import FileLock, Timeout
 
     root = settings.root
@@ -541,9 +530,7 @@ _PARSE_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 class _Download:
     """One download of one URL into ``tmp/<key>.part`` then the blob store."""
 
-    def __init__(
-        self, url: str, sha: str | None, size: int | None, key: str, settings: _Settings
-    ):
+    def __init__(self, url: str, sha: str | None, size: int | None, key: str, settings: _Settings):
         self.url = url
         self.sha = sha
         self.size = size
@@ -634,9 +621,7 @@ class _Download:
         try:
             while True:
                 if self._remaining() <= 0:
-                    raise DownloadTimeoutError(
-                        f"gave up on {self.url}: total deadline of {self.deadline:.0f} s passed"
-                    )
+                    raise DownloadTimeoutError(f"gave up on {self.url}: total deadline of {self.deadline:.0f} s passed")
                 try:
                     self._attempt(session)
                 except _Restart:
@@ -688,9 +673,7 @@ class _Download:
                 self.bar.close()
 
     def _cleanup_after(self, exc: BaseException) -> None:
-        keep = isinstance(exc, (NetworkError, KeyboardInterrupt)) and (
-            self._partial_size() >= KEEP_PARTIAL_MIN
-        )
+        keep = isinstance(exc, (NetworkError, KeyboardInterrupt)) and (self._partial_size() >= KEEP_PARTIAL_MIN)
         if not keep:
             self._discard()
 
@@ -740,8 +723,7 @@ class _Download:
             if _is_name_resolution_error(e):  # no DNS: offline, retrying will not help
                 host = urllib.parse.urlsplit(self.url).hostname
                 raise NetworkError(
-                    f"could not download {self.url}: cannot resolve {host} (no network?); "
-                    "the file is not in the cache"
+                    f"could not download {self.url}: cannot resolve {host} (no network?); the file is not in the cache"
                 ) from None
             raise _Retry(f"connection failed ({type(e).__name__})") from None
         except requests.exceptions.RequestException as e:
@@ -785,8 +767,7 @@ class _Download:
                 total = int(m.group(3))
                 if self.size is not None and total != self.size:
                     raise IntegrityError(
-                        f"size mismatch for {self.url}: expected {self.size} bytes, "
-                        f"server has {total}"
+                        f"size mismatch for {self.url}: expected {self.size} bytes, server has {total}"
                     )
                 self.total = total
             self.resumed = True
@@ -800,8 +781,7 @@ class _Download:
             if body_len is not None and encoding in ("", "identity"):
                 if self.size is not None and body_len != self.size:
                     raise IntegrityError(
-                        f"size mismatch for {self.url}: expected {self.size} bytes, "
-                        f"server sends {body_len}"
+                        f"size mismatch for {self.url}: expected {self.size} bytes, server sends {body_len}"
                     )
                 self.total = body_len
             _write_json_atomic(
@@ -828,8 +808,7 @@ class _Download:
             return
         if need > free:
             raise DiskFullError(
-                f"not enough disk space for {self.url}: needs {_human(need)}, "
-                f"{_human(free)} free in {self.root}"
+                f"not enough disk space for {self.url}: needs {_human(need)}, {_human(free)} free in {self.root}"
             )
 
     def _stream(self, resp: Any, offset: int, body_len: int | None) -> None:
@@ -860,8 +839,7 @@ class _Download:
                 received += n
                 if self.total is not None and offset + received > self.total:
                     raise IntegrityError(
-                        f"size mismatch for {self.url}: server sent more than "
-                        f"the expected {self.total} bytes"
+                        f"size mismatch for {self.url}: server sent more than the expected {self.total} bytes"
                     )
                 now = time.monotonic()
                 if filled == len(buf) or now - t_flush >= 0.1:
@@ -928,14 +906,10 @@ class _Download:
         got = self.hasher.hexdigest()
         if self.size is not None and got_size != self.size:
             self._discard()
-            raise IntegrityError(
-                f"size mismatch for {self.url}: expected {self.size} bytes, got {got_size}"
-            )
+            raise IntegrityError(f"size mismatch for {self.url}: expected {self.size} bytes, got {got_size}")
         if self.sha is not None and got != self.sha:
             self._discard()
-            raise IntegrityError(
-                f"sha256 mismatch for {self.url}: expected {self.sha}, got {got}"
-            )
+            raise IntegrityError(f"sha256 mismatch for {self.url}: expected {self.sha}, got {got}")
         blob = _blob_path(self.root, got)
         blob.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.part, blob)
@@ -1035,9 +1009,7 @@ class _Writer:
     file, one feeds them to sha256 (both release the GIL), so reading, writing and
     hashing overlap. A buffer returns to the pool once both are done with it."""
 
-    def __init__(
-        self, path: pathlib.Path, mode: str, hasher: Any, nbuf: int = 6, bufsize: int = _CHUNK
-    ):
+    def __init__(self, path: pathlib.Path, mode: str, hasher: Any, nbuf: int = 6, bufsize: int = _CHUNK):
         self.path = path
         self.hasher = hasher
         self.n_written = 0
@@ -1055,10 +1027,10 @@ class _Writer:
         self.hash_q: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
         self.write_q: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
         self.threads = [
-            threading.Thread(target=self._loop, args=(self.write_q, self._write), daemon=True,
-                             name="ckptzoo-fetch-write"),
-            threading.Thread(target=self._loop, args=(self.hash_q, self._hash), daemon=True,
-                             name="ckptzoo-fetch-hash"),
+            threading.Thread(
+                target=self._loop, args=(self.write_q, self._write), daemon=True, name="ckptzoo-fetch-write"
+            ),
+            threading.Thread(target=self._loop, args=(self.hash_q, self._hash), daemon=True, name="ckptzoo-fetch-hash"),
         ]
         for t in self.threads:
             t.start()

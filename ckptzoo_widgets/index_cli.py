@@ -18,8 +18,10 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     models = document["models"]
     checkpoints = sum(len(m["checkpoints"]) for m in models)
     files = sum(len(c.get("files", [])) for m in models for c in m["checkpoints"])
-    print(f"{out}: {len(models)} model(s), {checkpoints} checkpoint(s), {files} file(s)"
-          + (f"; {len(problems)} problem(s) reported" if problems else ""))
+    print(
+        f"{out}: {len(models)} model(s), {checkpoints} checkpoint(s), {files} file(s)"
+        + (f"; {len(problems)} problem(s) reported" if problems else "")
+    )
     return EXIT_OK if models or not problems else EXIT_INPUT
 
 

@@ -8,8 +8,8 @@ loaded by the code `zoo.load_code(ref)` generates, which the user runs.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from safetensors import SafetensorError, safe_open

@@ -25,8 +25,13 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="%zoo", add_help=False, description="Open the checkpoint zoo browser.")
-    p.add_argument("--source", "-s", action="append", default=None,
-                   help="zoo source (builtin, index file or URL, runs folder); repeat to merge")
+    p.add_argument(
+        "--source",
+        "-s",
+        action="append",
+        default=None,
+        help="zoo source (builtin, index file or URL, runs folder); repeat to merge",
+    )
     p.add_argument("--task", default=None)
     p.add_argument("--library", default=None)
     p.add_argument("--license", default=None)

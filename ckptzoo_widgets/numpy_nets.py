@@ -9,7 +9,7 @@ exactly the same thing; training (the backward pass) lives in
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

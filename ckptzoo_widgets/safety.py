@@ -21,9 +21,7 @@ from markdown_it import MarkdownIt
 MAX_ID_PART = 96
 _ID_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*", re.ASCII)
 # The same rule as an ECMA-262 pattern, published in the JSON Schema.
-MODEL_ID_PATTERN = (
-    r"^(?!.*\.\.)(?!.*--)[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$"
-)
+MODEL_ID_PATTERN = r"^(?!.*\.\.)(?!.*--)[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$"
 CHECKPOINT_NAME_PATTERN = r"^(?!.*\.\.)(?!.*--)[A-Za-z0-9][A-Za-z0-9._-]{0,95}$"
 _REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,127}", re.ASCII)
 REVISION_PATTERN = r"^(?!.*\.\.)(?!.*//)[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$"
@@ -73,10 +71,7 @@ def check_checkpoint_name(value: str) -> str:
 def check_revision(value: str) -> str:
     """A git branch, tag or commit that a hub checkpoint pins (`step1000`, `main`, a sha)."""
     if not _REVISION.fullmatch(value) or ".." in value or "//" in value or value.endswith("/"):
-        raise ValueError(
-            f"revision {value!r} must be ASCII letters, digits, '.', '_', '-', '/' "
-            "without '..' or '//'"
-        )
+        raise ValueError(f"revision {value!r} must be ASCII letters, digits, '.', '_', '-', '/' without '..' or '//'")
     return value
 
 
@@ -134,10 +129,45 @@ def check_relative_path(value: str) -> str:
 # --- model cards -------------------------------------------------------------
 
 _ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl",
-    "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p",
-    "pre", "s", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
-    "th", "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "kbd",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, "abbr": {"title"}}
 
@@ -145,9 +175,7 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"},
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
     # Raw HTML off: a card's <script> or <iframe> becomes visible text.
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable(
-        "strikethrough"
-    )
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
 
 
 def sanitize_html(html: str) -> str:
@@ -178,10 +206,20 @@ SAFE_PICKLE_GLOBALS = {
     "torch._utils._rebuild_tensor_v2",
     "torch._utils._rebuild_parameter",
     "torch._utils._rebuild_parameter_with_state",
-    "torch.FloatStorage", "torch.DoubleStorage", "torch.HalfStorage", "torch.BFloat16Storage",
-    "torch.LongStorage", "torch.IntStorage", "torch.ShortStorage", "torch.CharStorage",
-    "torch.ByteStorage", "torch.BoolStorage",
-    "torch.float32", "torch.float16", "torch.bfloat16", "torch.int64",
+    "torch.FloatStorage",
+    "torch.DoubleStorage",
+    "torch.HalfStorage",
+    "torch.BFloat16Storage",
+    "torch.LongStorage",
+    "torch.IntStorage",
+    "torch.ShortStorage",
+    "torch.CharStorage",
+    "torch.ByteStorage",
+    "torch.BoolStorage",
+    "torch.float32",
+    "torch.float16",
+    "torch.bfloat16",
+    "torch.int64",
     "torch.storage._load_from_bytes",
     "torch._tensor._rebuild_from_type_v2",
     "torch.Size",

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Literal
 from urllib.parse import urljoin
-from typing import Annotated, Any, Iterable, Literal
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -53,6 +54,8 @@ Sha256 = Annotated[
     str, AfterValidator(safety.check_sha256), Field(json_schema_extra={"pattern": safety.SHA256_PATTERN})
 ]
 ShortText = Annotated[str, Field(max_length=200)]
+
+
 def _not_bool(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("a metric value must be a number, not true/false")
@@ -110,7 +113,7 @@ class FileEntry(_Strict):
         return None if value is None else safety.check_url(value)
 
     @model_validator(mode="after")
-    def _exactly_one_location(self) -> "FileEntry":
+    def _exactly_one_location(self) -> FileEntry:
         if (self.path is None) == (self.url is None):
             raise ValueError("a file needs exactly one of 'path' or 'url'")
         if self.format is None:
@@ -185,7 +188,7 @@ class ModelEntry(_Strict):
         return None if value is None else safety.check_model_id(value)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ModelEntry":
+    def _consistent(self) -> ModelEntry:
         names = [c.name for c in self.checkpoints]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -212,7 +215,7 @@ class ModelEntry(_Strict):
         """The id inside its own source (differs from `id` when a merge had to prefix it)."""
         return self._local_id or self.id
 
-    def with_origin(self, source: str, base: str, local_id: str = "") -> "ModelEntry":
+    def with_origin(self, source: str, base: str, local_id: str = "") -> ModelEntry:
         self._source, self._base, self._local_id = source, base, local_id
         return self
 
@@ -287,9 +290,7 @@ def _problems_from(error: ValidationError, origin: str, entry: str) -> list[Prob
     return problems
 
 
-def parse_models(
-    raw_models: Iterable[Any], origin: str
-) -> tuple[list[ModelEntry], list[Problem]]:
+def parse_models(raw_models: Iterable[Any], origin: str) -> tuple[list[ModelEntry], list[Problem]]:
     """Validate entries one by one; return the good ones and a problem per bad field."""
     models: list[ModelEntry] = []
     problems: list[Problem] = []

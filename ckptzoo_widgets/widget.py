@@ -23,9 +23,10 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import math
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import anywidget
 import traitlets as t
@@ -45,7 +46,8 @@ export default {
   render({ el }) {
     const box = document.createElement("div");
     box.style.cssText = "padding:8px;border:1px solid #c00;color:#a00;font-family:sans-serif";
-    box.textContent = "ckptzoo_widgets: the browser's front end is not built (ckptzoo_widgets/static/widget.js is missing). Run `npm install && npm run build` in js/, or install a release.";
+    box.textContent = "ckptzoo_widgets: the browser's front end is not built " +
+    "(ckptzoo_widgets/static/widget.js is missing). Run `npm install && npm run build` in js/, or install a release.";
     el.appendChild(box);
   }
 };
@@ -168,9 +170,20 @@ class ZooBrowser(anywidget.AnyWidget):
     warnings = t.List(t.Unicode()).tag(sync=True)
     source_label = t.Unicode("").tag(sync=True)
 
-    def __init__(self, zoo: Any = None, *, source: Any = None, query: str = "", task: str | None = None,
-                 library: str | None = None, license: str | None = None, sort: str | None = None,
-                 limit: int = PAGE_SIZE, selected: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        zoo: Any = None,
+        *,
+        source: Any = None,
+        query: str = "",
+        task: str | None = None,
+        library: str | None = None,
+        license: str | None = None,
+        sort: str | None = None,
+        limit: int = PAGE_SIZE,
+        selected: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.zoo: Any = None
         self.last_exception: BaseException | None = None
@@ -336,8 +349,19 @@ class ZooBrowser(anywidget.AnyWidget):
     def _card(self, row: dict) -> dict:
         card = {
             key: _plain(row.get(key))
-            for key in ("id", "name", "task", "library", "license", "num_params", "headline_metric",
-                        "headline_value", "num_checkpoints", "created", "source")
+            for key in (
+                "id",
+                "name",
+                "task",
+                "library",
+                "license",
+                "num_params",
+                "headline_metric",
+                "headline_value",
+                "num_checkpoints",
+                "created",
+                "source",
+            )
         }
         if not card.get("name"):
             card["name"] = card["id"]
@@ -425,24 +449,40 @@ class ZooBrowser(anywidget.AnyWidget):
                 fmt = _plain(getattr(f, "format", None))
                 if fmt and fmt not in formats:
                     formats.append(fmt)
-            ckpts.append({
-                "name": c.name,
-                "step": _plain(c.step),
-                "epoch": _plain(c.epoch),
-                "date": _plain(c.date),
-                "metrics": _plain(dict(c.metrics or {})),
-                "size": sum(sizes) if sizes and all(s is not None for s in sizes) else None,
-                "format": ", ".join(formats),
-                "revision": _plain(getattr(c, "revision", None)),
-            })
+            ckpts.append(
+                {
+                    "name": c.name,
+                    "step": _plain(c.step),
+                    "epoch": _plain(c.epoch),
+                    "date": _plain(c.date),
+                    "metrics": _plain(dict(c.metrics or {})),
+                    "size": sum(sizes) if sizes and all(s is not None for s in sizes) else None,
+                    "format": ", ".join(formats),
+                    "revision": _plain(getattr(c, "revision", None)),
+                }
+            )
         default = entry.default_checkpoint or (ckpts[-1]["name"] if ckpts else None)
         try:
             card_html = render_markdown(entry.description or "")
         except Exception as exc:  # noqa: BLE001 - a card that does not render is shown as missing
             log.debug("card rendering failed", exc_info=exc)
             card_html = ""
-        meta_keys = ("id", "task", "library", "framework", "architecture", "license", "datasets", "tags",
-                     "num_params", "base_model", "repo", "created", "updated", "source")
+        meta_keys = (
+            "id",
+            "task",
+            "library",
+            "framework",
+            "architecture",
+            "license",
+            "datasets",
+            "tags",
+            "num_params",
+            "base_model",
+            "repo",
+            "created",
+            "updated",
+            "source",
+        )
         metadata = []
         for key in meta_keys:
             value = getattr(entry, key, None)

@@ -92,10 +92,14 @@ pip_install() {
 }
 run "pip install -e .[test]" pip_install
 
-# 4. Front-end unit tests (vitest + jsdom).
+# 4. Lint and format: a style or lint error fails the run like a failing test.
+run "ruff check" "$PYTHON" -m ruff check .
+run "ruff format --check" "$PYTHON" -m ruff format --check .
+
+# 5. Front-end unit tests (vitest + jsdom).
 run "vitest (npm test)" bash -c 'cd js && CI=true npm test --silent </dev/null'
 
-# 5. Python: units, notebooks, and the real-browser tests.
+# 6. Python: units, notebooks, and the real-browser tests.
 run "pytest" "$PYTHON" -m pytest -ra "$@" </dev/null
 
 finish

@@ -50,8 +50,11 @@ def split_digits() -> dict[str, np.ndarray]:
     order = np.random.default_rng(SEED).permutation(len(digits.target))
     val, train = order[:VALIDATION_SIZE], order[VALIDATION_SIZE:]
     return {
-        "train_x": digits.data[train], "train_y": digits.target[train],
-        "val_x": digits.data[val], "val_y": digits.target[val], "val_index": val,
+        "train_x": digits.data[train],
+        "train_y": digits.target[train],
+        "val_x": digits.data[val],
+        "val_y": digits.target[val],
+        "val_index": val,
     }
 
 
@@ -62,10 +65,18 @@ def init_params(arch: str, rng: np.random.Generator) -> dict[str, np.ndarray]:
     if arch == "logreg":
         return {"weight": he(64, 64, 10) * 0.1, "bias": np.zeros(10)}
     if arch == "mlp":
-        return {"hidden.weight": he(64, 64, 32), "hidden.bias": np.zeros(32),
-                "out.weight": he(32, 32, 10), "out.bias": np.zeros(10)}
-    return {"conv.weight": he(9, nets.CONV_FILTERS, 1, 3, 3), "conv.bias": np.zeros(nets.CONV_FILTERS),
-            "out.weight": he(128, 128, 10), "out.bias": np.zeros(10)}
+        return {
+            "hidden.weight": he(64, 64, 32),
+            "hidden.bias": np.zeros(32),
+            "out.weight": he(32, 32, 10),
+            "out.bias": np.zeros(10),
+        }
+    return {
+        "conv.weight": he(9, nets.CONV_FILTERS, 1, 3, 3),
+        "conv.bias": np.zeros(nets.CONV_FILTERS),
+        "out.weight": he(128, 128, 10),
+        "out.bias": np.zeros(10),
+    }
 
 
 def gradients(arch: str, p: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
@@ -83,8 +94,12 @@ def gradients(arch: str, p: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray)
         d[np.arange(n), y] -= 1.0
         d /= n
         d_hidden = (d @ p["out.weight"].T) * (pre > 0)
-        return {"hidden.weight": x.T @ d_hidden, "hidden.bias": d_hidden.sum(0),
-                "out.weight": hidden.T @ d, "out.bias": d.sum(0)}
+        return {
+            "hidden.weight": x.T @ d_hidden,
+            "hidden.bias": d_hidden.sum(0),
+            "out.weight": hidden.T @ d,
+            "out.bias": d.sum(0),
+        }
     # cnn
     side, filters = nets.IMAGE_SIDE, nets.CONV_FILTERS
     patches = nets.patches3x3(x.reshape(n, side, side))
@@ -100,8 +115,12 @@ def gradients(arch: str, p: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray)
     up = lambda a: a.repeat(2, axis=1).repeat(2, axis=2)  # noqa: E731
     d_maps = up(d_pooled) * (maps == up(pooled))
     d_pre = d_maps.reshape(n, side * side, filters) * (pre > 0)
-    return {"conv.weight": np.einsum("npk,npc->ck", patches, d_pre).reshape(filters, 1, 3, 3),
-            "conv.bias": d_pre.sum((0, 1)), "out.weight": flat.T @ d, "out.bias": d.sum(0)}
+    return {
+        "conv.weight": np.einsum("npk,npc->ck", patches, d_pre).reshape(filters, 1, 3, 3),
+        "conv.bias": d_pre.sum((0, 1)),
+        "out.weight": flat.T @ d,
+        "out.bias": d.sum(0),
+    }
 
 
 def evaluate(arch: str, stored: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -136,7 +155,7 @@ def train_model(model_id: str, data: dict[str, np.ndarray], out: Path) -> dict:
         if epoch > 0:
             order = rng.permutation(len(train_y))
             for start in range(0, len(order), BATCH_SIZE):
-                batch = order[start:start + BATCH_SIZE]
+                batch = order[start : start + BATCH_SIZE]
                 grads = gradients(arch, params, train_x[batch], train_y[batch])
                 for name, grad in grads.items():
                     velocity[name] = 0.9 * velocity[name] - lr * grad
@@ -147,27 +166,49 @@ def train_model(model_id: str, data: dict[str, np.ndarray], out: Path) -> dict:
         name = f"epoch-{epoch}"
         relative = f"{model_id}/{name}.safetensors"
         (out / model_id).mkdir(parents=True, exist_ok=True)
-        save_file(stored, str(out / relative),
-                  metadata=file_metadata(arch=arch, input="digits-8x8"))
+        save_file(stored, str(out / relative), metadata=file_metadata(arch=arch, input="digits-8x8"))
         val = evaluate(arch, stored, data["val_x"], data["val_y"])
         train = evaluate(arch, stored, data["train_x"], data["train_y"])
-        checkpoints.append({
-            "name": name, "step": epoch * steps_per_epoch, "epoch": epoch,
-            "metrics": {"val_accuracy": val["accuracy"], "val_loss": val["loss"],
-                        "train_accuracy": train["accuracy"], "train_loss": train["loss"]},
-            "files": [{"path": relative, "sha256": sha256_of(out / relative),
-                       "size": (out / relative).stat().st_size, "format": "safetensors"}],
-        })
+        checkpoints.append(
+            {
+                "name": name,
+                "step": epoch * steps_per_epoch,
+                "epoch": epoch,
+                "metrics": {
+                    "val_accuracy": val["accuracy"],
+                    "val_loss": val["loss"],
+                    "train_accuracy": train["accuracy"],
+                    "train_loss": train["loss"],
+                },
+                "files": [
+                    {
+                        "path": relative,
+                        "sha256": sha256_of(out / relative),
+                        "size": (out / relative).stat().st_size,
+                        "format": "safetensors",
+                    }
+                ],
+            }
+        )
         print(f"{model_id:14s} {name:9s} val_accuracy={val['accuracy']:.4f} val_loss={val['loss']:.4f}")
     num_params = int(sum(v.size for v in params.values()))
     card = (CARDS_DIR / f"{model_id}.md").read_text(encoding="utf-8")
     return {
-        "id": model_id, "name": display_name, "task": "image-classification", "library": "ckptzoo",
-        "framework": "numpy", "architecture": arch, "license": "bsd-3-clause",
-        "datasets": ["sklearn-digits"], "tags": ["teaching", "digits", "numpy", arch],
-        "num_params": num_params, "description": card.replace("{checkpoint_table}", metric_table(checkpoints)),
-        "headline_metric": "val_accuracy", "default_checkpoint": checkpoints[-1]["name"],
-        "created": BUILD_DATE, "checkpoints": checkpoints,
+        "id": model_id,
+        "name": display_name,
+        "task": "image-classification",
+        "library": "ckptzoo",
+        "framework": "numpy",
+        "architecture": arch,
+        "license": "bsd-3-clause",
+        "datasets": ["sklearn-digits"],
+        "tags": ["teaching", "digits", "numpy", arch],
+        "num_params": num_params,
+        "description": card.replace("{checkpoint_table}", metric_table(checkpoints)),
+        "headline_metric": "val_accuracy",
+        "default_checkpoint": checkpoints[-1]["name"],
+        "created": BUILD_DATE,
+        "checkpoints": checkpoints,
     }
 
 
@@ -182,14 +223,20 @@ def metric_table(checkpoints: list[dict]) -> str:
 def build(out: Path) -> None:
     data = split_digits()
     out.mkdir(parents=True, exist_ok=True)
-    save_file({"x": data["val_x"].astype(np.uint8), "y": data["val_y"].astype(np.uint8),
-               "index": data["val_index"].astype(np.int32)}, str(out / "digits-validation.safetensors"),
-              metadata=file_metadata(dataset="sklearn load_digits, seeded validation split"))
+    save_file(
+        {
+            "x": data["val_x"].astype(np.uint8),
+            "y": data["val_y"].astype(np.uint8),
+            "index": data["val_index"].astype(np.int32),
+        },
+        str(out / "digits-validation.safetensors"),
+        metadata=file_metadata(dataset="sklearn load_digits, seeded validation split"),
+    )
     index = {
         "ckptzoo_index": 1,
         "name": "ckptzoo built-in teaching zoo",
         "description": "Three small numpy classifiers of scikit-learn's 8x8 digits, saved across training. "
-                       "Rebuild with: python scripts/train_builtin_zoo.py",
+        "Rebuild with: python scripts/train_builtin_zoo.py",
         "models": [train_model(model_id, data, out) for model_id in MODELS],
     }
     (out / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
@@ -200,10 +247,14 @@ def check() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         build(Path(tmp))
         fresh = sorted(p.relative_to(tmp) for p in Path(tmp).rglob("*") if p.is_file())
-        committed = sorted(p.relative_to(ZOO_DIR) for p in ZOO_DIR.rglob("*")
-                           if p.is_file() and p.suffix in (".json", ".safetensors"))
-        differ = [str(p) for p in fresh if not filecmp.cmp(Path(tmp) / p, ZOO_DIR / p, shallow=False)
-                  ] if fresh == committed else ["file lists differ"]
+        committed = sorted(
+            p.relative_to(ZOO_DIR) for p in ZOO_DIR.rglob("*") if p.is_file() and p.suffix in (".json", ".safetensors")
+        )
+        differ = (
+            [str(p) for p in fresh if not filecmp.cmp(Path(tmp) / p, ZOO_DIR / p, shallow=False)]
+            if fresh == committed
+            else ["file lists differ"]
+        )
     if differ:
         print("built-in zoo differs from a fresh training run:", ", ".join(differ))
         return 1

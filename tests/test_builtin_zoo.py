@@ -80,7 +80,9 @@ def test_load_refuses_models_of_other_libraries(tmp_path):
 
 
 def test_corrupt_builtin_style_file_is_a_clear_error(tmp_path):
-    import json, hashlib, shutil
+    import hashlib
+    import json
+    import shutil
 
     shutil.copytree(ZOO_DIR, tmp_path / "zoo")
     weights = tmp_path / "zoo" / "digits-mlp" / "epoch-1.safetensors"
@@ -96,7 +98,11 @@ def test_corrupt_builtin_style_file_is_a_clear_error(tmp_path):
 @pytest.mark.slow
 def test_training_script_reproduces_the_committed_zoo_byte_for_byte():
     pytest.importorskip("sklearn")
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_builtin_zoo.py"), "--check"],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_builtin_zoo.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "matches a fresh training run" in done.stdout

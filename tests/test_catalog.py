@@ -2,11 +2,11 @@
 
 import pandas as pd
 import pytest
+from indexes import good_index, write_index
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.catalog import Zoo, parse_ref
 from ckptzoo_widgets.schema import ModelEntry
-from indexes import good_index, write_index
 
 
 def entry(model_id, **fields):
@@ -16,15 +16,41 @@ def entry(model_id, **fields):
 
 @pytest.fixture
 def zoo():
-    return Zoo([
-        entry("b-model", name="Bravo", task="t1", library="timm", license="mit", num_params=300,
-              metrics={"acc": 0.5}, tags=["vision"]),
-        entry("a-model", name="alpha", task="t2", library="timm", license="apache-2.0", num_params=None,
-              metrics={"acc": 0.9}, description="A model that reads **Handwriting**."),
-        entry("c-model", name="Charlie", task="t1", library="transformers", num_params=100, metrics={}),
-        entry("org/d-model", name="delta", task="t1", library="timm", license="mit", num_params=200,
-              metrics={"acc": 0.7, "loss": 1.5}),
-    ], sources=["test"])
+    return Zoo(
+        [
+            entry(
+                "b-model",
+                name="Bravo",
+                task="t1",
+                library="timm",
+                license="mit",
+                num_params=300,
+                metrics={"acc": 0.5},
+                tags=["vision"],
+            ),
+            entry(
+                "a-model",
+                name="alpha",
+                task="t2",
+                library="timm",
+                license="apache-2.0",
+                num_params=None,
+                metrics={"acc": 0.9},
+                description="A model that reads **Handwriting**.",
+            ),
+            entry("c-model", name="Charlie", task="t1", library="transformers", num_params=100, metrics={}),
+            entry(
+                "org/d-model",
+                name="delta",
+                task="t1",
+                library="timm",
+                license="mit",
+                num_params=200,
+                metrics={"acc": 0.7, "loss": 1.5},
+            ),
+        ],
+        sources=["test"],
+    )
 
 
 def test_models_table_has_one_row_per_model_and_metric_columns(zoo):
@@ -37,9 +63,9 @@ def test_models_table_has_one_row_per_model_and_metric_columns(zoo):
 
 def test_search_is_case_insensitive_over_id_name_tags_and_card(zoo):
     assert list(zoo.search("BRAVO")["id"]) == ["b-model"]
-    assert list(zoo.search("vision")["id"]) == ["b-model"]          # tag
-    assert list(zoo.search("handwriting")["id"]) == ["a-model"]     # card text
-    assert list(zoo.search("org/")["id"]) == ["org/d-model"]        # id
+    assert list(zoo.search("vision")["id"]) == ["b-model"]  # tag
+    assert list(zoo.search("handwriting")["id"]) == ["a-model"]  # card text
+    assert list(zoo.search("org/")["id"]) == ["org/d-model"]  # id
     assert list(zoo.search("model delta")["id"]) == ["org/d-model"]  # every word must match
     assert zoo.search("no such thing").empty
 
@@ -80,8 +106,7 @@ def test_unknown_sort_column_names_the_column_and_the_choices(zoo):
 
 
 def test_facets_list_filter_values(zoo):
-    assert zoo.facets() == {"task": ["t1", "t2"], "library": ["timm", "transformers"],
-                            "license": ["apache-2.0", "mit"]}
+    assert zoo.facets() == {"task": ["t1", "t2"], "library": ["timm", "transformers"], "license": ["apache-2.0", "mit"]}
 
 
 def test_refs_and_unknown_refs(zoo):
@@ -167,8 +192,17 @@ def test_download_warns_when_a_pickle_would_import_code(tmp_path):
     for name, payload in payloads.items():
         data = pickle.dumps(payload, protocol=2)
         (tmp_path / name).write_bytes(data)
-        models.append({"id": name.split(".")[0], "checkpoints": [{"name": "final", "files": [
-            {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}]}]})
+        models.append(
+            {
+                "id": name.split(".")[0],
+                "checkpoints": [
+                    {
+                        "name": "final",
+                        "files": [{"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}],
+                    }
+                ],
+            }
+        )
     zoo = cz.open_zoo(str(write_index(tmp_path, json.dumps({"ckptzoo_index": 1, "models": models}))))
     with pytest.warns(UnsafePickleWarning, match=r"evil@final: evil.pt imports posix.system"):
         zoo.download("evil", quiet=True)

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from indexes import good_index, with_change, write_index
 
 
@@ -49,8 +48,13 @@ def test_printed_code_runs_offline_in_a_fresh_interpreter(tmp_path):
     code = ckptzoo("code", "digits-mlp@epoch-5").stdout
     script = tmp_path / "load.py"
     script.write_text(code + "import ckptzoo_widgets as cz\nX, y = cz.digits_validation()\nprint(model.score(X, y))\n")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "CKPTZOO_OFFLINE": "1", "HOME": str(tmp_path)})
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "CKPTZOO_OFFLINE": "1", "HOME": str(tmp_path)},
+    )
     assert done.returncode == 0, done.stderr
     expected = json.loads(ckptzoo("show", "digits-mlp", "--json").stdout)["checkpoints"][4]
     assert expected["checkpoint"] == "epoch-5"

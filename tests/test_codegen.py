@@ -7,7 +7,8 @@ import sys
 import textwrap
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets import codegen
@@ -28,13 +29,27 @@ def files(*names):
 
 CASES = {
     "ckptzoo": model(library="ckptzoo", checkpoints=[{"name": "epoch-3", "files": files("a.safetensors")}]),
-    "transformers": model(id="EleutherAI/pythia-70m", library="transformers", task="text-generation",
-                          repo="EleutherAI/pythia-70m", checkpoints=[{"name": "step3000", "revision": "step3000"}]),
+    "transformers": model(
+        id="EleutherAI/pythia-70m",
+        library="transformers",
+        task="text-generation",
+        repo="EleutherAI/pythia-70m",
+        checkpoints=[{"name": "step3000", "revision": "step3000"}],
+    ),
     "timm": model(id="timm/resnet50.a1_in1k", library="timm", checkpoints=[{"name": "main"}]),
-    "torchvision": model(id="resnet50", library="torchvision", architecture="resnet50",
-                         checkpoints=[{"name": "v2", "revision": "ResNet50_Weights.IMAGENET1K_V2"}]),
-    "torch.hub": model(id="dino", library="torch.hub", repo="facebookresearch/dino", architecture="dino_vits16",
-                       checkpoints=[{"name": "main", "revision": "main"}]),
+    "torchvision": model(
+        id="resnet50",
+        library="torchvision",
+        architecture="resnet50",
+        checkpoints=[{"name": "v2", "revision": "ResNet50_Weights.IMAGENET1K_V2"}],
+    ),
+    "torch.hub": model(
+        id="dino",
+        library="torch.hub",
+        repo="facebookresearch/dino",
+        architecture="dino_vits16",
+        checkpoints=[{"name": "main", "revision": "main"}],
+    ),
     "safetensors-numpy": model(checkpoints=[{"name": "c1", "files": files("m.safetensors")}]),
     "safetensors-torch": model(checkpoints=[{"name": "c1", "files": files("m-1.safetensors", "m-2.safetensors")}]),
     "torch": model(checkpoints=[{"name": "c1", "files": files("pytorch_model.bin")}]),
@@ -52,7 +67,8 @@ def literal_only(tree: ast.AST) -> list[str]:
                 if isinstance(argument, (ast.Constant, ast.Call)):
                     continue
                 if isinstance(argument, (ast.List, ast.Tuple)) and all(
-                        isinstance(e, ast.Constant) for e in argument.elts):
+                    isinstance(e, ast.Constant) for e in argument.elts
+                ):
                     continue
                 bad.append(ast.unparse(argument))
     return bad
@@ -122,8 +138,7 @@ def test_hostile_values_stay_literals(tail, revision):
     # Whatever text an index carries (quotes, newlines, code), it reaches the snippet as a literal.
     url = "https://host.example/" + tail
     try:
-        entry = model(checkpoints=[{"name": "c", "revision": revision,
-                                    "files": [{"url": url, "sha256": SHA}]}])
+        entry = model(checkpoints=[{"name": "c", "revision": revision, "files": [{"url": url, "sha256": SHA}]}])
     except Exception:
         return  # rejected by validation: never reaches codegen
     for library in codegen.libraries_for(entry, entry.checkpoints[0]):
@@ -136,12 +151,19 @@ def test_hostile_values_stay_literals(tail, revision):
 
 
 @settings(max_examples=100)
-@given(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,30}(/[A-Za-z0-9][A-Za-z0-9._-]{0,30})?", fullmatch=True),
-       st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,30}", fullmatch=True))
+@given(
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,30}(/[A-Za-z0-9][A-Za-z0-9._-]{0,30})?", fullmatch=True),
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,30}", fullmatch=True),
+)
 def test_any_valid_ref_gives_literal_code(model_id, checkpoint_name):
     try:
-        entry = ModelEntry.model_validate({"id": model_id, "library": "ckptzoo", "checkpoints": [
-            {"name": checkpoint_name, "files": files("w.safetensors")}]})
+        entry = ModelEntry.model_validate(
+            {
+                "id": model_id,
+                "library": "ckptzoo",
+                "checkpoints": [{"name": checkpoint_name, "files": files("w.safetensors")}],
+            }
+        )
     except Exception:
         return
     code = codegen.generate(entry, entry.checkpoints[0])
@@ -170,8 +192,14 @@ def test_builtin_code_runs_offline_in_a_fresh_interpreter_and_reproduces_each_me
         print(json.dumps(results))
     """)
     env = {"PATH": "/usr/bin:/bin", "CKPTZOO_OFFLINE": "1", "HOME": "/nonexistent", "PYTHONNOUSERSITE": "1"}
-    done = subprocess.run([sys.executable, "-c", program], input=json.dumps(snippets), capture_output=True,
-                          text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        input=json.dumps(snippets),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     measured = json.loads(done.stdout)
     assert len(measured) == len(expected) >= 24

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pathlib
 import signal
@@ -184,9 +185,7 @@ def test_flipped_byte_is_rejected_and_leaves_nothing(cache, srv):
     assert url in msg and sha(data) in msg and sha(bytes(bad)) in msg
     assert "\n" not in msg
     assert stray_files(cache, failed=True) == []
-    assert not list((cache / "blobs").rglob("*")) or not any(
-        p.is_file() for p in (cache / "blobs").rglob("*")
-    )
+    assert not list((cache / "blobs").rglob("*")) or not any(p.is_file() for p in (cache / "blobs").rglob("*"))
 
 
 def test_wrong_size_is_rejected(cache, srv):
@@ -286,7 +285,7 @@ def test_complete_partial_left_by_a_killed_process_is_verified_not_downloaded(ca
     url = srv.add("/done.bin", data)
     (cache / "tmp").mkdir(parents=True)
     (cache / "tmp" / f"{sha(data)}.part").write_bytes(data)
-    (cache / "tmp" / f"{sha(data)}.part.json").write_text('{"url": "%s", "etag": null}' % url)
+    (cache / "tmp" / f"{sha(data)}.part.json").write_text(json.dumps({"url": url, "etag": None}))
     assert fetch(url, sha256=sha(data), size=len(data)).read_bytes() == data
     assert srv.requests() == []
     assert stray_files(cache) == []
@@ -297,7 +296,7 @@ def test_complete_but_corrupt_partial_is_downloaded_again(cache, srv):
     url = srv.add("/redo.bin", data)
     (cache / "tmp").mkdir(parents=True)
     (cache / "tmp" / f"{sha(data)}.part").write_bytes(blob(300_000, seed=31))
-    (cache / "tmp" / f"{sha(data)}.part.json").write_text('{"url": "%s", "etag": null}' % url)
+    (cache / "tmp" / f"{sha(data)}.part.json").write_text(json.dumps({"url": url, "etag": None}))
     assert fetch(url, sha256=sha(data), size=len(data)).read_bytes() == data
     assert [r["status"] for r in srv.requests()] == [200]
     assert stray_files(cache) == []

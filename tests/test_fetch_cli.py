@@ -35,8 +35,11 @@ def filled(tmp_path, monkeypatch):
     monkeypatch.delenv("CKPTZOO_OFFLINE", raising=False)
     a, b = b"A" * 5000, b"B" * 7000
     with FileServer() as srv:
-        pa = fetch(srv.add("/a.safetensors", a), sha256=hashlib.sha256(a).hexdigest(),
-                   view=("builtin", "mlp", "epoch-1", "a.safetensors"))
+        pa = fetch(
+            srv.add("/a.safetensors", a),
+            sha256=hashlib.sha256(a).hexdigest(),
+            view=("builtin", "mlp", "epoch-1", "a.safetensors"),
+        )
         pb = fetch(srv.add("/b.bin", b), view=("builtin", "mlp", "epoch-2", "b.bin"))
         yield root, pa, pb, srv
 

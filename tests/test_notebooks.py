@@ -28,8 +28,11 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     )
     client.execute()  # raises CellExecutionError with the failing cell on error
     errors = [
-        out for cell in nb.cells if cell.cell_type == "code"
-        for out in cell.get("outputs", []) if out.get("output_type") == "error"
+        out
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
     ]
     assert not errors
 

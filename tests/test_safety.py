@@ -4,14 +4,33 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ckptzoo_widgets import safety
 
 VALID_IDS = ["digits-mlp", "EleutherAI/pythia-70m", "resnet50.a1_in1k", "a", "A1/b_2.c-3", "x" * 96]
 INVALID_IDS = [
-    "", "/x", "x/", "a/b/c", "../x", "a..b", "a--b", "-a", ".a", "_a", "a b", "é", "a\\b",
-    "x" * 97, "a/\u0430", "a\n", "C:x", "a@b", "a:b", "a/.b",
+    "",
+    "/x",
+    "x/",
+    "a/b/c",
+    "../x",
+    "a..b",
+    "a--b",
+    "-a",
+    ".a",
+    "_a",
+    "a b",
+    "é",
+    "a\\b",
+    "x" * 97,
+    "a/\u0430",
+    "a\n",
+    "C:x",
+    "a@b",
+    "a:b",
+    "a/.b",
 ]
 
 
@@ -82,8 +101,9 @@ def test_accepted_paths_never_escape(text):
     assert not text.startswith("/") and ".." not in parts and "\\" not in text and ":" not in parts[0]
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "ftp://x/y", "https://", "http://u:p@h/x",
-                                 "https://h/a b"])
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "file:///etc/passwd", "ftp://x/y", "https://", "http://u:p@h/x", "https://h/a b"]
+)
 def test_bad_urls_are_rejected(url):
     with pytest.raises(ValueError):
         safety.check_url(url)
@@ -131,7 +151,10 @@ def test_hostile_card_renders_as_harmless_html():
     assert "<h1>Hello</h1>" in html
     # Raw HTML shows up as visible, escaped text, so the reader sees what the card tried.
     assert "&lt;script&gt;" in html and "&lt;iframe" in html
-    assert ("a", {"href": "https://ok.example/", "rel": "noopener noreferrer nofollow"}) not in elements  # raw <a> was text
+    assert (
+        "a",
+        {"href": "https://ok.example/", "rel": "noopener noreferrer nofollow"},
+    ) not in elements  # raw <a> was text
 
 
 def test_markdown_tables_and_links_survive():

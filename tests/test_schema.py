@@ -5,10 +5,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from indexes import good_index, with_change, write_index
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.schema import IndexFormatError, json_schema, parse_index, parse_index_text
-from indexes import good_index, with_change, write_index
 
 PACKAGE = Path(cz.__file__).parent
 
@@ -29,16 +29,31 @@ def test_good_index_parses_without_problems(tmp_path):
         (lambda d: d["models"][0].update(id="../evil"), "id", "must start with a letter"),
         (lambda d: d["models"][0].update(id="a--b"), "id", "'..' or '--'"),
         (lambda d: d["models"][0].update(num_params="many"), "num_params", "valid integer"),
-        (lambda d: d["models"][0]["checkpoints"][1]["files"][0].update(path="/etc/passwd"),
-         "checkpoints.1.files.0.path", "absolute"),
-        (lambda d: d["models"][0]["checkpoints"][1]["files"][0].update(path="../../secret"),
-         "checkpoints.1.files.0.path", "'..'"),
-        (lambda d: d["models"][0]["checkpoints"][1]["files"][0].update(sha256="abc"),
-         "checkpoints.1.files.0.sha256", "64 lowercase hexadecimal"),
-        (lambda d: d["models"][0]["checkpoints"][0]["metrics"].update(acc="high"),
-         "checkpoints.0.metrics.acc", "valid number"),
-        (lambda d: d["models"][0]["checkpoints"][0]["metrics"].update(acc=True),
-         "checkpoints.0.metrics.acc", "not true/false"),
+        (
+            lambda d: d["models"][0]["checkpoints"][1]["files"][0].update(path="/etc/passwd"),
+            "checkpoints.1.files.0.path",
+            "absolute",
+        ),
+        (
+            lambda d: d["models"][0]["checkpoints"][1]["files"][0].update(path="../../secret"),
+            "checkpoints.1.files.0.path",
+            "'..'",
+        ),
+        (
+            lambda d: d["models"][0]["checkpoints"][1]["files"][0].update(sha256="abc"),
+            "checkpoints.1.files.0.sha256",
+            "64 lowercase hexadecimal",
+        ),
+        (
+            lambda d: d["models"][0]["checkpoints"][0]["metrics"].update(acc="high"),
+            "checkpoints.0.metrics.acc",
+            "valid number",
+        ),
+        (
+            lambda d: d["models"][0]["checkpoints"][0]["metrics"].update(acc=True),
+            "checkpoints.0.metrics.acc",
+            "not true/false",
+        ),
         (lambda d: d["models"][0].update(default_checkpoint="nope"), "", "not one of the checkpoints"),
         (lambda d: d["models"][0].update(checkpoints=[]), "checkpoints", "at least 1"),
         (lambda d: d["models"][0].update(licence="mit"), "licence", "Extra inputs"),
@@ -93,8 +108,10 @@ def test_shipped_schema_is_current_and_validates_the_builtin_index():
 
 def test_schema_rejects_what_the_validator_rejects(tmp_path):
     schema = json_schema()
-    for change in (lambda d: d["models"][0].update(id="a..b"),
-                   lambda d: d["models"][0]["checkpoints"][1]["files"][0].update(sha256="XYZ")):
+    for change in (
+        lambda d: d["models"][0].update(id="a..b"),
+        lambda d: d["models"][0]["checkpoints"][1]["files"][0].update(sha256="XYZ"),
+    ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(with_change(good_index(tmp_path), change), schema)
 

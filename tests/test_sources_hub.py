@@ -10,11 +10,12 @@ import pytest
 
 pytest.importorskip("huggingface_hub")
 
+from fixtures.fake_hub import FakeHub  # noqa: E402
+
 import ckptzoo_widgets as cz  # noqa: E402
 from ckptzoo_widgets.errors import ZooError  # noqa: E402
 from ckptzoo_widgets.sources import read_source  # noqa: E402
 from ckptzoo_widgets.sources.hub import model_data, parse_source  # noqa: E402
-from fixtures.fake_hub import FakeHub  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -36,12 +37,26 @@ def hub(monkeypatch):
 def test_listing_with_branches_as_checkpoints(hub):
     loaded = read_source("hf:")
     ids = [m.id for m in loaded.models]
-    assert ids == ["EleutherAI/pythia-70m", "EleutherAI/pythia-160m", "allenai/OLMo-1B-hf",
-                   "someone/odd-fields", "timm/resnet18.a1_in1k"]
+    assert ids == [
+        "EleutherAI/pythia-70m",
+        "EleutherAI/pythia-160m",
+        "allenai/OLMo-1B-hf",
+        "someone/odd-fields",
+        "timm/resnet18.a1_in1k",
+    ]
     assert any("offset=" in path for path in hub.seen)  # paged through Link: rel="next"
     pythia = loaded.models[0]
     assert [c.name for c in pythia.checkpoints] == [
-        "step0", "step1", "step2", "step4", "step512", "step1000", "step3000", "step143000", "main"]
+        "step0",
+        "step1",
+        "step2",
+        "step4",
+        "step512",
+        "step1000",
+        "step3000",
+        "step143000",
+        "main",
+    ]
     assert all(c.revision == c.name for c in pythia.checkpoints)
     assert pythia.checkpoint("step3000").step == 3000 and pythia.default_checkpoint is None
     assert pythia.license == "apache-2.0" and pythia.datasets == ["EleutherAI/the_pile"]
@@ -49,7 +64,11 @@ def test_listing_with_branches_as_checkpoints(hub):
     assert pythia.task == "text-generation" and pythia.library == "transformers"
     olmo = loaded.models[2]
     assert [c.name for c in olmo.checkpoints] == [
-        "step1000-tokens4B", "step20000-tokens84B", "step738000-tokens3095B", "main"]
+        "step1000-tokens4B",
+        "step20000-tokens84B",
+        "step738000-tokens3095B",
+        "main",
+    ]
     assert olmo.checkpoint("step20000-tokens84B").metrics["tokens"] == 84e9
     assert olmo.metrics["piqa.acc"] == 73.7 and olmo.headline == ("piqa.acc", 73.7)  # from model-index
     problems = "\n".join(map(str, loaded.problems))
@@ -100,8 +119,9 @@ def test_real_model_info_answer(hub):
     assert model.datasets == ["bookcorpus", "wikipedia"] and model.num_params == 110106428
     assert model.created == "2022-03-02T23:29:04.000Z" and model.metrics["likes"] == 2065
     assert [c.name for c in model.checkpoints] == ["main"]  # the fake Hub has no refs for it: reported
-    assert 'AutoModelForMaskedLM.from_pretrained("google-bert/bert-base-uncased", revision="main")' in \
-        zoo.load_code("google-bert/bert-base-uncased")
+    assert 'AutoModelForMaskedLM.from_pretrained("google-bert/bert-base-uncased", revision="main")' in zoo.load_code(
+        "google-bert/bert-base-uncased"
+    )
     data, problems = model_data(json.loads(REAL_INFO.read_text()), "test", "http://hub", None)
     assert problems == [] and data["checkpoints"][0]["name"] == "main"
 

@@ -20,8 +20,14 @@ def test_front_matter_fields_and_model_index():
         "  - dataset: {type: beans, config: x, split: val}\n    metrics: [{type: accuracy, value: 0.7}]\n"
         "---\n# Title\n"
     )
-    assert card.fields == {"license": "mit", "datasets": ["beans"], "tags": ["a", "3"], "base_model": "org/base",
-                           "library": "timm", "task": "image-classification"}
+    assert card.fields == {
+        "license": "mit",
+        "datasets": ["beans"],
+        "tags": ["a", "3"],
+        "base_model": "org/base",
+        "library": "timm",
+        "task": "image-classification",
+    }
     assert card.metrics == {"beans.accuracy": 91.5, "beans.top_1": 0.8, "beans.x.val.accuracy": 0.7}
     assert any("f1" in p for p in card.problems) and card.body == "# Title\n"
 

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from fixtures.make_runs import make_runs, weights
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.sources import read_source
 from ckptzoo_widgets.sources.runs import eval_metrics, model_args, step_of
-from fixtures.make_runs import make_runs, weights
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 PYTHIA = SHARED / "pythia-evals"
@@ -29,7 +29,14 @@ def zoo(runs):
 
 def test_models_found(zoo):
     assert sorted(m.id for m in zoo) == [
-        "Example/tiny-lm", "bert-sst2", "broken", "gpt-shards", "lora", "mnist/version_0", "plain"]
+        "Example/tiny-lm",
+        "bert-sst2",
+        "broken",
+        "gpt-shards",
+        "lora",
+        "mnist/version_0",
+        "plain",
+    ]
 
 
 def test_trainer_checkpoints_metrics_and_best(zoo):
@@ -63,7 +70,10 @@ def test_shards_adapters_lightning_plain(zoo):
     assert lora.library == "peft" and lora.base_model == "EleutherAI/pythia-70m"
     mnist = zoo.model("mnist/version_0")
     assert [(c.name, c.step, c.epoch) for c in mnist.checkpoints] == [
-        ("epoch-0-step-50", 50, 0.0), ("epoch-1-step-100", 100, 1.0), ("last", None, None)]
+        ("epoch-0-step-50", 50, 0.0),
+        ("epoch-1-step-100", 100, 1.0),
+        ("last", None, None),
+    ]
     first = mnist.checkpoint("epoch-0-step-50")
     assert first.metrics == {"train_loss": 0.7, "val_loss": 0.5, "val_acc": 0.8}
     assert mnist.checkpoint("epoch-1-step-100").metrics["val_loss"] == 0.31
@@ -81,17 +91,29 @@ def test_evaluation_results_alone_make_a_model_of_revisions(zoo):
     model = zoo.model("Example/tiny-lm")
     assert model.repo == "Example/tiny-lm" and model.task == "text-generation"
     assert [(c.name, c.step, c.revision) for c in model.checkpoints] == [
-        ("step0", 0, "step0"), ("step1000", 1000, "step1000"), ("step143000", 143000, "step143000")]
+        ("step0", 0, "step0"),
+        ("step1000", 1000, "step1000"),
+        ("step143000", 143000, "step143000"),
+    ]
     assert model.checkpoint("step1000").metrics == {
-        "lambada_openai.ppl": 99.0, "lambada_openai.acc": 0.1, "piqa.acc": 0.45, "piqa.acc_norm": 0.5}
+        "lambada_openai.ppl": 99.0,
+        "lambada_openai.acc": 0.1,
+        "piqa.acc": 0.45,
+        "piqa.acc_norm": 0.5,
+    }
     code = zoo.load_code("Example/tiny-lm@step1000")
     assert 'AutoModelForCausalLM.from_pretrained("Example/tiny-lm", revision="step1000")' in code
 
 
 def test_bad_input_is_reported_with_its_path(zoo, runs):
     errors = "\n".join(zoo.errors)
-    for fragment in ("bert-sst2/checkpoint-300", "broken/trainer_state.json", "evals/truncated.json",
-                     "plain/bad name!.pt", "bad folder"):
+    for fragment in (
+        "bert-sst2/checkpoint-300",
+        "broken/trainer_state.json",
+        "evals/truncated.json",
+        "plain/bad name!.pt",
+        "bad folder",
+    ):
         assert fragment in errors
     assert len(zoo.errors) == 5
     assert [c.name for c in zoo.model("broken").checkpoints] == ["checkpoint-1"]  # still indexed

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.make_runs import make_runs
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.cli import main
 from ckptzoo_widgets.errors import ZooError
 from ckptzoo_widgets.sources import read_source
 from ckptzoo_widgets.sources.build import write_index
-from fixtures.make_runs import make_runs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -44,8 +44,11 @@ class StaticHost:
                 data = path.read_bytes()
                 tag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
                 modified = email.utils.formatdate(int(path.stat().st_mtime), usegmt=True)
-                fresh = (self.headers.get("If-None-Match") == tag) if host.etag and self.headers.get(
-                    "If-None-Match") else self.headers.get("If-Modified-Since") == modified
+                fresh = (
+                    (self.headers.get("If-None-Match") == tag)
+                    if host.etag and self.headers.get("If-None-Match")
+                    else self.headers.get("If-Modified-Since") == modified
+                )
                 status = 304 if fresh else 200
                 host.log.append((self.path, status))
                 self.send_response(status)
@@ -133,7 +136,9 @@ def test_http_index_cached_with_etag_or_last_modified(published, cache, monkeypa
         # files resolve against the index's URL and download verified
         path = zoo.download("plain@epoch3")
         assert {Path(p).read_bytes() for p in path} == {
-            (root / "plain" / "epoch3.pt").read_bytes(), (root / "plain" / "epoch3.safetensors").read_bytes()}
+            (root / "plain" / "epoch3.pt").read_bytes(),
+            (root / "plain" / "epoch3.safetensors").read_bytes(),
+        }
     finally:
         host.close()
     # the server is gone: the cached copy still opens, and offline mode never asks
@@ -190,6 +195,12 @@ def test_merge_sources_ids_unique_and_failures_reported(tmp_path):
 def test_widget_shows_a_failing_source(tmp_path):
     pytest.importorskip("anywidget")
     browser = cz.browse(["builtin", str(tmp_path / "nowhere")])
-    shown = json.dumps({name: getattr(browser, name) for name in browser.trait_names()
-                        if name in ("error", "warnings", "source_label")}, default=str)
+    shown = json.dumps(
+        {
+            name: getattr(browser, name)
+            for name in browser.trait_names()
+            if name in ("error", "warnings", "source_label")
+        },
+        default=str,
+    )
     assert "nowhere" in shown

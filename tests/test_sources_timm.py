@@ -21,8 +21,11 @@ def test_fixture_csv_models_sizes_and_thousands_separator():
     loaded = read_source(f"timm:{FIXTURES / 'timm-results.csv'}")
     ids = {m.id for m in loaded.models}
     assert ids == {
-        "timm/eva_giant_patch14_560.m30m_ft_in22k_in1k", "timm/convnextv2_large.fcmae_ft_in22k_in1k",
-        "timm/resnet50.a1_in1k", "timm/resnet18.tv_in1k", "timm/tinynet_e",
+        "timm/eva_giant_patch14_560.m30m_ft_in22k_in1k",
+        "timm/convnextv2_large.fcmae_ft_in22k_in1k",
+        "timm/resnet50.a1_in1k",
+        "timm/resnet18.tv_in1k",
+        "timm/tinynet_e",
     }
     eva = next(m for m in loaded.models if m.id.startswith("timm/eva_giant"))
     assert eva.num_params == 1_014_450_000  # "1,014.45" million
@@ -44,7 +47,9 @@ def test_load_code_is_timm_create_model():
     assert 'timm.create_model("resnet50.a1_in1k", pretrained=True)' in code
     ast.parse(code)
     assert list(zoo.search("", sort="-top1", limit=2)["id"]) == [
-        "timm/eva_giant_patch14_560.m30m_ft_in22k_in1k", "timm/convnextv2_large.fcmae_ft_in22k_in1k"]
+        "timm/eva_giant_patch14_560.m30m_ft_in22k_in1k",
+        "timm/convnextv2_large.fcmae_ft_in22k_in1k",
+    ]
     assert {"top1", "top5", "img_size", "num_params"} <= set(zoo.models.columns)
 
 
@@ -86,7 +91,8 @@ def test_real_results_file():
     eva = by_id["timm/eva_giant_patch14_560.m30m_ft_in22k_in1k"]
     assert eva.num_params == 1_014_450_000
     multi = [m for m in models if sum(k.startswith("top1@") for k in m.metrics) > 1]
-    assert multi and all(m.metrics["top1"] == max(v for k, v in m.metrics.items() if k.startswith("top1@"))
-                         for m in multi)
+    assert multi and all(
+        m.metrics["top1"] == max(v for k, v in m.metrics.items() if k.startswith("top1@")) for m in multi
+    )
     zoo = cz.open_zoo(f"timm:{REAL_CSV}")
     assert len(zoo) == 1266 and zoo.search("resnet50.a1", limit=5).attrs["total"] >= 1

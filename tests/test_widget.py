@@ -44,7 +44,16 @@ def test_opens_on_the_builtin_zoo(browser, zoo):
 
 def test_cards_carry_what_a_card_shows_and_are_json(browser):
     card = next(c for c in browser.cards if c["id"] == "digits-mlp")
-    for key in ("name", "task", "library", "license", "num_params", "headline_metric", "headline_value", "num_checkpoints"):
+    for key in (
+        "name",
+        "task",
+        "library",
+        "license",
+        "num_params",
+        "headline_metric",
+        "headline_value",
+        "num_checkpoints",
+    ):
         assert card[key] is not None, key
     assert card["num_checkpoints"] >= 2
     assert len(card["spark"]) == card["num_checkpoints"]
@@ -248,7 +257,10 @@ def test_zoo_magic_arguments():
     assert parse_zoo_args("") == {"source": None, "query": ""}
     assert parse_zoo_args("mlp digits") == {"source": None, "query": "mlp digits"}
     assert parse_zoo_args("--source runs/ --sort -val_accuracy cnn") == {
-        "source": "runs/", "query": "cnn", "sort": "-val_accuracy"}
+        "source": "runs/",
+        "query": "cnn",
+        "sort": "-val_accuracy",
+    }
     assert parse_zoo_args("-s a.json -s builtin --task image-classification")["source"] == ["a.json", "builtin"]
     with pytest.raises(ValueError):
         parse_zoo_args("--bogus")
@@ -284,11 +296,23 @@ class MillionModelZoo:
 
         self.calls.append((query, sort, limit, offset))
         stop = min(self.N, offset + limit)
-        rows = [{
-            "id": f"m{i:07d}", "name": f"Model {i}", "task": "image-classification", "library": "timm",
-            "license": "mit", "num_params": 1000 + i, "headline_metric": "top1", "headline_value": (i % 1000) / 1000,
-            "num_checkpoints": 1, "created": "2024-01-01", "source": "synthetic", "top1": (i % 1000) / 1000,
-        } for i in range(offset, stop)]
+        rows = [
+            {
+                "id": f"m{i:07d}",
+                "name": f"Model {i}",
+                "task": "image-classification",
+                "library": "timm",
+                "license": "mit",
+                "num_params": 1000 + i,
+                "headline_metric": "top1",
+                "headline_value": (i % 1000) / 1000,
+                "num_checkpoints": 1,
+                "created": "2024-01-01",
+                "source": "synthetic",
+                "top1": (i % 1000) / 1000,
+            }
+            for i in range(offset, stop)
+        ]
         df = pd.DataFrame(rows)
         df.attrs["total"] = self.N
         return df

@@ -9,8 +9,8 @@ reader here; `read_source` picks the first that matches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..errors import ZooError
 from .base import LoadedSource
@@ -30,8 +30,7 @@ READERS: list[tuple[str, Matcher, Reader]] = [
     ("timm", lambda s: s == "timm" or s.startswith("timm:"), read_timm),
     ("hf", lambda s: s.startswith("hf:"), read_hub),
     ("index-url", lambda s: s.startswith(("http://", "https://")), read_http_index),
-    ("index-file", lambda s: Path(s).is_file() or any((Path(s) / n).is_file() for n in INDEX_NAMES),
-     read_local_index),
+    ("index-file", lambda s: Path(s).is_file() or any((Path(s) / n).is_file() for n in INDEX_NAMES), read_local_index),
     ("runs", is_runs_folder, read_runs),
 ]
 

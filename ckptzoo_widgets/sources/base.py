@@ -11,8 +11,8 @@ from ..schema import ModelEntry, Problem
 class LoadedSource:
     """The models one source yielded, and what was wrong with the rest of it."""
 
-    source: str                      # the source string as the user gave it
-    label: str                       # short name shown on cards ("builtin", "timm", a folder name)
+    source: str  # the source string as the user gave it
+    label: str  # short name shown on cards ("builtin", "timm", a folder name)
     models: list[ModelEntry]
     problems: list[Problem] = field(default_factory=list)
     title: str = ""

@@ -43,8 +43,9 @@ def _prefix_for(folder: Path, out: Path) -> str:
     return Path(relative).as_posix() + "/"
 
 
-def build_index(folder: str | Path, out: str | Path | None = None, *, name: str | None = None,
-                hash_files: bool = True) -> tuple[dict[str, Any], list[Problem]]:
+def build_index(
+    folder: str | Path, out: str | Path | None = None, *, name: str | None = None, hash_files: bool = True
+) -> tuple[dict[str, Any], list[Problem]]:
     """The index document for a folder (files hashed), and what could not be indexed."""
     folder = Path(folder)
     out = Path(out) if out is not None else folder / "index.json"
@@ -94,14 +95,13 @@ def parquet_table(models: list[dict[str, Any]]) -> Any:
                 value = json.dumps(value, separators=(",", ":"))
             row[column] = value
         rows.append(row)
-    schema = pa.schema([
-        (c, pa.int64() if c == "num_params" else pa.string()) for c in columns
-    ])
+    schema = pa.schema([(c, pa.int64() if c == "num_params" else pa.string()) for c in columns])
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def write_index(folder: str | Path, out: str | Path | None = None, *, fmt: str | None = None,
-                name: str | None = None) -> tuple[Path, dict[str, Any], list[Problem]]:
+def write_index(
+    folder: str | Path, out: str | Path | None = None, *, fmt: str | None = None, name: str | None = None
+) -> tuple[Path, dict[str, Any], list[Problem]]:
     """Build and write the index (JSON or Parquet, from `fmt` or the suffix of `out`)."""
     folder = Path(folder)
     if not folder.is_dir():

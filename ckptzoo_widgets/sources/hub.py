@@ -39,8 +39,13 @@ from .runs import step_of
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 SORTS = {
-    "downloads": "downloads", "likes": "likes", "trending_score": "trendingScore", "trendingScore": "trendingScore",
-    "created_at": "createdAt", "createdAt": "createdAt", "last_modified": "lastModified",
+    "downloads": "downloads",
+    "likes": "likes",
+    "trending_score": "trendingScore",
+    "trendingScore": "trendingScore",
+    "created_at": "createdAt",
+    "createdAt": "createdAt",
+    "last_modified": "lastModified",
     "lastModified": "lastModified",
 }
 KEYS = {"author", "search", "sort", "limit", "filter", "task", "pipeline_tag", "library", "refs"}
@@ -54,9 +59,7 @@ def _hub() -> Any:
     try:
         import huggingface_hub.utils as hub_utils
     except ImportError:
-        raise ZooError(
-            "the Hugging Face Hub source needs huggingface_hub: pip install 'ckptzoo-widgets[hf]'"
-        ) from None
+        raise ZooError("the Hugging Face Hub source needs huggingface_hub: pip install 'ckptzoo-widgets[hf]'") from None
     return hub_utils
 
 
@@ -131,8 +134,14 @@ class _Client:
 
     def list_models(self, options: dict[str, str]) -> list[Any]:
         params: dict[str, Any] = {"cardData": True, "full": True}
-        for key, target in (("author", "author"), ("search", "search"), ("filter", "filter"),
-                            ("task", "pipeline_tag"), ("pipeline_tag", "pipeline_tag"), ("library", "library")):
+        for key, target in (
+            ("author", "author"),
+            ("search", "search"),
+            ("filter", "filter"),
+            ("task", "pipeline_tag"),
+            ("pipeline_tag", "pipeline_tag"),
+            ("library", "library"),
+        ):
             if options.get(key):
                 params[target] = options[key]
         sort = options.get("sort", "downloads")
@@ -160,7 +169,7 @@ def _str(value: Any, limit: int = 200) -> str | None:
 
 
 def _prefixed(tags: list[str], prefix: str) -> list[str]:
-    return [t[len(prefix):] for t in tags if t.startswith(prefix) and len(t) > len(prefix)]
+    return [t[len(prefix) :] for t in tags if t.startswith(prefix) and len(t) > len(prefix)]
 
 
 def tokens_of(name: str) -> float | None:
@@ -211,15 +220,19 @@ def _files(item: dict[str, Any], repo: str, revision: str, base: str) -> list[di
         elif isinstance(sibling.get("size"), int):
             entry["size"] = sibling["size"]
         try:
-            files.append(FileEntry.model_validate({k: v for k, v in entry.items() if v is not None}).model_dump(
-                exclude_none=True))
+            files.append(
+                FileEntry.model_validate({k: v for k, v in entry.items() if v is not None}).model_dump(
+                    exclude_none=True
+                )
+            )
         except ValidationError:
             continue
     return files
 
 
-def model_data(item: Any, origin: str, base: str, refs_checkpoints: list[dict[str, Any]] | None,
-               readme: str | None = None) -> tuple[dict[str, Any] | None, list[Problem]]:
+def model_data(
+    item: Any, origin: str, base: str, refs_checkpoints: list[dict[str, Any]] | None, readme: str | None = None
+) -> tuple[dict[str, Any] | None, list[Problem]]:
     """A Hub model answer (list item or model_info) -> a ModelEntry dict, tolerant of odd fields."""
     if not isinstance(item, dict):
         return None, [Problem(origin, "?", "", f"a model answer that is a {type(item).__name__}; skipped")]
@@ -318,7 +331,7 @@ def read_hub(source: str) -> LoadedSource:
         refs = list(pool.map(refs_of, items))
     models: list[ModelEntry] = []
     seen: set[str] = set()
-    for item, (checkpoints, refs_problems) in zip(items, refs):
+    for item, (checkpoints, refs_problems) in zip(items, refs, strict=True):
         problems += refs_problems
         repo = item.get("id") if isinstance(item, dict) else None
         data, item_problems = model_data(item, origin, client.endpoint, checkpoints, readmes.get(repo or ""))

@@ -38,7 +38,9 @@ def parquet_rows(path: Path | bytes, origin: str | None = None) -> list[dict[str
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise ZooError(f"{origin}: reading a Parquet index needs pyarrow: pip install 'ckptzoo-widgets[parquet]'") from None
+        raise ZooError(
+            f"{origin}: reading a Parquet index needs pyarrow: pip install 'ckptzoo-widgets[parquet]'"
+        ) from None
     try:
         table = pq.read_table(pa.BufferReader(path) if isinstance(path, bytes) else path)
     except Exception as error:  # pyarrow raises several types for a bad file
@@ -60,8 +62,11 @@ def read_local_index(path: str | Path, source: str | None = None) -> LoadedSourc
     path = Path(path)
     source = source or str(path)
     if path.is_dir():
-        path = path / "index.json" if (path / "index.json").is_file() or not (path / "index.parquet").is_file() \
+        path = (
+            path / "index.json"
+            if (path / "index.json").is_file() or not (path / "index.parquet").is_file()
             else path / "index.parquet"
+        )
     try:
         if path.suffix == ".parquet":
             models, problems = parse_models(parquet_rows(path), str(path))

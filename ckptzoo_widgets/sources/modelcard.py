@@ -30,7 +30,7 @@ MAX_TAGS = 64
 class Card:
     """What a model card says, as ModelEntry fields."""
 
-    fields: dict[str, Any] = field(default_factory=dict)   # license, datasets, tags, base_model, library, task
+    fields: dict[str, Any] = field(default_factory=dict)  # license, datasets, tags, base_model, library, task
     metrics: dict[str, float] = field(default_factory=dict)  # from model-index
     headline_metric: str | None = None
     body: str = ""
@@ -43,7 +43,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str, list[str]]:
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text, []
-    body = text[match.end():]
+    body = text[match.end() :]
     try:
         meta = yaml.safe_load(match.group(1))
     except yaml.YAMLError as error:

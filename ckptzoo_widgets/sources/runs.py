@@ -62,29 +62,54 @@ STEP = re.compile(r"(?:^|[^a-z])(?:global_step|step|steps|iter|iteration|checkpo
 EPOCH = re.compile(r"(?:^|[^a-z])(?:epoch|ep)[=_-]?(\d+(?:\.\d+)?)", re.I)
 KEY_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_/]*)=(-?\d+(?:\.\d+)?(?:[eE]-?\d+)?)")
 NOT_EVAL_JSON = {
-    "config.json", "trainer_state.json", "adapter_config.json", "generation_config.json",
-    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "preprocessor_config.json",
-    "index.json", "vocab.json", "added_tokens.json",
+    "config.json",
+    "trainer_state.json",
+    "adapter_config.json",
+    "generation_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "preprocessor_config.json",
+    "index.json",
+    "vocab.json",
+    "added_tokens.json",
 }
 SKIP_DIRS = {"__pycache__", "node_modules", "wandb", "mlruns", ".ipynb_checkpoints"}
 MAX_JSON = 64 << 20
 MAX_FILES = 200_000  # a walk stops here (someone opened their home folder)
 HEADLINE_PREFERENCE = (
-    "eval_accuracy", "eval_f1", "eval_loss", "val_acc", "val_accuracy", "val_loss",
-    "lambada_openai.acc", "piqa.acc", "arc_easy.acc", "loss",
+    "eval_accuracy",
+    "eval_f1",
+    "eval_loss",
+    "val_acc",
+    "val_accuracy",
+    "val_loss",
+    "lambada_openai.acc",
+    "piqa.acc",
+    "arc_easy.acc",
+    "loss",
 )
 # Architecture class suffix -> pipeline_tag.
 TASK_BY_SUFFIX = (
-    ("ForCausalLM", "text-generation"), ("LMHeadModel", "text-generation"),
-    ("ForMaskedLM", "fill-mask"), ("ForSequenceClassification", "text-classification"),
-    ("ForTokenClassification", "token-classification"), ("ForQuestionAnswering", "question-answering"),
-    ("ForImageClassification", "image-classification"), ("ForObjectDetection", "object-detection"),
-    ("ForConditionalGeneration", "text2text-generation"), ("ForSpeechSeq2Seq", "automatic-speech-recognition"),
+    ("ForCausalLM", "text-generation"),
+    ("LMHeadModel", "text-generation"),
+    ("ForMaskedLM", "fill-mask"),
+    ("ForSequenceClassification", "text-classification"),
+    ("ForTokenClassification", "token-classification"),
+    ("ForQuestionAnswering", "question-answering"),
+    ("ForImageClassification", "image-classification"),
+    ("ForObjectDetection", "object-detection"),
+    ("ForConditionalGeneration", "text2text-generation"),
+    ("ForSpeechSeq2Seq", "automatic-speech-recognition"),
     ("ForAudioClassification", "audio-classification"),
 )
 EVAL_TASK = {
-    "hf-causal": "text-generation", "hf-causal-experimental": "text-generation", "hf": "text-generation",
-    "gpt2": "text-generation", "vllm": "text-generation", "hf-seq2seq": "text2text-generation",
+    "hf-causal": "text-generation",
+    "hf-causal-experimental": "text-generation",
+    "hf": "text-generation",
+    "gpt2": "text-generation",
+    "vllm": "text-generation",
+    "hf-seq2seq": "text2text-generation",
 }
 
 
@@ -450,8 +475,11 @@ class _Scanner:
         if b'"results"' not in head:
             return
         data = self.read_json(path)
-        if not (isinstance(data, dict) and isinstance(data.get("results"), dict)
-                and ("config" in data or "versions" in data or "configs" in data)):
+        if not (
+            isinstance(data, dict)
+            and isinstance(data.get("results"), dict)
+            and ("config" in data or "versions" in data or "configs" in data)
+        ):
             return
         args = model_args(data.get("config"))
         pretrained = args.get("pretrained") or args.get("model") or args.get("path")
@@ -578,8 +606,14 @@ def _lightning_metrics(rows: list[dict[str, float]], checkpoint: _Ckpt) -> dict[
 
 
 def _order(checkpoint: _Ckpt) -> tuple:
-    return (checkpoint.step is None, checkpoint.step or 0, checkpoint.epoch is None, checkpoint.epoch or 0,
-            checkpoint.name == "last", checkpoint.name)
+    return (
+        checkpoint.step is None,
+        checkpoint.step or 0,
+        checkpoint.epoch is None,
+        checkpoint.epoch or 0,
+        checkpoint.name == "last",
+        checkpoint.name,
+    )
 
 
 def _headline(metrics: dict[str, float]) -> str | None:
@@ -676,16 +710,21 @@ class RunsReader:
             default = run.best
             run.checkpoints[run.best].notes = "best checkpoint (trainer_state.json best_model_checkpoint)"
         architectures = run.config.get("architectures")
-        architecture = architectures[0] if isinstance(architectures, list) and architectures and \
-            isinstance(architectures[0], str) else None
+        architecture = (
+            architectures[0]
+            if isinstance(architectures, list) and architectures and isinstance(architectures[0], str)
+            else None
+        )
         data: dict[str, Any] = {
             "id": model_id,
             "framework": "pytorch" if run.kinds & {"trainer", "lightning"} else None,
             "library": "transformers" if architecture else None,
             "architecture": architecture,
             "task": _task_of(architecture),
-            "tags": sorted(run.kinds | ({str(run.config["model_type"])} if isinstance(
-                run.config.get("model_type"), str) else set())),
+            "tags": sorted(
+                run.kinds
+                | ({str(run.config["model_type"])} if isinstance(run.config.get("model_type"), str) else set())
+            ),
         }
         if run.adapter_base:
             data.update(library="peft", base_model=run.adapter_base[:200])

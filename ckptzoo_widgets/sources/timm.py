@@ -27,9 +27,7 @@ from ..schema import ModelEntry, Problem, _problems_from
 from .base import LoadedSource
 from .index_file import cached_get
 
-DEFAULT_URL = (
-    "https://raw.githubusercontent.com/huggingface/pytorch-image-models/main/results/results-imagenet.csv"
-)
+DEFAULT_URL = "https://raw.githubusercontent.com/huggingface/pytorch-image-models/main/results/results-imagenet.csv"
 REQUIRED = ("model", "top1")
 
 
@@ -96,7 +94,7 @@ def _entry(name: str, results: list[dict[str, Any]]) -> dict[str, Any]:
     if best["_crop"] is not None:
         metrics["crop_pct"] = best["_crop"]
     lines = ["| image size | top-1 | top-5 | crop | interpolation |", "| --- | --- | --- | --- | --- |"]
-    for row in sorted(results, key=lambda r: (r["_size"] or 0)):
+    for row in sorted(results, key=lambda r: r["_size"] or 0):
         key = _size_key(row["_size"])
         metrics.setdefault(f"top1@{key}", row["_top1"])
         if row["_top5"] is not None:
@@ -112,7 +110,11 @@ def _entry(name: str, results: list[dict[str, Any]]) -> dict[str, Any]:
         + (f", pretrained tag `{tag}`" if tag else "")
         + ". ImageNet-1k validation results"
         + (f" at {len(results)} image sizes" if len(results) > 1 else "")
-        + ":\n\n" + "\n".join(lines) + "\n\nWeights on the Hugging Face Hub: `timm/" + name + "`.\n"
+        + ":\n\n"
+        + "\n".join(lines)
+        + "\n\nWeights on the Hugging Face Hub: `timm/"
+        + name
+        + "`.\n"
     )
     return {
         "id": f"timm/{name}",

@@ -26,7 +26,7 @@ under ``CI=true`` a missing browser is an error, not a skip.
 from __future__ import annotations
 
 import os
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import pytest
 
@@ -96,8 +96,9 @@ def jupyter_server():
     """Factory: ``jupyter_server(kind="lab", disabled_extensions=(), extra_args=())``."""
     started: list[JupyterServer] = []
 
-    def factory(kind: str = "lab", disabled_extensions: Iterable[str] = (),
-                extra_args: Sequence[str] = ()) -> JupyterServer:
+    def factory(
+        kind: str = "lab", disabled_extensions: Iterable[str] = (), extra_args: Sequence[str] = ()
+    ) -> JupyterServer:
         server = start_jupyter_server(kind, disabled_extensions, extra_args)
         started.append(server)
         return server
@@ -125,9 +126,7 @@ def _playwright():
 @pytest.fixture(scope="session")
 def browser(_playwright):
     # Playwright gives the launched browser a fresh temporary profile.
-    browser = _playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )
+    browser = _playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
 
@@ -144,5 +143,3 @@ def page(browser):
     page.page_errors = errors  # type: ignore[attr-defined]
     yield page
     context.close()
-
-

@@ -18,9 +18,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -112,9 +113,7 @@ class JupyterServer:
             if spec["cell_type"] == "markdown":
                 nb.cells.append(v4.new_markdown_cell(spec["source"]))
             else:
-                cell = v4.new_code_cell(
-                    spec["source"], execution_count=spec.get("execution_count")
-                )
+                cell = v4.new_code_cell(spec["source"], execution_count=spec.get("execution_count"))
                 cell.outputs = [nbformat.from_dict(o) for o in spec.get("outputs", [])]
                 nb.cells.append(cell)
         if not name.endswith(".ipynb"):
@@ -221,8 +220,14 @@ def start_jupyter_server(
     home = Path(tempfile.mkdtemp(prefix=f"ckptzoo-{kind}-"))
     root = home / "root"
     config_dir = home / "config"
-    for sub in (root, config_dir / "labconfig", home / "runtime", home / "settings",
-                home / "workspaces", home / "ipython"):
+    for sub in (
+        root,
+        config_dir / "labconfig",
+        home / "runtime",
+        home / "settings",
+        home / "workspaces",
+        home / "ipython",
+    ):
         sub.mkdir(parents=True, exist_ok=True)
     disabled = tuple(ALWAYS_DISABLED) + tuple(disabled_extensions)
     (config_dir / "labconfig" / "page_config.json").write_text(
@@ -248,7 +253,9 @@ def start_jupyter_server(
     app_cls = "LabApp" if kind == "lab" else "JupyterNotebookApp"
     module = "jupyterlab" if kind == "lab" else "notebook"
     cmd = [
-        sys.executable, "-m", module,
+        sys.executable,
+        "-m",
+        module,
         "--no-browser",
         "--allow-root",
         "--ServerApp.ip=127.0.0.1",
@@ -270,12 +277,24 @@ def start_jupyter_server(
     log_path = home / "server.log"
     log_file = open(log_path, "w")  # noqa: SIM115 - closed in stop()
     proc = subprocess.Popen(
-        cmd, cwd=str(root), env=env, stdin=subprocess.DEVNULL,
-        stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        cmd,
+        cwd=str(root),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     server = JupyterServer(
-        kind=kind, root_dir=root, port=port, token=token, proc=proc, home=home,
-        log_path=log_path, disabled_extensions=tuple(disabled_extensions), _log_file=log_file,
+        kind=kind,
+        root_dir=root,
+        port=port,
+        token=token,
+        proc=proc,
+        home=home,
+        log_path=log_path,
+        disabled_extensions=tuple(disabled_extensions),
+        _log_file=log_file,
     )
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while True:
@@ -290,7 +309,7 @@ def start_jupyter_server(
             if time.monotonic() > deadline:
                 tail = server.log_tail()
                 server.stop()
-                raise RuntimeError(f"jupyter {kind} did not answer in {SERVER_START_TIMEOUT}s:\n{tail}")
+                raise RuntimeError(f"jupyter {kind} did not answer in {SERVER_START_TIMEOUT}s:\n{tail}") from None
             time.sleep(0.25)
     return server
 
@@ -328,15 +347,14 @@ def cell_sources(page) -> list[str]:
 # Uncaught errors that Notebook 7.6 itself raises now and then while it loads
 # (its shortcuts plugin reads the schema of a settings plugin that is not in
 # the registry yet). Seen with and without our extension; not ours.
-KNOWN_UPSTREAM_ERRORS = (
-    "Cannot read properties of undefined (reading 'schema')",
-)
+KNOWN_UPSTREAM_ERRORS = ("Cannot read properties of undefined (reading 'schema')",)
 
 
 def own_page_errors(page) -> list[str]:
     """Uncaught page errors (``page.page_errors``) minus known upstream noise."""
     return [
-        err for err in getattr(page, "page_errors", [])
+        err
+        for err in getattr(page, "page_errors", [])
         if not any(err.startswith(known) for known in KNOWN_UPSTREAM_ERRORS)
     ]
 

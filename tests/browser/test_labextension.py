@@ -118,9 +118,7 @@ def test_insert_below_last_cell_and_typing_goes_into_new_cell(lab_server, page):
     result = dispatch_insert(page, 1, "x = 41", "input")
     assert result["defaultPrevented"] is True
     assert cell_sources(page) == [FIRST, SECOND, "x = 41"]
-    page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.content.activeCell.editor.hasFocus()"
-    )
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.content.activeCell.editor.hasFocus()")
     # The focus is real: keys typed now land in the new cell.
     page.keyboard.press("End")
     page.keyboard.type(" + 1")
@@ -178,7 +176,10 @@ def test_plugin_is_loaded(any_server, page):
 def test_labextension_list_shows_it_enabled():
     proc = subprocess.run(
         [sys.executable, "-m", "jupyter", "labextension", "list"],
-        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
     text = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
     assert proc.returncode == 0, text

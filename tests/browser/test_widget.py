@@ -80,15 +80,13 @@ def open_browser_notebook(server, page, body: str, name: str, extra_cells=("prin
 def set_theme(page, dark: bool) -> None:
     theme = "JupyterLab Dark" if dark else "JupyterLab Light"
     page.evaluate("(t) => window.jupyterapp.commands.execute('apputils:change-theme', { theme: t })", theme)
-    page.wait_for_function(
-        "(dark) => document.body.dataset.jpThemeLight === (dark ? 'false' : 'true')", arg=dark
-    )
+    page.wait_for_function("(dark) => document.body.dataset.jpThemeLight === (dark ? 'false' : 'true')", arg=dark)
     page.wait_for_timeout(400)  # let the new stylesheet apply
 
 
 def luminance(css_color: str) -> float:
     parts = [float(x) for x in css_color[css_color.index("(") + 1 : css_color.index(")")].split(",")[:3]]
-    return sum(w * c / 255 for w, c in zip((0.2126, 0.7152, 0.0722), parts))
+    return sum(w * c / 255 for w, c in zip((0.2126, 0.7152, 0.0722), parts, strict=True))
 
 
 def own_errors(page) -> list[str]:
@@ -157,8 +155,9 @@ def test_search_sort_open_pick_insert_run(request, kind, page, zoo):
 
     # Insert code: a new cell right below the widget's cell, focused, not run
     tid(page, "cz-insert").click()
-    page.wait_for_function("(n) => window.jupyterapp.shell.currentWidget.content.model.cells.length === n",
-                           arg=len(before) + 1)
+    page.wait_for_function(
+        "(n) => window.jupyterapp.shell.currentWidget.content.model.cells.length === n", arg=len(before) + 1
+    )
     cells = notebook_cells(page)
     assert cells[1]["cell_type"] == "code"
     assert cells[1]["source"].strip() == expected.strip()
@@ -225,8 +224,9 @@ def test_keyboard(lab_server, page, zoo):
 @pytest.mark.parametrize("kind", ["lab", "notebook"])
 def test_fallback_without_the_labextension(jupyter_server, page, zoo, kind):
     server = jupyter_server(kind, disabled_extensions=[LABEXTENSION_NAME])
-    open_browser_notebook(server, page, f"browser = cz.browse(selected={REF!r})\nbrowser", "fallback",
-                          extra_cells=("browser.insert()",))
+    open_browser_notebook(
+        server, page, f"browser = cz.browse(selected={REF!r})\nbrowser", "fallback", extra_cells=("browser.insert()",)
+    )
     expected = zoo.load_code(REF)
     assert wait_code_ready(page, REF).strip() == expected.strip()
     tid(page, "cz-insert").click()
@@ -321,21 +321,31 @@ def test_hostile_model_card_is_harmless(lab_server, page, recorder):
     index = {
         "ckptzoo_index": 1,
         "name": "hostile",
-        "models": [{
-            "id": "evil-card",
-            "name": "Evil card",
-            "task": "image-classification",
-            "library": "ckptzoo",
-            "license": "mit",
-            "description": hostile_card(recorder.base),
-            "headline_metric": "val_accuracy",
-            "checkpoints": [
-                {"name": "step-1", "step": 1, "metrics": {"val_accuracy": 0.5},
-                 "files": [{"path": "step-1.safetensors", "size": 10}]},
-                {"name": "step-2", "step": 2, "metrics": {"val_accuracy": 0.6},
-                 "files": [{"path": "step-2.safetensors", "size": 10}]},
-            ],
-        }],
+        "models": [
+            {
+                "id": "evil-card",
+                "name": "Evil card",
+                "task": "image-classification",
+                "library": "ckptzoo",
+                "license": "mit",
+                "description": hostile_card(recorder.base),
+                "headline_metric": "val_accuracy",
+                "checkpoints": [
+                    {
+                        "name": "step-1",
+                        "step": 1,
+                        "metrics": {"val_accuracy": 0.5},
+                        "files": [{"path": "step-1.safetensors", "size": 10}],
+                    },
+                    {
+                        "name": "step-2",
+                        "step": 2,
+                        "metrics": {"val_accuracy": 0.6},
+                        "files": [{"path": "step-2.safetensors", "size": 10}],
+                    },
+                ],
+            }
+        ],
     }
     index_path = lab_server.root_dir / f"hostile-{uuid.uuid4().hex[:8]}.json"
     index_path.write_text(json.dumps(index))
@@ -358,12 +368,15 @@ def test_hostile_model_card_is_harmless(lab_server, page, recorder):
     page.locator('[data-testid="cz-card"]').first.click()
     body = tid(page, "cz-model-card")
     body.wait_for(state="visible")
-    page.wait_for_function("() => document.querySelector('[data-testid=\"cz-model-card\"]').textContent.includes('Perfectly normal')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"cz-model-card\"]').textContent.includes('Perfectly normal')"
+    )
 
     # nothing dangerous in the DOM
     bad = body.evaluate(
         """el => ({
-            tags: Array.from(el.querySelectorAll('script,iframe,form,input,button,object,embed,svg,img,style')).map(e => e.tagName),
+            tags: Array.from(el.querySelectorAll(
+                'script,iframe,form,input,button,object,embed,svg,img,style')).map(e => e.tagName),
             attrs: Array.from(el.querySelectorAll('*')).flatMap(e => Array.from(e.attributes).map(a => a.name))
                 .filter(n => n.startsWith('on') || n.startsWith('data-') || n === 'style'),
             hrefs: Array.from(el.querySelectorAll('a[href]')).map(a => a.getAttribute('href')),
