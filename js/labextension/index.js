@@ -10,18 +10,18 @@
 //   // event.defaultPrevented === true  <=>  a cell was inserted
 //
 // The new cell is not executed: the user runs it.
-import { INotebookTracker } from '@jupyterlab/notebook';
+import { INotebookTracker } from "@jupyterlab/notebook";
 
-import { INSERT_EVENT, handleInsertEvent } from './insert.js';
+import { INSERT_EVENT, handleInsertEvent } from "./insert.js";
 
 const plugin = {
-  id: 'ckptzoo-widgets:insert-cell',
-  description: 'Inserts the load code picked in the ckptzoo widget as a new cell below the widget.',
+  id: "ckptzoo-widgets:insert-cell",
+  description: "Inserts the load code picked in the ckptzoo widget as a new cell below the widget.",
   autoStart: true,
   requires: [INotebookTracker],
   activate: (app, tracker) => {
-    const watch = panel => {
-      const listener = event => handleInsertEvent(panel, event);
+    const watch = (panel) => {
+      const listener = (event) => handleInsertEvent(panel, event);
       panel.node.addEventListener(INSERT_EVENT, listener);
       panel.disposed.connect(() => {
         panel.node.removeEventListener(INSERT_EVENT, listener);

@@ -4,17 +4,17 @@
 //
 //   node scripts/build-widget.mjs            production build (minified)
 //   node scripts/build-widget.mjs --dev      readable output with inline source map
-import { build } from 'esbuild';
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { build } from "esbuild";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const jsRoot = join(here, '..');
-const entry = join(jsRoot, 'widget', 'index.js');
-const css = join(jsRoot, 'widget', 'widget.css');
-const outDir = join(jsRoot, '..', 'ckptzoo_widgets', 'static');
-const dev = process.argv.includes('--dev');
+const jsRoot = join(here, "..");
+const entry = join(jsRoot, "widget", "index.js");
+const css = join(jsRoot, "widget", "widget.css");
+const outDir = join(jsRoot, "..", "ckptzoo_widgets", "static");
+const dev = process.argv.includes("--dev");
 
 async function exists(path) {
   try {
@@ -34,25 +34,25 @@ await mkdir(outDir, { recursive: true });
 
 await build({
   entryPoints: [entry],
-  outfile: join(outDir, 'widget.js'),
+  outfile: join(outDir, "widget.js"),
   bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: ['es2020'],
+  format: "esm",
+  platform: "browser",
+  target: ["es2020"],
   minify: !dev,
-  sourcemap: dev ? 'inline' : false,
-  legalComments: 'eof',
-  logLevel: 'info',
+  sourcemap: dev ? "inline" : false,
+  legalComments: "eof",
+  logLevel: "info",
 });
 
-const cssOut = join(outDir, 'widget.css');
+const cssOut = join(outDir, "widget.css");
 if (await exists(css)) {
   await build({
     entryPoints: [css],
     outfile: cssOut,
     bundle: true,
     minify: !dev,
-    logLevel: 'info',
+    logLevel: "info",
   });
 } else {
   // No stylesheet in the sources: do not ship a stale one.

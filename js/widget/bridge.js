@@ -8,7 +8,8 @@ export const INSERT_EVENT = "ckptzoo:insert-code";
 
 /** Dispatch the insert event from `el`. Returns true when a frontend handled it. */
 export function requestInsert(el, code) {
-  const Ev = (el.ownerDocument && el.ownerDocument.defaultView && el.ownerDocument.defaultView.CustomEvent) || CustomEvent;
+  const Ev =
+    (el.ownerDocument && el.ownerDocument.defaultView && el.ownerDocument.defaultView.CustomEvent) || CustomEvent;
   const ev = new Ev(INSERT_EVENT, {
     bubbles: true,
     cancelable: true,
@@ -22,7 +23,12 @@ export function requestInsert(el, code) {
 /** Copy text to the clipboard; falls back to a hidden textarea. Resolves to true on success. */
 export async function copyText(text, doc = document) {
   try {
-    if (doc.defaultView && doc.defaultView.navigator && doc.defaultView.navigator.clipboard && doc.defaultView.isSecureContext) {
+    if (
+      doc.defaultView &&
+      doc.defaultView.navigator &&
+      doc.defaultView.navigator.clipboard &&
+      doc.defaultView.isSecureContext
+    ) {
       await doc.defaultView.navigator.clipboard.writeText(text);
       return true;
     }

@@ -27,26 +27,56 @@ export function renderCard(doc, card, { sortKey = "" } = {}) {
     "data-model-id": card.id,
     "aria-label": `Open ${card.name || card.id}`,
   });
-  const title = h(doc, "div", { class: "cz-card-title" }, h(doc, "span", { class: "cz-card-name", text: card.name || card.id }));
+  const title = h(
+    doc,
+    "div",
+    { class: "cz-card-title" },
+    h(doc, "span", { class: "cz-card-name", text: card.name || card.id }),
+  );
   el.appendChild(title);
   if (card.name && card.name !== card.id) el.appendChild(h(doc, "div", { class: "cz-card-id", text: card.id }));
   const badges = h(doc, "div", { class: "cz-badges" });
-  for (const [key, cls] of [["task", "cz-badge-task"], ["library", "cz-badge-library"], ["license", "cz-badge-license"]]) {
-    if (card[key]) badges.appendChild(h(doc, "span", { class: `cz-badge ${cls}`, title: labelFor(key), text: card[key] }));
+  for (const [key, cls] of [
+    ["task", "cz-badge-task"],
+    ["library", "cz-badge-library"],
+    ["license", "cz-badge-license"],
+  ]) {
+    if (card[key])
+      badges.appendChild(h(doc, "span", { class: `cz-badge ${cls}`, title: labelFor(key), text: card[key] }));
   }
   el.appendChild(badges);
 
   const stats = h(doc, "div", { class: "cz-stats" });
-  stats.appendChild(h(doc, "span", { class: "cz-stat cz-params", title: "parameters" }, h(doc, "b", { text: formatCount(card.num_params) }), " params"));
   stats.appendChild(
-    h(doc, "span", { class: "cz-stat cz-ckpts", title: "checkpoints" }, h(doc, "b", { text: String(card.num_checkpoints ?? 0) }), card.num_checkpoints === 1 ? " checkpoint" : " checkpoints"),
+    h(
+      doc,
+      "span",
+      { class: "cz-stat cz-params", title: "parameters" },
+      h(doc, "b", { text: formatCount(card.num_params) }),
+      " params",
+    ),
+  );
+  stats.appendChild(
+    h(
+      doc,
+      "span",
+      { class: "cz-stat cz-ckpts", title: "checkpoints" },
+      h(doc, "b", { text: String(card.num_checkpoints ?? 0) }),
+      card.num_checkpoints === 1 ? " checkpoint" : " checkpoints",
+    ),
   );
   el.appendChild(stats);
 
   const metricRow = h(doc, "div", { class: "cz-metric-row" });
   if (card.headline_metric) {
     metricRow.appendChild(
-      h(doc, "span", { class: "cz-headline", title: card.headline_metric }, `${labelFor(card.headline_metric)} `, h(doc, "b", { text: formatMetric(card.headline_value) })),
+      h(
+        doc,
+        "span",
+        { class: "cz-headline", title: card.headline_metric },
+        `${labelFor(card.headline_metric)} `,
+        h(doc, "b", { text: formatMetric(card.headline_value) }),
+      ),
     );
   }
   const spark = sparkline(card.spark, { label: `${card.headline_metric || "metric"} across training stages` });
@@ -55,7 +85,17 @@ export function renderCard(doc, card, { sortKey = "" } = {}) {
 
   const key = String(sortKey || "").replace(/^-/, "");
   if (key && !["name", "num_params", "created", card.headline_metric].includes(key) && card.sort_value !== undefined) {
-    el.appendChild(h(doc, "div", { class: "cz-sortval" }, `${labelFor(key)} `, h(doc, "b", { text: typeof card.sort_value === "number" ? formatMetric(card.sort_value) : String(card.sort_value ?? "—") })));
+    el.appendChild(
+      h(
+        doc,
+        "div",
+        { class: "cz-sortval" },
+        `${labelFor(key)} `,
+        h(doc, "b", {
+          text: typeof card.sort_value === "number" ? formatMetric(card.sort_value) : String(card.sort_value ?? "—"),
+        }),
+      ),
+    );
   }
   if (card.created) el.appendChild(h(doc, "div", { class: "cz-card-date", text: formatDate(card.created) }));
   return el;
@@ -109,7 +149,11 @@ export function metricNames(checkpoints, headline) {
 /** The x axis for the chart: "step" when any checkpoint has one, else "epoch", else index. */
 export function chartPoints(checkpoints, metric) {
   const list = checkpoints || [];
-  const axis = list.some((c) => typeof c.step === "number") ? "step" : list.some((c) => typeof c.epoch === "number") ? "epoch" : "index";
+  const axis = list.some((c) => typeof c.step === "number")
+    ? "step"
+    : list.some((c) => typeof c.epoch === "number")
+      ? "epoch"
+      : "index";
   const pts = [];
   list.forEach((c, i) => {
     const x = axis === "index" ? i : c[axis];

@@ -4,10 +4,33 @@
 import createDOMPurify from "dompurify";
 
 const FORBID_TAGS = [
-  "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
-  "form", "input", "button", "textarea", "select", "option", "link", "meta",
-  "base", "svg", "math", "template", "audio", "video", "source", "track",
-  "picture", "portal", "dialog",
+  "script",
+  "style",
+  "iframe",
+  "frame",
+  "frameset",
+  "object",
+  "embed",
+  "applet",
+  "form",
+  "input",
+  "button",
+  "textarea",
+  "select",
+  "option",
+  "link",
+  "meta",
+  "base",
+  "svg",
+  "math",
+  "template",
+  "audio",
+  "video",
+  "source",
+  "track",
+  "picture",
+  "portal",
+  "dialog",
 ];
 const FORBID_ATTR = ["style", "class", "id", "name", "srcset", "action", "formaction", "ping", "background"];
 const SAFE_HREF = /^(https?:|mailto:|#)/i;

@@ -71,10 +71,11 @@ export function sparkline(points, { width = 96, height = 24, label = "" } = {}) 
 }
 
 /** Metric-versus-step chart. points: [[step, value, name], ...]; selected: checkpoint name. */
-export function metricChart(points, { width = 360, height = 160, metric = "", xLabel = "step", selected = null, onPick = null } = {}) {
-  const raw = (points || []).filter(
-    (p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]),
-  );
+export function metricChart(
+  points,
+  { width = 360, height = 160, metric = "", xLabel = "step", selected = null, onPick = null } = {},
+) {
+  const raw = (points || []).filter((p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]));
   raw.sort((a, b) => a[0] - b[0]);
   const svg = svgEl("svg", {
     class: "cz-chart",

@@ -12,7 +12,8 @@ const FILTERS = [
   ["license", "cz-filter-license", "All licences"],
 ];
 
-const isTyping = (t) => t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+const isTyping = (t) =>
+  t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
 
 export class ZooView {
   constructor(model, el, { debounceMs = 200 } = {}) {
@@ -81,7 +82,11 @@ export class ZooView {
     this.filterEls = {};
     const toolbar = h(d, "div", { class: "cz-toolbar" }, this.search);
     for (const [name, testid, allLabel] of FILTERS) {
-      const sel = h(d, "select", { class: "cz-select", "data-testid": testid, "aria-label": allLabel.replace("All ", "Filter by ") });
+      const sel = h(d, "select", {
+        class: "cz-select",
+        "data-testid": testid,
+        "aria-label": allLabel.replace("All ", "Filter by "),
+      });
       sel.dataset.allLabel = allLabel;
       sel.addEventListener("change", () => {
         this.showAwaiting();
@@ -154,7 +159,8 @@ export class ZooView {
     this.on("change:warnings", () => this.renderError());
     this.on("change:source_label", () => this.renderHeader());
     const detail = () => this.renderDetail();
-    for (const n of ["detail", "selected", "code", "code_key", "libraries", "code_library"]) this.on(`change:${n}`, detail);
+    for (const n of ["detail", "selected", "code", "code_key", "libraries", "code_library"])
+      this.on(`change:${n}`, detail);
   }
 
   renderAll() {
@@ -217,7 +223,11 @@ export class ZooView {
   renderSort() {
     const current = this.get("sort") || "";
     const options = sortOptions(this.get("sort_keys") || []);
-    if (current && !options.some((o) => o.value === current)) options.push({ value: current, label: labelFor(current.replace(/^-/, "")) + (current.startsWith("-") ? " ↓" : " ↑") });
+    if (current && !options.some((o) => o.value === current))
+      options.push({
+        value: current,
+        label: labelFor(current.replace(/^-/, "")) + (current.startsWith("-") ? " ↓" : " ↑"),
+      });
     this.sortEl.replaceChildren(...options.map((o) => h(this.doc, "option", { value: o.value, text: o.label })));
     this.sortEl.value = current;
   }
@@ -232,7 +242,9 @@ export class ZooView {
     const warnings = this.get("warnings") || [];
     this.warnBox.hidden = warnings.length === 0;
     this.warnBox.replaceChildren(
-      h(this.doc, "summary", { text: `${warnings.length} problem${warnings.length === 1 ? "" : "s"} while opening the zoo` }),
+      h(this.doc, "summary", {
+        text: `${warnings.length} problem${warnings.length === 1 ? "" : "s"} while opening the zoo`,
+      }),
       h(this.doc, "ul", {}, ...warnings.map((w) => h(this.doc, "li", { text: String(w) }))),
     );
   }
@@ -244,15 +256,25 @@ export class ZooView {
     const busy = this.awaitingPage || !!this.get("loading");
     this.root.classList.toggle("cz-busy", busy);
     this.status.replaceChildren();
-    if (busy) this.status.appendChild(h(this.doc, "span", { class: "cz-spinner", "data-testid": "cz-loading", "aria-label": "loading" }));
-    const text = total === 0 ? (this.get("error") ? "" : "No models match.") : `${(offset + 1).toLocaleString("en-US")}–${(offset + n).toLocaleString("en-US")} of ${total.toLocaleString("en-US")} model${total === 1 ? "" : "s"}`;
+    if (busy)
+      this.status.appendChild(
+        h(this.doc, "span", { class: "cz-spinner", "data-testid": "cz-loading", "aria-label": "loading" }),
+      );
+    const text =
+      total === 0
+        ? this.get("error")
+          ? ""
+          : "No models match."
+        : `${(offset + 1).toLocaleString("en-US")}–${(offset + n).toLocaleString("en-US")} of ${total.toLocaleString("en-US")} model${total === 1 ? "" : "s"}`;
     this.status.appendChild(h(this.doc, "span", { text }));
   }
 
   renderGrid() {
     const cards = this.get("cards") || [];
     const sortKey = this.get("sort") || "";
-    const focusedId = this.grid.contains(this.doc.activeElement) ? this.doc.activeElement.getAttribute("data-model-id") : null;
+    const focusedId = this.grid.contains(this.doc.activeElement)
+      ? this.doc.activeElement.getAttribute("data-model-id")
+      : null;
     this.grid.replaceChildren(...cards.map((c) => renderCard(this.doc, c, { sortKey })));
     if (focusedId) {
       const again = this.cardEl(focusedId);
@@ -272,7 +294,9 @@ export class ZooView {
   }
 
   cardEl(id) {
-    return Array.from(this.grid.querySelectorAll(".cz-card")).find((c) => c.getAttribute("data-model-id") === id) || null;
+    return (
+      Array.from(this.grid.querySelectorAll(".cz-card")).find((c) => c.getAttribute("data-model-id") === id) || null
+    );
   }
 
   onGridKey(e) {
@@ -286,7 +310,14 @@ export class ZooView {
       return;
     }
     const cols = this.columns(cards);
-    const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols, Home: -i, End: cards.length - 1 - i };
+    const moves = {
+      ArrowRight: 1,
+      ArrowLeft: -1,
+      ArrowDown: cols,
+      ArrowUp: -cols,
+      Home: -i,
+      End: cards.length - 1 - i,
+    };
     if (!(e.key in moves)) return;
     e.preventDefault();
     e.stopPropagation();
@@ -302,7 +333,9 @@ export class ZooView {
       if (c.offsetTop !== top) break;
       n += 1;
     }
-    return n === cards.length && top === 0 && cards[1].offsetTop === 0 && cards[0].offsetLeft === cards[1].offsetLeft ? 1 : Math.max(1, n);
+    return n === cards.length && top === 0 && cards[1].offsetTop === 0 && cards[0].offsetLeft === cards[1].offsetLeft
+      ? 1
+      : Math.max(1, n);
   }
 
   onRootKey(e) {
@@ -319,7 +352,10 @@ export class ZooView {
       this.closeModel();
       return;
     }
-    if (["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Enter", " ", "Home", "End"].includes(e.key) && !isTyping(e.target)) {
+    if (
+      ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Enter", " ", "Home", "End"].includes(e.key) &&
+      !isTyping(e.target)
+    ) {
       // Keep notebook command-mode shortcuts (move cell, enter edit mode) out of the widget.
       e.stopPropagation();
     }
@@ -376,20 +412,38 @@ export class ZooView {
       return;
     }
     const detail = this.get("detail") || {};
-    const activeRow = this.detailView.contains(d.activeElement) ? d.activeElement.getAttribute("data-checkpoint") : null;
+    const activeRow = this.detailView.contains(d.activeElement)
+      ? d.activeElement.getAttribute("data-checkpoint")
+      : null;
     const activeTestId = this.detailView.contains(d.activeElement) ? d.activeElement.getAttribute("data-testid") : null;
 
-    const closeBtn = h(d, "button", { class: "cz-btn cz-close", type: "button", "data-testid": "cz-close", "aria-label": "Close (Escape)", text: "← Back" });
+    const closeBtn = h(d, "button", {
+      class: "cz-btn cz-close",
+      type: "button",
+      "data-testid": "cz-close",
+      "aria-label": "Close (Escape)",
+      text: "← Back",
+    });
     closeBtn.addEventListener("click", () => this.closeModel());
-    const head = h(d, "div", { class: "cz-detail-head" }, closeBtn, h(d, "h2", { class: "cz-detail-title", text: detail.name || id }));
+    const head = h(
+      d,
+      "div",
+      { class: "cz-detail-head" },
+      closeBtn,
+      h(d, "h2", { class: "cz-detail-title", text: detail.name || id }),
+    );
     if (detail.id !== id) {
       const waiting = this.get("error") ? "" : "Loading…";
-      this.detailView.replaceChildren(head, h(d, "div", { class: "cz-status" }, waiting ? h(d, "span", { class: "cz-spinner" }) : null, waiting));
+      this.detailView.replaceChildren(
+        head,
+        h(d, "div", { class: "cz-status" }, waiting ? h(d, "span", { class: "cz-spinner" }) : null, waiting),
+      );
       if (this.focusAfterRender === "close") closeBtn.focus();
       return;
     }
     const badges = h(d, "div", { class: "cz-badges" });
-    for (const k of ["task", "library", "license"]) if (detail[k]) badges.appendChild(h(d, "span", { class: `cz-badge cz-badge-${k}`, text: detail[k] }));
+    for (const k of ["task", "library", "license"])
+      if (detail[k]) badges.appendChild(h(d, "span", { class: `cz-badge cz-badge-${k}`, text: detail[k] }));
     head.appendChild(badges);
 
     // model card (markdown rendered and sanitised in the kernel, sanitised again here)
@@ -405,7 +459,15 @@ export class ZooView {
       meta.appendChild(h(d, "tr", {}, h(d, "th", { text: labelFor(k) }), h(d, "td", { text: this.fmtValue(k, v) })));
     }
 
-    const left = h(d, "div", { class: "cz-detail-left" }, h(d, "h3", { text: "Model card" }), cardBody, h(d, "h3", { text: "Metadata" }), meta);
+    const left = h(
+      d,
+      "div",
+      { class: "cz-detail-left" },
+      h(d, "h3", { text: "Model card" }),
+      cardBody,
+      h(d, "h3", { text: "Metadata" }),
+      meta,
+    );
     const right = h(d, "div", { class: "cz-detail-right" }, ...this.renderCheckpoints(detail), ...this.renderCode());
     // Re-rendering must not jump: keep the scroll positions of the same model.
     const keep = [".cz-table-wrap", ".cz-detail-left"].map((sel) => {
@@ -423,7 +485,9 @@ export class ZooView {
       closeBtn.focus();
       this.focusAfterRender = null;
     } else if (activeRow) {
-      const row = this.detailView.querySelector(`[data-checkpoint="${CSS && CSS.escape ? CSS.escape(activeRow) : activeRow}"]`);
+      const row = this.detailView.querySelector(
+        `[data-checkpoint="${CSS && CSS.escape ? CSS.escape(activeRow) : activeRow}"]`,
+      );
       if (row) row.focus();
     } else if (activeTestId) {
       const el = this.detailView.querySelector(`[data-testid="${activeTestId}"]`);
@@ -460,12 +524,20 @@ export class ZooView {
         text: label + (active ? (this.ckptSort.desc ? " ↓" : " ↑") : ""),
       });
       btn.addEventListener("click", () => {
-        this.ckptSort = active ? { key, desc: !this.ckptSort.desc } : { key, desc: key !== "step" && !/loss|error|perplexity/i.test(key) };
+        this.ckptSort = active
+          ? { key, desc: !this.ckptSort.desc }
+          : { key, desc: key !== "step" && !/loss|error|perplexity/i.test(key) };
         this.renderDetail();
       });
       return h(d, "th", {}, btn);
     };
-    const headRow = h(d, "tr", {}, h(d, "th", { text: "Checkpoint" }), sortHeader("step", hasStep ? "Step" : hasEpoch ? "Epoch" : "Order"));
+    const headRow = h(
+      d,
+      "tr",
+      {},
+      h(d, "th", { text: "Checkpoint" }),
+      sortHeader("step", hasStep ? "Step" : hasEpoch ? "Epoch" : "Order"),
+    );
     if (hasStep && hasEpoch) headRow.appendChild(h(d, "th", { text: "Epoch" }));
     for (const m of metrics) headRow.appendChild(sortHeader(m, labelFor(m)));
     headRow.append(h(d, "th", { text: "Size" }), h(d, "th", { text: "Format" }));
@@ -481,10 +553,21 @@ export class ZooView {
         "data-checkpoint": c.name,
         "aria-selected": isSel ? "true" : "false",
       });
-      tr.appendChild(h(d, "td", { class: "cz-ckpt-name" }, c.name, c.name === detail.default_checkpoint ? h(d, "span", { class: "cz-default", title: "default checkpoint", text: " default" }) : null));
+      tr.appendChild(
+        h(
+          d,
+          "td",
+          { class: "cz-ckpt-name" },
+          c.name,
+          c.name === detail.default_checkpoint
+            ? h(d, "span", { class: "cz-default", title: "default checkpoint", text: " default" })
+            : null,
+        ),
+      );
       tr.appendChild(h(d, "td", { class: "cz-num", text: hasStep ? fmtNum(c.step) : fmtNum(c.epoch) }));
       if (hasStep && hasEpoch) tr.appendChild(h(d, "td", { class: "cz-num", text: fmtNum(c.epoch) }));
-      for (const m of metrics) tr.appendChild(h(d, "td", { class: "cz-num", text: formatMetric(c.metrics ? c.metrics[m] : undefined) }));
+      for (const m of metrics)
+        tr.appendChild(h(d, "td", { class: "cz-num", text: formatMetric(c.metrics ? c.metrics[m] : undefined) }));
       tr.append(h(d, "td", { class: "cz-num", text: formatBytes(c.size) }), h(d, "td", { text: c.format || "—" }));
       tr.addEventListener("click", () => this.pickCheckpoint(c.name));
       tr.addEventListener("keydown", (e) => {
@@ -501,14 +584,25 @@ export class ZooView {
       });
       tbody.appendChild(tr);
     }
-    const table = h(d, "table", { class: "cz-ckpts", "data-testid": "cz-checkpoints" }, h(d, "thead", {}, headRow), tbody);
+    const table = h(
+      d,
+      "table",
+      { class: "cz-ckpts", "data-testid": "cz-checkpoints" },
+      h(d, "thead", {}, headRow),
+      tbody,
+    );
 
     const out = [h(d, "h3", { text: `Checkpoints (${ckpts.length})` }), h(d, "div", { class: "cz-table-wrap" }, table)];
     if (this.chartMetric && ckpts.length > 0) {
       const { axis, points } = chartPoints(ckpts, this.chartMetric);
       const chartHead = h(d, "div", { class: "cz-chart-head" });
       if (metrics.length > 1) {
-        const sel = h(d, "select", { class: "cz-select", "data-testid": "cz-chart-metric", "aria-label": "Metric to plot" }, ...metrics.map((m) => h(d, "option", { value: m, text: labelFor(m) })));
+        const sel = h(
+          d,
+          "select",
+          { class: "cz-select", "data-testid": "cz-chart-metric", "aria-label": "Metric to plot" },
+          ...metrics.map((m) => h(d, "option", { value: m, text: labelFor(m) })),
+        );
         sel.value = this.chartMetric;
         sel.addEventListener("change", () => {
           this.chartMetric = sel.value;
@@ -519,7 +613,15 @@ export class ZooView {
         chartHead.append(`${labelFor(this.chartMetric)} versus ${axis}`);
       }
       if (points.length > 0) {
-        out.push(chartHead, metricChart(points, { metric: labelFor(this.chartMetric), xLabel: axis, selected: selName, onPick: (n) => this.pickCheckpoint(n) }));
+        out.push(
+          chartHead,
+          metricChart(points, {
+            metric: labelFor(this.chartMetric),
+            xLabel: axis,
+            selected: selName,
+            onPick: (n) => this.pickCheckpoint(n),
+          }),
+        );
       }
     }
     return out;
@@ -531,11 +633,18 @@ export class ZooView {
     const ready = this.codeReady();
     const libs = this.get("libraries") || [];
     const selected = this.get("selected") || "";
-    const out = [h(d, "h3", {}, "Load code ", h(d, "span", { class: "cz-ref", "data-testid": "cz-ref", text: selected }))];
+    const out = [
+      h(d, "h3", {}, "Load code ", h(d, "span", { class: "cz-ref", "data-testid": "cz-ref", text: selected })),
+    ];
 
     const controls = h(d, "div", { class: "cz-code-controls" });
     if (libs.length > 1) {
-      const sel = h(d, "select", { class: "cz-select", "data-testid": "cz-library", "aria-label": "Library for the load code" }, ...libs.map((l, i) => h(d, "option", { value: i === 0 ? "" : l, text: i === 0 ? `${l} (default)` : l })));
+      const sel = h(
+        d,
+        "select",
+        { class: "cz-select", "data-testid": "cz-library", "aria-label": "Library for the load code" },
+        ...libs.map((l, i) => h(d, "option", { value: i === 0 ? "" : l, text: i === 0 ? `${l} (default)` : l })),
+      );
       const cur = this.get("code_library") || "";
       sel.value = libs.includes(cur) && cur !== libs[0] ? cur : "";
       sel.addEventListener("change", () => {
@@ -544,7 +653,13 @@ export class ZooView {
       });
       controls.append(h(d, "label", { class: "cz-lib-label" }, "Library ", sel));
     }
-    const insert = h(d, "button", { type: "button", class: "cz-btn cz-primary", "data-testid": "cz-insert", text: "Insert code", title: "Put this code in a new cell below" });
+    const insert = h(d, "button", {
+      type: "button",
+      class: "cz-btn cz-primary",
+      "data-testid": "cz-insert",
+      text: "Insert code",
+      title: "Put this code in a new cell below",
+    });
     insert.disabled = !ready;
     insert.addEventListener("click", () => this.insert());
     const copy = h(d, "button", { type: "button", class: "cz-btn", "data-testid": "cz-copy", text: "Copy" });
@@ -557,10 +672,27 @@ export class ZooView {
     controls.append(insert, copy);
     out.push(controls);
 
-    this.codeEl = h(d, "pre", { class: `cz-code${ready ? "" : " cz-pending"}`, "data-testid": "cz-code", "data-state": ready ? "ready" : "pending", tabindex: "0" }, h(d, "code", { text: code }));
+    this.codeEl = h(
+      d,
+      "pre",
+      {
+        class: `cz-code${ready ? "" : " cz-pending"}`,
+        "data-testid": "cz-code",
+        "data-state": ready ? "ready" : "pending",
+        tabindex: "0",
+      },
+      h(d, "code", { text: code }),
+    );
     out.push(this.codeEl);
     if (this.fallbackShown) {
-      out.push(h(d, "div", { class: "cz-hint", "data-testid": "cz-hint", role: "status", text: "This frontend cannot insert cells: copy the code above into a new cell, or run browser.insert() in a cell." }));
+      out.push(
+        h(d, "div", {
+          class: "cz-hint",
+          "data-testid": "cz-hint",
+          role: "status",
+          text: "This frontend cannot insert cells: copy the code above into a new cell, or run browser.insert() in a cell.",
+        }),
+      );
     }
     return out;
   }

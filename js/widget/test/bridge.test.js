@@ -16,7 +16,13 @@ describe("the event bridge", () => {
     document.body.appendChild(notebook);
     const seen = [];
     notebook.addEventListener(INSERT_EVENT, (e) => {
-      seen.push({ bubbles: e.bubbles, cancelable: e.cancelable, composed: e.composed, code: e.detail.code, target: e.target });
+      seen.push({
+        bubbles: e.bubbles,
+        cancelable: e.cancelable,
+        composed: e.composed,
+        code: e.detail.code,
+        target: e.target,
+      });
       e.preventDefault();
     });
     expect(requestInsert(widget, "x = 1\n")).toBe(true);

@@ -10,7 +10,16 @@ describe("renderCard", () => {
     expect(el.getAttribute("data-testid")).toBe("cz-card");
     expect(el.getAttribute("data-model-id")).toBe("digits-mlp");
     const text = el.textContent;
-    for (const s of ["Digits MLP", "image-classification", "numpy", "mit", "40.0K", "0.9733", "8 checkpoints", "val accuracy"]) {
+    for (const s of [
+      "Digits MLP",
+      "image-classification",
+      "numpy",
+      "mit",
+      "40.0K",
+      "0.9733",
+      "8 checkpoints",
+      "val accuracy",
+    ]) {
       expect(text).toContain(s);
     }
     expect(el.querySelector("svg.cz-spark polyline")).not.toBeNull();
@@ -22,7 +31,11 @@ describe("renderCard", () => {
     expect(el.textContent).toContain("1 checkpoint");
   });
   it("puts hostile strings in as text", () => {
-    const el = renderCard(document, { ...CARDS[0], name: '<img src=x onerror="alert(1)">', task: "<script>alert(2)</script>" });
+    const el = renderCard(document, {
+      ...CARDS[0],
+      name: '<img src=x onerror="alert(1)">',
+      task: "<script>alert(2)</script>",
+    });
     expect(el.querySelector("img")).toBeNull();
     expect(el.querySelector("script")).toBeNull();
     expect(el.textContent).toContain("<img src=x");
@@ -49,7 +62,10 @@ describe("sortCheckpoints", () => {
     expect(sortCheckpoints(list, "acc", true).map((c) => c.name)).toEqual(["a", "d", "b", "c"]);
   });
   it("falls back to epoch when there are no steps", () => {
-    const l = [{ name: "x", epoch: 3 }, { name: "y", epoch: 1 }];
+    const l = [
+      { name: "x", epoch: 3 },
+      { name: "y", epoch: 1 },
+    ];
     expect(sortCheckpoints(l, "step").map((c) => c.name)).toEqual(["y", "x"]);
   });
   it("does not mutate the input", () => {
@@ -67,11 +83,26 @@ describe("metrics and charts", () => {
   it("builds chart points on the step axis", () => {
     const { axis, points } = chartPoints(DETAIL.checkpoints, "val_accuracy");
     expect(axis).toBe("step");
-    expect(points).toEqual([[10, 0.8, "epoch-1"], [50, 0.95, "epoch-5"], [100, 0.9733, "final"]]);
+    expect(points).toEqual([
+      [10, 0.8, "epoch-1"],
+      [50, 0.95, "epoch-5"],
+      [100, 0.9733, "final"],
+    ]);
   });
   it("scales points into the box and handles flat series", () => {
-    const s = scalePoints([[0, 1], [10, 1]], 100, 20, 0);
-    expect(s).toEqual([[0, 10], [100, 10]]);
+    const s = scalePoints(
+      [
+        [0, 1],
+        [10, 1],
+      ],
+      100,
+      20,
+      0,
+    );
+    expect(s).toEqual([
+      [0, 10],
+      [100, 10],
+    ]);
     expect(sparkline([[1, 1]])).toBeNull();
   });
   it("draws a chart with one dot per checkpoint and marks the selected one", () => {

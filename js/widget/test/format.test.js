@@ -35,7 +35,17 @@ describe("formatMetric", () => {
 describe("sortOptions", () => {
   it("offers every key in both directions with the API's sort strings", () => {
     const values = sortOptions(["name", "num_params", "created", "val_accuracy"]).map((o) => o.value);
-    expect(values).toEqual(["", "name", "-name", "num_params", "-num_params", "-created", "created", "-val_accuracy", "val_accuracy"]);
+    expect(values).toEqual([
+      "",
+      "name",
+      "-name",
+      "num_params",
+      "-num_params",
+      "-created",
+      "created",
+      "-val_accuracy",
+      "val_accuracy",
+    ]);
   });
 });
 

@@ -35,14 +35,17 @@ describe("sanitising a hostile card", () => {
       for (const a of el.attributes) expect(a.name.startsWith("on")).toBe(false);
     }
     const links = Array.from(div.querySelectorAll("a"));
-    expect(links.filter((a) => a.hasAttribute("href")).map((a) => a.getAttribute("href"))).toEqual(["https://example.org/ok"]);
+    expect(links.filter((a) => a.hasAttribute("href")).map((a) => a.getAttribute("href"))).toEqual([
+      "https://example.org/ok",
+    ]);
     for (const a of links) expect(a.getAttribute("rel")).toContain("noopener");
     expect(div.textContent).toContain("Totally normal model");
     expect(div.textContent).toContain("[image]");
   });
 
   it("keeps ordinary markdown output", () => {
-    const html = "<h2>Usage</h2><p>Some <em>text</em> and <code>code</code>.</p><ul><li>one</li></ul><table><tr><td>1</td></tr></table><pre><code>x = 1</code></pre>";
+    const html =
+      "<h2>Usage</h2><p>Some <em>text</em> and <code>code</code>.</p><ul><li>one</li></ul><table><tr><td>1</td></tr></table><pre><code>x = 1</code></pre>";
     const div = document.createElement("div");
     div.innerHTML = sanitizeHtml(html);
     expect(div.querySelector("h2").textContent).toBe("Usage");
@@ -53,7 +56,9 @@ describe("sanitising a hostile card", () => {
 
   it("keeps inline data images, drops remote ones", () => {
     const div = document.createElement("div");
-    div.innerHTML = sanitizeHtml('<img src="data:image/png;base64,iVBORw0KGgo=" alt="a"><img src="https://example.org/x.png" alt="remote">');
+    div.innerHTML = sanitizeHtml(
+      '<img src="data:image/png;base64,iVBORw0KGgo=" alt="a"><img src="https://example.org/x.png" alt="remote">',
+    );
     expect(div.querySelectorAll("img").length).toBe(1);
     expect(div.textContent).toContain("[image: remote]");
   });

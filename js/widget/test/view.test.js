@@ -40,7 +40,8 @@ describe("ZooView", () => {
 
   it("renders the page it is sent, with all test hooks", () => {
     new ZooView(new FakeModel(baseState()), el);
-    for (const id of ["cz-search", "cz-sort", "cz-filter-task", "cz-filter-library", "cz-filter-license", "cz-error"]) expect(q(id)).not.toBeNull();
+    for (const id of ["cz-search", "cz-sort", "cz-filter-task", "cz-filter-library", "cz-filter-license", "cz-error"])
+      expect(q(id)).not.toBeNull();
     expect(q("cz-sort").tagName).toBe("SELECT");
     expect(qa("cz-card").map((c) => c.getAttribute("data-model-id"))).toEqual(["digits-mlp", "digits-cnn"]);
     expect(q("cz-status").textContent).toContain("1–2 of 2 models");
@@ -147,10 +148,14 @@ describe("ZooView", () => {
     new ZooView(model, el);
     openDetail(model);
     const got = [];
-    document.body.addEventListener(INSERT_EVENT, (e) => {
-      got.push(e.detail.code);
-      e.preventDefault();
-    }, { once: true });
+    document.body.addEventListener(
+      INSERT_EVENT,
+      (e) => {
+        got.push(e.detail.code);
+        e.preventDefault();
+      },
+      { once: true },
+    );
     q("cz-insert").click();
     expect(got).toEqual([model.get("code")]);
     expect(q("cz-hint")).toBeNull();
@@ -202,7 +207,12 @@ describe("ZooView", () => {
   it("shows errors in a box and keeps working", () => {
     const model = new FakeModel(baseState());
     new ZooView(model, el);
-    model.kernelSet({ error: "Could not open source 'nope.json': file not found", cards: [], total: 0, page_version: 2 });
+    model.kernelSet({
+      error: "Could not open source 'nope.json': file not found",
+      cards: [],
+      total: 0,
+      page_version: 2,
+    });
     expect(q("cz-error").hidden).toBe(false);
     expect(q("cz-error").textContent).toContain("file not found");
     model.kernelSet({ error: "", cards: CARDS, total: 2, page_version: 3 });
@@ -222,7 +232,8 @@ describe("ZooView", () => {
     model.kernelSet({
       detail: {
         ...DETAIL,
-        card_html: '<p>hi</p><script>alert(1)</script><img src=x onerror="alert(2)"><a href="javascript:alert(3)">x</a><iframe src="about:blank"></iframe><form><button>go</button></form><button data-commandlinker-command="notebook:run-all-cells">run</button>',
+        card_html:
+          '<p>hi</p><script>alert(1)</script><img src=x onerror="alert(2)"><a href="javascript:alert(3)">x</a><iframe src="about:blank"></iframe><form><button>go</button></form><button data-commandlinker-command="notebook:run-all-cells">run</button>',
       },
     });
     const card = q("cz-model-card");
