@@ -46,6 +46,9 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from .safety import check_relative_path
+from .text import label_text, one_line
+
 __all__ = [
     "DiskFullError",
     "DownloadTimeoutError",
@@ -202,7 +205,7 @@ def _normalise_sha(sha256: str | None) -> str | None:
     s = str(sha256).strip().lower()
     s = s.removeprefix("sha256:")
     if not _SHA_RE.fullmatch(s):
-        raise FetchError(f"not a sha256 hex digest: {sha256!r}")
+        raise FetchError(f"not a sha256 hex digest: {one_line(repr(sha256), 80)}")
     return s
 
 
@@ -212,14 +215,14 @@ def _check_view(view: tuple[str, ...] | list[str] | None) -> tuple[str, ...] | N
     if view is None:
         return None
     if isinstance(view, (str, bytes)):
-        raise FetchError(f"view must be a tuple of path components, not {view!r}")
+        raise FetchError(f"view must be a tuple of path components, not {one_line(repr(view))}")
     parts: list[str] = []
     for comp in view:
         if not isinstance(comp, str) or not comp:
-            raise FetchError(f"unsafe view component {comp!r} in {tuple(view)!r}")
+            raise FetchError(f"unsafe view component {one_line(repr(comp))}")
         for p in comp.split("/"):
             if not p or p in {".", ".."} or len(p) > 200 or _BAD_VIEW_PART.search(p.replace("/", "")):
-                raise FetchError(f"unsafe view component {comp!r} in {tuple(view)!r}")
+                raise FetchError(f"unsafe view component {one_line(repr(comp))}")
             parts.append(p)
     if not parts:
         raise FetchError("view must name at least a file")
@@ -396,17 +399,38 @@ def _fetch(
     if scheme == "file":
         return _fetch_local(pathlib.Path(urllib.request.url2pathname(parsed.path)), sha, size, settings)
     if len(scheme) > 1:  # (one letter: a Windows drive)
-        raise FetchError(f"unsupported URL scheme {scheme!r} in {target!r} (http, https, file)")
+        raise FetchError(
+            f"unsupported URL scheme {one_line(repr(scheme), 40)} in {one_line(repr(target))} (http, https, file)"
+        )
     return _fetch_local(pathlib.Path(target), sha, size, settings)
 
 
 # -------------------------------------------------------------------------- downloads
 
 
+_SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}")
+
+
+def file_name_from_url(url: str) -> str:
+    """The file name a URL names (its last path segment, percent-decoded) when it
+    passes the rules for a file name in an index and is plain text (letters,
+    digits, ``._-+=@,()[]~#%`` and spaces); else ``download`` with the name's
+    suffix when that is plain (``.safetensors``)."""
+    name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1], errors="replace")
+    try:
+        check_relative_path(name)
+        # letters, digits and the punctuation a label keeps: no markup, quotes, controls, '/'
+        ok = not name.startswith(".") and len(name) <= 200 and label_text(name, limit=200) == name
+    except ValueError:
+        ok = False
+    if ok:
+        return name
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    return "download" + (suffix if _SAFE_SUFFIX.fullmatch(suffix) else "")
+
+
 def _default_view(url: str) -> tuple[str, ...]:
-    name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
-    name = _BAD_VIEW_PART.sub("_", name).strip(". ") or "download"
-    return ("by-url", _url_key(url)[:16], name[:200])
+    return ("by-url", _url_key(url)[:16], file_name_from_url(url))
 
 
 def _cached(url: str, sha: str | None, size: int | None, root: pathlib.Path) -> pathlib.Path | None:
@@ -442,7 +466,7 @@ def _fetch_url(
     if hit is None:
         if settings.offline:
             raise OfflineError(
-                f"offline mode and {url} is not in the cache ({root}); connect once or unset CKPTZOO_OFFLINE"
+                f"offline mode and {one_line(url)} is not in the cache ({root}); connect once or unset CKPTZOO_OFFLINE"
             )
         hit = _download_locked(url, sha, size, settings)
     _touch(hit)
@@ -465,7 +489,7 @@ def _download_locked(url: str, sha: str | None, size: int | None, settings: _Set
             lock.acquire(timeout=0.5)
         except Timeout:
             if not settings.quiet:
-                log.warning("waiting for another process downloading %s", url)
+                log.warning("waiting for another process downloading %s", one_line(url))
             lock.acquire()
     except OSError as e:
         raise FetchError(f"cannot lock {lock.lock_file} in the cache: {e.strerror or e}") from None
@@ -532,6 +556,7 @@ class _Download:
 
     def __init__(self, url: str, sha: str | None, size: int | None, key: str, settings: _Settings):
         self.url = url
+        self.shown = one_line(url)  # the URL as messages quote it
         self.sha = sha
         self.size = size
         self.s = settings
@@ -595,14 +620,13 @@ class _Download:
         if self.bar is None:
             from tqdm.auto import tqdm
 
-            name = urllib.parse.unquote(urllib.parse.urlsplit(self.url).path.rsplit("/", 1)[-1])
             self.bar = tqdm(
                 total=self.total,
                 initial=initial,
                 unit="B",
                 unit_scale=True,
                 unit_divisor=1024,
-                desc=name[:40] or "download",
+                desc=label_text(file_name_from_url(self.url)),  # tqdm.notebook shows desc as HTML
                 disable=self.s.quiet,
                 leave=False,
                 mininterval=0.2,
@@ -621,7 +645,9 @@ class _Download:
         try:
             while True:
                 if self._remaining() <= 0:
-                    raise DownloadTimeoutError(f"gave up on {self.url}: total deadline of {self.deadline:.0f} s passed")
+                    raise DownloadTimeoutError(
+                        f"gave up on {self.shown}: total deadline of {self.deadline:.0f} s passed"
+                    )
                 try:
                     self._attempt(session)
                 except _Restart:
@@ -629,7 +655,7 @@ class _Download:
                     restarts += 1
                     if restarts > 5:
                         raise FetchError(
-                            f"could not download {self.url}: the server keeps answering "
+                            f"could not download {self.shown}: the server keeps answering "
                             "ranges that do not match the request"
                         ) from None
                     continue
@@ -637,7 +663,7 @@ class _Download:
                     failures = 1 if r.progressed else failures + 1
                     if failures > self.s.retries:
                         raise NetworkError(
-                            f"could not download {self.url}: {r.reason} "
+                            f"could not download {self.shown}: {r.reason} "
                             f"(gave up after {self.s.retries} retries); the file is not in the cache"
                         ) from None
                     delay = min(self.s.backoff_max, self.s.backoff * 2 ** (failures - 1))
@@ -646,10 +672,10 @@ class _Download:
                         delay = max(delay, r.after)
                     if delay >= self._remaining():
                         raise DownloadTimeoutError(
-                            f"gave up on {self.url}: {r.reason}; the next retry (in {delay:.0f} s) "
+                            f"gave up on {self.shown}: {r.reason}; the next retry (in {delay:.0f} s) "
                             f"would pass the deadline of {self.deadline:.0f} s"
                         ) from None
-                    log.info("retrying %s in %.1f s: %s", self.url, delay, r.reason)
+                    log.info("retrying %s in %.1f s: %s", self.shown, delay, r.reason)
                     time.sleep(delay)
                     continue
                 # body complete: verify
@@ -718,12 +744,13 @@ class _Download:
                 ),
             )
         except requests.exceptions.InvalidURL as e:
-            raise FetchError(f"invalid URL {self.url}: {e}") from None
+            raise FetchError(f"invalid URL {self.shown}: {one_line(e)}") from None
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
             if _is_name_resolution_error(e):  # no DNS: offline, retrying will not help
                 host = urllib.parse.urlsplit(self.url).hostname
                 raise NetworkError(
-                    f"could not download {self.url}: cannot resolve {host} (no network?); the file is not in the cache"
+                    f"could not download {self.shown}: cannot resolve {one_line(host, 80)} (no network?); "
+                    "the file is not in the cache"
                 ) from None
             raise _Retry(f"connection failed ({type(e).__name__})") from None
         except requests.exceptions.RequestException as e:
@@ -735,21 +762,21 @@ class _Download:
         status = resp.status_code
         if status in (408, 429) or 500 <= status < 600:
             raise _Retry(
-                f"HTTP {status} {resp.reason or ''}".strip(),
+                f"HTTP {status} {one_line(resp.reason or '', 80)}".strip(),
                 after=_parse_retry_after(resp.headers.get("Retry-After")),
             )
         if status == 416 and offset:
             raise _Restart()
         if status in (401, 403):
             raise HTTPStatusError(
-                f"HTTP {status} {resp.reason or ''} for {self.url}: access denied "
+                f"HTTP {status} {one_line(resp.reason or '', 80)} for {self.shown}: access denied "
                 "(the file needs credentials or is private)",
                 status,
             )
         if status == 404:
-            raise HTTPStatusError(f"HTTP 404 Not Found: {self.url} does not exist", status)
+            raise HTTPStatusError(f"HTTP 404 Not Found: {self.shown} does not exist", status)
         if status not in (200, 206):
-            raise HTTPStatusError(f"HTTP {status} {resp.reason or ''} for {self.url}", status)
+            raise HTTPStatusError(f"HTTP {status} {one_line(resp.reason or '', 80)} for {self.shown}", status)
 
         encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
         length = resp.headers.get("Content-Length")
@@ -767,7 +794,7 @@ class _Download:
                 total = int(m.group(3))
                 if self.size is not None and total != self.size:
                     raise IntegrityError(
-                        f"size mismatch for {self.url}: expected {self.size} bytes, server has {total}"
+                        f"size mismatch for {self.shown}: expected {self.size} bytes, server has {total}"
                     )
                 self.total = total
             self.resumed = True
@@ -781,7 +808,7 @@ class _Download:
             if body_len is not None and encoding in ("", "identity"):
                 if self.size is not None and body_len != self.size:
                     raise IntegrityError(
-                        f"size mismatch for {self.url}: expected {self.size} bytes, server sends {body_len}"
+                        f"size mismatch for {self.shown}: expected {self.size} bytes, server sends {body_len}"
                     )
                 self.total = body_len
             _write_json_atomic(
@@ -808,7 +835,7 @@ class _Download:
             return
         if need > free:
             raise DiskFullError(
-                f"not enough disk space for {self.url}: needs {_human(need)}, {_human(free)} free in {self.root}"
+                f"not enough disk space for {self.shown}: needs {_human(need)}, {_human(free)} free in {self.root}"
             )
 
     def _stream(self, resp: Any, offset: int, body_len: int | None) -> None:
@@ -839,7 +866,7 @@ class _Download:
                 received += n
                 if self.total is not None and offset + received > self.total:
                     raise IntegrityError(
-                        f"size mismatch for {self.url}: server sent more than the expected {self.total} bytes"
+                        f"size mismatch for {self.shown}: server sent more than the expected {self.total} bytes"
                     )
                 now = time.monotonic()
                 if filled == len(buf) or now - t_flush >= 0.1:
@@ -884,7 +911,7 @@ class _Download:
         """The total deadline, and the minimum average speed over the last window."""
         if now > self.t_end:
             raise DownloadTimeoutError(
-                f"gave up on {self.url}: total deadline of {self.deadline:.0f} s passed "
+                f"gave up on {self.shown}: total deadline of {self.deadline:.0f} s passed "
                 f"after {_human(offset + received)}"
             )
         window.append((now, received))
@@ -895,7 +922,7 @@ class _Download:
             rate = (received - r0) / (now - t0)
             if rate < self.s.min_speed:
                 raise DownloadTimeoutError(
-                    f"gave up on {self.url}: too slow ({_human(rate)}/s over "
+                    f"gave up on {self.shown}: too slow ({_human(rate)}/s over "
                     f"{now - t0:.0f} s, minimum {_human(self.s.min_speed)}/s)"
                 )
 
@@ -906,10 +933,10 @@ class _Download:
         got = self.hasher.hexdigest()
         if self.size is not None and got_size != self.size:
             self._discard()
-            raise IntegrityError(f"size mismatch for {self.url}: expected {self.size} bytes, got {got_size}")
+            raise IntegrityError(f"size mismatch for {self.shown}: expected {self.size} bytes, got {got_size}")
         if self.sha is not None and got != self.sha:
             self._discard()
-            raise IntegrityError(f"sha256 mismatch for {self.url}: expected {self.sha}, got {got}")
+            raise IntegrityError(f"sha256 mismatch for {self.shown}: expected {self.sha}, got {got}")
         blob = _blob_path(self.root, got)
         blob.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.part, blob)

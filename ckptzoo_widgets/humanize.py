@@ -1,16 +1,12 @@
-"""Numbers and untrusted text made fit for a terminal line."""
+"""Numbers made readable (sizes, counts). Terminal-safe text lives in ``text``."""
 
 from __future__ import annotations
 
 import math
-import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from .text import terminal_safe  # re-exported: callers print through the one terminal sink
 
-
-def terminal_safe(text: object) -> str:
-    """Control characters become '?', so remote text (cards, URLs) cannot drive the terminal."""
-    return _CONTROL.sub("?", str(text))
+__all__ = ["human_bytes", "human_count", "terminal_safe"]
 
 
 def _missing(value: object) -> bool:

@@ -188,7 +188,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _empty(self, status: int, headers: dict[str, str] | None = None) -> None:
         body = f"status {status}\n".encode()
-        self.send_response(status)
+        self.send_response(status, self.server.reasons.get(status))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
@@ -204,6 +204,7 @@ class _Server(http.server.ThreadingHTTPServer):
     log: list[dict[str, Any]]
     lock: threading.Lock
     stopping: threading.Event
+    reasons: dict[int, str]  # reason phrases to send instead of the standard ones
 
 
 class FileServer:
@@ -215,6 +216,7 @@ class FileServer:
         self.httpd.log = []
         self.httpd.lock = threading.Lock()
         self.httpd.stopping = threading.Event()
+        self.httpd.reasons = {}
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
 

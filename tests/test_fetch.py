@@ -557,12 +557,7 @@ def test_local_verification_memo_is_keyed_by_size_and_mtime(cache, tmp_path):
 
 # Child processes load fetch.py by itself: importing the package would also import
 # pandas and the rest of the zoo (seconds per process on a small machine).
-_LOAD_FETCH = (
-    "import importlib.util as _u, sys as _sys; "
-    f"_s = _u.spec_from_file_location('ckptzoo_fetch', {str(REPO / 'ckptzoo_widgets' / 'fetch.py')!r}); "
-    "_m = _sys.modules['ckptzoo_fetch'] = _u.module_from_spec(_s); "
-    "_s.loader.exec_module(_m); fetch = _m.fetch"
-)
+_LOAD_FETCH = "from ckptzoo_widgets.fetch import fetch"
 
 
 def _child_env(cache: pathlib.Path) -> dict[str, str]:
