@@ -170,7 +170,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         bad += 1
         where = (b.views or b.urls or [str(b.path)])[0]
         action = "removed" if args.delete else "run `ckptzoo cache verify --delete` to remove it"
-        print(f"DAMAGED  {b.path}: expected sha256 {b.sha256}, got {got} ({terminal_safe(where)}); {action}")
+        print(terminal_safe(f"DAMAGED  {b.path}: expected sha256 {b.sha256}, got {got} ({where}); {action}"))
         if args.delete:
             _remove_blob(root, b)
     for link in _views(root):

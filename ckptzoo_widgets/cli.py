@@ -156,7 +156,7 @@ def cmd_code(args: argparse.Namespace) -> int:
 def cmd_download(args: argparse.Namespace) -> int:
     zoo = _zoo(args)
     for path in zoo.download(args.ref, quiet=args.quiet or None):
-        print(path)
+        print(terminal_safe(path))
     return EXIT_OK
 
 
@@ -174,7 +174,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             with open(location, "rb") as handle:
                 text = handle.read()
     except Exception as error:  # any failure to read is one clear input error
-        print(f"ckptzoo: error: {location}: cannot read ({error})", file=sys.stderr)
+        print(terminal_safe(f"ckptzoo: error: {location}: cannot read ({error})"), file=sys.stderr)
         return EXIT_INPUT
     try:
         index, problems = parse_index_text(text, location)

@@ -174,3 +174,91 @@ def test_reason_phrase_with_escape_sequences_is_not_passed_on(tmp_path):
     assert "403" in result.message and "Forbidden" in result.message
     assert "\x1b" not in result.message and "\x07" not in result.message
     assert len(result.message) < 600
+
+
+# ------------------------------------------------------------ the terminal (the CLI)
+
+OSC52 = "\x1b]52;c;cHduZWQ=\x07"
+TERMINAL_BAD = re.compile("[\x1b\x07\x9b\x9d\u202a-\u202e\u2066-\u2069]")
+CLI = "from ckptzoo_widgets.cli import main\nraise SystemExit(main(ARGV))"
+
+
+def run_cli(tmp_path, *argv: str):
+    return run_bounded(
+        CLI,
+        seconds=90,
+        env={"CKPTZOO_CACHE": str(tmp_path / "cache"), "CKPTZOO_QUIET": "1", "CKPTZOO_RETRIES": "0"},
+        ARGV=list(argv),
+    )
+
+
+def hostile_local_zoo(tmp_path) -> str:
+    import json
+
+    name = "w\u202egnp.\x9b31mevil\x9d0;title.safetensors"
+    (tmp_path / "zoo").mkdir()
+    (tmp_path / "zoo" / name).write_bytes(b"bytes")
+    index = {
+        "ckptzoo_index": 1,
+        "models": [
+            {
+                "id": "m",
+                "library": "safetensors",
+                "checkpoints": [
+                    {"name": "c", "files": [{"path": name, "sha256": hashlib.sha256(b"bytes").hexdigest()}]}
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "zoo" / "index.json"
+    path.write_text(json.dumps(index))
+    return str(path)
+
+
+def test_cli_download_prints_file_names_terminal_safe(tmp_path):
+    result = run_cli(tmp_path, "download", "m@c", "--zoo", hostile_local_zoo(tmp_path))
+    assert result.error_type == "SystemExit" or result.ok, result
+    assert "gnp" in result.stdout + result.stderr  # the name is there, as text
+    assert not TERMINAL_BAD.search(result.stdout), repr(result.stdout)
+    assert not TERMINAL_BAD.search(result.stderr), repr(result.stderr)
+
+
+def test_cli_validate_prints_a_reason_phrase_terminal_safe(tmp_path):
+    with FileServer() as srv:
+        srv.add("/index.json", b"", status_only=403)
+        srv.httpd.reasons = {403: "Forbidden" + OSC52 + "\x1b]0;title\x07"}
+        result = run_cli(tmp_path, "validate", srv.url("/index.json"))
+    assert "403" in result.stderr, result
+    assert not TERMINAL_BAD.search(result.stdout + result.stderr), repr(result.stderr)
+
+
+def test_cli_download_error_with_a_reason_phrase_is_terminal_safe(tmp_path):
+    import json
+
+    with FileServer() as srv:
+        srv.add("/w.safetensors", b"", status_only=403)
+        srv.httpd.reasons = {403: "Forbidden" + OSC52}
+        index = {
+            "ckptzoo_index": 1,
+            "models": [{"id": "m", "checkpoints": [{"name": "c", "files": [{"path": "w.safetensors"}]}]}],
+        }
+        srv.add("/index.json", json.dumps(index).encode())
+        result = run_cli(tmp_path, "download", "m@c", "--zoo", srv.url("/index.json"))
+    assert "403" in result.stderr and "Forbidden" in result.stderr, result
+    assert not TERMINAL_BAD.search(result.stdout + result.stderr), repr(result.stderr)
+
+
+def test_cache_ls_and_verify_print_remote_names_terminal_safe(tmp_path):
+    data = b"cached bytes"
+    with FileServer() as srv:
+        url = srv.add(quoted(OSC52 + "\u202eevil.bin"), data)
+        fetched = run_bounded(
+            "from ckptzoo_widgets.fetch import fetch\nfetch(URL, view=('z', 'm\u202ex', 'c\x9b', 'f.bin'))",
+            env={"CKPTZOO_CACHE": str(tmp_path / "cache"), "CKPTZOO_QUIET": "1"},
+            URL=url,
+        )
+    assert fetched.ok or fetched.raised("FetchError"), fetched
+    for argv in (("cache", "ls"), ("cache", "verify", "-v"), ("cache", "prune", "--all", "-n")):
+        result = run_cli(tmp_path, *argv)
+        assert result.stdout, (argv, result)
+        assert not TERMINAL_BAD.search(result.stdout + result.stderr), (argv, repr(result.stdout))
