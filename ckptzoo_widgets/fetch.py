@@ -10,7 +10,6 @@ Cache layout (``cache_root()``; ``CKPTZOO_CACHE`` overrides the platform default
     views/<zoo>/<model>/<ckpt>/<file> -> ../../blobs/...   readable links
     tmp/<key>.part (+ .part.json)  a download in progress (resumable)
     locks/<key>.lock               one lock per file being downloaded (gone once cached)
-    local/<sha256(path)>.json      memo of verified local files (path, size, mtime_ns)
 
 Guarantees: the final file appears (``os.replace``) only after its sha256 and size
 match; a download is resumed with ``Range`` + ``If-Range``; concurrent processes
@@ -285,36 +284,6 @@ def _hash_file(path: pathlib.Path, *, limit: int | None = None) -> str:
     return h.hexdigest()
 
 
-_local_memo: dict[tuple[str, int, int], str] = {}
-
-
-def _local_sha(path: pathlib.Path, st: os.stat_result, root: pathlib.Path) -> str:
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key in _local_memo:
-        return _local_memo[key]
-    memo_file = root / "local" / f"{_url_key(str(path))}.json"
-    rec = _read_json(memo_file)
-    if (
-        rec
-        and rec.get("path") == str(path)
-        and rec.get("size") == st.st_size
-        and rec.get("mtime_ns") == st.st_mtime_ns
-        and isinstance(rec.get("sha256"), str)
-    ):
-        sha = rec["sha256"]
-    else:
-        sha = _hash_file(path)
-        try:
-            _write_json_atomic(
-                memo_file,
-                {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha},
-            )
-        except OSError:
-            pass
-    _local_memo[key] = sha
-    return sha
-
-
 def _fetch_local(path: pathlib.Path, sha: str | None, size: int | None, settings: _Settings) -> pathlib.Path:
     path = path.expanduser()
     try:
@@ -329,7 +298,7 @@ def _fetch_local(path: pathlib.Path, sha: str | None, size: int | None, settings
         raise IntegrityError(f"size mismatch for {path}: expected {size} bytes, found {st.st_size}")
     if sha is not None:
         try:
-            got = _local_sha(path.resolve(), st, settings.root)
+            got = _hash_file(path)  # every time: a local file can change under the same size and mtime
         except OSError as e:
             raise FetchError(f"cannot read {path}: {e.strerror or e}") from None
         if got != sha:

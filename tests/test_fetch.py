@@ -535,28 +535,23 @@ def test_local_path_is_checked_not_copied(cache, tmp_path):
         fetch(tmp_path / "missing.bin")
 
 
-def test_local_verification_memo_is_keyed_by_size_and_mtime(cache, tmp_path):
+def test_local_file_is_hashed_again_on_every_use(cache, tmp_path):
     data = blob(30_000, seed=24)
     f = tmp_path / "big.bin"
     f.write_bytes(data)
-    fetch(f, sha256=sha(data))
+    assert fetch(f, sha256=sha(data)) == f
     st = f.stat()
-    # same size and mtime but different bytes: the memo answers, no re-hash
+    # same size and mtime, different bytes: hashed again and rejected
     f.write_bytes(blob(30_000, seed=25))
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
-    fetch_mod._local_memo.clear()  # the on-disk memo must suffice across processes
-    assert fetch(f, sha256=sha(data)) == f
-    # a new mtime invalidates the memo: the file is hashed again and rejected
-    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="sha256 mismatch"):
         fetch(f, sha256=sha(data))
+    assert not (cache / "local").exists()  # no memo that could vouch for it later
 
 
 # --------------------------------------------------------------- processes: locks, kill
 
 
-# Child processes load fetch.py by itself: importing the package would also import
-# pandas and the rest of the zoo (seconds per process on a small machine).
 _LOAD_FETCH = "from ckptzoo_widgets.fetch import fetch"
 
 
