@@ -34,6 +34,9 @@ from . import safety
 from .errors import ZooError
 
 INDEX_VERSION = 1
+# The largest count (parameters, steps, bytes) an index may hold: 2**53 - 1 is
+# exact in an int64 column, in a float64 and in the browser's Number.
+MAX_COUNT = 2**53 - 1
 
 ModelId = Annotated[
     str,
@@ -99,7 +102,7 @@ class FileEntry(_Strict):
     path: str | None = Field(None, description="Relative POSIX path, resolved against the index's location.")
     url: str | None = Field(None, description="Absolute http(s) URL.")
     sha256: Sha256 | None = Field(None, description="Lowercase hex sha256; checked on download.")
-    size: int | None = Field(None, ge=0, description="Size in bytes; checked on download.")
+    size: int | None = Field(None, ge=0, le=MAX_COUNT, description="Size in bytes; checked on download.")
     format: FileFormat | None = Field(None, description="Taken from the suffix when absent.")
 
     @field_validator("path")
@@ -133,8 +136,8 @@ class Checkpoint(_Strict):
     """The weights at one training stage."""
 
     name: CheckpointName
-    step: int | None = Field(None, ge=0, description="Optimizer steps taken.")
-    epoch: float | None = Field(None, ge=0, allow_inf_nan=False)
+    step: int | None = Field(None, ge=0, le=MAX_COUNT, description="Optimizer steps taken.")
+    epoch: float | None = Field(None, ge=0, le=MAX_COUNT, allow_inf_nan=False)
     date: str | None = Field(None, max_length=40, description="ISO 8601 date or date-time.")
     metrics: Metrics = Field(default_factory=dict, description="Metric name -> value at this checkpoint.")
     files: list[FileEntry] = Field(default_factory=list)
@@ -161,7 +164,7 @@ class ModelEntry(_Strict):
     license: ShortText | None = Field(None, description="SPDX-style id as on the Hub, e.g. apache-2.0.")
     datasets: list[ShortText] = Field(default_factory=list)
     tags: list[ShortText] = Field(default_factory=list)
-    num_params: int | None = Field(None, ge=0)
+    num_params: int | None = Field(None, ge=0, le=MAX_COUNT)
     description: str = Field("", max_length=200_000, description="The model card, markdown.")
     metrics: Metrics = Field(
         default_factory=dict, description="Headline metrics; those of the default checkpoint when absent."

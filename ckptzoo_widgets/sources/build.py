@@ -18,16 +18,25 @@ from typing import Any
 
 from ..errors import ZooError
 from ..schema import INDEX_VERSION, ModelEntry, Problem, parse_index
+from ._folder import Folder, FolderReadError
 from .index_file import PARQUET_JSON_COLUMNS
 from .runs import RunsReader
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(folder: Folder, path: Path) -> tuple[str, int]:
+    """The sha256 and size of a regular file inside `folder`, reading no more than it held when opened."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+    handle, size = folder.open(path)
+    done = 0
+    with handle:
+        while block := handle.read(min(1 << 20, size + 1 - done)):
+            done += len(block)
+            if done > size:
+                raise FolderReadError("grew while it was hashed")
             digest.update(block)
-    return digest.hexdigest()
+    if done != size:
+        raise FolderReadError("shrank while it was hashed")
+    return digest.hexdigest(), size
 
 
 def _prefix_for(folder: Path, out: Path) -> str:
@@ -51,6 +60,7 @@ def build_index(
     out = Path(out) if out is not None else folder / "index.json"
     prefix = _prefix_for(folder, out)
     models, problems = RunsReader(folder).read()
+    files = Folder(folder)
     documents = []
     for model in models:
         data = model.model_dump(mode="json", exclude_none=True)
@@ -61,10 +71,9 @@ def build_index(
                 local = folder / file["path"]
                 if hash_files:
                     try:
-                        file["sha256"] = sha256_of(local)
-                        file["size"] = local.stat().st_size
-                    except OSError as error:
-                        problems.append(Problem(str(local), model.id, "sha256", f"cannot hash ({error.strerror})"))
+                        file["sha256"], file["size"] = sha256_of(files, local)
+                    except FolderReadError as error:
+                        problems.append(Problem(str(local), model.id, "sha256", f"cannot hash: {error}"))
                 file["path"] = prefix + file["path"]
         documents.append(data)
     document = {

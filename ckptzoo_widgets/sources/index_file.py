@@ -14,10 +14,12 @@ import requests
 
 from ..errors import ZooError
 from ..schema import IndexFormatError, ModelEntry, parse_index_text, parse_models
+from ._folder import Folder, FolderReadError
 from .base import LoadedSource
 
 # List-valued and nested fields are stored as JSON text in a Parquet index.
 PARQUET_JSON_COLUMNS = ("datasets", "tags", "metrics", "checkpoints")
+MAX_INDEX_BYTES = 256 << 20  # an index file read from disk (a zoo that large wants Parquet)
 
 
 def _with_origin(models: list[ModelEntry], source: str, base: str) -> list[ModelEntry]:
@@ -61,23 +63,30 @@ def parquet_rows(path: Path | bytes, origin: str | None = None) -> list[dict[str
 def read_local_index(path: str | Path, source: str | None = None) -> LoadedSource:
     path = Path(path)
     source = source or str(path)
+    # A file the user names is theirs (links in it are followed); an index found in a folder
+    # the user names belongs to the zoo and obeys the folder rule (sources/_folder.py).
     if path.is_dir():
+        folder = Folder(path)
         path = (
             path / "index.json"
             if (path / "index.json").is_file() or not (path / "index.parquet").is_file()
             else path / "index.parquet"
         )
+    elif not os.path.lexists(path):
+        raise ZooError(f"{path}: no such index file")
+    else:
+        path = Path(os.path.realpath(path))
+        folder = Folder(path.parent)
     try:
-        if path.suffix == ".parquet":
-            models, problems = parse_models(parquet_rows(path), str(path))
-            title = path.stem
-        else:
-            index, problems = parse_index_text(path.read_bytes(), str(path))
-            models, title = index.models, index.name or ""
-    except FileNotFoundError:
-        raise ZooError(f"{path}: no such index file") from None
-    except OSError as error:
-        raise ZooError(f"{path}: cannot read ({error.strerror})") from None
+        data = folder.read(path, MAX_INDEX_BYTES)
+    except FolderReadError as error:
+        raise ZooError(f"{path}: {error}") from None
+    if path.suffix == ".parquet":
+        models, problems = parse_models(parquet_rows(data, str(path)), str(path))
+        title = path.stem
+    else:
+        index, problems = parse_index_text(data, str(path))
+        models, title = index.models, index.name or ""
     base = str(path.resolve().parent)
     return LoadedSource(source, _label_for(source), _with_origin(models, source, base), problems, title)
 

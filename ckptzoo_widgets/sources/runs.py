@@ -26,9 +26,8 @@ half-written is reported with its path and skipped; the rest is indexed.
 from __future__ import annotations
 
 import csv
-import json
+import io
 import math
-import os
 import re
 import struct
 from dataclasses import dataclass, field
@@ -39,7 +38,12 @@ from pydantic import ValidationError
 
 from .. import safety
 from ..errors import ZooError
+from ..schema import MAX_COUNT as MAX_PARAMS
 from ..schema import FileEntry, ModelEntry, Problem, _problems_from
+from ._folder import Budget, BudgetExhausted, Folder, FolderReadError
+from ._parse import ParseError, epoch_of, load_json, step_of
+from ._parse import number as _number
+from ._parse import whole as _int_or_none
 from .base import LoadedSource
 from .modelcard import Card, metric_name, read_card
 
@@ -57,9 +61,7 @@ HF_WEIGHTS = re.compile(
 )
 HF_STEMS = {"model", "pytorch_model", "adapter_model", "tf_model", "diffusion_pytorch_model"}
 SHARD = re.compile(r"^(?P<stem>.+?)-\d{5}-of-\d{5}$")
-CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
-STEP = re.compile(r"(?:^|[^a-z])(?:global_step|step|steps|iter|iteration|checkpoint|ckpt)[=_-]?(\d+)", re.I)
-EPOCH = re.compile(r"(?:^|[^a-z])(?:epoch|ep)[=_-]?(\d+(?:\.\d+)?)", re.I)
+CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d{1,15})$")
 KEY_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_/]*)=(-?\d+(?:\.\d+)?(?:[eE]-?\d+)?)")
 NOT_EVAL_JSON = {
     "config.json",
@@ -76,7 +78,9 @@ NOT_EVAL_JSON = {
 }
 SKIP_DIRS = {"__pycache__", "node_modules", "wandb", "mlruns", ".ipynb_checkpoints"}
 MAX_JSON = 64 << 20
-MAX_FILES = 200_000  # a walk stops here (someone opened their home folder)
+MAX_CSV = 64 << 20
+MAX_CARD = 1 << 20  # a model card (the index keeps at most 200,000 characters of it)
+MAX_HEADER = 100 << 20  # a safetensors header
 HEADLINE_PREFERENCE = (
     "eval_accuracy",
     "eval_f1",
@@ -116,48 +120,33 @@ EVAL_TASK = {
 # --- small parsers ------------------------------------------------------------
 
 
-def step_of(name: str) -> int | None:
-    match = STEP.search(name)
-    return int(match.group(1)) if match else None
+def safetensors_params(folder: Folder, path: Path) -> int:
+    """Number of parameters from a safetensors header (reads the header only).
 
-
-def epoch_of(name: str) -> float | None:
-    match = EPOCH.search(name)
-    return float(match.group(1)) if match else None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _int_or_none(value: float | None) -> int | None:
-    return int(value) if value is not None and value >= 0 and float(value).is_integer() else None
-
-
-def safetensors_params(path: Path) -> int | None:
-    """Number of parameters from a safetensors header (reads the header only)."""
-    try:
-        with open(path, "rb") as handle:
-            length = struct.unpack("<Q", handle.read(8))[0]
-            if length > 100 << 20:
-                return None
-            header = json.loads(handle.read(length))
-    except (OSError, struct.error, ValueError):
-        return None
+    ValueError (FolderReadError, ParseError) says why a header cannot be used,
+    so the caller reports that one file and the run still opens.
+    """
+    handle, size = folder.open(path)
+    with handle:
+        prefix = handle.read(8)
+        if len(prefix) < 8:
+            raise ValueError("safetensors file shorter than its 8-byte header length")
+        length = struct.unpack("<Q", prefix)[0]
+        if length > min(MAX_HEADER, size - 8):
+            raise ValueError(f"safetensors header length {length} is larger than the file or {MAX_HEADER} bytes")
+        header = load_json(folder.read_exactly(handle, length), "safetensors header")
+    if not isinstance(header, dict):
+        raise ValueError("safetensors header is not a JSON object")
     total = 0
     for name, info in header.items():
-        if name == "__metadata__" or not isinstance(info, dict):
+        if name == "__metadata__":
             continue
-        count = 1
-        for dim in info.get("shape") or []:
-            count *= int(dim)
-        total += count
+        shape = info.get("shape") if isinstance(info, dict) else None
+        if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
+            raise ValueError(f"safetensors header: tensor {str(name)[:60]!r} has no valid shape")
+        total += math.prod(shape)
+        if total >= MAX_PARAMS:
+            raise ValueError("safetensors header declares more parameters than any model has")
     return total
 
 
@@ -232,9 +221,10 @@ class _Eval:
 
 
 class _Scanner:
-    def __init__(self, root: Path, source: str):
+    def __init__(self, root: Path, source: str, budget: Budget | None = None):
         self.root = root
         self.source = source
+        self.folder = Folder(root, budget)
         self.problems: list[Problem] = []
         self.runs: dict[Path, _Run] = {}
         self.evals: list[_Eval] = []
@@ -256,25 +246,33 @@ class _Scanner:
             self.runs[folder] = _Run(folder)
         return self.runs[folder]
 
-    def read_json(self, path: Path) -> Any:
+    def read(self, path: Path, limit: int) -> bytes | None:
+        """The bytes of a file found in the folder, or None (reported) when the folder rule refuses it."""
         try:
-            if path.stat().st_size > MAX_JSON:
-                self.report(path, "too large to read as JSON; skipped")
-                return None
-            return json.loads(path.read_bytes())
-        except OSError as error:
-            self.report(path, f"cannot read ({error.strerror or type(error).__name__}); skipped")
-        except (ValueError, UnicodeDecodeError) as error:
-            self.report(path, f"not valid JSON ({str(error)[:120]}); skipped")
+            return self.folder.read(path, limit)
+        except BudgetExhausted:
+            raise
+        except FolderReadError as error:
+            self.report(path, f"{error}; skipped")
+        return None
+
+    def read_json(self, path: Path) -> Any:
+        data = self.read(path, MAX_JSON)
+        if data is None:
+            return None
+        try:
+            return load_json(data, "the file", limit=MAX_JSON)
+        except ParseError as error:
+            self.report(path, f"{error}; skipped")
         return None
 
     def file_entry(self, path: Path) -> FileEntry | None:
         try:
-            size = path.stat().st_size
-            if not os.access(path, os.R_OK):
-                raise PermissionError(13, "permission denied")
-        except OSError as error:
-            self.report(path, f"cannot read ({error.strerror or type(error).__name__}); skipped")
+            size = self.folder.size(path)
+        except BudgetExhausted:
+            raise
+        except FolderReadError as error:
+            self.report(path, f"{error}; skipped")
             return None
         try:
             return FileEntry(path=self.rel(path), size=size)
@@ -288,31 +286,31 @@ class _Scanner:
         def on_error(error: OSError) -> None:
             self.report(error.filename or self.root, f"cannot list ({error.strerror or type(error).__name__})")
 
-        seen = 0
-        for dirpath, dirnames, filenames in os.walk(self.root, onerror=on_error):
-            seen += len(filenames)
-            if seen > MAX_FILES:
-                self.report(dirpath, f"stopped after {MAX_FILES} files; open a smaller folder")
-                break
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
-            folder = Path(dirpath)
-            names = set(filenames)
-            match = CHECKPOINT_DIR.match(folder.name)
-            if match and folder != self.root:
-                self.trainer_checkpoint(folder, int(match.group(1)), names)
-            else:
-                if "trainer_state.json" in names or any(CHECKPOINT_DIR.match(d) for d in dirnames):
-                    self.trainer_root(folder, names)
-                self.plain_weights(folder, names)
-                for name in sorted(n for n in names if n.endswith(LIGHTNING_SUFFIX)):
-                    self.lightning_file(folder / name)
-                if "metrics.csv" in names:
-                    self.lightning_metrics(folder / "metrics.csv")
-            for name in sorted(n for n in names if n.endswith(".json") and n not in NOT_EVAL_JSON):
-                if not name.endswith(".index.json") and not name.startswith("tokenizer"):
-                    self.maybe_eval(folder / name)
-            if "README.md" in names:
-                self.card_candidates.append(folder / "README.md")
+        try:
+            for folder, dirnames, filenames in self.folder.walk(on_error):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
+                self.scan_folder(folder, dirnames, filenames)
+        except BudgetExhausted as error:
+            self.report(self.root, f"{error}; what was found so far is indexed")
+
+    def scan_folder(self, folder: Path, dirnames: list[str], filenames: list[str]) -> None:
+        names = set(filenames)
+        match = CHECKPOINT_DIR.match(folder.name)
+        if match and folder != self.root:
+            self.trainer_checkpoint(folder, int(match.group(1)), names)
+        else:
+            if "trainer_state.json" in names or any(CHECKPOINT_DIR.match(d) for d in dirnames):
+                self.trainer_root(folder, names)
+            self.plain_weights(folder, names)
+            for name in sorted(n for n in names if n.endswith(LIGHTNING_SUFFIX)):
+                self.lightning_file(folder / name)
+            if "metrics.csv" in names:
+                self.lightning_metrics(folder / "metrics.csv")
+        for name in sorted(n for n in names if n.endswith(".json") and n not in NOT_EVAL_JSON):
+            if not name.endswith(".index.json") and not name.startswith("tokenizer"):
+                self.maybe_eval(folder / name)
+        if "README.md" in names:
+            self.card_candidates.append(folder / "README.md")
 
     # -- Hugging Face Trainer
 
@@ -451,13 +449,15 @@ class _Scanner:
 
     def lightning_metrics(self, path: Path) -> None:
         rows: list[dict[str, float]] = []
+        data = self.read(path, MAX_CSV)
+        if data is None:
+            return
         try:
-            with open(path, newline="", encoding="utf-8") as handle:
-                for raw in csv.DictReader(handle):
-                    row = {k: _number(v) for k, v in raw.items() if k and v not in (None, "")}
-                    rows.append({k: v for k, v in row.items() if v is not None})
-        except (OSError, UnicodeDecodeError, csv.Error) as error:
-            self.report(path, f"cannot read metrics ({getattr(error, 'strerror', None) or error}); skipped")
+            for raw in csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")):
+                row = {k: _number(v) for k, v in raw.items() if k and v not in (None, "")}
+                rows.append({k: v for k, v in row.items() if v is not None})
+        except (UnicodeDecodeError, csv.Error) as error:
+            self.report(path, f"cannot read metrics ({str(error)[:120]}); skipped")
             return
         self.run(path.parent).lightning_rows = rows
 
@@ -465,12 +465,11 @@ class _Scanner:
 
     def maybe_eval(self, path: Path) -> None:
         try:
-            if path.stat().st_size > MAX_JSON:
-                return
-            with open(path, "rb") as handle:
-                head = handle.read(1 << 16)
-        except OSError as error:
-            self.report(path, f"cannot read ({error.strerror or type(error).__name__}); skipped")
+            head = self.folder.head(path, 1 << 16)
+        except BudgetExhausted:
+            raise
+        except FolderReadError as error:
+            self.report(path, f"{error}; skipped")
             return
         if b'"results"' not in head:
             return
@@ -633,9 +632,10 @@ def _task_of(architecture: str | None) -> str | None:
 class RunsReader:
     """Index a folder of training runs into model entries (used by the source and `index build`)."""
 
-    def __init__(self, root: str | Path, source: str | None = None):
+    def __init__(self, root: str | Path, source: str | None = None, budget: Budget | None = None):
         self.root = Path(root).expanduser()
         self.source = source or str(root)
+        self.budget = budget
 
     def model_id(self, run: _Run) -> str:
         parts = list(run.folder.relative_to(self.root).parts) if run.folder != self.root else []
@@ -647,7 +647,7 @@ class RunsReader:
     def read(self) -> tuple[list[ModelEntry], list[Problem]]:
         if not self.root.is_dir():
             raise ZooError(f"{self.root}: not a folder")
-        scanner = _Scanner(self.root, self.source)
+        scanner = _Scanner(self.root, self.source, self.budget)
         scanner.scan()
         hub_runs = scanner.attach_evals()
         cards: dict[Path, Path] = {path.parent: path for path in scanner.card_candidates}
@@ -678,14 +678,23 @@ class RunsReader:
             models.append(model)
         return models, scanner.problems
 
+    @staticmethod
+    def _params(path: Path, scanner: _Scanner) -> int | None:
+        """Parameters in one safetensors file, or None with the reason reported (the run still opens)."""
+        try:
+            return safetensors_params(scanner.folder, path)
+        except (FolderReadError, ValueError) as error:  # ParseError is a ValueError
+            scanner.report(path, f"{error}; parameter count left out")
+            return None
+
     def _card(self, folder: Path, cards: dict[Path, Path], scanner: _Scanner) -> Card | None:
         path = cards.get(folder)
         if path is None:
             return None
         try:
-            card = read_card(path.read_text("utf-8", errors="replace"))
-        except OSError as error:
-            scanner.report(path, f"cannot read ({error.strerror or type(error).__name__}); skipped")
+            card = read_card(scanner.folder.read(path, MAX_CARD).decode("utf-8", errors="replace"))
+        except FolderReadError as error:
+            scanner.report(path, f"{error}; skipped")
             return None
         for message in card.problems:
             scanner.report(path, message)
@@ -731,7 +740,7 @@ class RunsReader:
         chosen = run.checkpoints[default] if default else checkpoints[-1]
         tensors = [self.root / f.path for f in chosen.files if f.format == "safetensors" and f.path]
         if tensors:
-            counts = [safetensors_params(path) for path in tensors]
+            counts = [self._params(path, scanner) for path in tensors]
             data["num_params"] = sum(counts) if None not in counts else None  # type: ignore[arg-type]
         card = self._card(run.folder, cards, scanner)
         description = (
