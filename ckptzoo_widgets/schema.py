@@ -65,10 +65,9 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
-Metrics = dict[
-    Annotated[str, AfterValidator(safety.check_metric_name)],
-    Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False)] | None,
-]
+MetricName = Annotated[str, AfterValidator(safety.check_metric_name)]
+FiniteFloat = Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False)]
+Metrics = dict[MetricName, FiniteFloat | None]
 
 FileFormat = Literal["safetensors", "pytorch", "onnx", "keras", "h5", "gguf", "npz", "other"]
 
@@ -170,6 +169,11 @@ class ModelEntry(_Strict):
         default_factory=dict, description="Headline metrics; those of the default checkpoint when absent."
     )
     headline_metric: str | None = Field(None, description="The metric a card shows first.")
+    curves: dict[MetricName, list[tuple[Annotated[int, Field(ge=0)], FiniteFloat]]] = Field(
+        default_factory=dict,
+        description="Metric name -> [[step, value], ...] as logged during training (TensorBoard, MLflow), "
+        "for charts; checkpoints carry the values at their own step.",
+    )
     default_checkpoint: CheckpointName | None = Field(None, description="The last checkpoint when absent.")
     repo: ShortText | None = Field(
         None, description="Hub repository (e.g. EleutherAI/pythia-70m) or torch.hub repo (owner/name)."

@@ -40,6 +40,7 @@ from .. import safety
 from ..errors import ZooError
 from ..schema import MAX_COUNT as MAX_PARAMS
 from ..schema import FileEntry, ModelEntry, Problem, _problems_from
+from . import tensorboard
 from ._folder import Budget, BudgetExhausted, Folder, FolderReadError
 from ._parse import ParseError, epoch_of, load_json, step_of
 from ._parse import number as _number
@@ -714,6 +715,8 @@ class RunsReader:
             checkpoint.metrics = {**history, **checkpoint.metrics}
             if checkpoint.epoch is None and epoch is not None:
                 checkpoint.epoch = epoch
+        data: dict[str, Any] = {}
+        tensorboard.attach_scalars(run.folder, checkpoints, data, scanner.report)  # event files: metrics + curves
         default = None
         if run.best and run.best in run.checkpoints:
             default = run.best
@@ -724,7 +727,7 @@ class RunsReader:
             if isinstance(architectures, list) and architectures and isinstance(architectures[0], str)
             else None
         )
-        data: dict[str, Any] = {
+        data |= {
             "id": model_id,
             "framework": "pytorch" if run.kinds & {"trainer", "lightning"} else None,
             "library": "transformers" if architecture else None,

@@ -1,0 +1,175 @@
+"""TensorBoard event files: the scalars a run logged, per metric as `(step, value)` points.
+
+PyTorch Lightning's default logger writes `lightning_logs/version_N/events.out.tfevents.*`;
+the Hugging Face Trainer writes `<output_dir>/runs/<date_host>/events.out.tfevents.*`.
+The records are read with the `tensorboard` package's own reader (optional:
+`pip install 'ckptzoo-widgets[tensorboard]'`) and its own compatibility layer, which
+turns legacy `simple_value` scalars and TF2 `tf.summary.scalar` tensors into one form.
+
+Two uses: each checkpoint gets the latest value of every scalar logged at or before
+its step (`attach_scalars`), and the model keeps the whole logged curve for the chart
+(`ModelEntry.curves`, thinned to `MAX_CURVE_POINTS` per metric). Metric names stay as
+logged (`val/acc`, `eval/loss`); a name that breaks the metric rules is reported.
+A truncated or corrupt file is reported with the byte where reading stopped; the
+records before it are kept.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import time
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import safety
+
+EVENT_FILE = "events.out.tfevents."
+# Where event files lie, relative to a run folder: the folder itself (Lightning's
+# version_N/) and the Trainer's default logging_dir `runs/<date_host>/`.
+EVENT_GLOBS = (f"{EVENT_FILE}*", f"runs/*/{EVENT_FILE}*")
+MAX_EVENT_BYTES = 1 << 30  # per run: larger logs are read up to here and reported
+MAX_POINTS = 2_000_000  # scalar points per run kept in memory
+MAX_SECONDS = 30.0  # per run
+MAX_CURVE_POINTS = 1000  # per metric in the model entry (the chart needs no more)
+MISSING_HINT = (
+    "TensorBoard event files found but the 'tensorboard' package is not installed; "
+    "their metrics are left out (pip install 'ckptzoo-widgets[tensorboard]')"
+)
+
+Report = Callable[[Path, str], None]
+Curve = list[tuple[int, float]]
+
+
+@dataclass
+class Scalars:
+    """What the event files of one run logged: metric -> points sorted by step."""
+
+    curves: dict[str, Curve] = field(default_factory=dict)
+
+    def at(self, step: int) -> dict[str, float]:
+        """The latest value of each metric logged at or before `step`."""
+        values: dict[str, float] = {}
+        for name, points in self.curves.items():
+            position = bisect.bisect_right(points, (step, math.inf))
+            if position:
+                values[name] = points[position - 1][1]
+        return values
+
+    def thinned(self, limit: int = MAX_CURVE_POINTS) -> dict[str, list[list[float]]]:
+        """Each curve with at most `limit` points, evenly spaced, first and last kept (JSON-ready)."""
+        result: dict[str, list[list[float]]] = {}
+        for name, points in self.curves.items():
+            if len(points) > limit:
+                stride = (len(points) - 1) / (limit - 1)
+                points = [points[round(i * stride)] for i in range(limit)]
+            result[name] = [[step, value] for step, value in points]
+        return result
+
+
+def event_files(folder: Path) -> list[Path]:
+    """The event files of a run folder (regular files only, not following links), oldest first."""
+    found = {p for pattern in EVENT_GLOBS for p in folder.glob(pattern) if p.is_file() and not p.is_symlink()}
+
+    def order(path: Path) -> tuple[int, str]:  # events.out.tfevents.<unix time>.<host>...
+        stamp = path.name[len(EVENT_FILE) :].split(".", 1)[0]
+        return (int(stamp) if stamp.isdigit() else 0, path.as_posix())
+
+    return sorted(found, key=order)
+
+
+def available() -> bool:
+    try:
+        import tensorboard.backend.event_processing.event_file_loader  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def read_scalars(files: Iterable[Path], report: Report) -> Scalars:
+    """Every scalar in `files` (a later file wins where two log the same metric at the same step)."""
+    from tensorboard import data_compat
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.util import tensor_util
+
+    points: dict[str, dict[int, float]] = {}
+    bad_names: set[str] = set()
+    budget_bytes, budget_points = MAX_EVENT_BYTES, MAX_POINTS
+    deadline = time.monotonic() + MAX_SECONDS
+    for path in files:
+        try:
+            size = path.stat().st_size
+            loader = RawEventFileLoader(str(path))
+        except Exception as error:  # noqa: BLE001 - any reader failure is this file's problem only
+            report(path, f"cannot read TensorBoard events ({type(error).__name__}); skipped")
+            continue
+        consumed = 0
+        stopped = ""
+        try:
+            for record in loader.Load():
+                # A record is framed by a length (8 bytes), two CRCs (4 + 4) and the payload.
+                consumed += len(record) + 16
+                if consumed > budget_bytes or time.monotonic() > deadline or budget_points <= 0:
+                    stopped = "the read budget of this run"
+                    break
+                event = data_compat.migrate_event(event_pb2.Event.FromString(record))
+                if not event.HasField("summary"):
+                    continue
+                for value in event.summary.value:
+                    if value.metadata.plugin_data.plugin_name != "scalars":
+                        continue
+                    # str() of a numpy float32 is its shortest form: 0.6, not 0.6000000238.
+                    number = float(str(tensor_util.make_ndarray(value.tensor).reshape(-1)[0]))
+                    if not math.isfinite(number) or event.step < 0:
+                        continue
+                    if value.tag not in points:
+                        try:
+                            safety.check_metric_name(value.tag)
+                        except ValueError:
+                            bad_names.add(value.tag)
+                            continue
+                        points[value.tag] = {}
+                    points[value.tag][int(event.step)] = number
+                    budget_points -= 1
+        except Exception as error:  # noqa: BLE001 - a damaged record: keep what came before it
+            stopped = f"a damaged record ({type(error).__name__})"
+        budget_bytes -= consumed
+        if stopped:
+            report(path, f"TensorBoard events read up to byte {consumed} of {size}: stopped at {stopped}")
+        elif consumed < size:
+            message = f"TensorBoard event file cut short or corrupt at byte {consumed} of {size}; earlier events kept"
+            report(path, message)
+    if bad_names:
+        names = ", ".join(repr(name[:60]) for name in sorted(bad_names)[:5])
+        report(path, f"TensorBoard metric name(s) {names} break the metric-name rules; left out")
+    return Scalars({name: sorted(by_step.items()) for name, by_step in points.items()})
+
+
+def run_scalars(folder: Path, report: Report) -> Scalars | None:
+    """The scalars of the run in `folder`, or None when it has no event files (a hint when unreadable)."""
+    files = event_files(folder)
+    if not files:
+        return None
+    if not available():
+        report(folder, MISSING_HINT)
+        return None
+    return read_scalars(files, report)
+
+
+def attach_scalars(
+    folder: Path, checkpoints: Iterable[object], data: MutableMapping[str, object], report: Report
+) -> None:
+    """Give each checkpoint (`.step`, `.metrics`) the scalars at its step; put the curves in `data`.
+
+    Metrics a checkpoint already has (from its name, trainer_state.json, metrics.csv) win.
+    """
+    scalars = run_scalars(folder, report)
+    if scalars is None or not scalars.curves:
+        return
+    for checkpoint in checkpoints:
+        step = getattr(checkpoint, "step", None)
+        if step is not None:
+            checkpoint.metrics = {**scalars.at(step), **checkpoint.metrics}  # type: ignore[attr-defined]
+    data["curves"] = scalars.thinned()
