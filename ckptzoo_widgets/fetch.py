@@ -45,6 +45,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from .humanize import human_bytes
 from .safety import check_relative_path
 from .text import label_text, one_line
 
@@ -56,6 +57,7 @@ __all__ = [
     "IntegrityError",
     "NetworkError",
     "OfflineError",
+    "SizeLimitError",
     "cache_root",
     "fetch",
 ]
@@ -104,6 +106,10 @@ class DiskFullError(FetchError):
     """No space left to store the file."""
 
 
+class SizeLimitError(FetchError):
+    """The file is larger than its expected size or the byte cap, or decodes into far more than was sent."""
+
+
 # ------------------------------------------------------------------------- settings
 
 
@@ -144,6 +150,8 @@ class _Settings:
     backoff_max: float = 30.0
     min_speed: float = 16 * 1024  # bytes/s, averaged over speed_window
     speed_window: float = 30.0
+    max_attempts: int = 20  # requests per file, whether or not they made progress
+    max_bytes: int = 64 << 30  # cap for a file whose size the index does not give
 
     @classmethod
     def from_env(cls, *, quiet: bool | None, offline: bool | None, timeout: float | None) -> _Settings:
@@ -157,6 +165,8 @@ class _Settings:
             backoff=_env_float("CKPTZOO_BACKOFF", 1.0),  # type: ignore[arg-type]
             min_speed=_env_float("CKPTZOO_MIN_SPEED", 16 * 1024),  # type: ignore[arg-type]
             speed_window=_env_float("CKPTZOO_SPEED_WINDOW", 30.0),  # type: ignore[arg-type]
+            max_attempts=int(_env_float("CKPTZOO_MAX_ATTEMPTS", 20)),  # type: ignore[arg-type]
+            max_bytes=int(_env_float("CKPTZOO_MAX_BYTES", 64 << 30)),  # type: ignore[arg-type]
         )
 
 
@@ -509,14 +519,6 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"  # pragma: no cover
-
-
 _PARSE_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 
@@ -535,6 +537,8 @@ class _Download:
         self.hasher = hashlib.sha256()
         self.hashed = 0  # bytes of the partial file already fed to self.hasher
         self.total: int | None = size
+        # no file grows past this: its size from the index, else the configured cap
+        self.limit = size if size is not None else settings.max_bytes
         self.etag: str | None = None
         self.last_modified: str | None = None
         self.resumed = False
@@ -608,7 +612,7 @@ class _Download:
     def run(self) -> pathlib.Path:
         import requests
 
-        failures = restarts = 0
+        failures = restarts = attempts = 0
         verified_restart = False
         session = requests.Session()
         try:
@@ -629,7 +633,15 @@ class _Download:
                         ) from None
                     continue
                 except _Retry as r:
+                    # progress resets the backoff, never the count of attempts: a server
+                    # that always cuts the file short must not keep us busy forever
+                    attempts += 1
                     failures = 1 if r.progressed else failures + 1
+                    if attempts >= self.s.max_attempts:
+                        raise NetworkError(
+                            f"could not download {self.shown}: {r.reason} "
+                            f"(gave up after {attempts} attempts, CKPTZOO_MAX_ATTEMPTS); the file is not in the cache"
+                        ) from None
                     if failures > self.s.retries:
                         raise NetworkError(
                             f"could not download {self.shown}: {r.reason} "
@@ -789,10 +801,15 @@ class _Download:
                     "encoded": encoding not in ("", "identity"),
                 },
             )
+        if self.total is not None and self.total > self.limit:
+            raise SizeLimitError(
+                f"{self.shown} is {human_bytes(self.total)}, more than the cap of {human_bytes(self.limit)} "
+                "for a file the index gives no size for (CKPTZOO_MAX_BYTES)"
+            )
         self._check_space(offset)
         self._sync_hasher(offset)
         self._progress(offset)
-        self._stream(resp, offset, body_len if encoding in ("", "identity") else None)
+        self._stream(resp, offset, body_len if encoding in ("", "identity") else None, encoding not in ("", "identity"))
 
     def _check_space(self, offset: int) -> None:
         if self.total is None:
@@ -804,10 +821,11 @@ class _Download:
             return
         if need > free:
             raise DiskFullError(
-                f"not enough disk space for {self.shown}: needs {_human(need)}, {_human(free)} free in {self.root}"
+                f"not enough disk space for {self.shown}: needs {human_bytes(need)}, "
+                f"{human_bytes(free)} free in {self.root}"
             )
 
-    def _stream(self, resp: Any, offset: int, body_len: int | None) -> None:
+    def _stream(self, resp: Any, offset: int, body_len: int | None, encoded: bool) -> None:
         """Read the body, hash and append it; raise _Retry on a broken transfer.
 
         The network is read on this thread straight into a small pool of
@@ -837,6 +855,18 @@ class _Download:
                     raise IntegrityError(
                         f"size mismatch for {self.shown}: server sent more than the expected {self.total} bytes"
                     )
+                if offset + received > self.limit:
+                    raise SizeLimitError(
+                        f"gave up on {self.shown}: more than the cap of {human_bytes(self.limit)} for a file "
+                        "the index gives no size for (CKPTZOO_MAX_BYTES)"
+                    )
+                if encoded and self.size is None and received > _RATIO_FROM:
+                    wire = reader.wire_bytes()
+                    if wire and received > MAX_DECODE_RATIO * wire:
+                        raise SizeLimitError(
+                            f"gave up on {self.shown}: the server compressed it although asked not to, and "
+                            f"{human_bytes(wire)} sent decode into more than {human_bytes(received)}"
+                        )
                 now = time.monotonic()
                 if filled == len(buf) or now - t_flush >= 0.1:
                     mv.release()
@@ -881,7 +911,7 @@ class _Download:
         if now > self.t_end:
             raise DownloadTimeoutError(
                 f"gave up on {self.shown}: total deadline of {self.deadline:.0f} s passed "
-                f"after {_human(offset + received)}"
+                f"after {human_bytes(offset + received)}"
             )
         window.append((now, received))
         while len(window) > 2 and now - window[1][0] >= self.s.speed_window:
@@ -891,8 +921,8 @@ class _Download:
             rate = (received - r0) / (now - t0)
             if rate < self.s.min_speed:
                 raise DownloadTimeoutError(
-                    f"gave up on {self.shown}: too slow ({_human(rate)}/s over "
-                    f"{now - t0:.0f} s, minimum {_human(self.s.min_speed)}/s)"
+                    f"gave up on {self.shown}: too slow ({human_bytes(rate)}/s over "
+                    f"{now - t0:.0f} s, minimum {human_bytes(self.s.min_speed)}/s)"
                 )
 
     def _finish(self) -> pathlib.Path:
@@ -944,6 +974,12 @@ def _is_name_resolution_error(exc: BaseException) -> bool:
     return False
 
 
+#: a compressed body (sent despite ``Accept-Encoding: identity``) of a file with no
+#: expected size may decode into at most this many times the bytes sent...
+MAX_DECODE_RATIO = 100
+_RATIO_FROM = 1 << 20  # ...once it has decoded more than this
+
+
 class _BodyBroken(Exception):
     """Internal: the body stream failed (connection reset, timeout, short read)."""
 
@@ -972,6 +1008,13 @@ class _BodyReader:
             else None
         )
         self.left = body_len if body_len is not None else -1
+
+    def wire_bytes(self) -> int:
+        """Bytes read from the connection so far (before decoding)."""
+        try:
+            return int(self.raw.tell())
+        except (AttributeError, TypeError, ValueError, OSError):
+            return 0
 
     def readinto(self, mv: memoryview) -> int:
         import requests

@@ -40,6 +40,7 @@ class Resource:
     status_only: int | None = None  # always answer this status with no body
     wrong_range: bool = False  # answer every GET with a 206 that starts at byte 1
     gzip: bool = False  # send the body gzip-compressed (Content-Encoding: gzip), whatever was asked
+    content_encoding: str | None = None  # data is already encoded: send it as-is with this Content-Encoding
 
     def __post_init__(self) -> None:
         if self.etag is None:
@@ -131,8 +132,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Last-Modified", res.last_modified)
         if res.ranges:
             self.send_header("Accept-Ranges", "bytes")
-        if res.gzip:
-            self.send_header("Content-Encoding", "gzip")
+        if res.gzip or res.content_encoding:
+            self.send_header("Content-Encoding", res.content_encoding or "gzip")
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         if res.claim_length is not None:

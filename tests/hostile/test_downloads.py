@@ -83,3 +83,106 @@ def test_cache_verify_rehashes_a_blob_replaced_with_the_same_size_and_mtime(tmp_
     )
     assert verify.message == "1", verify  # exit code 1: damage found
     assert "DAMAGED" in verify.stdout and "1 damaged" in verify.stdout
+
+
+# ------------------------------------------------------- finding 7: bounded downloads
+
+FETCH = "from ckptzoo_widgets.fetch import fetch\nfetch(URL, quiet=True)"
+MiB = 1 << 20
+
+
+def gzip_bomb(decoded: int) -> bytes:
+    """gzip of `decoded` zero bytes, built in pieces (about 1 MiB per GiB)."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip container
+    zeros = bytes(16 * MiB)
+    parts = [packer.compress(zeros) for _ in range(decoded // len(zeros))]
+    return b"".join(parts) + packer.flush()
+
+
+def test_a_server_that_always_cuts_the_file_in_half_is_given_up_after_a_capped_number_of_attempts(tmp_path):
+    data = os.urandom(256 * 1024)
+    with FileServer() as srv:
+        # ignores Range, so every attempt starts over, makes progress, and breaks again
+        url = srv.add("/half.bin", data, ranges=False, drop_after=len(data) // 2, drop_times=10**9)
+        result = run_bounded(FETCH, env=env_for(tmp_path), seconds=60, URL=url)
+        gets = len(srv.bodies("/half.bin"))
+    assert result.raised("NetworkError"), result
+    assert "20 attempts" in result.message
+    assert gets == 20  # the default cap (CKPTZOO_MAX_ATTEMPTS), not unbounded
+    assert not list((tmp_path / "cache" / "blobs").rglob("*.bin"))
+
+
+def test_attempt_cap_is_configurable(tmp_path):
+    data = os.urandom(64 * 1024)
+    with FileServer() as srv:
+        url = srv.add("/half.bin", data, ranges=False, drop_after=len(data) // 2, drop_times=10**9)
+        result = run_bounded(FETCH, env=env_for(tmp_path, CKPTZOO_MAX_ATTEMPTS="3"), URL=url)
+        gets = len(srv.bodies("/half.bin"))
+    assert result.raised("NetworkError") and "3 attempts" in result.message, result
+    assert gets == 3
+
+
+def test_a_file_without_size_and_without_length_stops_at_the_byte_cap(tmp_path):
+    data = os.urandom(4 * MiB)
+    with FileServer() as srv:
+        url = srv.add("/endless.bin", data, content_length=False)
+        result = run_bounded(FETCH, env=env_for(tmp_path, CKPTZOO_MAX_BYTES=str(MiB)), memory_mb=768, URL=url)
+    assert result.raised("SizeLimitError"), result
+    assert "CKPTZOO_MAX_BYTES" in result.message and "1.0 MiB" in result.message
+    assert list((tmp_path / "cache" / "tmp").iterdir()) == []  # nothing left behind
+
+
+def test_an_announced_length_over_the_byte_cap_is_refused_before_the_body(tmp_path):
+    data = os.urandom(4 * MiB)
+    with FileServer() as srv:
+        url = srv.add("/big.bin", data)
+        result = run_bounded(FETCH, env=env_for(tmp_path, CKPTZOO_MAX_BYTES=str(MiB)), URL=url)
+        sent = srv.bodies("/big.bin")[0]["sent"]
+    assert result.raised("SizeLimitError") and "4.0 MiB" in result.message, result
+    assert sent < 4 * MiB
+
+
+def test_the_byte_cap_also_holds_for_a_file_with_a_size_in_the_index(tmp_path):
+    data = os.urandom(2 * MiB)
+    with FileServer() as srv:
+        url = srv.add("/lies.bin", data, content_length=False)
+        result = run_bounded(
+            "from ckptzoo_widgets.fetch import fetch\nfetch(URL, size=1000, quiet=True)", env=env_for(tmp_path), URL=url
+        )
+    assert result.raised("IntegrityError") and "more than the expected 1000 bytes" in result.message, result
+
+
+def test_gzip_despite_identity_cannot_expand_past_the_decode_ratio(tmp_path):
+    bomb = gzip_bomb(1 << 30)  # 1 GiB of zeros in about 1 MiB
+    with FileServer() as srv:
+        url = srv.add("/bomb.bin", bomb, content_encoding="gzip")
+        result = run_bounded(FETCH, env=env_for(tmp_path), memory_mb=768, seconds=60, URL=url)
+    assert result.raised("SizeLimitError"), result
+    assert "compressed it although asked not to" in result.message
+    assert result.peak_rss_mb is not None and result.peak_rss_mb < 500
+    left = sum(p.stat().st_size for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert left < 10 * MiB  # nothing near a GiB on disk
+
+
+def test_gzip_of_a_file_with_a_known_size_stops_at_that_size(tmp_path):
+    bomb = gzip_bomb(1 << 30)
+    with FileServer() as srv:
+        url = srv.add("/bomb.bin", bomb, content_encoding="gzip")
+        result = run_bounded(
+            "from ckptzoo_widgets.fetch import fetch\nfetch(URL, size=SIZE, quiet=True)",
+            env=env_for(tmp_path),
+            memory_mb=768,
+            URL=url,
+            SIZE=4 * MiB,
+        )
+    assert result.raised("IntegrityError") and "more than the expected" in result.message, result
+
+
+def test_gzip_with_a_small_cap_stops_at_the_cap(tmp_path):
+    bomb = gzip_bomb(64 * MiB)
+    with FileServer() as srv:
+        url = srv.add("/bomb.bin", bomb, content_encoding="gzip")
+        result = run_bounded(FETCH, env=env_for(tmp_path, CKPTZOO_MAX_BYTES=str(512 * 1024)), memory_mb=768, URL=url)
+    assert result.raised("SizeLimitError") and "CKPTZOO_MAX_BYTES" in result.message, result
