@@ -1,5 +1,8 @@
-// Small inline SVG charts: a sparkline for cards and a metric-versus-step chart.
+// Small inline SVG charts: a sparkline for cards and line charts of a metric
+// across training stages (one model, or several to compare). Every string goes
+// in as a text node; the scales and ticks are pure functions in scales.js.
 import { formatMetric } from "./format.js";
+import { makeScale, shouldUseLog, formatTick } from "./scales.js";
 
 const NS = "http://www.w3.org/2000/svg";
 
@@ -70,86 +73,263 @@ export function sparkline(points, { width = 96, height = 24, label = "" } = {}) 
   return svg;
 }
 
-/** Metric-versus-step chart. points: [[step, value, name], ...]; selected: checkpoint name. */
-export function metricChart(
-  points,
-  { width = 360, height = 160, metric = "", xLabel = "step", selected = null, onPick = null } = {},
+/** The points of a series that can be drawn: finite [x, y, name], sorted by x. */
+function drawable(points) {
+  return (points || [])
+    .filter((p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]))
+    .slice()
+    .sort((a, b) => a[0] - b[0]);
+}
+
+/**
+ * A line chart of one metric across training stages.
+ *
+ * series: [{ label, points: [[x, y, checkpointName], ...], color?, dash?, best? }]
+ *   color / dash: stroke colour and dash pattern (a single series without one uses the theme accent);
+ *   best: the name of the checkpoint to mark as the best one.
+ * Options: xLabel, yLabel, logX (true / false; null chooses: log when x spans two decades),
+ *   selected (a checkpoint name, marked on the first series), onPick(name, seriesIndex).
+ * Returns an <svg> with a <title> and <desc>; ticks and gridlines on both axes.
+ */
+export function lineChart(
+  series,
+  {
+    width = 420,
+    height = 220,
+    xLabel = "step",
+    yLabel = "",
+    logX = null,
+    selected = null,
+    onPick = null,
+    testid = "cz-chart",
+    doc = document,
+  } = {},
 ) {
-  const raw = (points || []).filter((p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]));
-  raw.sort((a, b) => a[0] - b[0]);
-  const svg = svgEl("svg", {
+  const list = (series || []).map((s) => ({ ...s, points: drawable(s.points) }));
+  const el = (tag, attrs) => svgEl(tag, attrs, doc);
+  const svg = el("svg", {
     class: "cz-chart",
     width,
     height,
     viewBox: `0 0 ${width} ${height}`,
     role: "img",
-    "data-testid": "cz-chart",
+    "data-testid": testid,
   });
-  const title = svgEl("title");
-  title.textContent = `${metric} versus ${xLabel}`;
+  const title = el("title");
+  title.textContent = `${yLabel || "metric"} versus ${xLabel}`;
   svg.appendChild(title);
-  if (raw.length === 0) {
-    const t = svgEl("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "cz-chart-empty" });
+  const xs = list.flatMap((s) => s.points.map((p) => p[0]));
+  const ys = list.flatMap((s) => s.points.map((p) => p[1]));
+  if (xs.length === 0) {
+    const t = el("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "cz-chart-empty" });
     t.textContent = "no metric values";
     svg.appendChild(t);
     return svg;
   }
-  const left = 48;
-  const right = 10;
+  const log = logX === null || logX === undefined ? shouldUseLog(xs) : !!logX && xs.every((x) => x >= 0);
+  svg.setAttribute("data-x-scale", log ? "log" : "linear");
+
+  const left = 52;
+  const right = 14;
   const top = 10;
-  const bottom = 28;
-  const w = width - left - right;
-  const h = height - top - bottom;
-  const xs = raw.map((p) => p[0]);
-  const ys = raw.map((p) => p[1]);
-  const x0 = Math.min(...xs);
-  const x1 = Math.max(...xs);
-  let y0 = Math.min(...ys);
-  let y1 = Math.max(...ys);
-  if (y0 === y1) {
-    y0 -= Math.abs(y0) * 0.05 || 1;
-    y1 += Math.abs(y1) * 0.05 || 1;
-  }
-  const px = (x) => left + (x1 === x0 ? w / 2 : ((x - x0) / (x1 - x0)) * w);
-  const py = (y) => top + h - ((y - y0) / (y1 - y0)) * h;
+  const bottom = 40;
+  const x = makeScale(xs, [left, width - right], { kind: log ? "log" : "linear", count: 6, nice: false });
+  const y = makeScale(ys, [height - bottom, top], { count: 5 });
 
-  // axes
-  svg.appendChild(svgEl("line", { x1: left, y1: top + h, x2: left + w, y2: top + h, class: "cz-axis" }));
-  svg.appendChild(svgEl("line", { x1: left, y1: top, x2: left, y2: top + h, class: "cz-axis" }));
-  const tick = (x, y, text, anchor) => {
-    const t = svgEl("text", { x, y, "text-anchor": anchor, class: "cz-tick" });
+  const desc = el("desc");
+  desc.textContent =
+    `${list.length} series (${list.map((s) => s.label).join(", ")}); ` +
+    `${xLabel} from ${formatMetric(Math.min(...xs))} to ${formatMetric(Math.max(...xs))}` +
+    `${log ? " on a log scale" : ""}; ${yLabel || "value"} from ${formatMetric(Math.min(...ys))} to ${formatMetric(Math.max(...ys))}.`;
+  svg.appendChild(desc);
+
+  // gridlines and tick labels
+  const grid = el("g", { class: "cz-gridlines", "aria-hidden": "true" });
+  const label = (tx, ty, text, anchor, cls = "cz-tick") => {
+    const t = el("text", { x: tx.toFixed(1), y: ty.toFixed(1), "text-anchor": anchor, class: cls });
     t.textContent = text;
-    svg.appendChild(t);
+    grid.appendChild(t);
+    return t;
   };
-  tick(left - 4, top + 4, formatMetric(y1), "end");
-  tick(left - 4, top + h, formatMetric(y0), "end");
-  tick(left, top + h + 14, formatMetric(x0), "start");
-  if (x1 !== x0) tick(left + w, top + h + 14, formatMetric(x1), "end");
-  tick(left + w / 2, top + h + 24, xLabel, "middle");
+  for (const v of y.ticks) {
+    const py = y.map(v);
+    grid.appendChild(
+      el("line", { x1: left, x2: width - right, y1: py.toFixed(1), y2: py.toFixed(1), class: "cz-grid" }),
+    );
+    label(left - 5, py + 3.5, formatTick(v), "end", "cz-tick cz-tick-y");
+  }
+  let lastRight = -Infinity;
+  for (const v of x.ticks) {
+    const px = x.map(v);
+    grid.appendChild(
+      el("line", { x1: px.toFixed(1), x2: px.toFixed(1), y1: top, y2: height - bottom, class: "cz-grid" }),
+    );
+    // Skip a label that would overlap the previous one (the data's last value next to a round tick).
+    const text = formatTick(v);
+    const half = text.length * 3;
+    if (px - half < lastRight + 4) continue;
+    label(px, height - bottom + 14, text, "middle", "cz-tick cz-tick-x");
+    lastRight = px + half;
+  }
+  grid.appendChild(
+    el("line", { x1: left, x2: width - right, y1: height - bottom, y2: height - bottom, class: "cz-axis" }),
+  );
+  grid.appendChild(el("line", { x1: left, x2: left, y1: top, y2: height - bottom, class: "cz-axis" }));
+  label((left + width - right) / 2, height - 6, log ? `${xLabel} (log scale)` : xLabel, "middle", "cz-axis-label");
+  const yl = label(12, (top + height - bottom) / 2, yLabel, "middle", "cz-axis-label");
+  yl.setAttribute("transform", `rotate(-90 12 ${((top + height - bottom) / 2).toFixed(1)})`);
+  svg.appendChild(grid);
 
-  svg.appendChild(
-    svgEl("polyline", {
-      points: raw.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(" "),
+  list.forEach((s, si) => {
+    const g = el("g", { class: "cz-series", "data-series": s.label ?? String(si) });
+    const stroke = s.color ? `stroke:${s.color}` : "";
+    const line = el("polyline", {
+      points: s.points.map((p) => `${x.map(p[0]).toFixed(1)},${y.map(p[1]).toFixed(1)}`).join(" "),
       fill: "none",
       class: "cz-chart-line",
-    }),
-  );
-  for (const p of raw) {
-    const isSel = selected !== null && p[2] === selected;
-    const c = svgEl("circle", {
-      cx: px(p[0]).toFixed(1),
-      cy: py(p[1]).toFixed(1),
-      r: isSel ? 5 : 3,
-      class: isSel ? "cz-chart-dot cz-selected" : "cz-chart-dot",
     });
-    const t = svgEl("title");
-    t.textContent = `${p[2] ?? ""} ${xLabel} ${formatMetric(p[0])}: ${metric} ${formatMetric(p[1])}`;
-    c.appendChild(t);
-    if (onPick && p[2] != null) {
-      c.addEventListener("click", () => onPick(p[2]));
-      c.setAttribute("style", "cursor:pointer");
+    if (stroke) line.setAttribute("style", stroke);
+    if (s.dash) line.setAttribute("stroke-dasharray", s.dash);
+    g.appendChild(line);
+    for (const p of s.points) {
+      const px = x.map(p[0]);
+      const py = y.map(p[1]);
+      const isSel = si === 0 && selected !== null && p[2] === selected;
+      if (s.best !== undefined && s.best !== null && p[2] === s.best) {
+        const r = 7;
+        const mark = el("path", {
+          d: `M${px.toFixed(1)},${(py - r).toFixed(1)}l${r},${r}l${-r},${r}l${-r},${-r}z`,
+          class: "cz-best",
+          fill: "none",
+        });
+        if (stroke) mark.setAttribute("style", stroke);
+        g.appendChild(mark);
+      }
+      if (isSel) {
+        g.appendChild(
+          el("line", {
+            x1: px.toFixed(1),
+            x2: px.toFixed(1),
+            y1: top,
+            y2: height - bottom,
+            class: "cz-selected-rule",
+          }),
+        );
+      }
+      const c = el("circle", {
+        cx: px.toFixed(1),
+        cy: py.toFixed(1),
+        r: isSel ? 5 : list.length > 1 ? 2.5 : 3,
+        class: isSel ? "cz-chart-dot cz-selected" : "cz-chart-dot",
+      });
+      if (stroke) c.setAttribute("style", isSel ? `${stroke};fill:${s.color}` : stroke);
+      const t = el("title");
+      const who = list.length > 1 ? `${s.label}, ` : "";
+      t.textContent = `${who}${p[2] ?? ""}: ${xLabel} ${formatMetric(p[0])}, ${yLabel || "value"} ${formatMetric(p[1])}`;
+      c.appendChild(t);
+      if (onPick && p[2] !== null && p[2] !== undefined) {
+        c.addEventListener("click", () => onPick(p[2], si));
+        c.setAttribute("style", `${c.getAttribute("style") || ""};cursor:pointer`);
+      }
+      g.appendChild(c);
     }
-    svg.appendChild(c);
-  }
+    svg.appendChild(g);
+  });
   return svg;
+}
+
+/** The chart's values as a table (one row per x, one column per series): the accessible fallback. */
+export function valuesTable(series, { xLabel = "step", doc = document } = {}) {
+  const list = (series || []).map((s) => ({ ...s, points: drawable(s.points) }));
+  const xs = [...new Set(list.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+  const cell = (tag, text) => {
+    const c = doc.createElement(tag);
+    c.textContent = text;
+    return c;
+  };
+  const table = doc.createElement("table");
+  table.className = "cz-values";
+  const head = doc.createElement("tr");
+  head.append(cell("th", xLabel), ...list.map((s) => cell("th", s.label ?? "")));
+  const thead = doc.createElement("thead");
+  thead.appendChild(head);
+  const tbody = doc.createElement("tbody");
+  for (const xv of xs) {
+    const tr = doc.createElement("tr");
+    tr.appendChild(cell("th", formatMetric(xv)));
+    for (const s of list) {
+      const p = s.points.find((q) => q[0] === xv);
+      tr.appendChild(cell("td", p ? formatMetric(p[1]) : "—"));
+    }
+    tbody.appendChild(tr);
+  }
+  table.append(thead, tbody);
+  return table;
+}
+
+// The user's last choice of x scale (null: automatic), kept across re-renders of the view.
+let logChoice = null;
+
+/**
+ * A chart with its controls: a "log step axis" toggle (when the x values allow one)
+ * and the values as a table in a <details>. The toggle redraws the chart in place.
+ */
+export function chartFigure(series, options = {}) {
+  const doc = options.doc || document;
+  const box = doc.createElement("div");
+  box.className = "cz-chart-box";
+  const xs = (series || []).flatMap((s) => drawable(s.points).map((p) => p[0]));
+  const canLog = xs.length > 1 && xs.every((v) => v >= 0) && Math.max(...xs) > 10;
+  let chart = lineChart(series, { ...options, logX: canLog ? logChoice : false });
+  box.appendChild(chart);
+  if (canLog) {
+    const toggle = doc.createElement("label");
+    toggle.className = "cz-log-toggle";
+    const input = doc.createElement("input");
+    input.type = "checkbox";
+    input.setAttribute("data-testid", "cz-log-x");
+    input.checked = chart.getAttribute("data-x-scale") === "log";
+    input.addEventListener("change", () => {
+      logChoice = input.checked;
+      const next = lineChart(series, { ...options, logX: logChoice });
+      chart.replaceWith(next);
+      chart = next;
+    });
+    toggle.append(input, doc.createTextNode(` log ${options.xLabel || "step"} axis`));
+    box.insertBefore(toggle, chart);
+  }
+  const details = doc.createElement("details");
+  details.className = "cz-chart-values";
+  const summary = doc.createElement("summary");
+  summary.textContent = "Values as a table";
+  details.append(summary, valuesTable(series, options));
+  box.appendChild(details);
+  return box;
+}
+
+/** Reset the remembered x-scale choice (tests). */
+export function resetLogChoice() {
+  logChoice = null;
+}
+
+/** One model's metric-versus-step chart. points: [[step, value, name], ...]; selected: checkpoint name. */
+export function metricChart(points, { metric = "", xLabel = "step", selected = null, onPick = null, ...rest } = {}) {
+  return lineChart([{ label: metric, points }], {
+    ...rest,
+    xLabel,
+    yLabel: metric,
+    selected,
+    onPick: onPick ? (name) => onPick(name) : null,
+  });
+}
+
+/** metricChart with the log toggle and the values table (what the detail view shows). */
+export function metricFigure(points, { metric = "", xLabel = "step", selected = null, onPick = null, ...rest } = {}) {
+  return chartFigure([{ label: metric, points }], {
+    ...rest,
+    xLabel,
+    yLabel: metric,
+    selected,
+    onPick: onPick ? (name) => onPick(name) : null,
+  });
 }

@@ -2,7 +2,7 @@
 // The kernel searches, sorts and pages; this file renders what it is sent.
 import { h, renderCard, sortCheckpoints, metricNames, chartPoints } from "./cards.js";
 import { formatCount, formatMetric, formatBytes, formatDate, labelFor, sortOptions, debounce } from "./format.js";
-import { metricChart } from "./svg.js";
+import { metricFigure } from "./svg.js";
 import { renderSafeHtml } from "./sanitize.js";
 import { requestInsert, copyText } from "./bridge.js";
 
@@ -615,7 +615,7 @@ export class ZooView {
       if (points.length > 0) {
         out.push(
           chartHead,
-          metricChart(points, {
+          metricFigure(points, {
             metric: labelFor(this.chartMetric),
             xLabel: axis,
             selected: selName,
