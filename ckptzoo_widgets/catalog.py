@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import codegen, safety
+from . import codegen, credentials, safety
 from .errors import ZooError
 from .schema import Checkpoint, ModelEntry
 from .sources import LoadedSource, read_source
@@ -329,6 +329,7 @@ def open_zoo(source: str | Sequence[str] | Zoo | None = None) -> Zoo:
     """
     if isinstance(source, Zoo):
         return source
+    source = credentials.accept(source)  # user:pw@ in a URL: kept in this process, never shown or stored
     sources = [BUILTIN] if source is None else [source] if isinstance(source, str) else list(source)
     if not sources:
         raise ZooError("no source given")

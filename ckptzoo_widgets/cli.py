@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, credentials
 from .catalog import MODEL_COLUMNS, Zoo, open_zoo
 from .errors import ZooError
 from .fetch import FetchError
@@ -162,12 +162,12 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Every problem of an index file, one per line; exit 2 when there is any."""
-    location = args.index
+    location = credentials.accept(args.index)  # never print a password
     try:
         if location.startswith(("http://", "https://")):
             import requests
 
-            response = requests.get(location, timeout=30)
+            response = requests.get(location, timeout=30, auth=credentials.auth_for(location))
             response.raise_for_status()
             text = response.content
         else:

@@ -45,6 +45,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from . import credentials
 from .humanize import human_bytes
 from .safety import check_relative_path
 from .text import label_text, one_line
@@ -370,7 +371,7 @@ def _fetch(
 
     if isinstance(url_or_path, os.PathLike):
         return _fetch_local(pathlib.Path(url_or_path), sha, size, settings)
-    target = str(url_or_path)
+    target = credentials.accept(str(url_or_path))  # user:pw@ stays in this process only
     parsed = urllib.parse.urlsplit(target)
     scheme = parsed.scheme.lower()
     if scheme in ("http", "https"):
@@ -718,6 +719,7 @@ class _Download:
             resp = session.get(
                 self.url,
                 headers=headers,
+                auth=credentials.auth_for(self.url),
                 stream=True,
                 timeout=(
                     min(self.s.connect_timeout, remaining),

@@ -31,6 +31,7 @@ from typing import Any
 import anywidget
 import traitlets as t
 
+from . import credentials
 from .errors import ZooError
 
 __all__ = ["ZooBrowser", "browse"]
@@ -218,6 +219,7 @@ class ZooBrowser(anywidget.AnyWidget):
     # ---- opening -----------------------------------------------------------
     def use_source(self, source: Any = None) -> bool:
         """(Re)open the browser on a source; a failure shows in the error box. True on success."""
+        source = credentials.accept(source)  # user:pw@ in a URL: never shown in the page
         label = _source_label(source, None)
         with self.hold_sync():
             self.loading = True

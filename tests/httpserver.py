@@ -40,6 +40,7 @@ class Resource:
     status_only: int | None = None  # always answer this status with no body
     wrong_range: bool = False  # answer every GET with a 206 that starts at byte 1
     gzip: bool = False  # send the body gzip-compressed (Content-Encoding: gzip), whatever was asked
+    auth: tuple[str, str] | None = None  # (user, password) required through HTTP Basic auth, else 401
     content_encoding: str | None = None  # data is already encoded: send it as-is with this Content-Encoding
 
     def __post_init__(self) -> None:
@@ -84,6 +85,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._record(status=404)
             self._empty(404)
             return
+        if res.auth is not None:
+            import base64
+
+            expected = "Basic " + base64.b64encode(":".join(res.auth).encode()).decode()
+            if self.headers.get("Authorization") != expected:
+                self._record(status=401)
+                self._empty(401, {"WWW-Authenticate": 'Basic realm="zoo"'})
+                return
         with self.server.lock:
             failing = res.fail.pop(0) if res.fail else None
             dropping = res.drop_after is not None and res.drop_times > 0

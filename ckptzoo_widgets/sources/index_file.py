@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from .. import credentials
 from ..errors import ZooError
 from ..schema import IndexFormatError, ModelEntry, parse_index_text, parse_models
 from ._folder import Folder, FolderReadError
@@ -136,7 +137,7 @@ def cached_get(url: str, timeout: float = 30.0) -> tuple[bytes, str]:
     if cached is not None and meta.get("last_modified"):
         headers["If-Modified-Since"] = meta["last_modified"]
     try:
-        response = requests.get(url, timeout=timeout, headers=headers)
+        response = requests.get(url, timeout=timeout, headers=headers, auth=credentials.auth_for(url))
     except requests.RequestException as error:
         if cached is not None:
             return cached, "cached"

@@ -186,3 +186,100 @@ def test_gzip_with_a_small_cap_stops_at_the_cap(tmp_path):
         url = srv.add("/bomb.bin", bomb, content_encoding="gzip")
         result = run_bounded(FETCH, env=env_for(tmp_path, CKPTZOO_MAX_BYTES=str(512 * 1024)), memory_mb=768, URL=url)
     assert result.raised("SizeLimitError") and "CKPTZOO_MAX_BYTES" in result.message, result
+
+
+# ------------------------------------------------------ finding 12: credentials in URLs
+
+PASSWORD = "s3cret-Pa55word"
+
+CREDENTIALS = """
+import json, ckptzoo_widgets as cz
+zoo = cz.open_zoo(URL)
+code = zoo.load_code("m@c", library="safetensors-numpy")
+print("CODE", code)
+print("PATHS", zoo.download("m@c"))
+print("SOURCES", zoo.sources, zoo.errors, zoo.models.to_dict("records"), zoo.model("m").source)
+scope = {}
+exec(code, scope)  # the inserted cell, run in this kernel: the credentials live here
+print("LOADED", sorted(scope["state_dict"]))
+browser = cz.browse(URL)
+print("WIDGET", json.dumps(browser.get_state(), default=str))
+for bad in (WRONG, [WRONG, "builtin"]):
+    try:
+        print("WRONG-ZOO", cz.open_zoo(bad).errors)
+    except Exception as error:
+        print("WRONG", type(error).__name__, error)
+try:
+    cz.fetch(WRONG_FILE)
+except Exception as error:
+    print("WRONG-FILE", type(error).__name__, error)
+"""
+
+
+def test_credentials_in_a_url_are_used_but_never_shown_stored_or_generated(tmp_path):
+    import json
+
+    import numpy as np
+    from safetensors.numpy import save
+
+    weights = save({"w": np.arange(6, dtype=np.float32)})
+    index = {
+        "ckptzoo_index": 1,
+        "models": [
+            {
+                "id": "m",
+                "library": "safetensors",
+                "checkpoints": [
+                    {
+                        "name": "c",
+                        "files": [
+                            {
+                                "path": "w.safetensors",
+                                "sha256": hashlib.sha256(weights).hexdigest(),
+                                "size": len(weights),
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    with FileServer() as srv:
+        srv.add("/index.json", json.dumps(index).encode(), auth=("user", PASSWORD))
+        srv.add("/w.safetensors", weights, auth=("user", PASSWORD))
+        srv.add("/other.bin", weights, auth=("user", PASSWORD))
+        base = f"127.0.0.1:{srv.port}"
+        result = run_bounded(
+            CREDENTIALS,
+            env=env_for(tmp_path),
+            URL=f"http://user:{PASSWORD}@{base}/index.json",
+            WRONG=f"http://user:wrong-{PASSWORD}@{base}/index.json",
+            WRONG_FILE=f"http://user:wrong-{PASSWORD}@{base}/other.bin",
+        )
+        seen = srv.requests()
+    assert result.ok, result
+    out = result.stdout + result.stderr
+    assert "LOADED ['w']" in out  # the credentials did their job in this process
+    assert {e["status"] for e in seen if e["path"] == "/w.safetensors"} >= {200}
+    assert f"cz.fetch('http://{base}/w.safetensors'" in out or f'cz.fetch("http://{base}/w.safetensors"' in out
+    assert "WRONG HTTP" in out or "WRONG ZooError" in out, out  # a clear error for a wrong password
+    assert "401" in out and "WRONG-FILE HTTPStatusError" in out
+    assert PASSWORD not in out, out
+    for path in (tmp_path / "cache").rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            assert PASSWORD.encode() not in path.read_bytes(), path
+    assert not any(PASSWORD in p.name for p in (tmp_path / "cache").rglob("*"))
+
+
+def test_credentials_are_not_sent_to_another_host():
+    from ckptzoo_widgets import credentials
+
+    clean = credentials.accept("http://u:p@127.0.0.1:8001/zoo/index.json")
+    assert clean == "http://127.0.0.1:8001/zoo/index.json"
+    assert credentials.auth_for("http://127.0.0.1:8001/zoo/w.bin") == ("u", "p")
+    assert credentials.auth_for("http://127.0.0.1:8002/zoo/w.bin") is None  # another port
+    assert credentials.auth_for("https://127.0.0.1:8001/zoo/w.bin") is None  # another scheme
+    assert credentials.auth_for("http://localhost:8001/") is None  # another host name
+    assert credentials.accept(["builtin", "https://a:b%40c@h/x"]) == ["builtin", "https://h/x"]
+    assert credentials.auth_for("https://h/y") == ("a", "b@c")
+    credentials.forget()

@@ -1,0 +1,92 @@
+"""Credentials written into a URL (``http://user:pw@host/index.json``).
+
+They never reach anything shown, stored or generated: every entry point that
+takes a source or URL from the user (``open_zoo``, ``browse``, ``fetch``, the
+CLI) passes it through :func:`accept`, which returns the URL without them and
+keeps them in this process only, for requests to the same scheme, host and
+port (:func:`auth_for`). Load code, cache records, messages and the widget see
+the clean URL; a fresh process asks again (or reads ``~/.netrc``, see
+docs/downloads.md "Authentication").
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from typing import Any
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_store: dict[tuple[str, str, int], tuple[str, str]] = {}
+_lock = threading.Lock()
+
+
+def _split(url: str) -> tuple[urllib.parse.SplitResult, str, str] | None:
+    """(parts, userinfo, host[:port]) of an http(s) URL that carries userinfo, else None."""
+    if not isinstance(url, str) or "@" not in url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in _DEFAULT_PORTS or "@" not in parts.netloc:
+        return None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    return parts, userinfo, hostport
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        return None
+    try:
+        port = parts.port or _DEFAULT_PORTS[scheme]
+    except ValueError:
+        return None
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def strip(url: str) -> str:
+    """``url`` without ``user:password@`` (other text unchanged)."""
+    split = _split(url)
+    if split is None:
+        return url
+    parts, _userinfo, hostport = split
+    return urllib.parse.urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+
+
+def accept(source: Any) -> Any:
+    """A source (or list of sources) as the product may keep it: credentials taken out
+    of each http(s) URL and remembered in this process for that URL's origin."""
+    if isinstance(source, (list, tuple)):
+        return type(source)(accept(item) for item in source)
+    split = _split(source)
+    if split is None:
+        return source
+    _parts, userinfo, _hostport = split
+    clean = strip(source)
+    user, _, password = userinfo.partition(":")
+    origin = _origin(clean)
+    if origin is not None:
+        with _lock:
+            _store[origin] = (urllib.parse.unquote(user), urllib.parse.unquote(password))
+    return clean
+
+
+def auth_for(url: str) -> tuple[str, str] | None:
+    """The (user, password) remembered for this URL's origin, for a request's ``auth=``.
+
+    None when there is none: requests then falls back to ``~/.netrc``. Requests
+    drops the header when a redirect leaves the host.
+    """
+    origin = _origin(url)
+    if origin is None:
+        return None
+    with _lock:
+        return _store.get(origin)
+
+
+def forget() -> None:
+    """Drop every remembered credential (tests; a long-lived kernel)."""
+    with _lock:
+        _store.clear()
+
+
+__all__ = ["accept", "auth_for", "forget", "strip"]
