@@ -9,9 +9,15 @@ and its sha256). A snippet never runs by itself: the user runs the cell.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import keyword
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 from .errors import ZooError
+from .safety import is_url
 from .schema import Checkpoint, FileEntry, ModelEntry
 
 BUILTIN = "builtin"
@@ -34,6 +40,9 @@ AUTO_CLASSES = {
 }
 
 
+_LINE = 88  # longer calls are written one argument a line
+
+
 def _lit(value: object) -> str:
     """A validated value as a Python literal (double-quoted when that needs no escapes)."""
     if isinstance(value, str) and value.isascii() and value.isprintable() and not set(value) & {'"', "\\"}:
@@ -47,16 +56,79 @@ def _call(function: str, *args: object, **kwargs: object) -> str:
     """`function(args..., key=value...)` with every value a literal or a `Code` fragment."""
     parts = [a if isinstance(a, Code) else _lit(a) for a in args]
     parts += [f"{k}={v if isinstance(v, Code) else _lit(v)}" for k, v in kwargs.items() if v is not None]
-    return f"{function}({', '.join(parts)})"
+    one_line = f"{function}({', '.join(parts)})"
+    if len(one_line) <= _LINE or len(parts) < 2:
+        return one_line
+    # One argument a line, as a formatter would write it (nested lines indented along).
+    inner = "".join("\n    " + part.replace("\n", "\n    ") + "," for part in parts)
+    return f"{function}({inner}\n)"
 
 
 class Code(str):
     """A fragment we generated ourselves (a nested call), inserted as is."""
 
 
+RESOURCES_IMPORT = "import importlib.resources"
+
+
+@functools.lru_cache(maxsize=256)
+def _package_dir(folder: Path) -> Path | None:
+    """The top-level importable package that holds `folder`, or None.
+
+    Walks up to the nearest folder with an `__init__.py`, then up while the
+    parent is a package too, and checks that importing the top name finds
+    this very folder (a checkout that merely looks like a package does not count).
+    """
+    package = next((p for p in (folder, *folder.parents) if (p / "__init__.py").is_file()), None)
+    if package is None:
+        return None
+    while (package.parent / "__init__.py").is_file():
+        package = package.parent
+    if not package.name.isidentifier():
+        return None
+    try:
+        spec = importlib.util.find_spec(package.name)
+    except (ImportError, ValueError):
+        return None
+    locations = [Path(p).resolve() for p in (spec.submodule_search_locations or [])] if spec else []
+    return package if package in locations else None
+
+
+def package_resource(path: str) -> tuple[str, tuple[str, ...]] | None:
+    """A local file inside an installed package -> (package, parts inside it); else None."""
+    if is_url(path) or "://" in path:
+        return None
+    resolved = Path(path).resolve()
+    package = _package_dir(resolved.parent)
+    if package is None:
+        return None
+    return package.name, resolved.relative_to(package).parts
+
+
+def _location(model: ModelEntry, file: FileEntry) -> Code:
+    """Where a file is, as code that holds on any install: a package resource, else the URL or path.
+
+    A file shipped inside an installed package (the built-in zoo) is named
+    through `importlib.resources`, so the code never carries this machine's
+    site-packages path.
+    """
+    location = model.locate(file)
+    resource = package_resource(location)
+    if resource is None:
+        return Code(_lit(location))
+    package, parts = resource
+    return Code(f"{_call('importlib.resources.files', package)}.{_call('joinpath', *parts)}")
+
+
 def _fetch_call(model: ModelEntry, file: FileEntry) -> Code:
-    """`cz.fetch("<url or path>", sha256=..., size=...)`: download/verify, return the local path."""
-    return Code(_call("cz.fetch", model.locate(file), sha256=file.sha256, size=file.size))
+    """`cz.fetch(<url, path or resource>, sha256=..., size=...)`: download/verify, return the local path."""
+    return Code(_call("cz.fetch", _location(model, file), sha256=file.sha256, size=file.size))
+
+
+def _imports(model: ModelEntry, files: list[FileEntry], *lines: str) -> list[str]:
+    """The snippet's imports: `importlib.resources` first when a file is a package resource."""
+    uses_resources = any(package_resource(model.locate(f)) for f in files)
+    return ([RESOURCES_IMPORT, ""] if uses_resources else []) + list(lines)
 
 
 def _files(checkpoint: Checkpoint, *formats: str) -> list[FileEntry]:
@@ -71,64 +143,93 @@ def _snippet(*lines: str) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
+# --- variable names -----------------------------------------------------------
+
+_MAX_NAME = 48
+# Names a snippet itself uses, and builtins a student would miss if shadowed.
+_TAKEN = {"cz", "torch", "timm", "keras", "onnxruntime", "torchvision", "importlib", "load_file", "transformers"}
+_TAKEN |= set(dir(__import__("builtins")))
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+
+
+def variable_name(model: ModelEntry, checkpoint: Checkpoint, suffix: str = "") -> str:
+    """The name load code assigns to: model and checkpoint, e.g. `mlp_epoch_1` for digits-mlp@epoch-1.
+
+    Built only from the validated model id and checkpoint name (ASCII letters,
+    digits, `._-`): the words of the id's last part, less words that only
+    repeat the training data (`digits` of `sklearn-digits`), then the
+    checkpoint's words when the model has more than one checkpoint. Always a
+    valid identifier, never a keyword, a builtin or a name the snippet imports.
+    """
+    words = _words(model.local_id.rpartition("/")[2])
+    data_words = {w for dataset in model.datasets for w in _words(dataset)}
+    words = [w for w in words if w not in data_words] or words
+    if len(model.checkpoints) > 1:
+        words += _words(checkpoint.name)
+    name = "_".join(words)[:_MAX_NAME].strip("_") or "model"
+    if name[0].isdigit():
+        name = f"model_{name}"
+    if suffix:
+        name = f"{name}_{suffix}"
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _TAKEN:
+        name = f"{name}_model"
+    assert name.isidentifier(), name  # words are [a-z0-9]+ joined by "_": cannot fail
+    return name
+
+
 # --- one generator per library ----------------------------------------------
 
 
 def ckptzoo_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
     zoo = None if model.source in ("", BUILTIN) else model.source
+    name = variable_name(model, checkpoint)
+    # The bare name on the last line: running the cell shows what was loaded (ref, file, sha256).
     return _snippet(
         "import ckptzoo_widgets as cz",
         "",
-        f"model = {_call('cz.load', _ref(model, checkpoint), zoo=zoo)}",
+        f"{name} = {_call('cz.load', _ref(model, checkpoint), zoo=zoo)}",
+        name,
     )
 
 
-def _state_dict_lines(
-    model: ModelEntry, checkpoint: Checkpoint, file_format: str, loader: str, **kwargs: object
-) -> list[str]:
+def _state_dict_code(
+    model: ModelEntry, checkpoint: Checkpoint, file_format: str, imports: list[str], loader: str, **kwargs: object
+) -> str:
     files = _files(checkpoint, file_format)
+    name = variable_name(model, checkpoint, "state_dict")
     if len(files) == 1:
-        return [f"state_dict = {_call(loader, _fetch_call(model, files[0]), **kwargs)}"]
-    lines = ["state_dict = {}"]  # sharded checkpoint: one call per shard
-    lines += [f"state_dict.update({_call(loader, _fetch_call(model, f), **kwargs)})" for f in files]
-    return lines
+        body = [f"{name} = {_call(loader, _fetch_call(model, files[0]), **kwargs)}"]
+    else:  # sharded checkpoint: one call per shard
+        body = [f"{name} = {{}}"]
+        body += [f"{name}.update({_call(loader, _fetch_call(model, f), **kwargs)})" for f in files]
+    return _snippet(*_imports(model, files, "import ckptzoo_widgets as cz", *imports), "", *body)
 
 
 def safetensors_numpy_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
-    return _snippet(
-        "import ckptzoo_widgets as cz",
-        "from safetensors.numpy import load_file",
-        "",
-        *_state_dict_lines(model, checkpoint, "safetensors", "load_file"),
-    )
+    return _state_dict_code(model, checkpoint, "safetensors", ["from safetensors.numpy import load_file"], "load_file")
 
 
 def safetensors_torch_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
-    return _snippet(
-        "import ckptzoo_widgets as cz",
-        "from safetensors.torch import load_file",
-        "",
-        *_state_dict_lines(model, checkpoint, "safetensors", "load_file", device="cpu"),
+    return _state_dict_code(
+        model, checkpoint, "safetensors", ["from safetensors.torch import load_file"], "load_file", device="cpu"
     )
 
 
 def torch_state_dict_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
     # weights_only=True: a pickle may only rebuild tensors, never import code.
-    return _snippet(
-        "import ckptzoo_widgets as cz",
-        "import torch",
-        "",
-        *_state_dict_lines(model, checkpoint, "pytorch", "torch.load", map_location="cpu", weights_only=True),
+    return _state_dict_code(
+        model, checkpoint, "pytorch", ["import torch"], "torch.load", map_location="cpu", weights_only=True
     )
 
 
 def transformers_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
     auto_class = AUTO_CLASSES.get(model.task or "", "AutoModel")
-    return _snippet(
-        f"from transformers import {auto_class}",
-        "",
-        f"model = {_call(f'{auto_class}.from_pretrained', model.repo, revision=checkpoint.revision or 'main')}",
-    )
+    name = variable_name(model, checkpoint)
+    loaded = _call(f"{auto_class}.from_pretrained", model.repo, revision=checkpoint.revision or "main")
+    return _snippet(f"from transformers import {auto_class}", "", f"{name} = {loaded}")
 
 
 def timm_name(model: ModelEntry) -> str:
@@ -137,31 +238,23 @@ def timm_name(model: ModelEntry) -> str:
 
 
 def timm_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
-    return _snippet(
-        "import timm",
-        "",
-        f"model = {_call('timm.create_model', timm_name(model), pretrained=True)}",
-        "model.eval()",
-    )
+    name = variable_name(model, checkpoint)
+    loaded = _call("timm.create_model", timm_name(model), pretrained=True)
+    return _snippet("import timm", "", f"{name} = {loaded}", f"{name}.eval()")
 
 
 def torchvision_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
-    return _snippet(
-        "import torchvision",
-        "",
-        f"model = {_call('torchvision.models.get_model', model.architecture, weights=checkpoint.revision)}",
-        "model.eval()",
-    )
+    name = variable_name(model, checkpoint)
+    loaded = _call("torchvision.models.get_model", model.architecture, weights=checkpoint.revision)
+    return _snippet("import torchvision", "", f"{name} = {loaded}", f"{name}.eval()")
 
 
 def torch_hub_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
     repo = f"{model.repo}:{checkpoint.revision}" if checkpoint.revision else model.repo
+    name = variable_name(model, checkpoint)
     # trust_repo="check": torch.hub asks before running code from a repo it has not seen.
-    return _snippet(
-        "import torch",
-        "",
-        f"model = {_call('torch.hub.load', repo, model.architecture, pretrained=True, trust_repo='check')}",
-    )
+    loaded = _call("torch.hub.load", repo, model.architecture, pretrained=True, trust_repo="check")
+    return _snippet("import torch", "", f"{name} = {loaded}")
 
 
 def onnxruntime_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
@@ -169,14 +262,18 @@ def onnxruntime_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
     session = _call(
         "onnxruntime.InferenceSession", _fetch_call(model, file), providers=Code("['CPUExecutionProvider']")
     )
-    return _snippet("import ckptzoo_widgets as cz", "import onnxruntime", "", f"session = {session}")
+    name = variable_name(model, checkpoint, "session")
+    imports = _imports(model, [file], "import ckptzoo_widgets as cz", "import onnxruntime")
+    return _snippet(*imports, "", f"{name} = {session}")
 
 
 def keras_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
     file = _files(checkpoint, "keras", "h5")[0]
     # safe_mode=True: refuse lambda layers that would deserialise arbitrary code.
     loaded = _call("keras.saving.load_model", _fetch_call(model, file), safe_mode=True)
-    return _snippet("import ckptzoo_widgets as cz", "import keras", "", f"model = {loaded}")
+    name = variable_name(model, checkpoint)
+    imports = _imports(model, [file], "import ckptzoo_widgets as cz", "import keras")
+    return _snippet(*imports, "", f"{name} = {loaded}")
 
 
 Applies = Callable[[ModelEntry, Checkpoint], bool]

@@ -47,7 +47,8 @@ def test_show_prints_metadata_checkpoints_and_card():
 def test_printed_code_runs_offline_in_a_fresh_interpreter(tmp_path):
     code = ckptzoo("code", "digits-mlp@epoch-5").stdout
     script = tmp_path / "load.py"
-    script.write_text(code + "import ckptzoo_widgets as cz\nX, y = cz.digits_validation()\nprint(model.score(X, y))\n")
+    score = "import ckptzoo_widgets as cz\nX, y = cz.digits_validation()\nprint(mlp_epoch_5.score(X, y))\n"
+    script.write_text(code + score)
     done = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,

@@ -1,10 +1,15 @@
 """Load code: parses, every call argument is a literal, literals equal the index's values."""
 
 import ast
+import builtins
 import json
+import keyword
+import re
+import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -150,60 +155,163 @@ def test_hostile_values_stay_literals(tail, revision):
         assert all(isinstance(s, (ast.Import, ast.ImportFrom, ast.Assign, ast.Expr)) for s in tree.body)
 
 
-@settings(max_examples=100)
-@given(
-    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,30}(/[A-Za-z0-9][A-Za-z0-9._-]{0,30})?", fullmatch=True),
-    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,30}", fullmatch=True),
-)
-def test_any_valid_ref_gives_literal_code(model_id, checkpoint_name):
+ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,40}(/[A-Za-z0-9][A-Za-z0-9._-]{0,40})?", fullmatch=True)
+names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,40}", fullmatch=True)
+
+
+def _shaped_like(case: ModelEntry, model_id: str, checkpoint_names: list[str]) -> ModelEntry | None:
+    """The test case of one library with a different id and checkpoint names (None when invalid)."""
+    data = case.model_dump(mode="json", exclude_none=True)
+    template = data["checkpoints"][0]
+    data["checkpoints"] = [{**template, "name": name} for name in checkpoint_names]
+    data["id"] = model_id
     try:
-        entry = ModelEntry.model_validate(
-            {
-                "id": model_id,
-                "library": "ckptzoo",
-                "checkpoints": [{"name": checkpoint_name, "files": files("w.safetensors")}],
-            }
-        )
+        return model(**data)
     except Exception:
-        return
-    code = codegen.generate(entry, entry.checkpoints[0])
-    assert f"{model_id}@{checkpoint_name}" in constants(code)
-    assert literal_only(ast.parse(code)) == []
+        return None
 
 
-def test_builtin_code_runs_offline_in_a_fresh_interpreter_and_reproduces_each_metric():
-    """Every built-in checkpoint: run its generated code in a new Python, score it on the validation split."""
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(ids, st.lists(names, min_size=1, max_size=3, unique=True), st.sampled_from(sorted(CASES)))
+def test_any_valid_ref_gives_literal_code_with_a_plain_variable_name(model_id, checkpoint_names, library):
+    entry = _shaped_like(CASES[library], model_id, checkpoint_names)
+    if entry is None:
+        return  # rejected by validation: never reaches codegen
+    for checkpoint in entry.checkpoints:
+        code = codegen.generate(entry, checkpoint, library)
+        tree = ast.parse(code)
+        assert literal_only(tree) == [], code
+        assigned = {t.id for s in tree.body if isinstance(s, ast.Assign) for t in s.targets}
+        assert len(assigned) == 1, code
+        name = assigned.pop()
+        assert name.isidentifier() and not keyword.iskeyword(name) and not keyword.issoftkeyword(name)
+        assert name not in dir(builtins) and len(name) <= 70
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", name)  # only letters, digits, '_' from the validated ids
+        if library == "ckptzoo":
+            assert f"{model_id}@{checkpoint.name}" in constants(code)
+
+
+@pytest.mark.parametrize(
+    ("model_id", "checkpoints", "datasets", "expected"),
+    [
+        ("digits-mlp", ["epoch-0", "epoch-1"], ["sklearn-digits"], "mlp_epoch_1"),
+        ("EleutherAI/pythia-70m", ["step0", "step3000"], ["EleutherAI/pile"], "pythia_70m_step3000"),
+        ("timm/resnet50.a1_in1k", ["main"], [], "resnet50_a1_in1k"),  # one checkpoint: the model says it all
+        ("7b", ["a", "b"], [], "model_7b_b"),  # never starts with a digit
+        ("lambda", ["only"], [], "lambda_model"),  # never a keyword
+        ("list", ["only"], [], "list_model"),  # never shadows a builtin
+        ("digits", ["x"], ["digits"], "digits"),  # nothing left after the data words: keep the id
+    ],
+)
+def test_variable_name_is_model_and_checkpoint(model_id, checkpoints, datasets, expected):
+    entry = model(
+        id=model_id, datasets=datasets, checkpoints=[{"name": n, "files": files("w.safetensors")} for n in checkpoints]
+    )
+    assert codegen.variable_name(entry, entry.checkpoints[-1]) == expected
+
+
+def test_builtin_code_names_the_variable_after_model_and_checkpoint():
     zoo = cz.open_zoo()
-    snippets, expected = {}, {}
+    code = zoo.load_code("digits-mlp@epoch-1")
+    assert code == 'import ckptzoo_widgets as cz\n\nmlp_epoch_1 = cz.load("digits-mlp@epoch-1")\nmlp_epoch_1\n'
+    assert "cnn_epoch_5_state_dict = load_file(" in zoo.load_code("digits-cnn@epoch-5", library="safetensors-numpy")
+
+
+# --- portable code: what runs here runs on another install ------------------------------------
+
+PACKAGE = Path(cz.__file__).resolve().parent
+
+RUN_EVERY_SNIPPET = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import ckptzoo_widgets as cz
+    from ckptzoo_widgets.numpy_nets import DigitsClassifier
+
+    cases = json.loads(sys.stdin.read())
+    X, y = cz.digits_validation()
+    results = {"package": cz.__file__, "accuracy": {}}
+    for case in cases:
+        namespace = {}
+        exec(compile(case["code"], case["key"], "exec"), namespace)
+        loaded = namespace[case["name"]]
+        if isinstance(loaded, dict):  # a state dict (numpy or torch tensors)
+            params = {k: np.asarray(v.numpy() if hasattr(v, "numpy") else v) for k, v in loaded.items()}
+            loaded = DigitsClassifier(case["arch"], params)
+        results["accuracy"][case["key"]] = float((loaded.predict(X) == y).mean())
+    print(json.dumps(results))
+""")
+
+
+def _copy_of_the_package(root: Path) -> Path:
+    """The package copied to another path, as another machine would have it installed."""
+    shutil.copytree(PACKAGE, root / "ckptzoo_widgets", ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def test_builtin_code_of_every_library_runs_from_a_copy_of_the_package_offline(tmp_path):
+    """Every built-in checkpoint x every library: generated here, run by a fresh Python that imports a copy."""
+    pytest.importorskip("torch")
+    zoo = cz.open_zoo()
+    cases, expected = [], {}
     for model_id in zoo.models["id"]:
-        for _, row in zoo.checkpoints(model_id).iterrows():
-            snippets[row["ref"]] = zoo.load_code(row["ref"])
-            expected[row["ref"]] = row["val_accuracy"]
-    program = textwrap.dedent("""
-        import json, sys
-        snippets = json.loads(sys.stdin.read())
-        results = {}
-        for ref, code in snippets.items():
-            namespace = {}
-            exec(compile(code, ref, "exec"), namespace)
-            import ckptzoo_widgets as cz
-            X, y = cz.digits_validation()
-            results[ref] = float((namespace["model"].predict(X) == y).mean())
-        print(json.dumps(results))
-    """)
-    env = {"PATH": "/usr/bin:/bin", "CKPTZOO_OFFLINE": "1", "HOME": "/nonexistent", "PYTHONNOUSERSITE": "1"}
+        entry = zoo.model(model_id)
+        for checkpoint in entry.checkpoints:
+            ref = f"{model_id}@{checkpoint.name}"
+            libraries = zoo.code_libraries(ref)
+            assert libraries == ["ckptzoo", "safetensors-numpy", "safetensors-torch"]
+            for library in libraries:
+                code = zoo.load_code(ref, library)
+                assert str(PACKAGE) not in code and "/" + PACKAGE.name + "/" not in code  # no path of this machine
+                (name,) = {t.id for s in ast.parse(code).body if isinstance(s, ast.Assign) for t in s.targets}
+                key = f"{ref} {library}"
+                cases.append({"key": key, "code": code, "name": name, "arch": entry.architecture})
+                expected[key] = checkpoint.metrics["val_accuracy"]
+    elsewhere = _copy_of_the_package(tmp_path / "site")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(elsewhere),
+        "CKPTZOO_OFFLINE": "1",
+        "CKPTZOO_CACHE": str(tmp_path / "cache"),
+        "CKPTZOO_QUIET": "1",
+        "HOME": str(tmp_path / "home"),
+        "PYTHONNOUSERSITE": "1",
+    }
     done = subprocess.run(
-        [sys.executable, "-c", program],
-        input=json.dumps(snippets),
+        [sys.executable, "-c", RUN_EVERY_SNIPPET],
+        input=json.dumps(cases),
         capture_output=True,
         text=True,
         env=env,
-        timeout=300,
+        cwd=tmp_path,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr
     measured = json.loads(done.stdout)
-    assert len(measured) == len(expected) >= 24
-    assert measured == expected
+    assert Path(measured["package"]).resolve().is_relative_to(elsewhere)  # the copy ran, not this tree
+    assert len(measured["accuracy"]) == len(expected) >= 72
+    assert measured["accuracy"] == expected
+
+
+def test_file_inside_any_installed_package_is_named_as_a_package_resource(tmp_path, monkeypatch):
+    """An index shipped inside some installed package: its files are package resources, not paths."""
+    package = tmp_path / "site" / "classzoo"
+    (package / "weights").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "weights" / "m.safetensors").write_bytes(b"x")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    entry = ModelEntry.model_validate(
+        {"id": "m", "checkpoints": [{"name": "c", "files": [{"path": "weights/m.safetensors", "sha256": SHA}]}]}
+    ).with_origin(str(package / "index.json"), str(package))
+    code = codegen.generate(entry, entry.checkpoints[0], "safetensors-numpy")
+    assert str(tmp_path) not in code
+    assert 'importlib.resources.files("classzoo").joinpath("weights", "m.safetensors")' in code
+    assert code.startswith("import importlib.resources\n")
+    assert literal_only(ast.parse(code)) == []
+    # A folder that is not an importable package keeps its path (that is where the user's files are).
+    plain = tmp_path / "runs"
+    plain.mkdir()
+    local = entry.with_origin(str(plain / "index.json"), str(plain))
+    assert str(plain / "weights" / "m.safetensors") in constants(codegen.generate(local, local.checkpoints[0]))
 
 
 def test_builtin_safetensors_numpy_code_loads_the_same_weights():
@@ -212,5 +320,6 @@ def test_builtin_safetensors_numpy_code_loads_the_same_weights():
     namespace = {}
     exec(code, namespace)
     model = cz.load("digits-logreg@epoch-2")
-    assert sorted(namespace["state_dict"]) == ["bias", "weight"]
-    assert (namespace["state_dict"]["weight"].astype("float64") == model.params["weight"]).all()
+    state_dict = namespace["logreg_epoch_2_state_dict"]
+    assert sorted(state_dict) == ["bias", "weight"]
+    assert (state_dict["weight"].astype("float64") == model.params["weight"]).all()
