@@ -29,6 +29,7 @@ __all__ = [
     "ZooError",
     "ZooIndex",
     "browse",
+    "compare",
     "digits_validation",
     "fetch",
     "load",
@@ -42,6 +43,13 @@ def browse(source_or_zoo: Any = None, query: str = "", **kwargs: Any) -> Any:
     from .widget import browse as _browse
 
     return _browse(source_or_zoo, query, **kwargs)
+
+
+def compare(models: Any, metric: str | None = None, **kwargs: Any) -> Any:
+    """Training curves of several models on one chart, with each one's best checkpoint (see curves.py)."""
+    from .curves import compare as _compare
+
+    return _compare(models, metric, **kwargs)
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,326 @@
+"""Compare training curves: one metric, several models, the best checkpoint of each.
+
+    import ckptzoo_widgets as cz
+    view = cz.compare(["digits-mlp", "digits-cnn"])              # the built-in zoo, a shared metric
+    view = cz.compare(["EleutherAI/pythia-v1.1-70m", "EleutherAI/pythia-v1.1-160m"],
+                      metric="lambada_openai.acc", zoo="path/to/pythia-evals")
+    view.table      # one row per model: its best checkpoint and the last one
+    view.curves     # one row per (model, checkpoint): the values on the chart
+
+`comparison()` builds the data (pandas tables); `CompareView` is the
+anywidget that draws it, reusing the browser's bundle; `ZooBrowser` sends the
+same payload when the user ticks cards and presses Compare.
+
+Best checkpoint: the highest value, or the lowest for loss-like metrics (a name
+containing loss, error, perplexity, ppl, mse, mae, nll, wer, cer, bits_per);
+ties go to the earliest checkpoint, so "where validation stops improving" is
+where the best value is first reached.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import anywidget
+import pandas as pd
+import traitlets as t
+
+from .errors import ZooError
+
+__all__ = ["MAX_MODELS", "Comparison", "CompareView", "compare", "comparison", "metric_goal", "payload"]
+
+MAX_MODELS = 12
+Goal = Literal["max", "min"]
+
+_LOSS_LIKE = re.compile(r"loss|error|perplexity|ppl|mse|mae|nll|(^|[._/-])(wer|cer|err)($|[._/-])|bits_per", re.I)
+
+
+def metric_goal(metric: str) -> Goal:
+    """ "min" for loss-like metric names, "max" for everything else (accuracy, F1, BLEU, ...)."""
+    return "min" if _LOSS_LIKE.search(metric) else "max"
+
+
+def rule_text(goal: Goal) -> str:
+    return "lower is better" if goal == "min" else "higher is better"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The data of a comparison: curves and the best checkpoint of each model."""
+
+    models: list[str]
+    names: dict[str, str]
+    metric: str
+    metrics: list[str]  # the metrics every model has, the ones the metric menu offers
+    goal: Goal
+    axis: str  # "step", "epoch" or "checkpoint" (the order of the checkpoints)
+    curves: pd.DataFrame  # model, checkpoint, <axis>, value
+    table: pd.DataFrame  # one row per model
+
+    @property
+    def rule(self) -> str:
+        return f"best = {'lowest' if self.goal == 'min' else 'highest'} {self.metric} ({rule_text(self.goal)})"
+
+
+def _numeric(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _model_metrics(model: Any) -> set[str]:
+    return {k for c in model.checkpoints for k, v in (c.metrics or {}).items() if _numeric(v)}
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in re.split(r"[^a-z0-9]+", text.lower()) if t}
+
+
+def _resolve(zoo: Any, name: str) -> Any:
+    """A model by id, or by the last part of its id when exactly one model has it; else a ZooError."""
+    if not isinstance(name, str) or not name:
+        raise ZooError(f"a model id must be a non-empty string, not {name!r}")
+    if name in zoo:
+        return zoo.model(name)
+    ids = [m.id for m in zoo]
+    tails = [i for i in ids if i.rsplit("/", 1)[-1] == name]
+    if len(tails) == 1:
+        return zoo.model(tails[0])
+    close = tails or difflib.get_close_matches(name, ids, n=3, cutoff=0.6)
+    wanted = _tokens(name)
+    close += [i for i in ids if wanted and wanted <= _tokens(i) and i not in close]
+    hint = f"; did you mean {', '.join(close[:4])}?" if close else ""
+    where = ", ".join(map(str, getattr(zoo, "sources", None) or [])) or "the zoo"
+    raise ZooError(f"unknown model {name[:200]!r} in {where}{hint}")
+
+
+def _pick_metric(metric: str | None, shared: list[str], models: list[Any]) -> str:
+    if metric is None:
+        for model in models:
+            headline = model.headline[0] if model.headline else None
+            if headline in shared:
+                return headline
+        validation = [m for m in shared if re.search(r"(^|[._/-])(val|eval|valid|validation)", m)]
+        return (validation or shared)[0]
+    if metric in shared:
+        return metric
+    for alias in (metric.replace("/", "."), metric.replace(".", "/")):
+        if alias in shared:
+            return alias
+    close = difflib.get_close_matches(metric, shared, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    listed = ", ".join(shared[:12]) + (f", … ({len(shared)} in all)" if len(shared) > 12 else "")
+    raise ZooError(f"metric {metric[:200]!r} is not shared by these models{hint} (shared: {listed})")
+
+
+def _axis(models: list[Any]) -> str:
+    ckpts = [c for m in models for c in m.checkpoints]
+    if ckpts and all(c.step is not None for c in ckpts):
+        return "step"
+    if ckpts and all(c.epoch is not None for c in ckpts):
+        return "epoch"
+    return "checkpoint"
+
+
+def _x(ckpt: Any, index: int, axis: str) -> float:
+    if axis == "step":
+        return ckpt.step
+    if axis == "epoch":
+        return ckpt.epoch
+    return index
+
+
+def comparison(zoo: Any, models: Sequence[str], metric: str | None = None, *, goal: Goal | None = None) -> Comparison:
+    """Curves of one metric for several models of `zoo`, and each model's best checkpoint.
+
+    `metric` defaults to a metric every model has (the first model's headline
+    metric when shared). `goal` ("max" / "min") overrides the rule that takes
+    loss-like names as lower-is-better. Raises ZooError for an unknown model
+    (with "did you mean"), no shared metric, or a metric not shared.
+    """
+    if isinstance(models, str):
+        models = [models]
+    ids = list(dict.fromkeys(models or []))
+    if not ids:
+        raise ZooError("compare needs at least one model id, e.g. ['digits-mlp', 'digits-cnn']")
+    if len(ids) > MAX_MODELS:
+        raise ZooError(f"compare draws at most {MAX_MODELS} models at once; {len(ids)} were given")
+    entries = [_resolve(zoo, i) for i in ids]
+    entries = list({e.id: e for e in entries}.values())
+    per_model = [_model_metrics(e) for e in entries]
+    shared_set = set.intersection(*per_model) if per_model else set()
+    if not shared_set:
+        have = "; ".join(
+            f"{e.id}: {', '.join(sorted(m)[:6]) or 'no metrics'}" for e, m in zip(entries, per_model, strict=True)
+        )
+        raise ZooError(f"these models share no metric to compare ({have})")
+    headlines = [e.headline[0] for e in entries if e.headline and e.headline[0] in shared_set]
+    shared = list(dict.fromkeys(headlines)) + sorted(shared_set - set(headlines), key=str.lower)
+    chosen = _pick_metric(metric, shared, entries)
+    if goal not in (None, "max", "min"):
+        raise ZooError(f"goal must be 'max' or 'min', not {goal!r}")
+    rule: Goal = goal or metric_goal(chosen)
+    axis = _axis(entries)
+
+    rows, best_rows = [], []
+    for entry in entries:
+        points = []
+        for i, ckpt in enumerate(entry.checkpoints):
+            value = (ckpt.metrics or {}).get(chosen)
+            x = _x(ckpt, i, axis)
+            if _numeric(value) and x is not None:
+                points.append((x, i, ckpt.name, float(value)))
+        points.sort()
+        rows += [{"model": entry.id, "checkpoint": n, axis: x, "value": v} for x, _, n, v in points]
+        if not points:
+            continue
+        pick = max if rule == "max" else min
+        # ties: the earliest checkpoint (max/min return the first of equal keys)
+        best = pick(points, key=lambda p: p[3])
+        last = points[-1]
+        best_rows.append(
+            {
+                "model": entry.id,
+                "best_checkpoint": best[2],
+                f"best_{axis}": best[0],
+                "best_value": best[3],
+                "last_checkpoint": last[2],
+                "last_value": last[3],
+                "checkpoints_after_best": sum(1 for p in points if p[0] > best[0]),
+                "rule": rule_text(rule),
+            }
+        )
+    curves = pd.DataFrame(rows, columns=["model", "checkpoint", axis, "value"])
+    table = pd.DataFrame(
+        best_rows,
+        columns=[
+            "model",
+            "best_checkpoint",
+            f"best_{axis}",
+            "best_value",
+            "last_checkpoint",
+            "last_value",
+            "checkpoints_after_best",
+            "rule",
+        ],
+    )
+    return Comparison(
+        models=[e.id for e in entries],
+        names={e.id: e.display_name for e in entries},
+        metric=chosen,
+        metrics=shared,
+        goal=rule,
+        axis=axis,
+        curves=curves,
+        table=table,
+    )
+
+
+def payload(result: Comparison) -> dict[str, Any]:
+    """What the front end draws: JSON-safe, every string plain text (the browser sets it as text)."""
+    series = []
+    for model in result.models:
+        part = result.curves[result.curves["model"] == model]
+        series.append(
+            {
+                "id": model,
+                "label": result.names.get(model) or model,
+                "points": [
+                    [float(x), float(v), str(n)]
+                    for x, v, n in zip(part[result.axis], part["value"], part["checkpoint"], strict=True)
+                ],
+            }
+        )
+    return {
+        "metric": result.metric,
+        "metrics": list(result.metrics),
+        "goal": result.goal,
+        "rule": result.rule,
+        "axis": result.axis,
+        "series": series,
+    }
+
+
+def _open(zoo: Any) -> Any:
+    if zoo is not None and all(hasattr(zoo, a) for a in ("model", "checkpoints", "__iter__")):
+        return zoo
+    from .catalog import open_zoo
+
+    return open_zoo(zoo)
+
+
+def compare(models: Sequence[str], metric: str | None = None, *, zoo: Any = None, goal: Goal | None = None) -> Any:
+    """A chart of several models' curves of one metric, with each model's best checkpoint.
+
+    `zoo`: a Zoo or a source (default: the built-in zoo). Returns a `CompareView`
+    widget; its `.table` and `.curves` are DataFrames for scripts. Errors
+    (unknown model, no shared metric) raise ZooError before anything is drawn.
+    """
+    opened = _open(zoo)
+    result = comparison(opened, models, metric, goal=goal)
+    return CompareView(opened, result, goal=goal)
+
+
+class CompareView(anywidget.AnyWidget):
+    """The compare chart and best-checkpoint table (``cz.compare``). The kernel computes; the page draws.
+
+    >>> view = cz.compare(["digits-mlp", "digits-cnn"], metric="val_loss")
+    >>> view.table        # best checkpoint per model (lowest val_loss: loss-like)
+    >>> view.metric = "val_accuracy"   # or pick it in the chart's menu
+    """
+
+    from .widget import ZooBrowser as _Browser
+
+    _esm = _Browser._esm  # the browser's bundle; `_view` tells it to draw a comparison
+    _css = _Browser._css
+    del _Browser
+
+    _view = t.Unicode("compare").tag(sync=True)
+    models = t.List(t.Unicode()).tag(sync=True)
+    metric = t.Unicode("").tag(sync=True)  # both ways: the page's metric menu writes it
+    data = t.Dict().tag(sync=True)
+    error = t.Unicode("").tag(sync=True)
+
+    def __init__(self, zoo: Any, result: Comparison, *, goal: Goal | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.zoo = zoo
+        self._goal = goal
+        self._goal_metric = result.metric
+        self._show(result)
+
+    def _show(self, result: Comparison) -> None:
+        self.comparison = result
+        with self.hold_sync():
+            self.models = list(result.models)
+            self.metric = result.metric
+            self.data = payload(result)
+            self.error = ""
+
+    @t.observe("metric")
+    def _on_metric(self, change: dict) -> None:
+        if change["new"] == self.comparison.metric:
+            return
+        goal = self._goal if change["new"] == self._goal_metric else None
+        try:
+            result = comparison(self.zoo, self.comparison.models, change["new"], goal=goal)
+        except ZooError as exc:  # shown in the view; the metric stays what it was
+            self.error = str(exc)
+            self.metric = self.comparison.metric
+            return
+        self._show(result)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per model: best checkpoint, its step/epoch and value, the last checkpoint, the rule."""
+        return self.comparison.table.copy()
+
+    @property
+    def curves(self) -> pd.DataFrame:
+        """One row per model and checkpoint: the values on the chart."""
+        return self.comparison.curves.copy()
+
+    def __repr__(self) -> str:
+        return f"<CompareView {', '.join(self.models)}: {self.metric} ({self.comparison.rule})>"

@@ -1,0 +1,291 @@
+// The compare view: several models' curves of one metric on one chart, a
+// legend, and a table of each model's best checkpoint. The kernel sends the
+// curves (ckptzoo_widgets/curves.py, `payload`); this file draws them.
+//
+// Used twice: as its own widget (`cz.compare([...])`, class CompareView) and
+// inside the browser (`mountCompare`: checkboxes on cards, a Compare button,
+// a panel filled by a "compare-data" message from the kernel).
+import { chartFigure } from "./svg.js";
+import { formatMetric, labelFor } from "./format.js";
+
+// Series colours: Okabe-Ito's colour-blind-safe hues first, all of middle
+// lightness so each keeps a 3:1 contrast on white and on JupyterLab's dark
+// background (tested). Past the palette, lines repeat the colours dashed.
+export const PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#8c6bb1", "#a6761d", "#e7298a", "#6b6b6b"];
+const DASHES = ["", "6 3", "2 3", "8 3 2 3"];
+
+/** Colour and dash of the i-th series: distinct colours first, then the same colours dashed. */
+export function seriesStyle(i) {
+  return { color: PALETTE[i % PALETTE.length], dash: DASHES[Math.floor(i / PALETTE.length) % DASHES.length] };
+}
+
+/** Styles for a list of model ids, in order (stable: the same list gives the same colours). */
+export function assignStyles(ids) {
+  return (ids || []).map((id, i) => ({ id, ...seriesStyle(i) }));
+}
+
+/** WCAG relative luminance and contrast ratio of two "#rrggbb" colours. */
+export function contrast(a, b) {
+  const lum = (hex) => {
+    const c = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255);
+    const [r, g, bl] = c.map((v) => (v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4)));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/**
+ * The best point of a curve: the highest value for goal "max", the lowest for "min";
+ * ties go to the earliest point (where the curve first reaches its best).
+ * points: [[x, value, name], ...]. Returns the point or null.
+ */
+export function bestPoint(points, goal = "max") {
+  let best = null;
+  const sorted = (points || [])
+    .filter((p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]))
+    .slice()
+    .sort((a, b) => a[0] - b[0]);
+  for (const p of sorted) {
+    if (best === null || (goal === "min" ? p[1] < best[1] : p[1] > best[1])) best = p;
+  }
+  return best;
+}
+
+function el(doc, tag, attrs = {}, ...children) {
+  const node = doc.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined) continue;
+    if (k === "text") node.textContent = v;
+    else if (k === "class") node.className = v;
+    else node.setAttribute(k, String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c); // strings become text nodes
+  return node;
+}
+
+/** The best-checkpoint table: one row per model. */
+export function bestTable(doc, series, { goal = "max", axis = "step" } = {}) {
+  const head = el(
+    doc,
+    "tr",
+    {},
+    ...["Model", "Best checkpoint", labelFor(axis), "Best value", "Last checkpoint", "Last value"].map((t) =>
+      el(doc, "th", { text: t }),
+    ),
+  );
+  const body = el(doc, "tbody");
+  for (const s of series) {
+    const best = bestPoint(s.points, goal);
+    const pts = (s.points || []).filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]));
+    const last = pts.reduce((a, p) => (a === null || p[0] > a[0] ? p : a), null);
+    const swatch = el(doc, "span", { class: "cz-swatch", "aria-hidden": "true" });
+    swatch.style.background = s.color || "";
+    body.append(
+      el(
+        doc,
+        "tr",
+        { "data-testid": "cz-compare-row", "data-model-id": s.id },
+        el(doc, "th", { scope: "row" }, swatch, s.label || s.id),
+        el(doc, "td", { class: "cz-compare-best", text: best ? best[2] : "—" }),
+        el(doc, "td", { class: "cz-num", text: best ? formatMetric(best[0]) : "—" }),
+        el(doc, "td", { class: "cz-num", text: best ? formatMetric(best[1]) : "—" }),
+        el(doc, "td", { text: last ? last[2] : "—" }),
+        el(doc, "td", { class: "cz-num", text: last ? formatMetric(last[1]) : "—" }),
+      ),
+    );
+  }
+  return el(
+    doc,
+    "table",
+    { class: "cz-compare-table", "data-testid": "cz-compare-table" },
+    el(doc, "thead", {}, head),
+    body,
+  );
+}
+
+/**
+ * The whole compare view for a payload {metric, metrics, goal, rule, axis, series: [{id, label, points}]}.
+ * onMetric(name) is called when the user picks another metric.
+ */
+export function renderCompare(doc, data, { onMetric = null, error = "" } = {}) {
+  const root = el(doc, "div", { class: "cz-compare", "data-testid": "cz-compare" });
+  if (error)
+    root.append(el(doc, "div", { class: "cz-error", role: "alert", "data-testid": "cz-compare-error", text: error }));
+  const series = (data && data.series) || [];
+  if (series.length === 0) {
+    root.append(el(doc, "div", { class: "cz-status", text: error ? "" : "Nothing to compare yet." }));
+    return root;
+  }
+  const styles = assignStyles(series.map((s) => s.id));
+  const styled = series.map((s, i) => ({
+    ...s,
+    label: s.label || s.id,
+    color: styles[i].color,
+    dash: styles[i].dash,
+    best: (bestPoint(s.points, data.goal) || [])[2],
+  }));
+
+  const head = el(doc, "div", { class: "cz-compare-head" });
+  const metrics = data.metrics || [data.metric];
+  if (metrics.length > 1 && onMetric) {
+    const sel = el(
+      doc,
+      "select",
+      { class: "cz-select", "data-testid": "cz-compare-metric", "aria-label": "Metric to compare" },
+      ...metrics.map((m) => el(doc, "option", { value: m, text: labelFor(m) })),
+    );
+    sel.value = data.metric;
+    sel.addEventListener("change", () => onMetric(sel.value));
+    head.append(sel);
+  } else {
+    head.append(el(doc, "b", { text: labelFor(data.metric) }));
+  }
+  head.append(` versus ${data.axis}`);
+  root.append(head);
+
+  const legend = el(doc, "ul", { class: "cz-legend", "data-testid": "cz-compare-legend" });
+  for (const s of styled) {
+    const line = el(doc, "span", { class: "cz-legend-line", "aria-hidden": "true" });
+    line.style.borderTopColor = s.color;
+    if (s.dash) line.style.borderTopStyle = "dashed";
+    legend.append(el(doc, "li", { "data-model-id": s.id }, line, s.label));
+  }
+  root.append(legend);
+  root.append(
+    chartFigure(styled, {
+      doc,
+      width: 560,
+      height: 260,
+      xLabel: data.axis,
+      yLabel: labelFor(data.metric),
+      testid: "cz-compare-chart",
+    }),
+  );
+  root.append(
+    el(doc, "h4", { class: "cz-compare-rule", text: `Best checkpoint per model: ${data.rule || ""}` }),
+    bestTable(doc, styled, { goal: data.goal, axis: data.axis }),
+  );
+  return root;
+}
+
+/** The standalone widget (`cz.compare`): draws `data`, writes the chosen metric back. */
+export class CompareView {
+  constructor(model, el) {
+    this.model = model;
+    this.el = el;
+    this.doc = el.ownerDocument || document;
+    this.handlers = [];
+    for (const name of ["change:data", "change:error"]) {
+      const fn = () => this.render();
+      model.on(name, fn);
+      this.handlers.push([name, fn]);
+    }
+    this.render();
+  }
+
+  render() {
+    const view = renderCompare(this.doc, this.model.get("data") || {}, {
+      error: this.model.get("error") || "",
+      onMetric: (m) => {
+        this.model.set("metric", m);
+        this.model.save_changes();
+      },
+    });
+    const root = this.doc.createElement("div");
+    root.className = "cz-root cz-compare-root";
+    root.append(view);
+    this.el.replaceChildren(root);
+  }
+
+  destroy() {
+    for (const [name, fn] of this.handlers) this.model.off(name, fn);
+    this.el.replaceChildren();
+  }
+}
+
+/**
+ * Compare inside the browser: a checkbox on every card, a "Compare" button, and
+ * a panel. The button sends {event: "compare", models, metric} to the kernel,
+ * which answers with {event: "compare-data", data} or {event: "compare-data", error}.
+ * view: the ZooView (its model, doc and grid).
+ */
+export class ComparePanel {
+  constructor(view) {
+    this.view = view;
+    this.model = view.model;
+    this.doc = view.doc;
+    this.chosen = [];
+    this.button = el(this.doc, "button", { type: "button", class: "cz-btn", "data-testid": "cz-compare-button" });
+    this.button.addEventListener("click", () => this.request());
+    this.panel = el(this.doc, "div", { class: "cz-compare-panel", "data-testid": "cz-compare-panel" });
+    this.panel.hidden = true;
+    this.onMsg = (msg) => this.receive(msg);
+    this.model.on("msg:custom", this.onMsg);
+    this.updateButton();
+  }
+
+  destroy() {
+    this.model.off("msg:custom", this.onMsg);
+  }
+
+  /** Put a checkbox on every card of the grid (after each render of the grid). */
+  decorate(grid) {
+    for (const card of grid.querySelectorAll(".cz-card")) {
+      const id = card.getAttribute("data-model-id");
+      if (!id || card.querySelector(".cz-compare-check")) continue;
+      const box = el(this.doc, "input", {
+        type: "checkbox",
+        class: "cz-compare-check",
+        "data-testid": "cz-compare-check",
+        "aria-label": `Compare ${id}`,
+        title: "Add to the comparison",
+      });
+      box.checked = this.chosen.includes(id);
+      // The card opens on click and on Enter/Space: keep the checkbox's own clicks and keys.
+      for (const type of ["click", "keydown"]) box.addEventListener(type, (e) => e.stopPropagation());
+      box.addEventListener("change", () => this.toggle(id, box.checked));
+      const label = el(this.doc, "label", { class: "cz-compare-label" }, box, "compare");
+      label.addEventListener("click", (e) => e.stopPropagation());
+      card.append(label);
+    }
+  }
+
+  toggle(id, on) {
+    this.chosen = on ? [...new Set([...this.chosen, id])] : this.chosen.filter((x) => x !== id);
+    this.updateButton();
+  }
+
+  updateButton() {
+    const n = this.chosen.length;
+    this.button.textContent = n ? `Compare (${n})` : "Compare";
+    this.button.disabled = n < 1;
+    this.button.title = n ? `Training curves of ${this.chosen.join(", ")}` : "Tick models on the cards to compare";
+  }
+
+  request(metric = null) {
+    if (!this.chosen.length || !this.model.send) return;
+    this.panel.hidden = false;
+    this.panel.replaceChildren(el(this.doc, "div", { class: "cz-status", text: "Loading curves…" }));
+    this.model.send({ event: "compare", models: [...this.chosen], metric });
+  }
+
+  receive(msg) {
+    if (!msg || msg.event !== "compare-data") return;
+    const close = el(this.doc, "button", {
+      type: "button",
+      class: "cz-btn",
+      "data-testid": "cz-compare-close",
+      text: "Close comparison",
+    });
+    close.addEventListener("click", () => {
+      this.panel.hidden = true;
+      this.panel.replaceChildren();
+    });
+    this.panel.hidden = false;
+    this.panel.replaceChildren(
+      close,
+      renderCompare(this.doc, msg.data || {}, { error: msg.error || "", onMetric: (m) => this.request(m) }),
+    );
+  }
+}

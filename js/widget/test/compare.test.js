@@ -1,0 +1,186 @@
+// @vitest-environment jsdom
+import { describe, it, expect } from "vitest";
+import {
+  PALETTE,
+  seriesStyle,
+  assignStyles,
+  contrast,
+  bestPoint,
+  renderCompare,
+  CompareView,
+  ComparePanel,
+} from "../compare.js";
+import { renderCard } from "../cards.js";
+import { FakeModel, CARDS } from "./fake-model.js";
+
+const DATA = {
+  metric: "val_accuracy",
+  metrics: ["val_accuracy", "val_loss"],
+  goal: "max",
+  rule: "best = highest val_accuracy (higher is better)",
+  axis: "step",
+  series: [
+    {
+      id: "digits-mlp",
+      label: "Digits MLP",
+      points: [
+        [0, 0.1, "epoch-0"],
+        [45, 0.8, "epoch-1"],
+        [90, 0.95, "epoch-2"],
+        [135, 0.95, "epoch-3"],
+      ],
+    },
+    {
+      id: "digits-cnn",
+      label: "Digits CNN",
+      points: [
+        [0, 0.12, "epoch-0"],
+        [45, 0.9, "epoch-1"],
+        [90, 0.85, "epoch-2"],
+      ],
+    },
+  ],
+};
+
+describe("colours", () => {
+  it("gives each of the first models its own colour, then dashes", () => {
+    const styles = assignStyles(PALETTE.map((_, i) => `m${i}`));
+    expect(new Set(styles.map((s) => s.color)).size).toBe(PALETTE.length);
+    expect(styles.every((s) => s.dash === "")).toBe(true);
+    expect(seriesStyle(PALETTE.length)).toEqual({ color: PALETTE[0], dash: "6 3" });
+    expect(assignStyles(["a", "b"])).toEqual(assignStyles(["a", "b"]));
+  });
+  it("keeps 3:1 contrast on a light and a dark background", () => {
+    for (const c of PALETTE) {
+      expect(contrast(c, "#ffffff")).toBeGreaterThanOrEqual(3);
+      expect(contrast(c, "#111111")).toBeGreaterThanOrEqual(3);
+    }
+    expect(contrast("#ffffff", "#000000")).toBeCloseTo(21);
+  });
+});
+
+describe("bestPoint", () => {
+  it("takes the highest value, or the lowest for loss-like goals", () => {
+    expect(bestPoint(DATA.series[1].points, "max")[2]).toBe("epoch-1");
+    expect(bestPoint(DATA.series[1].points, "min")[2]).toBe("epoch-0");
+  });
+  it("gives ties to the earliest checkpoint, whatever the input order", () => {
+    const pts = [...DATA.series[0].points].reverse();
+    expect(bestPoint(pts, "max")[2]).toBe("epoch-2");
+  });
+  it("ignores non-finite values and returns null for nothing", () => {
+    expect(
+      bestPoint(
+        [
+          [1, NaN, "a"],
+          [2, 0.5, "b"],
+        ],
+        "max",
+      )[2],
+    ).toBe("b");
+    expect(bestPoint([], "max")).toBeNull();
+    expect(bestPoint(undefined)).toBeNull();
+  });
+});
+
+describe("renderCompare", () => {
+  it("draws one line per model, a legend, and the best checkpoint table", () => {
+    const root = renderCompare(document, DATA, { onMetric: () => {} });
+    const chart = root.querySelector('[data-testid="cz-compare-chart"]');
+    expect(chart.querySelectorAll("polyline").length).toBe(2);
+    expect(chart.querySelectorAll("path.cz-best").length).toBe(2);
+    const legend = [...root.querySelectorAll('[data-testid="cz-compare-legend"] li')].map((li) => li.textContent);
+    expect(legend).toEqual(["Digits MLP", "Digits CNN"]);
+    const rows = [...root.querySelectorAll('[data-testid="cz-compare-row"]')].map((r) =>
+      [...r.children].map((c) => c.textContent),
+    );
+    expect(rows).toEqual([
+      ["Digits MLP", "epoch-2", "90", "0.9500", "epoch-3", "0.9500"],
+      ["Digits CNN", "epoch-1", "45", "0.9000", "epoch-2", "0.8500"],
+    ]);
+    expect(root.textContent).toContain("higher is better");
+    const colours = [...chart.querySelectorAll("polyline")].map((p) => p.getAttribute("style"));
+    expect(colours[0]).toContain(PALETTE[0]);
+    expect(colours[1]).toContain(PALETTE[1]);
+  });
+  it("offers the shared metrics and reports the choice", () => {
+    let picked = null;
+    const root = renderCompare(document, DATA, { onMetric: (m) => (picked = m) });
+    const sel = root.querySelector('[data-testid="cz-compare-metric"]');
+    expect([...sel.options].map((o) => o.value)).toEqual(["val_accuracy", "val_loss"]);
+    sel.value = "val_loss";
+    sel.dispatchEvent(new Event("change"));
+    expect(picked).toBe("val_loss");
+  });
+  it("shows an error and hostile names as text", () => {
+    const hostile = { ...DATA, series: [{ ...DATA.series[0], label: '<img src=x onerror="alert(1)">' }] };
+    const root = renderCompare(document, hostile, { error: "<b>bad</b>" });
+    expect(root.querySelector("img")).toBeNull();
+    expect(root.querySelector('[data-testid="cz-compare-error"]').children.length).toBe(0);
+    expect(root.textContent).toContain('<img src=x onerror="alert(1)">');
+    expect(root.querySelector('[data-testid="cz-compare-error"]').textContent).toBe("<b>bad</b>");
+  });
+});
+
+describe("CompareView (cz.compare)", () => {
+  it("renders the kernel's data and writes the chosen metric back", () => {
+    const model = new FakeModel({ _view: "compare", data: DATA, error: "", metric: "val_accuracy" });
+    const el = document.createElement("div");
+    const view = new CompareView(model, el);
+    expect(el.querySelectorAll('[data-testid="cz-compare-row"]').length).toBe(2);
+    const sel = el.querySelector('[data-testid="cz-compare-metric"]');
+    sel.value = "val_loss";
+    sel.dispatchEvent(new Event("change"));
+    expect(model.saved).toEqual([{ metric: "val_loss" }]);
+    model.kernelSet({ data: { ...DATA, series: DATA.series.slice(0, 1) } });
+    expect(el.querySelectorAll('[data-testid="cz-compare-row"]').length).toBe(1);
+    view.destroy();
+    expect(el.children.length).toBe(0);
+  });
+});
+
+describe("ComparePanel (in the browser)", () => {
+  function setup() {
+    const model = new FakeModel({});
+    const grid = document.createElement("div");
+    grid.append(...CARDS.map((c) => renderCard(document, c)));
+    document.body.replaceChildren(grid); // a checkbox only fires "change" when it is in a document
+    let opened = null;
+    grid.addEventListener("click", (e) => (opened = e.target.closest(".cz-card")));
+    const panel = new ComparePanel({ model, doc: document });
+    panel.decorate(grid);
+    return { model, grid, panel, opened: () => opened };
+  }
+  it("puts a checkbox on each card that does not open the card", () => {
+    const { grid, panel, opened } = setup();
+    const boxes = grid.querySelectorAll('[data-testid="cz-compare-check"]');
+    expect(boxes.length).toBe(CARDS.length);
+    expect(panel.button.disabled).toBe(true);
+    boxes[0].click();
+    boxes[1].click();
+    expect(opened()).toBeNull();
+    expect(panel.chosen).toEqual(["digits-mlp", "digits-cnn"]);
+    expect(panel.button.textContent).toBe("Compare (2)");
+    panel.decorate(grid); // a second call adds nothing
+    expect(grid.querySelectorAll('[data-testid="cz-compare-check"]').length).toBe(CARDS.length);
+  });
+  it("asks the kernel and draws its answer, or its error", () => {
+    const { model, grid, panel } = setup();
+    grid.querySelectorAll('[data-testid="cz-compare-check"]')[0].click();
+    panel.button.click();
+    expect(model.sent).toEqual([{ event: "compare", models: ["digits-mlp"], metric: null }]);
+    for (const fn of model.listeners["msg:custom"]) fn({ event: "compare-data", data: DATA });
+    expect(panel.panel.hidden).toBe(false);
+    expect(panel.panel.querySelectorAll('[data-testid="cz-compare-row"]').length).toBe(2);
+    const sel = panel.panel.querySelector('[data-testid="cz-compare-metric"]');
+    sel.value = "val_loss";
+    sel.dispatchEvent(new Event("change"));
+    expect(model.sent[1]).toEqual({ event: "compare", models: ["digits-mlp"], metric: "val_loss" });
+    for (const fn of model.listeners["msg:custom"]) fn({ event: "compare-data", error: "unknown model" });
+    expect(panel.panel.textContent).toContain("unknown model");
+    panel.panel.querySelector('[data-testid="cz-compare-close"]').click();
+    expect(panel.panel.hidden).toBe(true);
+    panel.destroy();
+    expect(model.listeners["msg:custom"]).toEqual([]);
+  });
+});

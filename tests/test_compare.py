@@ -1,0 +1,124 @@
+"""cz.compare: curves of one metric for several models, the best checkpoint of each, and the errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import ckptzoo_widgets as cz
+from ckptzoo_widgets.curves import CompareView, comparison, metric_goal, payload
+
+# ../shared/data beside the checkout; CKPTZOO_SHARED_DATA points elsewhere (a worktree).
+SHARED = Path(os.environ.get("CKPTZOO_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+PYTHIA = SHARED / "pythia-evals"
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    return cz.open_zoo()
+
+
+def test_default_metric_is_the_shared_headline_and_the_table_has_the_best_checkpoints(zoo):
+    view = cz.compare(["digits-mlp", "digits-cnn", "digits-logreg"])
+    assert isinstance(view, CompareView) and view.metric == "val_accuracy"
+    table = view.table
+    assert list(table["model"]) == ["digits-mlp", "digits-cnn", "digits-logreg"]
+    for row in table.itertuples():
+        values = zoo.checkpoints(row.model)[["checkpoint", "step", "val_accuracy"]].dropna()
+        best = values[values["val_accuracy"] == values["val_accuracy"].max()].sort_values("step").iloc[0]
+        assert (row.best_checkpoint, row.best_step, row.best_value) == (best.checkpoint, best.step, best.val_accuracy)
+        assert row.last_checkpoint == values.sort_values("step").iloc[-1].checkpoint
+        assert row.rule == "higher is better"
+    # digits-logreg peaks before its last epoch: validation stops improving there
+    logreg = table.set_index("model").loc["digits-logreg"]
+    assert logreg.checkpoints_after_best >= 1 and logreg.best_checkpoint != logreg.last_checkpoint
+    curves = view.curves
+    assert set(curves["model"]) == set(table["model"])
+    assert len(curves[curves["model"] == "digits-mlp"]) == len(zoo.checkpoints("digits-mlp"))
+    assert view.comparison.axis == "step" and curves["step"].is_monotonic_increasing is not None
+
+
+def test_loss_like_metrics_take_the_minimum(zoo):
+    view = cz.compare(["digits-mlp", "digits-cnn"], metric="val_loss")
+    assert set(view.table["rule"]) == {"lower is better"}
+    mlp = zoo.checkpoints("digits-mlp")
+    assert view.table.iloc[0].best_value == mlp["val_loss"].min()
+    assert view.comparison.rule == "best = lowest val_loss (lower is better)"
+    assert [metric_goal(m) for m in ("val_loss", "eval_error", "lambada_openai.ppl", "wer", "bits_per_byte")] == [
+        "min"
+    ] * 5
+    assert [metric_goal(m) for m in ("val_accuracy", "f1", "lambada_openai.acc", "bleu", "cerebras_score")] == [
+        "max"
+    ] * 5
+    # `goal` overrides the rule
+    assert comparison(zoo, ["digits-mlp"], "val_loss", goal="max").table.iloc[0].best_value == mlp["val_loss"].max()
+
+
+def test_the_metric_menu_recomputes_and_refuses_what_is_not_shared():
+    view = cz.compare(["digits-mlp", "digits-cnn"])
+    assert view.data["metrics"][0] == "val_accuracy" and "val_loss" in view.data["metrics"]
+    view.metric = "train_loss"  # what the page's menu does
+    assert view.data["metric"] == "train_loss" and view.data["goal"] == "min" and view.error == ""
+    view.metric = "no_such_metric"
+    assert view.metric == "train_loss" and "not shared" in view.error
+
+
+@pytest.mark.parametrize(
+    ("models", "metric", "message"),
+    [
+        (["digits-mlp", "digit-cnn"], None, "unknown model 'digit-cnn' in builtin; did you mean digits-cnn"),
+        (["digits-mlp"], "val_acc", "metric 'val_acc' is not shared by these models; did you mean val_accuracy"),
+        ([], None, "at least one model"),
+        ([f"m{i}" for i in range(13)], None, "at most 12"),
+    ],
+)
+def test_errors_are_one_clear_line(models, metric, message):
+    with pytest.raises(cz.ZooError) as info:
+        cz.compare(models, metric)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_models_that_share_no_metric(tmp_path):
+    import json
+
+    index = {
+        "ckptzoo_index": 1,
+        "models": [
+            {"id": "a", "checkpoints": [{"name": "s1", "step": 1, "metrics": {"acc": 0.5}}]},
+            {"id": "b", "checkpoints": [{"name": "s1", "step": 1, "metrics": {"loss": 0.5}}]},
+        ],
+    }
+    path = tmp_path / "index.json"
+    path.write_text(json.dumps(index))
+    with pytest.raises(cz.ZooError, match=r"share no metric to compare \(a: acc; b: loss\)"):
+        cz.compare(["a", "b"], zoo=str(path))
+
+
+def test_payload_is_plain_json_in_x_order(zoo):
+    data = payload(comparison(zoo, ["digits-mlp", "digits-cnn"], "val_accuracy"))
+    assert data["axis"] == "step" and data["goal"] == "max" and data["rule"].startswith("best = highest")
+    for series in data["series"]:
+        xs = [p[0] for p in series["points"]]
+        assert xs == sorted(xs)
+        assert all(isinstance(v, float) and isinstance(n, str) for _, v, n in series["points"])
+
+
+@pytest.mark.skipif(not PYTHIA.is_dir(), reason="../shared/data is absent")
+def test_pythia_curves_find_where_lambada_stops_improving():
+    pythia = cz.open_zoo(str(PYTHIA))
+    view = cz.compare(["pythia-v1.1-70m", "EleutherAI/pythia-v1.1-160m"], metric="lambada_openai/acc", zoo=pythia)
+    assert view.metric == "lambada_openai.acc"  # "task/metric" is accepted for lm-eval's "task.metric"
+    table = view.table.set_index("model")
+    for model in table.index:
+        frame = pythia.checkpoints(model)
+        assert table.loc[model, "best_value"] == frame["lambada_openai.acc"].max()
+        assert table.loc[model, "last_checkpoint"] == "step143000"
+    assert (table["checkpoints_after_best"] > 0).all()  # both peak before the end of training
+    steps = view.curves.query("model == 'EleutherAI/pythia-v1.1-70m'")["step"].tolist()
+    assert steps[:4] == [0, 1, 2, 4] and steps[-1] == 143000 and len(steps) == 27
+    with pytest.raises(cz.ZooError, match="did you mean EleutherAI/pythia-v1.1-70m"):
+        cz.compare(["pythia-70m"], zoo=pythia)
+    assert isinstance(view.table, pd.DataFrame)
