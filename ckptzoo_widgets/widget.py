@@ -33,6 +33,7 @@ import traitlets as t
 
 from . import credentials
 from .errors import ZooError
+from .widget_protocol import MAX_LIMIT, MAX_SEQ, Request, RequestError, one_line, parse_request, summarise
 
 __all__ = ["ZooBrowser", "browse"]
 
@@ -55,8 +56,10 @@ export default {
 """
 
 PAGE_SIZE = 24
-MAX_LIMIT = 200
 _FILTERS = ("task", "library", "license")
+MAX_WARNINGS_SHOWN = 20
+MAX_CARD_CHARS = 100_000  # markdown rendered for one model card
+MAX_INSERT_EVENTS = 100
 
 
 def _asset(name: str, fallback: str) -> Any:
@@ -101,11 +104,23 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _clip(value: Any, text: int = 1000, items: int = 100) -> Any:
+    """Bound what one value can put in the widget state: long strings and lists are cut."""
+    if isinstance(value, str):
+        return value if len(value) <= text else value[: text - 1] + "…"
+    if isinstance(value, list):
+        return [_clip(v, text, items) for v in value[:items]]
+    if isinstance(value, dict):
+        return {_clip(k, 200): _clip(v, text, items) for k, v in list(value.items())[:items]}
+    return value
+
+
 def _message(exc: BaseException) -> str:
-    """One line a user can act on; ZooError already carries one."""
+    """One bounded line a user can act on; ZooError already carries one."""
     if isinstance(exc, ZooError):
-        return str(exc) or "the zoo reported an error"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return one_line(exc, 500) or "the zoo reported an error"
+    text = str(exc).strip()
+    text = one_line(text.splitlines()[0], 500) if text else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
@@ -145,7 +160,9 @@ class ZooBrowser(anywidget.AnyWidget):
     _esm = _asset("widget.js", _MISSING_ESM)
     _css = _asset("widget.css", "")
 
-    # what the user asks for (front end -> kernel)
+    # Every synced trait flows kernel -> page: the page asks through custom
+    # messages (widget_protocol.py) and `set_state` drops what it writes.
+    # What the user asked for (set from those requests or from Python):
     query = t.Unicode("").tag(sync=True)
     task = t.Unicode("").tag(sync=True)
     library = t.Unicode("").tag(sync=True)
@@ -156,7 +173,7 @@ class ZooBrowser(anywidget.AnyWidget):
     selected = t.Unicode("").tag(sync=True)
     code_library = t.Unicode("").tag(sync=True)
 
-    # what the kernel answers (kernel -> front end)
+    # what the kernel answers
     cards = t.List(t.Dict()).tag(sync=True)
     total = t.Int(0).tag(sync=True)
     page_version = t.Int(0).tag(sync=True)
@@ -189,6 +206,8 @@ class ZooBrowser(anywidget.AnyWidget):
         self.zoo: Any = None
         self.last_exception: BaseException | None = None
         self.insert_events: list[dict] = []
+        self.rejected_messages = 0  # requests from the page that failed the checks
+        self.rejected_updates = 0  # attempts by the page to write synced state
         self._quiet = False
         self._detail_id = ""
         with self.hold_sync():
@@ -246,17 +265,18 @@ class ZooBrowser(anywidget.AnyWidget):
     def _use_zoo(self, zoo: Any, label: str) -> None:
         self.zoo = zoo
         self.error = ""
-        warnings = [str(w) for w in (getattr(zoo, "errors", None) or [])]
+        problems = list(getattr(zoo, "errors", None) or [])
+        warnings = summarise(problems, MAX_WARNINGS_SHOWN, total=len(problems))
         try:
-            facets = {k: [str(v) for v in vs] for k, vs in (zoo.facets() or {}).items()}
+            facets = {str(k): [one_line(v, 200) for v in list(vs)[:500]] for k, vs in (zoo.facets() or {}).items()}
         except Exception as exc:  # noqa: BLE001
             facets = {}
-            warnings.append(f"facets unavailable: {_message(exc)}")
+            warnings.insert(0, f"Filters unavailable: {_message(exc)}")
         try:
-            sort_keys = [str(k) for k in zoo.sort_keys()]
+            sort_keys = [one_line(k, 200) for k in list(zoo.sort_keys())[:500]]
         except Exception as exc:  # noqa: BLE001
             sort_keys = []
-            warnings.append(f"sort keys unavailable: {_message(exc)}")
+            warnings.insert(0, f"Sort keys unavailable: {_message(exc)}")
         with self.hold_sync():
             self.source_label = label
             self.warnings = warnings
@@ -272,7 +292,7 @@ class ZooBrowser(anywidget.AnyWidget):
         self.last_exception = exc
         log.debug("ckptzoo browser: %s", context or "error", exc_info=exc)
         message = _message(exc)
-        self.error = f"{context}: {message}" if context else message
+        self.error = one_line(f"{context}: {message}" if context else message, 600)
 
     # ---- searching and paging ----------------------------------------------
     @staticmethod
@@ -350,7 +370,7 @@ class ZooBrowser(anywidget.AnyWidget):
 
     def _card(self, row: dict) -> dict:
         card = {
-            key: _plain(row.get(key))
+            key: _clip(_plain(row.get(key)), 300)
             for key in (
                 "id",
                 "name",
@@ -369,7 +389,7 @@ class ZooBrowser(anywidget.AnyWidget):
             card["name"] = card["id"]
         key = self.sort.lstrip("-")
         if key and key in row:
-            card["sort_value"] = _plain(row.get(key))
+            card["sort_value"] = _clip(_plain(row.get(key)), 300)
         card["spark"] = self._spark(card["id"], card.get("headline_metric"))
         return card
 
@@ -453,19 +473,22 @@ class ZooBrowser(anywidget.AnyWidget):
                     formats.append(fmt)
             ckpts.append(
                 {
-                    "name": c.name,
+                    "name": _clip(c.name, 300),
                     "step": _plain(c.step),
                     "epoch": _plain(c.epoch),
                     "date": _plain(c.date),
-                    "metrics": _plain(dict(c.metrics or {})),
+                    "metrics": _clip(_plain(dict(c.metrics or {})), 300),
                     "size": sum(sizes) if sizes and all(s is not None for s in sizes) else None,
-                    "format": ", ".join(formats),
-                    "revision": _plain(getattr(c, "revision", None)),
+                    "format": _clip(", ".join(map(str, formats[:10])), 200),
+                    "revision": _clip(_plain(getattr(c, "revision", None)), 300),
                 }
             )
         default = entry.default_checkpoint or (ckpts[-1]["name"] if ckpts else None)
         try:
-            card_html = render_markdown(entry.description or "")
+            text = entry.description or ""
+            if len(text) > MAX_CARD_CHARS:
+                text = text[:MAX_CARD_CHARS] + "\n\n*(model card cut at 100,000 characters)*"
+            card_html = render_markdown(text)
         except Exception as exc:  # noqa: BLE001 - a card that does not render is shown as missing
             log.debug("card rendering failed", exc_info=exc)
             card_html = ""
@@ -490,16 +513,16 @@ class ZooBrowser(anywidget.AnyWidget):
             value = getattr(entry, key, None)
             if key == "source" and not value:
                 value = getattr(entry, "_source", None)
-            metadata.append([key, _plain(value)])
-        for name, value in (entry.metrics or {}).items():
-            metadata.append([name, _plain(value)])
+            metadata.append([key, _clip(_plain(value))])
+        for name, value in list((entry.metrics or {}).items())[:100]:
+            metadata.append([_clip(name, 200), _clip(_plain(value))])
         return {
             "id": entry.id,
-            "name": entry.name or entry.id,
-            "task": entry.task,
-            "library": entry.library,
-            "license": entry.license,
-            "headline_metric": entry.headline_metric,
+            "name": _clip(entry.name or entry.id, 300),
+            "task": _clip(_plain(entry.task), 300),
+            "library": _clip(_plain(entry.library), 300),
+            "license": _clip(_plain(entry.license), 300),
+            "headline_metric": _clip(_plain(entry.headline_metric), 300),
             "default_checkpoint": default,
             "card_html": card_html,
             "metadata": metadata,
@@ -513,7 +536,7 @@ class ZooBrowser(anywidget.AnyWidget):
                 self.code, self.code_key, self.libraries = "", "", []
             return
         try:
-            libs = [str(x) for x in self.zoo.code_libraries(ref)]
+            libs = [one_line(x, 100) for x in list(self.zoo.code_libraries(ref))[:50]]
             lib = self.code_library if self.code_library in libs[1:] else ""
             code = self.zoo.load_code(ref, library=lib or None)
         except Exception as exc:  # noqa: BLE001
@@ -586,10 +609,66 @@ class ZooBrowser(anywidget.AnyWidget):
         shell.set_next_input(code, replace=False)
         return None
 
-    def _on_custom_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("event") == "insert":
-            self.insert_events.append({"handled": bool(content.get("handled")), "ref": str(content.get("ref", ""))})
-            del self.insert_events[:-100]
+    # ---- what the page may ask (widget_protocol.py) ---------------------------
+    def set_state(self, sync_data: Any) -> None:
+        """The page does not write kernel state: drop what it sent, send the kernel's values back."""
+        self.rejected_updates += 1
+        if not isinstance(sync_data, dict):
+            return
+        keys = [k for k in list(sync_data)[: len(self.keys)] if isinstance(k, str) and k in self.keys]
+        if keys:
+            self.send_state(keys)
+
+    def _on_custom_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
+        seq = content.get("seq") if isinstance(content, dict) else None
+        try:
+            request = parse_request(content, buffers or ())
+            self._handle(request)
+        except RequestError as exc:
+            self.rejected_messages += 1
+            self.error = one_line(f"Ignored a request from the page: {exc}", 300)
+        finally:
+            self._reply(seq if type(seq) is int and 0 <= seq <= MAX_SEQ else None)
+
+    def _reply(self, seq: int | None) -> None:
+        """Tell the page that a request was handled, so it drops its provisional state."""
+        if self.comm is not None:
+            self.send({"done": seq})
+
+    def _handle(self, request: Request) -> None:
+        if self.error.startswith("Ignored a request"):
+            self.error = ""
+        fields = request.fields
+        if request.kind == "search":
+            self._apply_search(fields)
+        elif request.kind == "select":
+            ref = fields.get("ref", "")
+            if ref:
+                self._select(ref)  # sets `selected` only when the zoo has that checkpoint
+            else:
+                self.selected = ""
+        elif request.kind == "library":
+            library = fields.get("library", "")
+            if library and library not in self.libraries:
+                raise RequestError("unknown library")
+            self.code_library = library
+        elif request.kind == "insert":
+            # The reference comes from the kernel's own state, never from the message.
+            self.insert_events.append({"handled": fields.get("handled", False), "ref": self.selected})
+            del self.insert_events[:-MAX_INSERT_EVENTS]
+
+    def _apply_search(self, fields: dict[str, Any]) -> None:
+        """One search for all the changes of one request."""
+        changed = {k: v for k, v in fields.items() if getattr(self, k) != v}
+        if not changed:
+            return
+        with self.hold_sync():
+            with self._quietly():
+                for key, value in changed.items():
+                    setattr(self, key, value)
+                if "offset" not in fields and set(changed) & {"query", "sort", *_FILTERS}:
+                    self.offset = 0
+            self._refresh()
 
 
 def browse(source_or_zoo: Any = None, query: str = "", **kw: Any) -> ZooBrowser:

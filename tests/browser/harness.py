@@ -263,9 +263,10 @@ def start_jupyter_server(
         "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={root}",
         f"--IdentityProvider.token={token}",
-        "--ServerApp.terminals_enabled=False",
         f"--{app_cls}.expose_app_in_browser=True",
     ]
+    if not any(arg.startswith("--ServerApp.terminals_enabled") for arg in extra_args):
+        cmd.append("--ServerApp.terminals_enabled=False")
     if kind == "lab":
         cmd += [
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",

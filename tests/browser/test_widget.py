@@ -9,9 +9,7 @@ screenshots in docs/img/.
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -251,41 +249,6 @@ def test_fallback_without_the_labextension(jupyter_server, page, zoo, kind):
 # Bad input
 
 
-class _Recorder(http.server.ThreadingHTTPServer):
-    def __init__(self):
-        self.paths: list[str] = []
-
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                outer.paths.append(self.path)
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_POST = do_GET  # noqa: N815
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-@pytest.fixture
-def recorder():
-    srv = _Recorder()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
 def hostile_card(base: str) -> str:
     return f"""# Perfectly normal model
 
@@ -426,3 +389,69 @@ def test_sources_that_fail_show_an_error_box(lab_server, page, recorder):
     page.wait_for_timeout(600)
     assert tid(page, "cz-card").count() == 0
     assert not own_errors(page)
+
+
+# ---------------------------------------------------------------------------
+# A script in the page
+
+
+FIND_MODEL_JS = """() => {
+    // What any script in the page can reach: the widget model behind the output's view.
+    const nb = window.jupyterapp.shell.currentWidget.content;
+    const stack = [...nb.widgets];
+    while (stack.length) {
+        const w = stack.pop();
+        const model = w._view && w._view.model;
+        if (model && String(model.get('_anywidget_id')).endsWith('ZooBrowser')) {
+            window.__czModel = model;
+            return true;
+        }
+        stack.push(...(w.widgets || []), ...(w.outputArea ? [w.outputArea] : []));
+    }
+    return false;
+}"""
+
+
+@pytest.mark.parametrize("kind", ["lab"])
+def test_a_page_script_cannot_change_what_insert_puts_in_the_notebook(request, kind, page, zoo):
+    server = request.getfixturevalue(f"{kind}_server")
+    open_browser_notebook(
+        server,
+        page,
+        f"browser = cz.browse(selected={REF!r})\nbrowser",
+        "forge",
+        extra_cells=(
+            "browser.insert()",
+            "print(browser.rejected_updates, browser.rejected_messages, 'ckptzoo:insert-code' in browser._esm)",
+        ),
+    )
+    expected = zoo.load_code(REF)
+    wait_code_ready(page, REF)
+    assert page.evaluate(FIND_MODEL_JS), "the test could not reach the widget model"
+    evil = "import os\nos.system('echo pwned')\n"
+    page.evaluate(
+        """(evil) => {
+            const m = window.__czModel;
+            m.set({code: evil, code_key: m.get('code_key'), selected: 'digits-cnn@epoch-1',
+                   detail: {id: 'x', card_html: '<img src=x onerror=alert(1)>'}, cards: [{id: 'evil'}],
+                   _esm: 'export default {render() { window.__pwned = 1 }}'});
+            m.save_changes();
+            m.send({request: 'search', query: 'a'.repeat(1000000)});
+            m.send({request: 'select', ref: '<img src=x onerror=alert(1)>'});
+        }""",
+        evil,
+    )
+    # the kernel sends its own state back to the page
+    page.wait_for_function("(code) => window.__czModel.get('code') === code", arg=expected)
+    assert page.evaluate("() => window.__czModel.get('selected')") == REF
+    tid(page, "cz-error").wait_for(state="visible")
+    assert "Ignored a request" in tid(page, "cz-error").inner_text()
+
+    # browser.insert() from a cell puts the kernel's code in the next cell
+    run_cell(page, 1)
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.content.model.cells.length === 4")
+    assert notebook_cells(page)[2]["source"].strip() == expected.strip()
+    counts = run_cell(page, 3)["outputs"][0]["text"].split()
+    assert counts == ["1", "2", "True"], counts
+    # the page's copy of the front end's code is the kernel's again (new views load it)
+    assert "ckptzoo:insert-code" in page.evaluate("() => window.__czModel.get('_esm')")

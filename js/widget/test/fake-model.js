@@ -28,8 +28,18 @@ export class FakeModel {
   off(name, fn) {
     this.listeners[name] = (this.listeners[name] || []).filter((f) => f !== fn);
   }
-  emit(name) {
-    for (const fn of this.listeners[name] || []) fn();
+  emit(name, ...args) {
+    for (const fn of this.listeners[name] || []) fn(...args);
+  }
+  /** The requests the view sent (custom messages), without their sequence numbers. */
+  requests() {
+    return this.sent.map(({ seq: _seq, ...rest }) => rest);
+  }
+  /** What the kernel does after handling a request: apply changes, then say it is done. */
+  answer(changes = {}) {
+    this.kernelSet(changes);
+    const last = this.sent.at(-1);
+    this.emit("msg:custom", { done: last ? last.seq : null });
   }
   /** What the kernel does: set a trait and notify. */
   kernelSet(changes) {

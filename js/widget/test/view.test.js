@@ -19,7 +19,7 @@ const q = (id) => el.querySelector(`[data-testid="${id}"]`);
 const qa = (id) => Array.from(el.querySelectorAll(`[data-testid="${id}"]`));
 
 function openDetail(model, selected = "digits-mlp@final") {
-  model.kernelSet({
+  model.answer({
     selected,
     detail: DETAIL,
     libraries: ["numpy", "ckptzoo"],
@@ -62,11 +62,11 @@ describe("ZooView", () => {
       input.value = text;
       input.dispatchEvent(new Event("input"));
     }
-    expect(model.saved).toEqual([]);
+    expect(model.sent).toEqual([]);
     expect(q("cz-loading")).not.toBeNull();
     vi.advanceTimersByTime(200);
-    expect(model.saved).toEqual([{ query: "mlp" }]);
-    model.kernelSet({ cards: [CARDS[0]], total: 1, page_version: 2 });
+    expect(model.requests()).toEqual([{ request: "search", query: "mlp" }]);
+    model.answer({ query: "mlp", cards: [CARDS[0]], total: 1, page_version: 2 });
     expect(q("cz-loading")).toBeNull();
     expect(qa("cz-card").length).toBe(1);
   });
@@ -80,7 +80,11 @@ describe("ZooView", () => {
     const task = q("cz-filter-task");
     task.value = "image-classification";
     task.dispatchEvent(new Event("change"));
-    expect(model.saved).toEqual([{ sort: "-val_accuracy" }, { task: "image-classification" }]);
+    expect(model.requests()).toEqual([
+      { request: "search", sort: "-val_accuracy" },
+      { request: "search", task: "image-classification" },
+    ]);
+    expect(model.saved).toEqual([]); // the page never writes the synced state
   });
 
   it("pages with next and previous", () => {
@@ -88,12 +92,12 @@ describe("ZooView", () => {
     new ZooView(model, el);
     expect(q("cz-prev").disabled).toBe(true);
     q("cz-next").click();
-    expect(model.saved).toEqual([{ offset: 24 }]);
-    model.kernelSet({ page_version: 2 });
+    expect(model.requests()).toEqual([{ request: "search", offset: 24 }]);
+    model.answer({ offset: 24, page_version: 2 });
     expect(q("cz-prev").disabled).toBe(false);
     q("cz-next").click();
-    model.kernelSet({ page_version: 3 });
-    expect(model.get("offset")).toBe(48);
+    expect(model.requests().at(-1)).toEqual({ request: "search", offset: 48 });
+    model.answer({ offset: 48, page_version: 3 });
     expect(q("cz-next").disabled).toBe(true);
   });
 
@@ -101,7 +105,7 @@ describe("ZooView", () => {
     const model = new FakeModel(baseState());
     new ZooView(model, el);
     qa("cz-card")[0].click();
-    expect(model.saved).toEqual([{ selected: "digits-mlp" }]);
+    expect(model.requests()).toEqual([{ request: "select", ref: "digits-mlp" }]);
     expect(q("cz-detail").hidden).toBe(false);
     expect(q("cz-detail").textContent).toContain("Loading");
     openDetail(model);
@@ -135,10 +139,10 @@ describe("ZooView", () => {
     new ZooView(model, el);
     openDetail(model);
     el.querySelector('[data-checkpoint="epoch-1"]').click();
-    expect(model.saved.at(-1)).toEqual({ selected: "digits-mlp@epoch-1" });
+    expect(model.requests().at(-1)).toEqual({ request: "select", ref: "digits-mlp@epoch-1" });
     expect(q("cz-insert").disabled).toBe(true);
     expect(q("cz-code").getAttribute("data-state")).toBe("pending");
-    model.kernelSet({ code: "x = 'epoch-1'\n", code_key: "digits-mlp@epoch-1#" });
+    model.answer({ selected: "digits-mlp@epoch-1", code: "x = 'epoch-1'\n", code_key: "digits-mlp@epoch-1#" });
     expect(q("cz-insert").disabled).toBe(false);
     expect(q("cz-code").textContent).toBe("x = 'epoch-1'\n");
   });
@@ -159,7 +163,7 @@ describe("ZooView", () => {
     q("cz-insert").click();
     expect(got).toEqual([model.get("code")]);
     expect(q("cz-hint")).toBeNull();
-    expect(model.sent.at(-1)).toMatchObject({ event: "insert", handled: true });
+    expect(model.requests().at(-1)).toEqual({ request: "insert", handled: true });
   });
 
   it("shows the fallback (code box, copy button, hint) when nobody handles the event", () => {
@@ -170,7 +174,7 @@ describe("ZooView", () => {
     expect(q("cz-hint").textContent).toContain("copy the code");
     expect(q("cz-copy")).not.toBeNull();
     expect(q("cz-code").textContent).toContain("cz.load");
-    expect(model.sent.at(-1)).toMatchObject({ event: "insert", handled: false });
+    expect(model.requests().at(-1)).toEqual({ request: "insert", handled: false });
   });
 
   it("keyboard: / focuses search, arrows move between cards, Enter opens, Escape closes", () => {
@@ -186,10 +190,11 @@ describe("ZooView", () => {
     cards[1].dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowLeft", bubbles: true }));
     expect(document.activeElement).toBe(cards[0]);
     cards[0].dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
-    expect(model.get("selected")).toBe("digits-mlp");
+    expect(model.requests().at(-1)).toEqual({ request: "select", ref: "digits-mlp" });
     openDetail(model);
+    model.answer();
     q("cz-close").dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
-    expect(model.get("selected")).toBe("");
+    expect(model.requests().at(-1)).toEqual({ request: "select", ref: "" });
     expect(q("cz-detail").hidden).toBe(true);
     expect(document.activeElement.getAttribute("data-model-id")).toBe("digits-mlp");
   });
@@ -202,6 +207,16 @@ describe("ZooView", () => {
     qa("cz-card")[0].dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true }));
     expect(outer).not.toHaveBeenCalled();
     document.body.removeEventListener("keydown", outer);
+  });
+
+  it("shows the kernel's state again once it answers, whatever it decided", () => {
+    const model = new FakeModel(baseState());
+    new ZooView(model, el);
+    qa("cz-card")[0].click();
+    expect(q("cz-detail").hidden).toBe(false);
+    model.answer({ error: "Could not open 'digits-mlp': gone" }); // the kernel kept selected = ""
+    expect(q("cz-detail").hidden).toBe(true);
+    expect(q("cz-error").textContent).toContain("gone");
   });
 
   it("shows errors in a box and keeps working", () => {

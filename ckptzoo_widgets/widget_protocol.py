@@ -1,0 +1,134 @@
+"""What the page may ask of the zoo browser, and how the kernel checks it.
+
+Any script in the Jupyter page can talk to a widget's comm, not only our
+front end, so nothing the page sends is trusted (design.md, "Safety"):
+
+- Synced traits flow kernel -> page only; `ZooBrowser.set_state` drops what
+  the page writes and sends the kernel's values back.
+- The page asks through custom messages, checked here: a JSON object with a
+  known ``request`` kind, known fields of the right type, strings of bounded
+  length, no binary buffers. One message starts at most one search or one
+  selection.
+- Text the widget shows (errors, problems while opening) is one bounded line
+  each, and long lists of problems are summarised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .safety import check_checkpoint_name, check_model_id
+
+MAX_TEXT = 256  # query, filter values, sort key, reference, library name
+MAX_FIELDS = 12
+MAX_OFFSET = 10**9
+MAX_LIMIT = 200
+MAX_SEQ = 2**53  # a JavaScript integer
+
+# request kind -> field -> type
+_FIELDS: dict[str, dict[str, type]] = {
+    "search": {
+        "query": str,
+        "task": str,
+        "library": str,
+        "license": str,
+        "sort": str,
+        "offset": int,
+        "limit": int,
+    },
+    "select": {"ref": str},
+    "library": {"library": str},
+    "insert": {"handled": bool},
+}
+
+
+class RequestError(ValueError):
+    """A message from the page that the kernel will not act on."""
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: str
+    seq: int | None
+    fields: dict[str, Any]
+
+
+def _describe(value: Any) -> str:
+    return type(value).__name__
+
+
+def parse_request(content: Any, buffers: Sequence[Any] = ()) -> Request:
+    """Check one custom message from the page; raise RequestError when it is not a valid request."""
+    if buffers:
+        raise RequestError("binary buffers are not accepted")
+    if not isinstance(content, dict):
+        raise RequestError(f"a request is a JSON object, not {_describe(content)}")
+    if len(content) > MAX_FIELDS:
+        raise RequestError(f"too many fields ({len(content)})")
+    kind = content.get("request")
+    if not isinstance(kind, str) or kind not in _FIELDS:
+        raise RequestError("unknown request kind")
+    seq = content.get("seq")
+    if seq is not None and (type(seq) is not int or not 0 <= seq <= MAX_SEQ):
+        raise RequestError("seq must be a non-negative integer")
+    allowed = _FIELDS[kind]
+    fields: dict[str, Any] = {}
+    for key, value in content.items():
+        if key in ("request", "seq"):
+            continue
+        if not isinstance(key, str) or key not in allowed:
+            raise RequestError(f"unknown field for a {kind} request")
+        expected = allowed[key]
+        # bool is an int in Python: compare exact types.
+        if type(value) is not expected:
+            raise RequestError(f"{key} must be {expected.__name__}, not {_describe(value)}")
+        if expected is str and len(value) > MAX_TEXT:
+            raise RequestError(f"{key} is too long ({len(value):,} characters; at most {MAX_TEXT})")
+        if key == "offset" and not 0 <= value <= MAX_OFFSET:
+            raise RequestError("offset out of range")
+        if key == "limit" and not 1 <= value <= MAX_LIMIT:
+            raise RequestError(f"limit must be between 1 and {MAX_LIMIT}")
+        fields[key] = value
+    if kind == "select" and fields.get("ref"):
+        check_ref(fields["ref"])
+    return Request(kind=kind, seq=seq, fields=fields)
+
+
+def check_ref(ref: str) -> str:
+    """A `model_id[@checkpoint]` that follows the index's id rules (design.md, "The zoo index")."""
+    model_id, at, ckpt = ref.partition("@")
+    try:
+        check_model_id(model_id)
+        if at:
+            check_checkpoint_name(ckpt)
+    except ValueError:
+        raise RequestError("not a valid model reference") from None
+    return ref
+
+
+_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+
+
+def one_line(text: Any, limit: int = 300) -> str:
+    """A bounded single line of plain text: control characters and newlines become spaces."""
+    value = str(text)
+    if len(value) > limit * 4:  # do not scan megabytes to show a few hundred characters
+        value = value[: limit * 4]
+    value = _SPACE.sub(" ", value).strip()
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def summarise(problems: Iterable[Any], shown: int = 20, total: int | None = None) -> list[str]:
+    """At most `shown` problems as bounded lines, then one line counting the rest."""
+    lines: list[str] = []
+    for problem in problems:
+        if len(lines) == shown:
+            break
+        lines.append(one_line(problem))
+    if total is not None and total > len(lines):
+        rest = total - len(lines)
+        lines.append(f"… and {rest:,} more (browser.zoo.errors lists them all)")
+    return lines
