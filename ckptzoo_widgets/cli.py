@@ -21,6 +21,7 @@ from .errors import ZooError
 from .fetch import FetchError
 from .humanize import human_bytes, human_count, terminal_safe
 from .schema import IndexFormatError, json_schema, parse_index_text
+from .sources.index_file import read_index_bytes
 
 EXIT_OK, EXIT_INPUT = 0, 2
 
@@ -164,15 +165,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Every problem of an index file, one per line; exit 2 when there is any."""
     location = credentials.accept(args.index)  # never print a password
     try:
-        if location.startswith(("http://", "https://")):
-            import requests
-
-            response = requests.get(location, timeout=30, auth=credentials.auth_for(location))
-            response.raise_for_status()
-            text = response.content
-        else:
-            with open(location, "rb") as handle:
-                text = handle.read()
+        text = read_index_bytes(location)  # the same byte, gzip and time budgets as open_zoo
     except Exception as error:  # any failure to read is one clear input error
         print(terminal_safe(f"ckptzoo: error: {location}: cannot read ({error})"), file=sys.stderr)
         return EXIT_INPUT

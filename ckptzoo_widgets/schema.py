@@ -10,7 +10,6 @@ reported and skipped while the rest of the zoo still opens.
 
 from __future__ import annotations
 
-import json
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from pydantic import (
 )
 
 from . import safety
+from .decode import ParseError, load_json
 from .errors import ZooError
 
 INDEX_VERSION = 1
@@ -345,10 +345,11 @@ def parse_index(data: Any, origin: str) -> tuple[ZooIndex, list[Problem]]:
 
 
 def parse_index_text(text: str | bytes, origin: str) -> tuple[ZooIndex, list[Problem]]:
+    """Decode (gzip too) and validate an index within the JSON byte budget (`decode.load_json`)."""
     try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise IndexFormatError(f"{origin}: not valid JSON ({error})") from None
+        data = load_json(text, "the index")
+    except ParseError as error:
+        raise IndexFormatError(f"{origin}: {error}") from None
     return parse_index(data, origin)
 
 

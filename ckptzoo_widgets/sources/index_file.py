@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-
-from .. import credentials
+from .. import credentials, safety
+from ..decode import json_limit
 from ..errors import ZooError
 from ..schema import IndexFormatError, ModelEntry, parse_index_text, parse_models
 from ._folder import Folder, FolderReadError
+from ._http import cached_get, get_bounded
 from .base import LoadedSource
 
 # List-valued and nested fields are stored as JSON text in a Parquet index.
 PARQUET_JSON_COLUMNS = ("datasets", "tags", "metrics", "checkpoints")
-MAX_INDEX_BYTES = 256 << 20  # an index file read from disk (a zoo that large wants Parquet)
+MAX_PARQUET_BYTES = 1 << 30  # a Parquet index read whole (catalog reads large ones in place)
 
 
 def _with_origin(models: list[ModelEntry], source: str, base: str) -> list[ModelEntry]:
@@ -79,7 +77,7 @@ def read_local_index(path: str | Path, source: str | None = None) -> LoadedSourc
         path = Path(os.path.realpath(path))
         folder = Folder(path.parent)
     try:
-        data = folder.read(path, MAX_INDEX_BYTES)
+        data = folder.read(path, MAX_PARQUET_BYTES if path.suffix == ".parquet" else json_limit())
     except FolderReadError as error:
         raise ZooError(f"{path}: {error}") from None
     if path.suffix == ".parquet":
@@ -92,83 +90,30 @@ def read_local_index(path: str | Path, source: str | None = None) -> LoadedSourc
     return LoadedSource(source, _label_for(source), _with_origin(models, source, base), problems, title)
 
 
-def _offline() -> bool:
-    return os.environ.get("CKPTZOO_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+def read_index_bytes(location: str, timeout: float = 30.0) -> bytes:
+    """The raw bytes of one index file or URL (not cached), within the same budgets as opening it.
 
-
-def _http_cache_paths(url: str) -> tuple[Path, Path]:
-    from ..fetch import cache_root
-
-    key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:40]
-    folder = cache_root() / "indexes"
-    return folder / f"{key}.body", folder / f"{key}.json"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
-def cached_get(url: str, timeout: float = 30.0) -> tuple[bytes, str]:
-    """The body at `url`, revalidated with ETag / Last-Modified and kept in the cache.
-
-    Returns (body, how) with `how` one of "downloaded", "not-modified", "cached"
-    (offline, or the server unreachable: the cached copy serves). ZooError when
-    there is neither an answer nor a cached copy.
+    For `ckptzoo validate`: a local file obeys the read cap, a URL `get_bounded`'s
+    byte, expansion and time caps. ZooError (or requests' errors) when it cannot be read.
     """
-    body_path, meta_path = _http_cache_paths(url)
-    meta: dict[str, Any] = {}
+    if safety.is_url(location):
+        response, body = get_bounded(location, timeout=timeout, auth=credentials.auth_for(location))
+        if response.status_code != 200:
+            raise ZooError(f"{location}: server answered HTTP {response.status_code}")
+        return body
+    path = Path(os.path.realpath(location))
     try:
-        meta = json.loads(meta_path.read_text("utf-8"))
-        cached: bytes | None = body_path.read_bytes()
-        if meta.get("url") != url:
-            cached, meta = None, {}
-    except (OSError, ValueError):
-        cached, meta = None, {}
-    if _offline():
-        if cached is None:
-            raise ZooError(f"{url}: offline (CKPTZOO_OFFLINE) and not in the cache yet")
-        return cached, "cached"
-    headers = {}
-    if cached is not None and meta.get("etag"):
-        headers["If-None-Match"] = meta["etag"]
-    if cached is not None and meta.get("last_modified"):
-        headers["If-Modified-Since"] = meta["last_modified"]
-    try:
-        response = requests.get(url, timeout=timeout, headers=headers, auth=credentials.auth_for(url))
-    except requests.RequestException as error:
-        if cached is not None:
-            return cached, "cached"
-        raise ZooError(f"{url}: cannot fetch ({type(error).__name__}) and no cached copy") from None
-    if response.status_code == 304 and cached is not None:
-        return cached, "not-modified"
-    if response.status_code != 200:
-        if cached is not None and response.status_code >= 500:
-            return cached, "cached"
-        raise ZooError(f"{url}: server answered HTTP {response.status_code}")
-    body = response.content
-    record = {
-        "url": url,
-        "etag": response.headers.get("ETag"),
-        "last_modified": response.headers.get("Last-Modified"),
-        "fetched": time.time(),
-        "size": len(body),
-    }
-    try:
-        _write_atomic(body_path, body)
-        _write_atomic(meta_path, json.dumps(record).encode("utf-8"))
-    except OSError:
-        pass  # a read-only cache still serves this session
-    return body, "downloaded"
+        return Folder(path.parent).read(path, json_limit())
+    except FolderReadError as error:
+        raise ZooError(f"{location}: {error}") from None
 
 
 def read_http_index(url: str, timeout: float = 30.0) -> LoadedSource:
     """A static zoo at an http(s) URL (JSON, or Parquet when the path ends in .parquet), cached."""
-    body, _how = cached_get(url, timeout=timeout)
+    parquet = urlsplit(url).path.endswith(".parquet")
+    body, _how = cached_get(url, timeout=timeout, limit=MAX_PARQUET_BYTES if parquet else json_limit())
     base = url.split("?", 1)[0].rsplit("/", 1)[0] + "/"
-    if urlsplit(url).path.endswith(".parquet"):
+    if parquet:
         models, problems = parse_models(parquet_rows(body, url), url)
         title = Path(urlsplit(url).path).stem
     else:

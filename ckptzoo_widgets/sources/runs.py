@@ -37,12 +37,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import safety
+from ..decode import ParseError, load_json
 from ..errors import ZooError
 from ..schema import MAX_COUNT as MAX_PARAMS
 from ..schema import FileEntry, ModelEntry, Problem, _problems_from
 from . import tensorboard
 from ._folder import Budget, BudgetExhausted, Folder, FolderReadError
-from ._parse import ParseError, epoch_of, load_json, step_of
+from ._parse import epoch_of, step_of
 from ._parse import number as _number
 from ._parse import whole as _int_or_none
 from .base import LoadedSource
@@ -135,7 +136,7 @@ def safetensors_params(folder: Folder, path: Path) -> int:
         length = struct.unpack("<Q", prefix)[0]
         if length > min(MAX_HEADER, size - 8):
             raise ValueError(f"safetensors header length {length} is larger than the file or {MAX_HEADER} bytes")
-        header = load_json(folder.read_exactly(handle, length), "safetensors header")
+        header = load_json(folder.read_exactly(handle, length), "safetensors header", limit=MAX_HEADER)
     if not isinstance(header, dict):
         raise ValueError("safetensors header is not a JSON object")
     total = 0

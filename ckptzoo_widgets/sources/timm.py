@@ -24,8 +24,8 @@ from pydantic import ValidationError
 from .. import safety
 from ..errors import ZooError
 from ..schema import ModelEntry, Problem, _problems_from
+from ._http import cached_get
 from .base import LoadedSource
-from .index_file import cached_get
 
 DEFAULT_URL = "https://raw.githubusercontent.com/huggingface/pytorch-image-models/main/results/results-imagenet.csv"
 REQUIRED = ("model", "top1")

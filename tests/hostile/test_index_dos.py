@@ -1,0 +1,207 @@
+"""Index-level denial of service (JSON): decompression bombs, oversized bodies, deep nesting, huge numbers.
+
+Each bomb runs in a child process under a memory and a time limit
+(`run_bounded`): without the budgets these cases exhaust memory or raise
+RecursionError; with them each is one clear ZooError.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from pathlib import Path
+
+import pytest
+from httpserver import FileServer
+
+from .bounded import run_bounded
+
+HEAD = b'{"ckptzoo_index": 1, "models": ['
+
+
+def _bomb(expanded_mib: int = 1300) -> bytes:
+    """One gzip member of about expanded_mib MiB of JSON whitespace (about 1 KiB per MiB on the wire)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [packer.compress(HEAD)]
+    block = b" " * (1 << 20)
+    parts += [packer.compress(block) for _ in range(expanded_mib)]
+    parts += [packer.compress(b"]}"), packer.flush()]
+    return b"".join(parts)
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    return _bomb()
+
+
+@pytest.fixture(scope="module")
+def server(bomb):
+    with FileServer() as srv:
+        srv.add("/encoded/index.json", bomb, content_encoding="gzip")
+        srv.add("/plain/index.json.gz", bomb)
+        srv.add("/deflate/index.json", zlib.compress(b" " * (80 << 20)), content_encoding="deflate")
+        srv.add("/brotli/index.json", b"xxxx", content_encoding="br")
+        srv.add("/claims/index.json", b"{}", claim_length=10 << 30)
+        yield srv
+
+
+OPEN = """
+import ckptzoo_widgets as cz
+cz.open_zoo(SOURCE)
+"""
+
+
+def _refused(source: str, **env: str):
+    result = run_bounded(OPEN, SOURCE=source, memory_mb=768, seconds=60, env={"CKPTZOO_CACHE": CACHE, **env})
+    assert result.raised("ZooError"), (result.error_type, result.message, result.stderr[-1500:])
+    assert result.peak_rss_mb is not None and result.peak_rss_mb < 700
+    return result
+
+
+CACHE = ""
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    global CACHE
+    CACHE = str(tmp_path / "cache")
+    monkeypatch.setenv("CKPTZOO_CACHE", CACHE)
+
+
+def test_the_bomb_is_small_on_the_wire_and_huge_expanded(bomb):
+    assert len(bomb) < 2 << 20  # about 1.3 MB on the wire, as in the report (600 KiB at a better ratio)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    assert len(inflater.decompress(bomb, 200 << 20)) == 200 << 20  # and it goes on
+
+
+def test_a_gzip_content_encoding_bomb_is_refused_within_the_budget(server):
+    result = _refused(server.url("/encoded/index.json"))
+    assert "expands to more than 64.0 MiB" in result.message
+
+
+def test_a_json_gz_index_bomb_over_http_is_refused(server):
+    result = _refused(server.url("/plain/index.json.gz"))
+    assert "expands to more than" in result.message
+
+
+def test_a_deflate_bomb_and_an_unknown_encoding_are_refused(server):
+    assert "expands to more than" in _refused(server.url("/deflate/index.json")).message
+    assert "does not decode" in _refused(server.url("/brotli/index.json")).message
+
+
+def test_a_body_announced_larger_than_the_budget_is_not_read(server):
+    assert "more than 64.0 MiB" in _refused(server.url("/claims/index.json")).message
+
+
+def test_a_local_json_gz_bomb_is_refused(tmp_path, bomb):
+    path = tmp_path / "index.json.gz"
+    path.write_bytes(bomb)
+    assert "expands to more than" in _refused(str(path)).message
+
+
+def test_the_budget_is_configurable_and_a_plain_body_over_it_is_refused(tmp_path):
+    index = json.dumps({"ckptzoo_index": 1, "description": "x" * 3_000_000, "models": []})
+    path = tmp_path / "index.json"
+    path.write_text(index)
+    assert "larger than 2.0 MiB" in _refused(str(path), CKPTZOO_MAX_JSON_MB="2").message
+    result = run_bounded(OPEN, SOURCE=str(path), env={"CKPTZOO_MAX_JSON_MB": "8"})
+    assert result.raised("ZooError") and "description" in result.message  # read, then validated
+
+
+def test_a_small_gzip_index_opens_locally_and_over_http(tmp_path):
+    document = {
+        "ckptzoo_index": 1,
+        "models": [{"id": "gz", "checkpoints": [{"name": "final", "files": [{"url": "https://x.test/a.pt"}]}]}],
+    }
+    packed = gzip.compress(json.dumps(document).encode())
+    (tmp_path / "index.json.gz").write_bytes(packed)
+    import ckptzoo_widgets as cz
+
+    assert [m.id for m in cz.open_zoo(str(tmp_path / "index.json.gz"))] == ["gz"]
+    with FileServer() as srv:
+        url = srv.add("/zoo/index.json", packed, content_encoding="gzip")
+        assert [m.id for m in cz.open_zoo(url)] == ["gz"]
+        assert [m.id for m in cz.open_zoo(srv.add("/zoo/index.json.gz", packed))] == ["gz"]
+
+
+# --- deep nesting and huge numbers: clear errors from open_zoo, validate and search ------------
+
+
+def _deep(depth: int = 100_000) -> str:
+    return '{"ckptzoo_index": 1, "models": [' + "[" * depth + "]" * depth + "]}"
+
+
+def _huge_int() -> str:
+    return '{"ckptzoo_index": 1, "models": [{"id": "a", "num_params": ' + "9" * 5000 + ', "checkpoints": []}]}'
+
+
+@pytest.mark.parametrize("text", [_deep(), _huge_int()], ids=["deep", "5000-digit-int"])
+def test_nesting_and_huge_integers_are_clear_errors_everywhere(tmp_path, text):
+    path = tmp_path / "index.json"
+    path.write_text(text)
+    code = """
+import ckptzoo_widgets as cz
+from ckptzoo_widgets.errors import ZooError
+from ckptzoo_widgets.cli import main
+for attempt in (lambda: cz.open_zoo(PATH), lambda: cz.open_zoo(PATH).search("x")):
+    try:
+        attempt()
+        raise SystemExit("no error")
+    except ZooError as error:
+        print("ZooError:", error)
+print("exit", main(["validate", PATH]))
+"""
+    result = run_bounded(code, PATH=str(path), memory_mb=768, seconds=60)
+    assert result.ok, (result.error_type, result.message, result.stderr[-1500:])
+    lines = result.stdout.strip().splitlines()
+    assert sum(line.startswith("ZooError:") for line in lines) == 2
+    assert all("nested too deeply" in line or "not valid JSON" in line for line in lines[:2])
+    assert lines[-1] == "exit 2"
+    assert "RecursionError" not in result.stdout + result.stderr
+
+
+def test_a_deeply_nested_value_inside_a_model_is_that_model_s_problem(tmp_path):
+    models = [
+        {"id": "deep", "tags": json.loads("[" * 900 + "]" * 900), "checkpoints": [{"name": "a"}]},
+        {"id": "fine", "checkpoints": [{"name": "a"}]},
+    ]
+    path = tmp_path / "index.json"
+    path.write_text(json.dumps({"ckptzoo_index": 1, "models": models}))
+    import ckptzoo_widgets as cz
+
+    zoo = cz.open_zoo(str(path))
+    assert [m.id for m in zoo] == ["fine"]
+    assert any("deep" in e and "tags" in e for e in zoo.errors)
+
+
+def test_huge_counts_are_refused_by_validation_and_the_rest_opens(tmp_path):
+    base = {"checkpoints": [{"name": "a"}]}
+    models = [
+        {"id": "params", "num_params": 10**30, **base},
+        {"id": "step", "checkpoints": [{"name": "a", "step": 10**30}]},
+        {"id": "size", "checkpoints": [{"name": "a", "files": [{"url": "https://x.test/a.pt", "size": 10**30}]}]},
+        {"id": "epoch", "checkpoints": [{"name": "a", "epoch": 1e300}]},
+        {"id": "edge", "num_params": 2**53 - 1, **base},
+        {"id": "fine", "num_params": 10**12, **base},
+    ]
+    path = tmp_path / "index.json"
+    path.write_text(json.dumps({"ckptzoo_index": 1, "models": models}))
+    import ckptzoo_widgets as cz
+    from ckptzoo_widgets.cli import main
+
+    zoo = cz.open_zoo(str(path))
+    assert sorted(m.id for m in zoo) == ["edge", "fine"]
+    for bad, field in (("params", "num_params"), ("step", "step"), ("size", "size"), ("epoch", "epoch")):
+        assert any(f"'{bad}'" in e and field in e and "less than or equal to" in e for e in zoo.errors)
+    assert len(zoo.search("")) == 2 and zoo.models["num_params"].max() == 2**53 - 1
+    assert main(["validate", str(path)]) == 2
+    assert main(["show", "edge", "--zoo", str(path)]) == 0
+
+
+def test_the_published_schema_states_the_bounds():
+    from ckptzoo_widgets.schema import MAX_COUNT, json_schema
+
+    text = json.dumps(json_schema())
+    assert text.count(f'"maximum": {MAX_COUNT}') >= 3
+    assert (Path(__file__).parents[2] / "docs" / "index-format.md").read_text().count("2^53") >= 1
