@@ -34,36 +34,38 @@ def json_limit() -> int:
     return int(value) << 20 if value.isdigit() and int(value) > 0 else MAX_JSON_BYTES
 
 
-def decompress(data: bytes, limit: int, what: str = "the body", encoding: str = "gzip") -> bytes:
+def decompress(data: bytes, limit: int, encoding: str = "gzip") -> bytes:
     """Inflate a gzip (or HTTP deflate) body, never producing more than `limit` bytes (ParseError beyond)."""
     wbits = ENCODINGS.get(encoding.strip().lower())
     if wbits is None:
-        raise ParseError(f"{what} is compressed as {encoding[:40]!r}, which ckptzoo does not decode")
+        raise ParseError(f"compressed as {encoding[:40]!r}, which ckptzoo does not decode")
     inflater = zlib.decompressobj(wbits=wbits)
     try:
         out = inflater.decompress(data, limit + 1)
     except zlib.error as error:
-        raise ParseError(f"{what} is not valid {encoding[:40]} data ({error})") from None
+        raise ParseError(f"not valid {encoding[:40]} data ({error})") from None
     if len(out) > limit:
-        raise ParseError(f"{what} expands to more than {human_bytes(limit)}; refused (a decompression bomb?)")
+        raise ParseError(f"expands to more than {human_bytes(limit)}; refused (a decompression bomb?)")
     return out
 
 
-def load_json(data: bytes | str, what: str, *, limit: int | None = None) -> Any:
+def load_json(data: bytes | str, *, limit: int | None = None) -> Any:
     """Decode JSON from a zoo (gzip when it starts with gzip's magic) within the byte budget.
+
+    ParseError messages name no subject ("not valid JSON (...)"): the caller prefixes where.
 
     Nesting is bounded by the C decoder's own recursion guard (about 1,000
     levels): past it, a clear ParseError instead of a RecursionError.
     """
     limit = json_limit() if limit is None else limit
     if isinstance(data, bytes) and data[:2] == GZIP_MAGIC:  # a .json.gz index
-        data = decompress(data, limit, what)
+        data = decompress(data, limit)
     if len(data) > limit:
-        raise ParseError(f"{what} is larger than {human_bytes(limit)}; refused")
+        raise ParseError(f"larger than {human_bytes(limit)}; refused")
     try:
         return json.loads(data)
     except RecursionError:
-        raise ParseError(f"{what} is nested too deeply to read") from None
+        raise ParseError("not valid JSON (nested too deeply to read)") from None
     except (ValueError, UnicodeDecodeError) as error:
         # JSONDecodeError, and the plain ValueError of an integer with more than 4300 digits.
-        raise ParseError(f"{what} is not valid JSON ({str(error)[:120]})") from None
+        raise ParseError(f"not valid JSON ({str(error)[:120]})") from None

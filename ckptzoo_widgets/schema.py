@@ -347,7 +347,7 @@ def parse_index(data: Any, origin: str) -> tuple[ZooIndex, list[Problem]]:
 def parse_index_text(text: str | bytes, origin: str) -> tuple[ZooIndex, list[Problem]]:
     """Decode (gzip too) and validate an index within the JSON byte budget (`decode.load_json`)."""
     try:
-        data = load_json(text, "the index")
+        data = load_json(text)
     except ParseError as error:
         raise IndexFormatError(f"{origin}: {error}") from None
     return parse_index(data, origin)

@@ -70,9 +70,9 @@ def get_bounded(
     encoding = response.headers.get("Content-Encoding", "").strip().lower()
     if encoding not in ("", "identity"):
         try:
-            body = decompress(body, limit, f"{url}: the answer", encoding)
+            body = decompress(body, limit, encoding)
         except ParseError as error:
-            raise ZooError(str(error)) from None
+            raise ZooError(f"{url}: the answer {error}") from None
     return response, body
 
 

@@ -17,7 +17,7 @@ from ._http import cached_get, get_bounded
 from .base import LoadedSource
 
 # List-valued and nested fields are stored as JSON text in a Parquet index.
-PARQUET_JSON_COLUMNS = ("datasets", "tags", "metrics", "checkpoints")
+PARQUET_JSON_COLUMNS = ("datasets", "tags", "metrics", "checkpoints", "curves")
 MAX_PARQUET_BYTES = 1 << 30  # a Parquet index read whole (catalog reads large ones in place)
 
 

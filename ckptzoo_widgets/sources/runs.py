@@ -136,7 +136,10 @@ def safetensors_params(folder: Folder, path: Path) -> int:
         length = struct.unpack("<Q", prefix)[0]
         if length > min(MAX_HEADER, size - 8):
             raise ValueError(f"safetensors header length {length} is larger than the file or {MAX_HEADER} bytes")
-        header = load_json(folder.read_exactly(handle, length), "safetensors header", limit=MAX_HEADER)
+        try:
+            header = load_json(folder.read_exactly(handle, length), limit=MAX_HEADER)
+        except ParseError as error:
+            raise ValueError(f"safetensors header: {error}") from None
     if not isinstance(header, dict):
         raise ValueError("safetensors header is not a JSON object")
     total = 0
@@ -263,7 +266,7 @@ class _Scanner:
         if data is None:
             return None
         try:
-            return load_json(data, "the file", limit=MAX_JSON)
+            return load_json(data, limit=MAX_JSON)
         except ParseError as error:
             self.report(path, f"{error}; skipped")
         return None
