@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import codegen, credentials, safety
 from .errors import ZooError
+from .pickle_scan import scan_pickle_file
 from .schema import Checkpoint, ModelEntry
 from .sources import LoadedSource, read_source
 
@@ -300,21 +301,9 @@ class Zoo:
 def _warn_about_pickle_imports(path: Path, ref: str) -> None:
     """A pickle that imports more than a state dict needs is worth a look before anyone loads it."""
     advice = "load it only with torch.load(..., weights_only=True), which refuses to import code"
-    try:
-        unsafe = safety.unsafe_pickle_imports(path)
-    except Exception as error:  # not a pickle (or a damaged one): pickletools raises several kinds
-        warnings.warn(
-            f"{ref}: {path.name} could not be scanned as a pickle ({type(error).__name__}); {advice}",
-            UnsafePickleWarning,
-            stacklevel=3,
-        )
-        return
-    if unsafe:
-        warnings.warn(
-            f"{ref}: {path.name} imports {', '.join(unsafe[:5])} when unpickled; {advice}",
-            UnsafePickleWarning,
-            stacklevel=3,
-        )
+    verdict = scan_pickle_file(path)
+    if not verdict.safe:
+        warnings.warn(f"{ref}: {path.name}: {verdict.describe()}; {advice}", UnsafePickleWarning, stacklevel=3)
 
 
 class UnsafePickleWarning(UserWarning):

@@ -1,4 +1,4 @@
-"""Rules for untrusted text: ids, file paths, URLs, model cards, pickles.
+"""Rules for untrusted text: ids, file paths, URLs, model cards (pickles: `pickle_scan`).
 
 Everything in an index may come from a stranger's server, so each rule
 rejects rather than repairs: a value that breaks a rule never reaches a
@@ -7,12 +7,8 @@ file name, a snippet or the browser.
 
 from __future__ import annotations
 
-import io
-import pickletools
 import re
-import zipfile
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import nh3
@@ -195,82 +191,3 @@ def render_markdown(text: str) -> str:
     if not text:
         return ""
     return sanitize_html(_markdown().render(text))
-
-
-# --- pickles -----------------------------------------------------------------
-
-# Globals an ordinary PyTorch state dict needs; anything else in a pickle is a
-# reason to stop and look before loading it.
-SAFE_PICKLE_GLOBALS = {
-    "collections.OrderedDict",
-    "torch._utils._rebuild_tensor_v2",
-    "torch._utils._rebuild_parameter",
-    "torch._utils._rebuild_parameter_with_state",
-    "torch.FloatStorage",
-    "torch.DoubleStorage",
-    "torch.HalfStorage",
-    "torch.BFloat16Storage",
-    "torch.LongStorage",
-    "torch.IntStorage",
-    "torch.ShortStorage",
-    "torch.CharStorage",
-    "torch.ByteStorage",
-    "torch.BoolStorage",
-    "torch.float32",
-    "torch.float16",
-    "torch.bfloat16",
-    "torch.int64",
-    "torch.storage._load_from_bytes",
-    "torch._tensor._rebuild_from_type_v2",
-    "torch.Size",
-}
-
-
-def _pickle_globals(data: bytes) -> list[str]:
-    """Walk the opcodes (never executing them) and collect every global they name.
-
-    STACK_GLOBAL takes module and name from the stack; we follow pushed strings
-    and the memo, and report what we cannot resolve as unknown (so, unsafe).
-    """
-    found: list[str] = []
-    pushed: list[str | None] = []
-    memo: dict[int, str | None] = {}
-    for opcode, arg, _pos in pickletools.genops(io.BytesIO(data)):
-        name = opcode.name
-        if name in ("GLOBAL", "INST"):
-            found.append(str(arg).replace(" ", "."))
-        elif name == "STACK_GLOBAL":
-            if len(pushed) >= 2 and pushed[-2] and pushed[-1]:
-                found.append(f"{pushed[-2]}.{pushed[-1]}")
-            else:
-                found.append("<unresolved STACK_GLOBAL>")
-        if "UNICODE" in name or "STRING" in name:
-            pushed.append(str(arg))
-        elif name == "MEMOIZE":
-            memo[len(memo)] = pushed[-1] if pushed else None
-        elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-            memo[int(arg)] = pushed[-1] if pushed else None
-        elif name in ("GET", "BINGET", "LONG_BINGET"):
-            pushed.append(memo.get(int(arg)))
-        elif name not in ("MEMOIZE", "PROTO", "FRAME"):
-            pushed.append(None)
-    return found
-
-
-def pickle_imports(path: str | Path) -> list[str]:
-    """The globals a pickle (or a PyTorch zip checkpoint's pickles) would import when loaded."""
-    path = Path(path)
-    imports: list[str] = []
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                if name.endswith(".pkl"):
-                    imports += _pickle_globals(archive.read(name))
-    else:
-        imports = _pickle_globals(path.read_bytes())
-    return sorted(set(imports))
-
-
-def unsafe_pickle_imports(path: str | Path) -> list[str]:
-    """Imports outside the state-dict allowlist: empty means `weights_only=True` can load it."""
-    return [name for name in pickle_imports(path) if name not in SAFE_PICKLE_GLOBALS]

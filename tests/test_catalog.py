@@ -204,7 +204,7 @@ def test_download_warns_when_a_pickle_would_import_code(tmp_path):
             }
         )
     zoo = cz.open_zoo(str(write_index(tmp_path, json.dumps({"ckptzoo_index": 1, "models": models}))))
-    with pytest.warns(UnsafePickleWarning, match=r"evil@final: evil.pt imports posix.system"):
+    with pytest.warns(UnsafePickleWarning, match=r"evil@final: evil.pt: pickle imports posix.system when loaded"):
         zoo.download("evil", quiet=True)
     import warnings
 

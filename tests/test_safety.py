@@ -161,22 +161,3 @@ def test_markdown_tables_and_links_survive():
     html = safety.render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n\n[docs](https://example.org/x)")
     assert "<table>" in html and "<td>1</td>" in html
     assert 'href="https://example.org/x"' in html and 'rel="noopener noreferrer nofollow"' in html
-
-
-def test_pickle_scan_finds_imports(tmp_path):
-    import collections
-    import os
-    import pickle
-
-    class Evil:
-        def __reduce__(self):
-            return (os.system, ("echo pwned",))
-
-    for protocol in (2, 4, 5):
-        evil = tmp_path / f"evil{protocol}.pkl"
-        evil.write_bytes(pickle.dumps({"w": [1.0], "x": Evil()}, protocol=protocol))
-        assert any(name.endswith(".system") for name in safety.unsafe_pickle_imports(evil))
-        plain = tmp_path / f"plain{protocol}.pkl"
-        plain.write_bytes(pickle.dumps(collections.OrderedDict(w=[1.0]), protocol=protocol))
-        assert safety.pickle_imports(plain) == ["collections.OrderedDict"]
-        assert safety.unsafe_pickle_imports(plain) == []
