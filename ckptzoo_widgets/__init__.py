@@ -10,15 +10,38 @@ cz.browse()                         # the notebook browser
 
 from __future__ import annotations
 
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from .catalog import Zoo, open_zoo, parse_ref
 from .errors import ZooError
+
+# Eager: `cz.fetch` must be the function, and importing the submodule `fetch` would
+# otherwise rebind the package attribute to the module (it is light: ~40 ms).
 from .fetch import FetchError, fetch
-from .loader import digits_validation, load
-from .schema import Checkpoint, FileEntry, ModelEntry, ZooIndex
+
+if TYPE_CHECKING:
+    from .catalog import Zoo, open_zoo, parse_ref
+    from .loader import digits_validation, load
+    from .schema import Checkpoint, FileEntry, ModelEntry, ZooIndex
+    from .widget import ZooBrowser
 
 __version__ = "0.1.0"
+
+# Public names and the module each lives in. They are imported on first use, so
+# `import ckptzoo_widgets` stays cheap (pandas, pyarrow, polars and pydantic load
+# when a zoo is first opened).
+_LAZY = {
+    "Checkpoint": ".schema",
+    "FileEntry": ".schema",
+    "ModelEntry": ".schema",
+    "ZooIndex": ".schema",
+    "Zoo": ".catalog",
+    "open_zoo": ".catalog",
+    "parse_ref": ".catalog",
+    "digits_validation": ".loader",
+    "load": ".loader",
+    "ZooBrowser": ".widget",
+}
 
 __all__ = [
     "Checkpoint",
@@ -27,6 +50,7 @@ __all__ = [
     "ModelEntry",
     "Zoo",
     "ZooError",
+    "ZooBrowser",
     "ZooIndex",
     "browse",
     "compare",
@@ -36,6 +60,18 @@ __all__ = [
     "open_zoo",
     "parse_ref",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ckptzoo_widgets' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def browse(source_or_zoo: Any = None, query: str = "", **kwargs: Any) -> Any:
@@ -50,14 +86,6 @@ def compare(models: Any, metric: str | None = None, **kwargs: Any) -> Any:
     from .curves import compare as _compare
 
     return _compare(models, metric, **kwargs)
-
-
-def __getattr__(name: str) -> Any:
-    if name == "ZooBrowser":
-        from .widget import ZooBrowser
-
-        return ZooBrowser
-    raise AttributeError(name)
 
 
 def load_ipython_extension(ipython: Any) -> None:

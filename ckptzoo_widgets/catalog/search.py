@@ -1,0 +1,112 @@
+"""Text matching for the search box, built for typing.
+
+- ids, names and tags match by substring, case-insensitive (a columnar scan
+  with polars: 3x faster than Arrow's `match_substring` and 10x faster than
+  pandas `str.contains` on a million ids, measured in benchmarks/scale.py);
+- card text matches by word prefix from the third character (`WordIndex`);
+- every word of the query must match somewhere; a row's `match` is the
+  weakest field its words needed: "id" < "name" < "tag" < "card", and with no
+  sort chosen that is the relevance order;
+- a query that extends a recent one (each word a prefix-extension of the old
+  word at its place, words only added) scans only the recent one's rows;
+- a query is capped (`MAX_QUERY_CHARS`, `MAX_WORDS`), so the work one message
+  from the page can start is bounded by the size of the zoo.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .words import MIN_PREFIX, WordIndex
+
+MAX_QUERY_CHARS = 200
+MAX_WORDS = 8
+MAX_WORD_CHARS = 64
+LEVELS = ("id", "name", "tag", "card")
+_NO_MATCH = len(LEVELS)
+_RECENT = 16
+SNIPPET_CHARS = 120
+
+
+def query_words(query: object) -> tuple[str, ...]:
+    """The distinct lower-case words of a query, capped in number and length."""
+    text = (query if isinstance(query, str) else str(query or ""))[:MAX_QUERY_CHARS].lower()
+    words = dict.fromkeys(word[:MAX_WORD_CHARS] for word in text.split())
+    return tuple(list(words)[:MAX_WORDS])
+
+
+class TextSearch:
+    def __init__(
+        self, ids: pa.ChunkedArray, names: pa.ChunkedArray, tags: pa.ChunkedArray, words: Callable[[], WordIndex]
+    ):
+        import polars as pl
+
+        self._fields = [
+            pl.Series(pc.utf8_lower(column).combine_chunks()).fill_null("") for column in (ids, names, tags)
+        ]
+        self._words_factory = words
+        self._words: WordIndex | None = None
+        self._recent: OrderedDict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+    def word_index(self) -> WordIndex:
+        if self._words is None:
+            self._words = self._words_factory()
+        return self._words
+
+    def match(self, words: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows in row order, their match level as an index into LEVELS) for all words."""
+        if words in self._recent:
+            self._recent.move_to_end(words)
+            return self._recent[words]
+        rows = self._narrowest(words)
+        fields = self._fields if rows is None else [field.gather(rows) for field in self._fields]
+        size = len(fields[0])
+        levels = np.zeros(size, dtype=np.int8)
+        alive = np.ones(size, dtype=bool)
+        for word in words:
+            best = np.full(size, _NO_MATCH, dtype=np.int8)
+            for level, field in enumerate(fields):
+                hits = field.str.contains(word, literal=True).fill_null(False).to_numpy()
+                best = np.where(hits & (best == _NO_MATCH), np.int8(level), best)
+            unmatched = alive & (best == _NO_MATCH)
+            if len(word) >= MIN_PREFIX and unmatched.any():
+                card = self.word_index().rows_with_prefix(word)
+                card = card if rows is None else card[rows]
+                best = np.where(unmatched & card, np.int8(LEVELS.index("card")), best)
+            levels = np.maximum(levels, best)
+            alive &= best != _NO_MATCH
+        kept = np.flatnonzero(alive)
+        result = (kept if rows is None else rows[kept], levels[kept])
+        self._recent[words] = result
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+        return result
+
+    def _narrowest(self, words: tuple[str, ...]) -> np.ndarray | None:
+        """Rows of the smallest recent result this query can only narrow (None: all rows)."""
+        best = None
+        for old, (rows, _) in self._recent.items():
+            extends = len(old) <= len(words) and all(
+                new.startswith(prev) for prev, new in zip(old, words, strict=False)
+            )
+            if extends and (best is None or len(rows) < len(best)):
+                best = rows
+        return best
+
+
+def snippet(card: str, words: tuple[str, ...]) -> str:
+    """A short plain-text excerpt of a card around the first word that matched."""
+    text = re.sub(r"\s+", " ", re.sub(r"[#*_`>|~\[\]()!<]+", " ", card)).strip()
+    for word in words:
+        found = re.search(r"(?<!\w)" + re.escape(word), text, re.IGNORECASE)
+        if found:
+            start = max(found.start() - SNIPPET_CHARS // 3, 0)
+            excerpt = text[start : start + SNIPPET_CHARS]
+            return ("…" if start else "") + excerpt + ("…" if start + SNIPPET_CHARS < len(text) else "")
+    return text[:SNIPPET_CHARS]

@@ -1,0 +1,72 @@
+"""The word index of model cards: card words by prefix, in milliseconds.
+
+Built once, on the first query that needs card text, from each part's
+`card_words()` batches (a Parquet index stores them precomputed). Per batch of
+rows: the distinct words, sorted, and for each word the rows that hold it
+(CSR: `offsets` into `rows`). Words sharing a prefix are neighbours in sorted
+order, so a prefix query is two binary searches and one slice per batch.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+MIN_PREFIX = 3  # card words match from their third character (shorter prefixes hit nearly every card)
+
+
+@dataclass
+class _Block:
+    start: int  # first row of the batch in the catalog
+    vocabulary: list[str]  # sorted distinct words
+    offsets: np.ndarray  # int64[len(vocabulary) + 1]
+    rows: np.ndarray  # int32, rows (relative to start) grouped by word
+
+
+class WordIndex:
+    def __init__(self, batches: Iterable[pa.Array]):
+        self.blocks: list[_Block] = []
+        start = 0
+        for batch in batches:
+            self.blocks.append(_block(batch, start))
+            start += len(batch)
+        self.size = start
+
+    def rows_with_prefix(self, prefix: str) -> np.ndarray:
+        """A boolean mask over all rows: the card has a word starting with `prefix`."""
+        mask = np.zeros(self.size, dtype=bool)
+        if len(prefix) < MIN_PREFIX:
+            return mask
+        upper = prefix + "\U0010ffff"
+        for block in self.blocks:
+            low = bisect.bisect_left(block.vocabulary, prefix)
+            high = bisect.bisect_left(block.vocabulary, upper)
+            if high > low:
+                mask[block.rows[block.offsets[low] : block.offsets[high]] + block.start] = True
+        return mask
+
+
+def _block(words: pa.Array, start: int) -> _Block:
+    words = words.combine_chunks() if isinstance(words, pa.ChunkedArray) else words
+    words = pc.fill_null(words, "")
+    lists = pc.split_pattern(words, " ")
+    flat = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists).to_numpy().astype(np.int32)
+    keep = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
+    flat, parents = flat.filter(pa.array(keep)), parents[keep]
+    encoded = pc.dictionary_encode(flat)
+    dictionary = encoded.dictionary
+    order = pc.sort_indices(dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    word_rank = rank[encoded.indices.to_numpy()]
+    grouping = np.argsort(word_rank, kind="stable")
+    offsets = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(word_rank, minlength=len(order)), out=offsets[1:])
+    vocabulary = dictionary.take(pa.array(order)).to_pylist()
+    return _Block(start, vocabulary, offsets, parents[grouping])

@@ -1,0 +1,403 @@
+"""`Zoo`: the models of one or more sources as columns, with search, sort and paging.
+
+The catalog keeps one Arrow table (one row per model: the card fields,
+filters, sort keys and metrics) and, per source, a part that can read the rest
+of one entry on demand. Opening builds no Python object per model; a query
+works on columns and turns only the page's rows into pandas.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import warnings
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import codegen, safety
+from ..columns import FIXED, METRIC_PREFIX
+from ..errors import ZooError
+from ..pickle_scan import scan_pickle_file
+from ..schema import Checkpoint, ModelEntry
+from .parts import EntriesPart, Part
+from .search import LEVELS, TextSearch, query_words, snippet
+from .words import WordIndex
+
+BUILTIN = "builtin"
+# Columns every models table has, in display order; metric columns follow.
+MODEL_COLUMNS = [*FIXED, "source"]
+FILTERS = ("task", "library", "license")
+_UNSORTABLE = {"datasets", "tags", "source", "headline_metric", "default_checkpoint"}
+
+
+def parse_ref(ref: str) -> tuple[str, str | None]:
+    """`model_id@checkpoint` -> (model_id, checkpoint or None); ZooError when malformed."""
+    if not isinstance(ref, str):
+        raise ZooError(f"a reference must be a string like 'model@checkpoint', got {type(ref).__name__}")
+    model_id, _, checkpoint = ref.partition("@")
+    try:
+        safety.check_model_id(model_id)
+        if checkpoint:
+            safety.check_checkpoint_name(checkpoint)
+    except ValueError as error:
+        raise ZooError(f"bad reference {ref[:200]!r}: {error}") from None
+    if ref.count("@") > 1 or (ref.endswith("@")):
+        raise ZooError(f"bad reference {ref[:200]!r}: expected 'model_id' or 'model_id@checkpoint'")
+    return model_id, checkpoint or None
+
+
+def slug(label: str) -> str:
+    text = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-._")[:40]
+    return re.sub(r"(\.\.|--)+", "-", text) or "zoo"
+
+
+def _prefixed(model_id: str, label: str) -> str:
+    namespace, _, name = model_id.rpartition("/")
+    return f"{slug(label)}.{namespace or name}" + (f"/{name}" if namespace else "")
+
+
+def _public_grid(parts: Sequence[Part]) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """One table for all parts (ids kept unique), and each row's part and row inside it."""
+    metrics: dict[str, None] = {}
+    for part in parts:
+        metrics.update(dict.fromkeys(n for n in part.grid.schema.names if n.startswith(METRIC_PREFIX)))
+    tables, seen = [], None
+    for part in parts:
+        grid = part.grid
+        ids = grid["id"]
+        if seen is not None and len(grid):
+            duplicate = pc.is_in(ids, value_set=seen).to_numpy(zero_copy_only=False)
+            if duplicate.any():  # only the clashing rows are touched one by one
+                renamed = ids.to_numpy(zero_copy_only=False).astype(object)
+                for row in np.flatnonzero(duplicate):
+                    renamed[row] = _prefixed(renamed[row], part.label)
+                ids = pa.chunked_array([pa.array(renamed, pa.string())])
+        seen = ids.combine_chunks() if seen is None else pa.concat_arrays([seen, ids.combine_chunks()])
+        columns: dict[str, Any] = {"id": ids}
+        for name in FIXED:
+            if name == "id":
+                continue
+            column = grid[name] if name in grid.schema.names else pa.nulls(len(grid), FIXED[name])
+            if name in ("datasets", "tags"):
+                column = pc.fill_null(pc.binary_join(column, ", "), "")
+            columns[name] = column
+        columns["source"] = pa.repeat(pa.scalar(part.source, pa.string()), len(grid))
+        for metric in metrics:
+            columns[metric] = grid[metric] if metric in grid.schema.names else pa.nulls(len(grid), pa.float64())
+        tables.append(pa.table(columns))
+    table = pa.concat_tables(tables) if tables else pa.table({})
+    # A metric named like a fixed column loses; the rest drop their prefix.
+    names = [n[len(METRIC_PREFIX) :] if n.startswith(METRIC_PREFIX) else n for n in table.schema.names]
+    table = table.rename_columns(names)
+    keep = [i for i, name in enumerate(names) if names.index(name) == i]
+    table = table.select(keep)
+    part_of = np.concatenate(
+        [np.full(len(p.grid), i, dtype=np.int32) for i, p in enumerate(parts)] or [np.zeros(0, np.int32)]
+    )
+    local = np.concatenate([np.arange(len(p.grid), dtype=np.int64) for p in parts] or [np.zeros(0, np.int64)])
+    return table, part_of, local
+
+
+class Zoo:
+    """Models and their checkpoints from one or more sources.
+
+    Build it with `open_zoo`. Tables are pandas DataFrames; refs are
+    `model_id@checkpoint` (the model's default checkpoint when left out).
+    """
+
+    def __init__(
+        self,
+        models: Sequence[ModelEntry] = (),
+        *,
+        sources: Sequence[str] = (),
+        errors: Sequence[str] = (),
+        parts: Sequence[Part] | None = None,
+    ):
+        if parts is None:
+            parts = [EntriesPart(", ".join(sources), "zoo", list(models), [])]
+        self._parts = list(parts)
+        self.sources = list(sources)
+        # values a column could not hold (reported, left out: the rest of the zoo still shows)
+        self.errors = list(errors) + [note for part in self._parts for note in part.notes]
+        self._grid, self._part_of, self._local = _public_grid(self._parts)
+        self._sort_orders: dict[str, np.ndarray] = {}
+        self._filters: dict[tuple[str, str], np.ndarray] = {}
+        self._page_rows: dict[str, int] = {}
+
+    # --- tables -------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._grid.num_rows
+
+    def __contains__(self, model_id: object) -> bool:
+        return isinstance(model_id, str) and self._row(model_id) is not None
+
+    def __iter__(self) -> Iterator[ModelEntry]:
+        return (self._entry(row) for row in range(len(self)))
+
+    def __repr__(self) -> str:
+        checkpoints = pc.sum(self._grid["num_checkpoints"]).as_py() or 0 if len(self) else 0
+        return f"<Zoo {', '.join(self.sources) or 'empty'}: {len(self)} models, {checkpoints} checkpoints>"
+
+    @property
+    def table(self) -> pa.Table:
+        """The models as an Arrow table (what `models` shows, without a copy)."""
+        return self._grid
+
+    @cached_property
+    def models(self) -> pd.DataFrame:
+        """One row per model: metadata, headline metric and one column per metric."""
+        return _to_pandas(self._grid)
+
+    def checkpoints(self, model_id: str) -> pd.DataFrame:
+        """One row per checkpoint of a model: step, epoch, date, files and every metric."""
+        model = self.model(model_id)
+        rows = []
+        for checkpoint in model.checkpoints:
+            rows.append(
+                {
+                    "checkpoint": checkpoint.name,
+                    "ref": f"{model.id}@{checkpoint.name}",
+                    "step": checkpoint.step,
+                    "epoch": checkpoint.epoch,
+                    "date": checkpoint.date,
+                    "revision": checkpoint.revision,
+                    "num_files": len(checkpoint.files),
+                    "size": checkpoint.size,
+                    "formats": ", ".join(sorted({f.format or "other" for f in checkpoint.files})),
+                    **checkpoint.metrics,
+                }
+            )
+        frame = pd.DataFrame(rows)
+        for column in ("step", "size"):
+            frame[column] = frame[column].astype("Int64")
+        return frame
+
+    # --- search -------------------------------------------------------------
+
+    def sort_keys(self) -> list[str]:
+        """Columns `search(sort=...)` accepts (prefix '-' for descending)."""
+        return [c for c in self._grid.schema.names if c not in _UNSORTABLE]
+
+    def facets(self) -> dict[str, list[str]]:
+        """The values each filter can take, for the filter menus."""
+        facets = {}
+        for name in FILTERS:
+            values = pc.unique(self._grid[name].combine_chunks()).drop_null().to_pylist() if len(self) else []
+            facets[name] = sorted({str(v) for v in values}, key=str.lower)
+        return facets
+
+    def _sort_order(self, sort: str) -> np.ndarray:
+        """Row positions in `sort` order, missing values last in both directions (cached per key)."""
+        if sort in self._sort_orders:
+            return self._sort_orders[sort]
+        descending = sort.startswith("-")
+        column = sort[1:] if descending else sort
+        if column not in self.sort_keys():
+            close = difflib.get_close_matches(column, self.sort_keys(), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ZooError(f"unknown sort column {column!r}{hint}; sortable: {', '.join(self.sort_keys())}")
+        values = self._grid[column].combine_chunks()
+        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+            values = pc.utf8_lower(values)
+        missing = values.is_null(nan_is_null=True) if pa.types.is_floating(values.type) else values.is_null()
+        missing = missing.to_numpy(zero_copy_only=False)
+        present = np.flatnonzero(~missing)
+        keyed = pa.table({"key": values.take(pa.array(present)), "id": self._grid["id"].take(pa.array(present))})
+        ranked = pc.sort_indices(
+            keyed, sort_keys=[("key", "descending" if descending else "ascending"), ("id", "ascending")]
+        )
+        order = np.concatenate([present[ranked.to_numpy()], np.flatnonzero(missing)])
+        self._sort_orders[sort] = order
+        return order
+
+    def _filter(self, name: str, value: str) -> np.ndarray:
+        key = (name, value)
+        if key not in self._filters:
+            if len(self._filters) > 64:
+                self._filters.clear()
+            self._filters[key] = pc.fill_null(pc.equal(self._grid[name], value), False).to_numpy(zero_copy_only=False)
+        return self._filters[key]
+
+    @cached_property
+    def _text(self) -> TextSearch:
+        return TextSearch(self._grid["id"], self._grid["name"], self._grid["tags"], self._word_index)
+
+    def _word_index(self) -> WordIndex:
+        return WordIndex(batch for part in self._parts for batch in part.card_words())
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        task: str | None = None,
+        library: str | None = None,
+        license: str | None = None,
+        sort: str | None = None,
+        limit: int | None = 50,
+        offset: int = 0,
+    ) -> pd.DataFrame:
+        """Models whose id, name or tags contain each word of `query`, or whose card has a word starting with it.
+
+        Case-insensitive; card words match from their third character. Filters
+        match exactly; `sort` is any column of `models` (`-` prefix for
+        descending, missing values last); with no sort, rows whose id or name
+        match come first, then tags, then card-only matches. The result has a
+        `match` column ("id", "name", "tag" or "card"; empty without a query) and a
+        `snippet` of the card for card-only matches; `attrs["total"]` is the
+        number of matches before `limit`/`offset`.
+        """
+        words = query_words(query)
+        mask = None
+        for name, value in (("task", task), ("library", library), ("license", license)):
+            if value:
+                step = self._filter(name, str(value))
+                mask = step if mask is None else mask & step
+        order = self._sort_order(sort) if sort else None
+        levels = None
+        if words:
+            rows, found = self._text.match(words)
+            if mask is not None:
+                keep = mask[rows]
+                rows, found = rows[keep], found[keep]
+            if order is not None:
+                position = self._position(sort)  # type: ignore[arg-type]
+                ranked = np.argsort(position[rows], kind="stable")
+            else:
+                ranked = np.argsort(found, kind="stable")  # rows are in row order already
+            matching, levels = rows[ranked], found[ranked]
+        else:
+            matching = order if order is not None else np.arange(len(self))
+            if mask is not None:
+                matching = matching[mask[matching]]
+        offset = max(int(offset), 0)
+        end = None if limit is None else offset + max(int(limit), 0)
+        page = matching[offset:end]
+        result = _to_pandas(self._grid.take(pa.array(page, pa.int64())))
+        result["match"] = [LEVELS[i] for i in levels[offset:end]] if levels is not None else ""
+        result["snippet"] = self._snippets(page, levels[offset:end], words) if levels is not None else ""
+        result.attrs["total"] = int(len(matching))
+        self._page_rows = dict(zip(result["id"], page.tolist(), strict=True))
+        return result
+
+    def _position(self, sort: str) -> np.ndarray:
+        key = "@" + sort
+        if key not in self._sort_orders:
+            order = self._sort_order(sort)
+            position = np.empty(len(order), dtype=np.int64)
+            position[order] = np.arange(len(order))
+            self._sort_orders[key] = position
+        return self._sort_orders[key]
+
+    def _snippets(self, rows: np.ndarray, levels: np.ndarray, words: tuple[str, ...]) -> list[str]:
+        out = [""] * len(rows)
+        card = LEVELS.index("card")
+        for i, row in enumerate(rows):
+            if levels[i] == card:
+                part = self._parts[self._part_of[row]]
+                out[i] = snippet(part.cards(np.array([self._local[row]]))[0], words)
+        return out
+
+    # --- one model ----------------------------------------------------------
+
+    def _row(self, model_id: str) -> int | None:
+        row = self._page_rows.get(model_id)
+        if row is not None and row < len(self) and self._grid["id"][row].as_py() == model_id:
+            return row
+        found = pc.index(self._grid["id"], pa.scalar(model_id, pa.string())).as_py() if len(self) else -1
+        return None if found < 0 else found
+
+    def _entry(self, row: int) -> ModelEntry:
+        part = self._parts[self._part_of[row]]
+        entry = part.entry(int(self._local[row]))
+        model_id = self._grid["id"][row].as_py()
+        if entry.id != model_id:  # renamed by a merge: keep where it came from
+            renamed = entry.model_copy(update={"id": model_id})
+            return renamed.with_origin(entry.source, entry.base, local_id=entry.id)
+        return entry
+
+    def model(self, model_id: str) -> ModelEntry:
+        """The full entry of a model (card, metadata, checkpoints)."""
+        row = self._row(model_id) if isinstance(model_id, str) else None
+        if row is None:
+            close = difflib.get_close_matches(str(model_id)[:200], self._close_candidates(str(model_id)), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ZooError(f"unknown model {str(model_id)[:200]!r} in {self._label()}{hint}") from None
+        return self._entry(row)
+
+    def _close_candidates(self, model_id: str) -> list[str]:
+        # difflib over every id is too slow for a large zoo: ids sharing the first letters
+        ids = self._grid["id"]
+        if len(self) <= 20_000:
+            return ids.to_pylist()
+        hits = pc.starts_with(ids, model_id[:3])
+        return ids.filter(hits).slice(0, 20_000).to_pylist()
+
+    def resolve(self, ref: str) -> tuple[ModelEntry, Checkpoint]:
+        """`model@checkpoint` -> the entry and the checkpoint (the default one when left out)."""
+        model_id, name = parse_ref(ref)
+        model = self.model(model_id)
+        try:
+            return model, model.checkpoint(name)
+        except KeyError:
+            names = ", ".join(c.name for c in model.checkpoints[:20])
+            raise ZooError(f"model {model_id!r} has no checkpoint {name!r}; it has: {names}") from None
+
+    def code_libraries(self, ref: str) -> list[str]:
+        """Libraries whose load code applies to this checkpoint, the best first."""
+        return codegen.libraries_for(*self.resolve(ref))
+
+    def load_code(self, ref: str, library: str | None = None) -> str:
+        """Python source that loads exactly this checkpoint (values only as literals)."""
+        return codegen.generate(*self.resolve(ref), library=library)
+
+    def download(self, ref: str, *, quiet: bool | None = None) -> list[Path]:
+        """Local, verified paths of the checkpoint's files (downloaded into the cache when remote)."""
+        from ..fetch import fetch
+
+        model, checkpoint = self.resolve(ref)
+        if not checkpoint.files:
+            raise ZooError(f"{model.id}@{checkpoint.name} has no files in the index (load it with its library)")
+        label = slug(model.source or BUILTIN)
+        paths = []
+        for file in checkpoint.files:
+            path = fetch(
+                model.locate(file),
+                sha256=file.sha256,
+                size=file.size,
+                quiet=quiet,
+                view=(label, *model.id.split("/"), checkpoint.name, file.name),
+            )
+            if file.format == "pytorch":
+                _warn_about_pickle_imports(path, f"{model.id}@{checkpoint.name}")
+            paths.append(path)
+        return paths
+
+    def _label(self) -> str:
+        return f"zoo {', '.join(self.sources)}" if self.sources else "this zoo"
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas()
+    if "num_params" in frame:
+        frame["num_params"] = frame["num_params"].astype("Int64")
+    return frame
+
+
+def _warn_about_pickle_imports(path: Path, ref: str) -> None:
+    """A pickle that imports more than a state dict needs is worth a look before anyone loads it."""
+    advice = "load it only with torch.load(..., weights_only=True), which refuses to import code"
+    verdict = scan_pickle_file(path)
+    if not verdict.safe:
+        warnings.warn(f"{ref}: {path.name}: {verdict.describe()}; {advice}", UnsafePickleWarning, stacklevel=3)
+
+
+class UnsafePickleWarning(UserWarning):
+    """A downloaded pickle would import code beyond a plain state dict."""
