@@ -18,6 +18,7 @@ from .errors import ZooError
 # Eager: `cz.fetch` must be the function, and importing the submodule `fetch` would
 # otherwise rebind the package attribute to the module (it is light: ~40 ms).
 from .fetch import FetchError, fetch
+from .magics import show_errors_briefly
 
 if TYPE_CHECKING:
     from .catalog import Zoo, open_zoo, parse_ref
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from .widget import ZooBrowser
 
 __version__ = "0.1.0"
+
+show_errors_briefly()  # inside IPython: ZooError / FetchError print as one line; %tb has the rest
 
 # Public names and the module each lives in. They are imported on first use, so
 # `import ckptzoo_widgets` stays cheap (pandas, pyarrow, polars and pydantic load

@@ -7,15 +7,27 @@
 
 The magic returns the browser, so it is displayed as the cell's result and can
 be kept: ``browser = %zoo mlp``.
+
+Importing the package inside IPython (a Jupyter kernel or the terminal shell)
+also registers ``show_errors_briefly``: a ``ZooError`` / ``FetchError`` raised by
+a cell prints as one line (its message) instead of a traceback through the
+library; ``%tb`` still prints the full traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 from typing import Any
 
-__all__ = ["load_ipython_extension", "unload_ipython_extension", "zoo_magic", "parse_zoo_args"]
+__all__ = [
+    "load_ipython_extension",
+    "parse_zoo_args",
+    "show_errors_briefly",
+    "unload_ipython_extension",
+    "zoo_magic",
+]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -96,9 +108,52 @@ def zoo_magic(line: str = "") -> Any:
     return browse(source, **args)
 
 
+# --- errors a student can read ------------------------------------------------
+
+_RED, _RESET = "\x1b[0;31m", "\x1b[0m"
+
+
+def _brief_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> None:
+    """IPython custom exception handler: the message in one line, the full traceback kept for %tb."""
+    from .text import terminal_safe
+
+    # What showtraceback would have recorded: `%tb` and `%debug` read these.
+    sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
+    name = etype.__name__
+    if getattr(shell, "colors", "NoColor") != "NoColor":
+        name = f"{_RED}{name}{_RESET}"
+    # The message may carry zoo text (ids, URLs): plain text on a terminal-like sink.
+    lines = [f"{name}: {terminal_safe(str(value))}", "(%tb shows the full traceback)"]
+    # _showtraceback is the sink both front ends implement: the terminal prints, a kernel
+    # sends an `error` message (so the cell fails, as any error does).
+    shell._showtraceback(etype, value, lines)
+
+
+def show_errors_briefly(shell: Any = None) -> bool:
+    """Let IPython print the zoo's own errors as their one-line message. True when registered.
+
+    Does nothing outside IPython, or when something else already registered a
+    custom exception handler (IPython keeps only one).
+    """
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    from .errors import ZooError
+    from .fetch import FetchError
+
+    ours = (ZooError, FetchError)
+    if shell.custom_exceptions not in ((), ours):
+        return False
+    shell.set_custom_exc(ours, _brief_error)
+    return True
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext ckptzoo_widgets``: registers ``%zoo``."""
     ipython.register_magic_function(zoo_magic, magic_kind="line", magic_name="zoo")
+    show_errors_briefly(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:  # pragma: no cover - IPython keeps magics

@@ -51,3 +51,69 @@ def test_inserted_cells_match_the_code_insert_gives():
                     f"{path.name}: the cell for {ref} differs from zoo.load_code({ref!r}); "
                     "paste the new code into the notebook"
                 )
+
+
+# --- errors a student can read ------------------------------------------------------------------
+
+TYPO = 'cz.load("digit-mlp")'
+TYPO_MESSAGE = "ZooError: unknown model 'digit-mlp' in zoo builtin; did you mean digits-mlp"
+LIBRARY_FRAMES = ("loader.py", "catalog.py", "Traceback (most recent call last)")
+
+
+def plain(lines) -> str:
+    """Traceback lines as a reader sees them (colour codes removed)."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(lines))
+
+
+def test_a_typo_in_a_kernel_prints_one_line_and_tb_keeps_the_full_traceback(tmp_path, monkeypatch):
+    """A real kernel (nbclient): ZooError and FetchError outputs are the message, %tb the whole traceback."""
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("CKPTZOO_CACHE", str(tmp_path / "cache"))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import ckptzoo_widgets as cz"),
+        nbformat.v4.new_code_cell(TYPO),
+        nbformat.v4.new_code_cell("%tb"),
+        nbformat.v4.new_code_cell('cz.fetch("no-such-file.safetensors")'),
+        nbformat.v4.new_code_cell("1 / 0"),  # other errors keep IPython's usual traceback
+    ]
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    typo, tb, fetch, other = (cell.outputs for cell in nb.cells[1:])
+    assert [o.output_type for o in typo] == ["error"] and typo[0].ename == "ZooError"
+    shown = plain(typo[0].traceback)
+    assert TYPO_MESSAGE in shown and len(typo[0].traceback) <= 2
+    assert not any(frame in shown for frame in LIBRARY_FRAMES), shown
+    full = plain(o.get("text", "") + plain(o.get("traceback", [])) for o in tb)
+    assert "catalog.py" in full and TYPO in full  # the whole traceback is still there with %tb
+    assert fetch[0].ename == "FetchError" and len(fetch[0].traceback) <= 2
+    assert "no-such-file.safetensors" in plain(fetch[0].traceback) and "fetch.py" not in plain(fetch[0].traceback)
+    assert other[0].ename == "ZeroDivisionError" and len(other[0].traceback) > 2
+
+
+def test_a_typo_in_the_ipython_shell_prints_one_line(tmp_path):
+    """The terminal IPython, as a student starts it: the typo is one line, %tb shows the rest."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    ipython = shutil.which("ipython") or str(Path(sys.executable).parent / "ipython")
+    lines = ["import ckptzoo_widgets as cz", TYPO, "print('-' * 20)", "%tb"]
+    done = subprocess.run(
+        [ipython, "--simple-prompt", "--colors=NoColor", "--no-banner"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "IPYTHONDIR": str(tmp_path / "ipython")},
+    )
+    brief, _, full = done.stdout.partition("-" * 20)
+    assert TYPO_MESSAGE in brief
+    assert not any(frame in brief for frame in LIBRARY_FRAMES), brief
+    error_lines = [line for line in brief.splitlines() if line.strip() and not line.startswith("In [")]
+    assert len(error_lines) <= 2, brief
+    assert "catalog.py" in full and "Traceback (most recent call last)" in full
