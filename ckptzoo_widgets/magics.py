@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = [
     "load_ipython_extension",
@@ -31,7 +31,7 @@ __all__ = [
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # no SystemExit inside a kernel
+    def error(self, message: str) -> NoReturn:  # no SystemExit inside a kernel
         raise ValueError(message)
 
 
