@@ -87,7 +87,7 @@ def test_a_typo_in_a_kernel_prints_one_line_and_tb_keeps_the_full_traceback(tmp_
     assert TYPO_MESSAGE in shown and len(typo[0].traceback) <= 2
     assert not any(frame in shown for frame in LIBRARY_FRAMES), shown
     full = plain(o.get("text", "") + plain(o.get("traceback", [])) for o in tb)
-    assert "catalog.py" in full and TYPO in full  # the whole traceback is still there with %tb
+    assert "loader.py" in full and TYPO in full  # the whole traceback is still there with %tb
     assert fetch[0].ename == "FetchError" and len(fetch[0].traceback) <= 2
     assert "no-such-file.safetensors" in plain(fetch[0].traceback) and "fetch.py" not in plain(fetch[0].traceback)
     assert other[0].ename == "ZeroDivisionError" and len(other[0].traceback) > 2
@@ -116,4 +116,4 @@ def test_a_typo_in_the_ipython_shell_prints_one_line(tmp_path):
     assert not any(frame in brief for frame in LIBRARY_FRAMES), brief
     error_lines = [line for line in brief.splitlines() if line.strip() and not line.startswith("In [")]
     assert len(error_lines) <= 2, brief
-    assert "catalog.py" in full and "Traceback (most recent call last)" in full
+    assert "loader.py" in full and "Traceback (most recent call last)" in full
