@@ -114,7 +114,7 @@ class ScanBudget:
 
     member_bytes: int = 128 << 20  # decompressed bytes of one zip member
     total_bytes: int = 512 << 20  # bytes read or decompressed in all (seeking over raw data is free)
-    opcodes: int = 5_000_000
+    opcodes: int = 2_000_000
     seconds: float = 30.0
     entries: int = 1_000_000  # stack + memo entries of one pickle
     tracked: int = 16 << 20  # bytes of small values followed to resolve names (then: not followed)
@@ -212,6 +212,10 @@ class _Stream:
     def at_end(self) -> bool:
         return not self._have(1)
 
+    def remaining(self) -> int | None:
+        """Bytes left, when known without reading them."""
+        return None
+
     def read(self, n: int) -> bytes:
         if not self._have(n):
             raise _CannotTell(f"truncated data at offset {self.offset}")
@@ -257,6 +261,9 @@ class _FileRegion(_Stream):
         self._pos += len(data)
         self._meter.read(len(data))
         return data
+
+    def remaining(self) -> int | None:
+        return self._end - self._pos + len(self._buf) - self._at
 
     def _skip_raw(self, n: int) -> None:
         if self._pos + n > self._end:
@@ -499,6 +506,11 @@ class _PickleModel:
             name = op.name
             if name == "STOP":
                 return self.pop()
+            if name == "FRAME":
+                # The unpickler reads a whole frame at once: a frame longer than the data fails the load.
+                left = stream.remaining()
+                if arg > self.meter.budget.member_bytes or (left is not None and arg > left):
+                    raise _CannotTell(f"a frame of {arg} bytes at offset {stream.offset}, more than the data holds")
             self.step(name, op, arg)
 
     def step(self, name: str, op: pickletools.OpcodeInfo, arg: Any) -> None:  # noqa: C901 (one case per opcode)

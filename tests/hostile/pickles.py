@@ -153,3 +153,35 @@ def tar_header(name: str = "pickle") -> bytes:
     block[148:156] = b" " * 8
     block[148:156] = f"{sum(block):06o}\0 ".encode()
     return bytes(block) + b"\0" * 1024
+
+
+def zip_streamed(path, name: str, chunks, *, method: int = zipfile.ZIP_DEFLATED) -> None:
+    """Write a one-member zip whose member is the concatenation of `chunks`, without holding it in memory."""
+    with zipfile.ZipFile(path, "w", compression=method) as archive:
+        info = zipfile.ZipInfo(name)
+        info.compress_type = method
+        with archive.open(info, "w", force_zip64=True) as member:
+            for chunk in chunks:
+                member.write(chunk)
+
+
+def repeat(unit: bytes, total: int):
+    """`unit` repeated to about `total` bytes, in 1 MiB chunks."""
+    chunk = unit * max(1, (1 << 20) // len(unit))
+    for _ in range(max(1, total // len(chunk))):
+        yield chunk
+
+
+def overlapping_entries(archive: bytes, copies: int) -> bytes:
+    """Repeat the central directory entry so that `copies` entries name the same local data,
+    each with a slightly different compressed size (so that no reader can tell they are one)."""
+    end_at = archive.rfind(b"PK\x05\x06")
+    central_at = archive.rfind(b"PK\x01\x02", 0, end_at)
+    entry = archive[central_at:end_at]
+    (compressed,) = struct.unpack("<I", entry[20:24])
+    entries = b"".join(entry[:20] + struct.pack("<I", compressed - i) + entry[24:] for i in range(copies))
+    end = bytearray(archive[end_at:])
+    end[8:10] = end[10:12] = struct.pack("<H", copies)
+    end[12:16] = struct.pack("<I", len(entries))
+    end[16:20] = struct.pack("<I", central_at)
+    return archive[:central_at] + entries + bytes(end)

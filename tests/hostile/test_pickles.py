@@ -206,3 +206,106 @@ def test_torch_saved_checkpoints_scan_safe(tmp_path):
         verdict = scan_pickle_file(path)
         assert verdict.status == "safe", verdict
         assert "torch._utils._rebuild_tensor_v2" in verdict.seen
+
+
+# --- budgets: real bombs, each scanned in a child under 512 MB and a time limit -----------------
+
+GIB = 1 << 30
+
+
+def _bombs(folder) -> dict[str, str]:
+    """Small files that expand to a gigabyte, or to millions of opcodes, when scanned naively."""
+    paths = {}
+
+    def add(name: str, chunks, member: str = "archive/data.pkl") -> None:
+        paths[name] = str(folder / f"{name}.pt")
+        P.zip_streamed(paths[name], member, chunks)
+
+    # 1 GiB of bytes in one BINBYTES argument: ~1 MiB on disk.
+    add("zip-1gib-bytes", [b"\x80\x02B" + GIB.to_bytes(4, "little"), *P.repeat(b"\0", GIB)])
+    # ~500 million cheap opcodes (NONE, POP): the CPU bomb.
+    add("zip-opcodes", [b"\x80\x02", *P.repeat(b"N0", GIB)])
+    # A GLOBAL whose module name never ends.
+    add("zip-endless-line", [b"\x80\x02c", *P.repeat(b"a", GIB)])
+    # Millions of lists and marks on the stack, and memo entries.
+    add("zip-stack", [b"\x80\x02", *P.repeat(b"]", 256 << 20)])
+    add("zip-memo", [b"\x80\x02N", *(b"r" + i.to_bytes(4, "little") for i in range(3_000_000))])
+    # 64 directory entries over the same 1 GiB member, each a little different.
+    with open(paths["zip-1gib-bytes"], "rb") as handle:
+        overlapping = P.overlapping_entries(handle.read(), 64)
+    paths["zip-overlapping-entries"] = str(folder / "zip-overlapping-entries.pt")
+    (folder / "zip-overlapping-entries.pt").write_bytes(overlapping)
+    # Lengths that promise far more than the file holds: nothing may be allocated for them.
+    small = {
+        "binbytes8-2-63": b"\x80\x04\x8e" + (1 << 63).to_bytes(8, "little") + b"\0" * 16,
+        "frame-2-63": b"\x80\x04\x95" + (1 << 63).to_bytes(8, "little") + b"N.",
+        "legacy-storage-2-62": P.legacy_file()[:-16] + (1 << 62).to_bytes(8, "little") + b"\0" * 8,
+        "zip-directory-4gib": P.torch_zip(P.tensor_pickle())[:-10] + b"\xff\xff\xff\xff" + b"\0" * 6,
+    }
+    for name, data in small.items():
+        paths[name] = str(folder / f"{name}.pt")
+        (folder / f"{name}.pt").write_bytes(data)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory) -> dict[str, str]:
+    return _bombs(tmp_path_factory.mktemp("bombs"))
+
+
+BOMBS = [
+    "zip-1gib-bytes",
+    "zip-opcodes",
+    "zip-endless-line",
+    "zip-stack",
+    "zip-memo",
+    "zip-overlapping-entries",
+    "binbytes8-2-63",
+    "frame-2-63",
+    "legacy-storage-2-62",
+    "zip-directory-4gib",
+]
+
+
+@pytest.mark.parametrize("name", BOMBS)
+def test_bomb_gives_unknown_within_budget(bombs, name):
+    result = run_bounded(
+        """
+        import json, os, resource, time
+        from ckptzoo_widgets.pickle_scan import scan_pickle_file
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        started = time.monotonic()
+        verdict = scan_pickle_file(PATH)
+        seconds, size = time.monotonic() - started, os.path.getsize(PATH)
+        print(json.dumps({**verdict.to_json(), "seconds": seconds, "size": size, "rss_before": before}))
+        """,
+        memory_mb=512,
+        seconds=90,
+        PATH=bombs[name],
+    )
+    assert result.ok, (result.error_type, result.message)
+    verdict = json.loads(result.stdout)
+    print(
+        f"{name}: {verdict['size']} bytes on disk -> {verdict['status']} in {verdict['seconds']:.1f} s, "
+        f"peak RSS {result.peak_rss_mb:.0f} MB ({verdict['rss_before']:.0f} MB after imports): {verdict['reason']}"
+    )
+    assert verdict["status"] == "unknown", verdict
+    assert verdict["reason"], verdict
+
+
+def test_every_budget_gives_its_own_reason(tmp_path):
+    from ckptzoo_widgets.pickle_scan import ScanBudget, scan_pickle_bytes
+
+    many_ops = b"\x80\x02" + b"N0" * 5000 + b"N."
+    assert "opcodes" in scan_pickle_bytes(many_ops, ScanBudget(opcodes=1000)).reason
+    assert "0 s" in scan_pickle_bytes(many_ops, ScanBudget(seconds=0)).reason
+    assert "entries" in scan_pickle_bytes(b"\x80\x02" + b"]" * 5000, ScanBudget(entries=100)).reason
+    zipped = P.zip_file([("archive/data.pkl", many_ops)], method=8)
+    assert "decompresses to more than 1000 bytes" in scan_pickle_bytes(zipped, ScanBudget(member_bytes=1000)).reason
+    assert "bytes read" in scan_pickle_bytes(many_ops, ScanBudget(total_bytes=1000)).reason
+    for verdict in (scan_pickle_bytes(many_ops, ScanBudget(opcodes=1000)),):
+        assert verdict.status == "unknown" and verdict.describe().startswith(
+            "could not scan the pickle: could not scan: budget"
+        )
+    # Within its budgets the same stream is safe: the budget, not the content, made it unknown.
+    assert scan_pickle_bytes(many_ops).status == "safe"
