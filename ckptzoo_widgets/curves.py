@@ -324,3 +324,24 @@ class CompareView(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         return f"<CompareView {', '.join(self.models)}: {self.metric} ({self.comparison.rule})>"
+
+
+def compare_message(zoo: Any, content: dict) -> dict[str, Any]:
+    """The browser's Compare button: ``{"event": "compare", "models": [...], "metric": ...}`` -> the answer.
+
+    The page only asks: models must be a list of ids of the open zoo, the metric
+    one they share; anything else comes back as an error line for the panel.
+    """
+    models = content.get("models")
+    metric = content.get("metric")
+    try:
+        if zoo is None:
+            raise ZooError("no zoo is open: nothing to compare")
+        if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
+            raise ZooError("compare: models must be a list of model ids")
+        result = comparison(zoo, models, metric if isinstance(metric, str) and metric else None)
+    except ZooError as exc:
+        return {"event": "compare-data", "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - a kernel callback shows its error, never raises it
+        return {"event": "compare-data", "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    return {"event": "compare-data", "data": payload(result)}

@@ -652,6 +652,10 @@ class ZooBrowser(anywidget.AnyWidget):
             if library and library not in self.libraries:
                 raise RequestError("unknown library")
             self.code_library = library
+        elif request.kind == "compare":  # the Compare button: curves of the ticked models (curves.py)
+            from .curves import compare_message
+
+            self.send(compare_message(self.zoo, fields))
         elif request.kind == "insert":
             # The reference comes from the kernel's own state, never from the message.
             self.insert_events.append({"handled": fields.get("handled", False), "ref": self.selected})

@@ -42,7 +42,9 @@ _FIELDS: dict[str, dict[str, type]] = {
     "select": {"ref": str},
     "library": {"library": str},
     "insert": {"handled": bool},
+    "compare": {"models": list, "metric": str},
 }
+MAX_COMPARE = 12  # models in one comparison (curves.MAX_MODELS)
 
 
 class RequestError(ValueError):
@@ -94,6 +96,14 @@ def parse_request(content: Any, buffers: Sequence[Any] = ()) -> Request:
         fields[key] = value
     if kind == "select" and fields.get("ref"):
         check_ref(fields["ref"])
+    if kind == "compare":
+        models = fields.get("models", [])
+        if len(models) > MAX_COMPARE or not all(type(m) is str for m in models):
+            raise RequestError(f"models must be a list of at most {MAX_COMPARE} model ids")
+        for model in models:
+            if "@" in model:
+                raise RequestError("not a valid model id")
+            check_ref(model)
     return Request(kind=kind, seq=seq, fields=fields)
 
 

@@ -122,3 +122,30 @@ def test_pythia_curves_find_where_lambada_stops_improving():
     with pytest.raises(cz.ZooError, match="did you mean EleutherAI/pythia-v1.1-70m"):
         cz.compare(["pythia-70m"], zoo=pythia)
     assert isinstance(view.table, pd.DataFrame)
+
+
+def test_the_browsers_compare_button_gets_the_same_payload(zoo):
+    from ckptzoo_widgets.curves import compare_message
+
+    browser = cz.browse(zoo)
+    sent = []
+    browser.send = sent.append  # the comm is not connected outside a kernel; keep what would go out
+    # the message the Compare button sends (js/widget/compare.js), through the browser's request checks
+    request = {"request": "compare", "models": ["digits-mlp", "digits-cnn"], "metric": "", "seq": 7}
+    browser._on_custom_msg(browser, request, [])
+    assert sent[0] == {"event": "compare-data", "data": payload(comparison(zoo, ["digits-mlp", "digits-cnn"]))}
+    # what the protocol refuses never reaches the comparison
+    for bad in ({"models": "digits-mlp"}, {"models": [1]}, {"models": ["a@b"]}, {"models": ["m"] * 13}):
+        sent.clear()
+        browser._on_custom_msg(browser, {"request": "compare", **bad}, [])
+        assert not any("event" in m for m in sent) and browser.error.startswith("Ignored a request")
+    # what the page sends is checked by the kernel, and errors come back as one line
+    for content, error in [
+        ({"models": "digits-mlp"}, "models must be a list"),
+        ({"models": [1, 2]}, "models must be a list"),
+        ({"models": ["digits-mlp", "nope"]}, "unknown model 'nope'"),
+        ({"models": ["digits-mlp"], "metric": "val_acc"}, "did you mean val_accuracy"),
+    ]:
+        answer = compare_message(zoo, {"event": "compare", **content})
+        assert set(answer) == {"event", "error"} and error in answer["error"]
+    assert "no zoo is open" in compare_message(None, {"models": ["a"]})["error"]

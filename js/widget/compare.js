@@ -163,7 +163,7 @@ export function renderCompare(doc, data, { onMetric = null, error = "" } = {}) {
     }),
   );
   root.append(
-    el(doc, "h4", { class: "cz-compare-rule", text: `Best checkpoint per model: ${data.rule || ""}` }),
+    el(doc, "h4", { class: "cz-compare-rule", text: `Best checkpoint per model (◇ on the chart): ${data.rule || ""}` }),
     bestTable(doc, styled, { goal: data.goal, axis: data.axis }),
   );
   return root;
@@ -206,7 +206,7 @@ export class CompareView {
 
 /**
  * Compare inside the browser: a checkbox on every card, a "Compare" button, and
- * a panel. The button sends {event: "compare", models, metric} to the kernel,
+ * a panel. The button sends {request: "compare", models, metric} to the kernel,
  * which answers with {event: "compare-data", data} or {event: "compare-data", error}.
  * view: the ZooView (its model, doc and grid).
  */
@@ -267,7 +267,15 @@ export class ComparePanel {
     if (!this.chosen.length || !this.model.send) return;
     this.panel.hidden = false;
     this.panel.replaceChildren(el(this.doc, "div", { class: "cz-status", text: "Loading curves…" }));
-    this.model.send({ event: "compare", models: [...this.chosen], metric });
+    // A request like the view's own (widget_protocol.py checks it); numbered in the view's
+    // sequence so the kernel's "done" for it is not taken for an older request's.
+    const msg = { request: "compare", models: [...this.chosen], metric: metric || "" };
+    if (typeof this.view.seq === "number") msg.seq = ++this.view.seq;
+    try {
+      this.model.send(msg);
+    } catch (_) {
+      this.panel.replaceChildren(el(this.doc, "div", { class: "cz-status", text: "The kernel is not answering." }));
+    }
   }
 
   receive(msg) {

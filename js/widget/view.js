@@ -4,6 +4,7 @@ import { h, renderCard, sortCheckpoints, metricNames, chartPoints } from "./card
 import { formatCount, formatMetric, formatBytes, formatDate, labelFor, sortOptions, debounce } from "./format.js";
 import { metricFigure } from "./svg.js";
 import { renderSafeHtml } from "./sanitize.js";
+import { ComparePanel } from "./compare.js";
 import { requestInsert, copyText } from "./bridge.js";
 
 const FILTERS = [
@@ -89,6 +90,7 @@ export class ZooView {
 
   destroy() {
     this.sendQuery.cancel();
+    this.compare.destroy();
     for (const [name, fn] of this.handlers) this.model.off(name, fn);
     this.handlers = [];
     this.el.replaceChildren();
@@ -141,6 +143,8 @@ export class ZooView {
       this.set({ sort: this.sortEl.value });
     });
     toolbar.appendChild(this.sortEl);
+    this.compare = new ComparePanel(this); // checkboxes on cards, a Compare button, a panel (compare.js)
+    toolbar.appendChild(this.compare.button);
 
     this.errorBox = h(d, "div", { class: "cz-error", "data-testid": "cz-error", role: "alert", hidden: true });
     this.warnBox = h(d, "details", { class: "cz-warnings", "data-testid": "cz-warnings", hidden: true });
@@ -160,7 +164,7 @@ export class ZooView {
     this.pageLabel = h(d, "span", { class: "cz-page-label" });
     this.pager = h(d, "div", { class: "cz-pager" }, this.prevBtn, this.pageLabel, this.nextBtn);
 
-    this.listView = h(d, "div", { class: "cz-list-view" }, this.status, this.grid, this.pager);
+    this.listView = h(d, "div", { class: "cz-list-view" }, this.compare.panel, this.status, this.grid, this.pager);
     this.detailView = h(d, "div", { class: "cz-detail", "data-testid": "cz-detail", hidden: true });
 
     const header = h(d, "div", { class: "cz-header" }, h(d, "span", { class: "cz-title", text: "Checkpoint zoo" }));
@@ -317,6 +321,7 @@ export class ZooView {
       ? this.doc.activeElement.getAttribute("data-model-id")
       : null;
     this.grid.replaceChildren(...cards.map((c) => renderCard(this.doc, c, { sortKey })));
+    this.compare.decorate(this.grid);
     if (focusedId) {
       const again = this.cardEl(focusedId);
       if (again) again.focus();

@@ -147,7 +147,7 @@ describe("ComparePanel (in the browser)", () => {
     document.body.replaceChildren(grid); // a checkbox only fires "change" when it is in a document
     let opened = null;
     grid.addEventListener("click", (e) => (opened = e.target.closest(".cz-card")));
-    const panel = new ComparePanel({ model, doc: document });
+    const panel = new ComparePanel({ model, doc: document, seq: 0 });
     panel.decorate(grid);
     return { model, grid, panel, opened: () => opened };
   }
@@ -168,14 +168,14 @@ describe("ComparePanel (in the browser)", () => {
     const { model, grid, panel } = setup();
     grid.querySelectorAll('[data-testid="cz-compare-check"]')[0].click();
     panel.button.click();
-    expect(model.sent).toEqual([{ event: "compare", models: ["digits-mlp"], metric: null }]);
+    expect(model.sent).toEqual([{ request: "compare", models: ["digits-mlp"], metric: "", seq: 1 }]);
     for (const fn of model.listeners["msg:custom"]) fn({ event: "compare-data", data: DATA });
     expect(panel.panel.hidden).toBe(false);
     expect(panel.panel.querySelectorAll('[data-testid="cz-compare-row"]').length).toBe(2);
     const sel = panel.panel.querySelector('[data-testid="cz-compare-metric"]');
     sel.value = "val_loss";
     sel.dispatchEvent(new Event("change"));
-    expect(model.sent[1]).toEqual({ event: "compare", models: ["digits-mlp"], metric: "val_loss" });
+    expect(model.sent[1]).toEqual({ request: "compare", models: ["digits-mlp"], metric: "val_loss", seq: 2 });
     for (const fn of model.listeners["msg:custom"]) fn({ event: "compare-data", error: "unknown model" });
     expect(panel.panel.textContent).toContain("unknown model");
     panel.panel.querySelector('[data-testid="cz-compare-close"]').click();
