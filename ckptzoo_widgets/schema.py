@@ -11,6 +11,8 @@ reported and skipped while the rest of the zoo still opens.
 from __future__ import annotations
 
 import posixpath
+import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,7 @@ from pydantic import (
 from . import safety
 from .decode import ParseError, load_json
 from .errors import ZooError
+from .text import truncate
 
 INDEX_VERSION = 1
 # The largest count (parameters, steps, bytes) an index may hold: 2**53 - 1 is
@@ -264,18 +267,79 @@ class ZooIndex(_Strict):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an index: where it is and why."""
+    """One thing wrong with an index: where it is and why (each part truncated: a value can be huge)."""
 
     origin: str
     entry: str
     field: str
     message: str
 
+    def __post_init__(self) -> None:
+        # The one place problem text is bounded: a 50 MB metric name costs 300 characters here.
+        for name, limit in (("origin", 300), ("entry", 200), ("field", 200), ("message", 600)):
+            value = getattr(self, name)
+            if not isinstance(value, str) or len(value) > limit:
+                object.__setattr__(self, name, truncate(value, limit))
+
     def __str__(self) -> str:
         where = f"{self.origin}: {self.entry}"
         if self.field:
             where += f", field '{self.field}'"
         return f"{where}: {self.message}"
+
+    @property
+    def kind(self) -> str:
+        """What kind of problem this is, for a summary: the field with positions and keys folded."""
+        return _POSITIONS.sub(".*", self.field) or self.message.split(" ", 1)[0]
+
+
+_POSITIONS = re.compile(r"\.(\d+|[^.]{24,})(?=\.|$)")
+MAX_PROBLEMS = 100  # kept in full per source; the rest are counted by kind
+
+
+class Problems:
+    """The problems of one source: the first `limit` in full, the rest counted by kind.
+
+    100,000 invalid entries make 100 problems and one summary line, not 200,000
+    messages in the widget's state.
+    """
+
+    def __init__(self, limit: int = MAX_PROBLEMS):
+        self.limit = limit
+        self.kept: list[Problem] = []
+        self.more: Counter[str] = Counter()
+
+    def add(self, problem: Problem) -> None:
+        if len(self.kept) < self.limit:
+            self.kept.append(problem)
+        else:
+            self.more[problem.kind] += 1
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.add(problem)
+
+    def __len__(self) -> int:
+        return len(self.kept) + sum(self.more.values())
+
+    def as_list(self) -> list[Problem]:
+        """The kept problems, and one that summarises the rest."""
+        if not self.more:
+            return list(self.kept)
+        kinds = ", ".join(f"{kind} ({count:,})" for kind, count in self.more.most_common(8))
+        if len(self.more) > 8:
+            kinds += f", and {len(self.more) - 8:,} more kinds"
+        origin = self.kept[-1].origin if self.kept else ""
+        total = sum(self.more.values())
+        summary = Problem(origin, "more", "", f"and {total:,} more problems of these kinds: {kinds}")
+        return [*self.kept, summary]
+
+
+def summarise(problems: Iterable[Problem], limit: int = MAX_PROBLEMS) -> list[Problem]:
+    """At most `limit` problems in full and one summary line for the rest."""
+    log = Problems(limit)
+    log.extend(problems)
+    return log.as_list()
 
 
 class IndexFormatError(ZooError, ValueError):
@@ -284,37 +348,63 @@ class IndexFormatError(ZooError, ValueError):
 
 def _entry_label(position: int, raw: Any) -> str:
     if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-        return f"models[{position}] (id {raw['id'][:100]!r})"
+        return f"models[{position}] (id {truncate(raw['id'], 100)!r})"
     return f"models[{position}]"
 
 
-def _problems_from(error: ValidationError, origin: str, entry: str) -> list[Problem]:
+def problems_from(error: ValidationError, origin: str, entry: str) -> list[Problem]:
+    """One problem per field a ValidationError names."""
     problems = []
-    for item in error.errors(include_url=False):
-        field = ".".join(str(part) for part in item["loc"])
+    for item in error.errors(include_url=False, include_input=False):
+        field = ".".join(truncate(part, 60) if isinstance(part, str) else str(part) for part in item["loc"])
         message = item["msg"].removeprefix("Value error, ")
         problems.append(Problem(origin, entry, field, message))
     return problems
 
 
-def parse_models(raw_models: Iterable[Any], origin: str) -> tuple[list[ModelEntry], list[Problem]]:
-    """Validate entries one by one; return the good ones and a problem per bad field."""
+# Exceptions that building one entry from odd input can raise: that entry's problem, not the source's.
+ENTRY_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError)
+
+# A candidate entry: (origin, label, the raw dict - or a function that builds it, or returns None
+# when it has reported its own problems and the entry is to be skipped).
+Candidate = tuple[str, str, Any]
+
+
+def validate_models(candidates: Iterable[Candidate], problems: Problems) -> list[ModelEntry]:
+    """The one validate-and-skip loop every reader goes through.
+
+    Each bad entry becomes problems (which entry, which field, why) and is
+    skipped; a duplicate id keeps the first; the rest of the source opens.
+    """
     models: list[ModelEntry] = []
-    problems: list[Problem] = []
     seen: set[str] = set()
-    for position, raw in enumerate(raw_models):
-        entry = _entry_label(position, raw)
+    for origin, label, raw in candidates:
         try:
-            model = ModelEntry.model_validate(raw)
+            data = raw() if callable(raw) else raw
+            if data is None:
+                continue
+            model = ModelEntry.model_validate(data)
         except ValidationError as error:
-            problems += _problems_from(error, origin, entry)
+            problems.extend(problems_from(error, origin, label))
+            continue
+        except ENTRY_ERRORS as error:
+            message = f"cannot be read ({type(error).__name__}: {truncate(error, 120)}); skipped"
+            problems.add(Problem(origin, label, "", message))
             continue
         if model.id in seen:
-            problems.append(Problem(origin, entry, "id", f"duplicate model id {model.id!r}; entry skipped"))
+            problems.add(Problem(origin, label, "id", f"duplicate model id {model.id!r}; entry skipped"))
             continue
         seen.add(model.id)
         models.append(model)
-    return models, problems
+    return models
+
+
+def parse_models(raw_models: Iterable[Any], origin: str) -> tuple[list[ModelEntry], list[Problem]]:
+    """Validate entries one by one; return the good ones and the problems (capped and summarised)."""
+    problems = Problems()
+    candidates = ((origin, _entry_label(position, raw), raw) for position, raw in enumerate(raw_models))
+    models = validate_models(candidates, problems)
+    return models, problems.as_list()
 
 
 def parse_index(data: Any, origin: str) -> tuple[ZooIndex, list[Problem]]:
@@ -340,7 +430,7 @@ def parse_index(data: Any, origin: str) -> tuple[ZooIndex, list[Problem]]:
     try:
         index = ZooIndex.model_validate({**header, "models": []})
     except ValidationError as error:
-        raise IndexFormatError("; ".join(str(p) for p in _problems_from(error, origin, "index"))) from None
+        raise IndexFormatError("; ".join(str(p) for p in problems_from(error, origin, "index")[:5])) from None
     return index.model_copy(update={"models": models}), problems
 
 

@@ -24,18 +24,23 @@ from __future__ import annotations
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from pydantic import ValidationError
 
 from .. import safety
+from ..decode import ParseError, load_json
 from ..errors import ZooError
-from ..schema import FileEntry, ModelEntry, Problem, _problems_from
+from ..schema import ENTRY_ERRORS, FileEntry, Problem, Problems, validate_models
+from ..text import truncate
+from ._http import get_bounded
+from ._parse import step_of
 from .base import LoadedSource
 from .modelcard import card_from_metadata, read_card
-from .runs import step_of
 
+MAX_README = 1 << 20
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 SORTS = {
@@ -61,6 +66,15 @@ def _hub() -> Any:
     except ImportError:
         raise ZooError("the Hugging Face Hub source needs huggingface_hub: pip install 'ckptzoo-widgets[hf]'") from None
     return hub_utils
+
+
+def _hub_error(body: bytes) -> str:
+    """The Hub's own error message from an error answer (`{"error": "..."}`), if any."""
+    try:
+        message = load_json(body, limit=1 << 16).get("error")
+    except (ParseError, AttributeError):
+        return ""
+    return f" ({truncate(message, 200)})" if isinstance(message, str) else ""
 
 
 def endpoint() -> str:
@@ -102,35 +116,37 @@ class _Client:
         self.hub = _hub()
         self.source = source
         self.endpoint = endpoint()
-        self.session = self.hub.get_session()
+        # huggingface_hub's headers (user agent, the user's token); the transfer is ours, within budgets.
         self.headers = self.hub.build_hf_headers()
 
-    def _get(self, url: str, params: dict[str, Any] | None = None) -> Any:
+    def _get(self, url: str, params: dict[str, Any] | None = None, limit: int | None = None) -> tuple[Any, bytes]:
         # One request, no retry loop: an unreachable Hub fails at once (the other sources still open).
+        # The body is read within get_bounded's byte, gzip and time budgets.
         try:
-            response = self.session.get(url, params=params or None, headers=self.headers, timeout=30)
-            self.hub.hf_raise_for_status(response)
-            return response
-        except Exception as error:  # HTTP errors, connection errors
-            message = str(error).splitlines()[0][:200] if str(error) else ""
-            raise ZooError(f"{url}: {type(error).__name__}: {message}") from None
+            response, body = get_bounded(url, params=params, headers=self.headers, limit=limit)
+        except ZooError:
+            raise
+        except Exception as error:  # connection errors, timeouts
+            message = str(error).splitlines()[0] if str(error) else ""
+            raise ZooError(f"{url}: {type(error).__name__}: {truncate(message, 200)}") from None
+        if response.status_code != 200:
+            raise ZooError(f"{url}: the Hub answered HTTP {response.status_code}{_hub_error(body)}")
+        return response, body
 
     def get(self, path: str, **params: Any) -> Any:
         url = f"{self.endpoint}{path}"
-        response = self._get(url, params)
+        _response, body = self._get(url, params)
         try:
-            return response.json()
-        except ValueError:
-            raise ZooError(f"{url}: the answer is not JSON") from None
+            return load_json(body)
+        except ParseError as error:
+            raise ZooError(f"{url}: the answer is {error}") from None
 
     def text(self, path: str) -> str | None:
         try:
-            response = self.session.get(f"{self.endpoint}{path}", headers=self.headers, timeout=30)
-            if response.status_code != 200:
-                return None
-            return response.content.decode("utf-8", errors="replace")
-        except Exception:
+            _response, body = self._get(f"{self.endpoint}{path}", limit=MAX_README)
+        except ZooError:
             return None
+        return body.decode("utf-8", errors="replace")
 
     def list_models(self, options: dict[str, str]) -> list[Any]:
         params: dict[str, Any] = {"cardData": True, "full": True}
@@ -151,16 +167,24 @@ class _Client:
         params["limit"] = min(limit, 100)
         url: str | None = f"{self.endpoint}/api/models"
         items: list[Any] = []
-        while url and len(items) < limit:
-            response = self._get(url, params)
+        seen: set[str] = set()
+        # Each page at most once, and an empty page ends the listing: a "next" link that points
+        # back (to itself or in a cycle) cannot page forever, and every page adds a model, so
+        # there are at most `limit` (<= 1000) pages.
+        while url and len(items) < limit and url not in seen:
+            seen.add(url)
+            response, body = self._get(url, params)
             try:
-                page = response.json()
-            except ValueError:
-                raise ZooError(f"{url}: the answer is not JSON") from None
+                page = load_json(body)
+            except ParseError as error:
+                raise ZooError(f"{url}: the answer is {error}") from None
             if not isinstance(page, list):
                 raise ZooError(f"{url}: expected a JSON list of models, got {type(page).__name__}")
+            if not page:
+                break
             items += page
-            url, params = (response.links.get("next") or {}).get("url"), None  # Link: <...>; rel="next"
+            nxt = (response.links.get("next") or {}).get("url")  # Link: <...>; rel="next"
+            url, params = (nxt if isinstance(nxt, str) and nxt.startswith(self.endpoint + "/") else None), None
         return items[:limit]
 
 
@@ -206,12 +230,25 @@ def checkpoints_from_refs(refs: Any, repo: str, origin: str) -> tuple[list[dict[
     return checkpoints, problems
 
 
-def _files(item: dict[str, Any], repo: str, revision: str, base: str) -> list[dict[str, Any]]:
-    """Top-level weight files of a repo, as URLs pinned to `revision` (sha256/size from LFS when given)."""
+def _files(
+    item: dict[str, Any], repo: str, revision: str, base: str, problems: list[Problem], origin: str
+) -> list[dict[str, Any]]:
+    """Top-level weight files of a repo, as URLs pinned to `revision` (sha256/size from LFS when given).
+
+    A file name that breaks the file-name rules (a lone surrogate, a control character) is
+    that file's problem: reported and left out, the repo and the source still open.
+    """
     files = []
-    for sibling in item.get("siblings") or []:
+    siblings = item.get("siblings")
+    for sibling in siblings if isinstance(siblings, list) else []:
         name = sibling.get("rfilename") if isinstance(sibling, dict) else None
         if not isinstance(name, str) or "/" in name or not name.lower().endswith(WEIGHT_SUFFIXES):
+            continue
+        try:
+            safety.check_relative_path(name)
+            name.encode("utf-8")  # a lone surrogate cannot be a URL
+        except ValueError as error:
+            problems.append(Problem(origin, repo, "siblings", f"{error}; file left out"))
             continue
         entry: dict[str, Any] = {"url": f"{base}/{repo}/resolve/{quote(revision)}/{quote(name)}"}
         lfs = sibling.get("lfs")
@@ -290,7 +327,7 @@ def model_data(
         main["notes"] = f"commit {sha}"
     if data.get("library") != "transformers":
         # Files only where no library loads the repo by name; pinned to the commit when known.
-        main["files"] = _files(item, repo, sha or "main", base)
+        main["files"] = _files(item, repo, sha or "main", base, problems, origin)
     data["checkpoints"] = checkpoints
     stages = len(checkpoints)
     data["description"] = description or (
@@ -306,7 +343,7 @@ def read_hub(source: str) -> LoadedSource:
     options = parse_source(source)
     client = _Client(source)
     origin = f"{client.endpoint} ({source})"
-    problems: list[Problem] = []
+    problems = Problems()
     readmes: dict[str, str | None] = {}
     if "repo" in options:
         repo = options["repo"]
@@ -323,28 +360,26 @@ def read_hub(source: str) -> LoadedSource:
         try:
             safety.check_model_id(repo)
             answer = client.get(f"/api/models/{repo}/refs")
-        except (ValueError, ZooError) as error:
-            return None, [Problem(origin, repo[:100], "refs", f"{error}; only main is listed")]
-        return checkpoints_from_refs(answer, repo, origin)
+            return checkpoints_from_refs(answer, repo, origin)
+        except (ZooError, *ENTRY_ERRORS) as error:
+            return None, [Problem(origin, repo, "refs", f"{error}; only main is listed")]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         refs = list(pool.map(refs_of, items))
-    models: list[ModelEntry] = []
-    seen: set[str] = set()
-    for item, (checkpoints, refs_problems) in zip(items, refs, strict=True):
-        problems += refs_problems
+
+    def build(item: Any, checkpoints: list[dict[str, Any]] | None) -> dict[str, Any] | None:
         repo = item.get("id") if isinstance(item, dict) else None
-        data, item_problems = model_data(item, origin, client.endpoint, checkpoints, readmes.get(repo or ""))
-        problems += item_problems
-        if data is None:
-            continue
-        try:
-            model = ModelEntry.model_validate(data)
-        except ValidationError as error:
-            problems += _problems_from(error, origin, data["id"])
-            continue
-        if model.id in seen:
-            continue
-        seen.add(model.id)
-        models.append(model.with_origin(source, client.endpoint + "/"))
-    return LoadedSource(source, "hf", models, problems, f"Hugging Face Hub ({source})")
+        readme = readmes.get(repo) if isinstance(repo, str) else None
+        data, item_problems = model_data(item, origin, client.endpoint, checkpoints, readme)
+        problems.extend(item_problems)
+        return data
+
+    candidates = []
+    for position, (item, (checkpoints, refs_problems)) in enumerate(zip(items, refs, strict=True)):
+        problems.extend(refs_problems)
+        repo = item.get("id") if isinstance(item, dict) else None
+        label = repo if isinstance(repo, str) else f"models[{position}]"
+        candidates.append((origin, label, partial(build, item, checkpoints)))
+    models = validate_models(candidates, problems)
+    models = [model.with_origin(source, client.endpoint + "/") for model in models]
+    return LoadedSource(source, "hf", models, problems.as_list(), f"Hugging Face Hub ({source})")

@@ -31,6 +31,7 @@ import math
 import re
 import struct
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ from .. import safety
 from ..decode import ParseError, load_json
 from ..errors import ZooError
 from ..schema import MAX_COUNT as MAX_PARAMS
-from ..schema import FileEntry, ModelEntry, Problem, _problems_from
+from ..schema import FileEntry, ModelEntry, Problem, Problems, validate_models
 from . import tensorboard
 from ._folder import Budget, BudgetExhausted, Folder, FolderReadError
 from ._parse import epoch_of, step_of
@@ -230,7 +231,7 @@ class _Scanner:
         self.root = root
         self.source = source
         self.folder = Folder(root, budget)
-        self.problems: list[Problem] = []
+        self.problems = Problems()
         self.runs: dict[Path, _Run] = {}
         self.evals: list[_Eval] = []
         self.card_candidates: list[Path] = []
@@ -238,7 +239,7 @@ class _Scanner:
     # -- reporting
 
     def report(self, path: Path | str, message: str, entry: str = "") -> None:
-        self.problems.append(Problem(str(self.root), entry or self.rel(path), "", message))
+        self.problems.add(Problem(str(self.root), entry or self.rel(path), "", message))
 
     def rel(self, path: Path | str) -> str:
         try:
@@ -634,6 +635,10 @@ def _task_of(architecture: str | None) -> str | None:
     return None
 
 
+def _by_id(item: tuple[str, Path, Any]) -> str:
+    return item[0].lower()
+
+
 class RunsReader:
     """Index a folder of training runs into model entries (used by the source and `index build`)."""
 
@@ -665,23 +670,13 @@ class RunsReader:
             except ValueError as error:
                 scanner.report(run.folder, f"folder name breaks the id rules ({error}); skipped")
                 continue
-            raw.append((model_id, run.folder, self.entry(run, model_id, cards, scanner)))
+            raw.append((model_id, run.folder, partial(self.entry, run, model_id, cards, scanner)))
         for repo, run in sorted(hub_runs.items()):
-            raw.append((repo, run.folder, self.hub_entry(repo, run, cards, scanner)))
-        models: list[ModelEntry] = []
-        seen: set[str] = set()
-        for model_id, folder, data in sorted(raw, key=lambda item: item[0].lower()):
-            if model_id in seen:
-                scanner.report(folder, f"model id {model_id!r} already taken by another folder; skipped")
-                continue
-            try:
-                model = ModelEntry.model_validate(data)
-            except ValidationError as error:
-                scanner.problems += _problems_from(error, str(folder), model_id)
-                continue
-            seen.add(model_id)
-            models.append(model)
-        return models, scanner.problems
+            raw.append((repo, run.folder, partial(self.hub_entry, repo, run, cards, scanner)))
+        # Entries are built inside the one validate-and-skip loop: odd input in one run is that run's problem.
+        candidates = ((str(folder), model_id, build) for model_id, folder, build in sorted(raw, key=_by_id))
+        models = validate_models(candidates, scanner.problems)
+        return models, scanner.problems.as_list()
 
     @staticmethod
     def _params(path: Path, scanner: _Scanner) -> int | None:

@@ -15,33 +15,20 @@ from __future__ import annotations
 
 import csv
 import io
-import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from .. import safety
 from ..errors import ZooError
-from ..schema import ModelEntry, Problem, _problems_from
+from ..schema import ModelEntry, Problem, Problems, validate_models
+from ..text import truncate
 from ._http import cached_get
+from ._parse import number as _number
 from .base import LoadedSource
 
 DEFAULT_URL = "https://raw.githubusercontent.com/huggingface/pytorch-image-models/main/results/results-imagenet.csv"
 REQUIRED = ("model", "top1")
-
-
-def _number(text: Any) -> float | None:
-    if text is None:
-        return None
-    text = str(text).strip().replace(",", "").replace("_", "")
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _size_key(value: float | None) -> str:
@@ -50,7 +37,7 @@ def _size_key(value: float | None) -> str:
 
 def parse_results(text: str, origin: str) -> tuple[list[ModelEntry], list[Problem]]:
     """timm results CSV text -> one entry per `arch.tag`, problems for rows that cannot be used."""
-    problems: list[Problem] = []
+    problems = Problems()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     columns = [c.strip() for c in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in columns]
@@ -64,23 +51,20 @@ def parse_results(text: str, origin: str) -> tuple[list[ModelEntry], list[Proble
         try:
             safety.check_model_id(f"timm/{name}")
         except ValueError as error:
-            problems.append(Problem(origin, where, "model", f"{error}; row skipped"))
+            problems.add(Problem(origin, where, "model", f"{error}; row skipped"))
             continue
         top1 = _number(row.get("top1"))
         if top1 is None:
-            problems.append(Problem(origin, where, "top1", f"not a number ({row.get('top1')!r}); row skipped"))
+            message = f"not a number ({truncate(row.get('top1'), 60)!r}); row skipped"
+            problems.add(Problem(origin, where, "top1", message))
             continue
         row["_top1"], row["_top5"] = top1, _number(row.get("top5"))
         row["_size"], row["_params"] = _number(row.get("img_size")), _number(row.get("param_count"))
         row["_crop"] = _number(row.get("crop_pct"))
         rows.setdefault(name, []).append(row)
-    models: list[ModelEntry] = []
-    for name, results in rows.items():
-        try:
-            models.append(ModelEntry.model_validate(_entry(name, results)))
-        except ValidationError as error:
-            problems += _problems_from(error, origin, name)
-    return models, problems
+    candidates = ((origin, name, partial(_entry, name, results)) for name, results in rows.items())
+    models = validate_models(candidates, problems)
+    return models, problems.as_list()
 
 
 def _entry(name: str, results: list[dict[str, Any]]) -> dict[str, Any]:

@@ -205,3 +205,67 @@ def test_the_published_schema_states_the_bounds():
     text = json.dumps(json_schema())
     assert text.count(f'"maximum": {MAX_COUNT}') >= 3
     assert (Path(__file__).parents[2] / "docs" / "index-format.md").read_text().count("2^53") >= 1
+
+
+# --- the Hub: answers are indexes too ------------------------------------------------------------
+
+HUB_MODELS = [{"id": f"team/m{number}", "library_name": "timm"} for number in range(6)]
+
+LIST_HUB = """
+from ckptzoo_widgets.sources import read_source
+loaded = read_source(SOURCE)
+print(len(loaded.models))
+"""
+
+
+@pytest.mark.parametrize("next_link", ["self", "/api/models?offset=0"], ids=["self", "cycle-to-first"])
+def test_a_hub_page_that_links_back_does_not_page_forever(next_link):
+    pytest.importorskip("huggingface_hub")
+    from fixtures.fake_hub import FakeHub
+
+    with FakeHub(HUB_MODELS, page_size=2, next_link=next_link) as hub:
+        result = run_bounded(LIST_HUB, SOURCE="hf:limit=1000&refs=no", env={"HF_ENDPOINT": hub.url}, seconds=30)
+        assert result.ok, (result.error_type, result.message)
+        assert int(result.stdout.split()[-1]) <= 4  # the first page, and the linked one when it differs
+        assert len([p for p in hub.seen if p.startswith("/api/models?") or p == "/api/models"]) <= 2
+
+
+def test_one_odd_hub_answer_is_one_problem_and_the_rest_opens(monkeypatch):
+    pytest.importorskip("huggingface_hub")
+    from fixtures.fake_hub import FakeHub
+
+    from ckptzoo_widgets.sources import read_source
+
+    surrogate = {
+        "id": "team/surrogate",
+        "library_name": "timm",
+        "siblings": [{"rfilename": "bad\ud800.safetensors"}, {"rfilename": "good.safetensors"}],
+    }
+    odd = [
+        surrogate,
+        {"id": "team/odd-siblings", "siblings": {"not": "a list"}, "tags": {"a": 1}, "cardData": []},
+        {"id": "team/odd-refs"},
+        {"id": "bad\udc80/id"},
+        {"id": "team/huge-params", "safetensors": {"total": 10**30}},
+        {"id": "team/fine"},
+    ]
+    refs = {"team/odd-refs": {"branches": [{"name": 7}, "x", {"name": "step\ud800"}]}, "team/fine": {"branches": []}}
+    with FakeHub(odd, refs=refs, page_size=10) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        loaded = read_source("hf:")
+    ids = sorted(m.id for m in loaded.models)
+    assert ids == ["team/fine", "team/odd-refs", "team/odd-siblings", "team/surrogate"]
+    files = [f.name for f in next(m for m in loaded.models if m.id == "team/surrogate").checkpoint("main").files]
+    assert files == ["good.safetensors"]
+    text = "\n".join(str(p) for p in loaded.problems)
+    assert "team/surrogate" in text and "file left out" in text
+    assert "team/huge-params" in text and "num_params" in text
+    assert "step" in text  # the surrogate branch name
+
+
+def test_a_gzip_bomb_from_the_hub_is_a_clear_error(bomb):
+    pytest.importorskip("huggingface_hub")
+    with FileServer() as srv:
+        srv.add("/api/models", bomb, content_encoding="gzip")
+        result = run_bounded(LIST_HUB, SOURCE="hf:refs=no", env={"HF_ENDPOINT": srv.url("")}, memory_mb=768)
+    assert result.raised("ZooError") and "expands to more than" in result.message
