@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import ZooError
 from .safety import is_url
-from .schema import Checkpoint, FileEntry, ModelEntry
+from .schema import Checkpoint, FileEntry, ModelEntry, format_from_name
 
 BUILTIN = "builtin"
 
@@ -148,6 +148,7 @@ def _snippet(*lines: str) -> str:
 _MAX_NAME = 48
 # Names a snippet itself uses, and builtins a student would miss if shadowed.
 _TAKEN = {"cz", "torch", "timm", "keras", "onnxruntime", "torchvision", "importlib", "load_file", "transformers"}
+_TAKEN |= {"mlflow", "os"}
 _TAKEN |= set(dir(__import__("builtins")))
 
 
@@ -276,6 +277,31 @@ def keras_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
     return _snippet(*imports, "", f"{name} = {loaded}")
 
 
+def mlflow_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
+    """MLflow's own loading, pinned by `checkpoint.uri` (runs:/<run id>/<path>, models:/m-<id>, models:/<name>/<v>)."""
+    tracking_uri = model.source.removeprefix("mlflow:").partition("?")[0]  # made absolute by the reader
+    uri = checkpoint.uri
+    imports, lines = ["import mlflow"], [f"mlflow.set_tracking_uri({_lit(tracking_uri)})"]
+    if tracking_uri.startswith("file:"):  # MLflow 3 reads an mlruns/ folder only when allowed
+        imports.insert(0, "import os")
+        lines.insert(0, 'os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")')
+    if uri is not None and uri.startswith("models:/"):
+        loader = "mlflow.pytorch.load_model" if model.framework == "pytorch" else "mlflow.pyfunc.load_model"
+        name = variable_name(model, checkpoint)
+        return _snippet(*imports, "", *lines, f"{name} = {_call(loader, uri)}")
+    path = variable_name(model, checkpoint, "path")
+    lines.append(f"{path} = {_call('mlflow.artifacts.download_artifacts', artifact_uri=uri)}")
+    state_dict = variable_name(model, checkpoint, "state_dict")
+    file_format = format_from_name(uri or "")
+    if file_format == "safetensors":
+        imports.append(f"from safetensors.{'torch' if model.framework == 'pytorch' else 'numpy'} import load_file")
+        lines.append(f"{state_dict} = load_file({path})")
+    elif file_format == "pytorch":  # weights_only=True: a pickle may only rebuild tensors
+        imports.append("import torch")
+        lines.append(f'{state_dict} = torch.load({path}, map_location="cpu", weights_only=True)')
+    return _snippet(*imports, "", *lines)
+
+
 Applies = Callable[[ModelEntry, Checkpoint], bool]
 Generator = Callable[[ModelEntry, Checkpoint], str]
 
@@ -304,6 +330,7 @@ GENERATORS: dict[str, tuple[Applies, Generator]] = {
     "torch": (_has("pytorch"), torch_state_dict_code),
     "onnxruntime": (_has("onnx"), onnxruntime_code),
     "keras": (_has("keras", "h5"), keras_code),
+    "mlflow": (lambda m, c: c.uri is not None and m.source.startswith("mlflow:"), mlflow_code),
 }
 # What a model's `library` field asks for, when it names a generator differently.
 LIBRARY_ALIASES = {"safetensors": "safetensors-torch", "pytorch": "torch", "onnx": "onnxruntime", "tf-keras": "keras"}

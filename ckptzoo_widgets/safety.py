@@ -80,6 +80,26 @@ def check_metric_name(value: str) -> str:
     return value
 
 
+_MLFLOW_URI = re.compile(
+    r"runs:/[0-9a-f]{32}/[ -~]{1,500}|models:/m-[0-9a-f]{32}|models:/[ -.0-~]{1,256}/[1-9][0-9]{0,9}"
+)
+MLFLOW_URI_PATTERN = (
+    r"^(runs:/[0-9a-f]{32}/[ -~]{1,500}|models:/m-[0-9a-f]{32}|models:/[ -.0-~]{1,256}/[1-9][0-9]{0,9})$"
+)
+
+
+def check_mlflow_uri(value: str) -> str:
+    """An MLflow URI that pins one checkpoint: a run's artifact, a logged model, a registered version."""
+    if not _MLFLOW_URI.fullmatch(value):
+        raise ValueError(
+            f"MLflow URI {value[:120]!r} must be runs:/<run id>/<artifact path>, models:/m-<model id> "
+            "or models:/<name>/<version>"
+        )
+    if value.startswith("runs:/"):
+        check_relative_path(value[len("runs:/") + 33 :])
+    return value
+
+
 def check_sha256(value: str) -> str:
     if not _SHA256.fullmatch(value):
         raise ValueError(f"sha256 {value!r} is not 64 lowercase hexadecimal characters")

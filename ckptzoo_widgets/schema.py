@@ -59,6 +59,11 @@ Revision = Annotated[
 Sha256 = Annotated[
     str, AfterValidator(safety.check_sha256), Field(json_schema_extra={"pattern": safety.SHA256_PATTERN})
 ]
+MlflowUri = Annotated[
+    str,
+    AfterValidator(safety.check_mlflow_uri),
+    Field(json_schema_extra={"pattern": safety.MLFLOW_URI_PATTERN}),
+]
 ShortText = Annotated[str, Field(max_length=200)]
 
 
@@ -145,6 +150,10 @@ class Checkpoint(_Strict):
     files: list[FileEntry] = Field(default_factory=list)
     revision: Revision | None = Field(
         None, description="Hub branch, tag or commit (or torchvision weights name) that pins this checkpoint."
+    )
+    uri: MlflowUri | None = Field(
+        None,
+        description="MLflow URI that pins this checkpoint (runs:/<run>/<path>, models:/m-<id>, models:/<name>/<v>).",
     )
     notes: str | None = Field(None, max_length=2000)
 

@@ -60,6 +60,9 @@ CASES = {
     "torch": model(checkpoints=[{"name": "c1", "files": files("pytorch_model.bin")}]),
     "onnxruntime": model(checkpoints=[{"name": "c1", "files": files("model.onnx")}]),
     "keras": model(checkpoints=[{"name": "c1", "files": files("model.keras")}]),
+    "mlflow": model(library="mlflow", checkpoints=[{"name": "v2", "uri": "models:/digits-clf/2"}]).with_origin(
+        "mlflow:http://127.0.0.1:5000?experiment=digits", ""
+    ),
 }
 
 
@@ -113,6 +116,8 @@ def test_snippet_parses_is_literal_only_and_pins_the_checkpoint(library):
         assert "weights_only=True" in code
     if library == "safetensors-torch":
         assert code.count("cz.fetch(") == 2  # one call per shard
+    if library == "mlflow":
+        assert {"models:/digits-clf/2", "http://127.0.0.1:5000"} <= values
 
 
 def test_default_library_and_preference_order():

@@ -17,6 +17,8 @@ from .base import LoadedSource
 from .builtin import read_builtin
 from .hub import read_hub
 from .index_file import read_http_index, read_local_index
+from .mlflow import matches as is_mlflow_source
+from .mlflow import read_mlflow
 from .runs import is_runs_folder, read_runs
 from .timm import read_timm
 
@@ -29,6 +31,7 @@ READERS: list[tuple[str, Matcher, Reader]] = [
     ("builtin", lambda s: s == "builtin", read_builtin),
     ("timm", lambda s: s == "timm" or s.startswith("timm:"), read_timm),
     ("hf", lambda s: s.startswith("hf:"), read_hub),
+    ("mlflow", is_mlflow_source, read_mlflow),
     ("index-url", lambda s: s.startswith(("http://", "https://")), read_http_index),
     ("index-file", lambda s: Path(s).is_file() or any((Path(s) / n).is_file() for n in INDEX_NAMES), read_local_index),
     ("runs", is_runs_folder, read_runs),
