@@ -171,7 +171,7 @@ def _shaped_like(case: ModelEntry, model_id: str, checkpoint_names: list[str]) -
     data["checkpoints"] = [{**template, "name": name} for name in checkpoint_names]
     data["id"] = model_id
     try:
-        return model(**data)
+        return model(**data).with_origin(case.source, case.base)
     except Exception:
         return None
 

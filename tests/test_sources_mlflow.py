@@ -109,6 +109,14 @@ def constant_call_arguments(code: str) -> None:
                 assert isinstance(arg, (ast.Constant, ast.Call, ast.List)), ast.dump(arg)
 
 
+def run_code(code: str) -> object:
+    """Run generated code; the value of its last assignment."""
+    namespace: dict = {}
+    exec(code, namespace)
+    last = [node for node in ast.parse(code).body if isinstance(node, ast.Assign)][-1]
+    return namespace[last.targets[0].id]
+
+
 def test_runs_are_models_deleted_runs_are_not(zoo, server):
     assert sorted(m.id for m in zoo) == ["mlp-a", "mlp-b", "mlp-failed", "models/digits-clf"]
     assert "running" in zoo.model("mlp-b").tags and "failed" in zoo.model("mlp-failed").tags
@@ -160,12 +168,10 @@ def test_load_code_is_pinned_and_literal_only(zoo, server):
 
 
 def test_load_code_runs(zoo, server):
-    namespace: dict = {}
-    exec(zoo.load_code("mlp-b@checkpoint-10"), namespace)  # a folder artifact: its local path
-    assert (Path(namespace["path"]) / "model.safetensors").is_file()
-    namespace = {}
-    exec(zoo.load_code("mlp-a@mlp-step-30"), namespace)  # a logged model, through MLflow's own loader
-    assert namespace["model"].predict([1, 2]) == [1, 2]
+    path = run_code(zoo.load_code("mlp-b@checkpoint-10"))  # a folder artifact: its local path
+    assert (Path(path) / "model.safetensors").is_file()
+    model = run_code(zoo.load_code("mlp-a@mlp-step-30"))  # a logged model, through MLflow's own loader
+    assert model.predict([1, 2]) == [1, 2]
 
 
 def test_verified_download_and_a_sha256_that_does_not_match(zoo, tmp_path, monkeypatch):
@@ -232,6 +238,4 @@ def test_local_sqlite_store_and_mlruns_folder(tmp_path, monkeypatch):
         assert zoo.download("local-run", quiet=True)[0].read_bytes() == data
     code = cz.open_zoo("mlflow:mlruns").load_code("local-run", library="mlflow")
     assert (tmp_path / "mlruns").as_uri() in code
-    namespace: dict = {}
-    exec(code, namespace)
-    assert namespace["state_dict"]["w"][0, 0] == 3
+    assert run_code(code)["w"][0, 0] == 3
