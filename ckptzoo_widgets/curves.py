@@ -80,21 +80,26 @@ def _tokens(text: str) -> set[str]:
 
 
 def _resolve(zoo: Any, name: str) -> Any:
-    """A model by id, or by the last part of its id when exactly one model has it; else a ZooError."""
+    """A model by id, or by the last part of its id when exactly one model has it; else a ZooError.
+
+    Only the catalog's public API (``in``, ``model``, ``search``), so a zoo of millions stays fast.
+    """
     if not isinstance(name, str) or not name:
         raise ZooError(f"a model id must be a non-empty string, not {name!r}")
-    if name in zoo:
+    try:
         return zoo.model(name)
-    ids = [m.id for m in zoo]
-    tails = [i for i in ids if i.rsplit("/", 1)[-1] == name]
+    except ZooError as exc:
+        unknown = exc
+    wanted = _tokens(name[:200])
+    # ids holding every word of the name: "pythia-70m" finds "EleutherAI/pythia-70m", "EleutherAI/pythia-v1.1-70m"
+    found = zoo.search(" ".join(sorted(wanted)), limit=50) if wanted else None
+    hits = [i for i in (found["id"] if found is not None else []) if wanted <= _tokens(i)]
+    tails = [i for i in hits if i.rsplit("/", 1)[-1] == name]
     if len(tails) == 1:
         return zoo.model(tails[0])
-    close = tails or difflib.get_close_matches(name, ids, n=3, cutoff=0.6)
-    wanted = _tokens(name)
-    close += [i for i in ids if wanted and wanted <= _tokens(i) and i not in close]
-    hint = f"; did you mean {', '.join(close[:4])}?" if close else ""
-    where = ", ".join(map(str, getattr(zoo, "sources", None) or [])) or "the zoo"
-    raise ZooError(f"unknown model {name[:200]!r} in {where}{hint}")
+    if hits and "did you mean" not in str(unknown):
+        raise ZooError(f"{unknown}; did you mean {', '.join(hits[:4])}?") from None
+    raise unknown from None
 
 
 def _pick_metric(metric: str | None, shared: list[str], models: list[Any]) -> str:
@@ -105,6 +110,8 @@ def _pick_metric(metric: str | None, shared: list[str], models: list[Any]) -> st
                 return headline
         validation = [m for m in shared if re.search(r"(^|[._/-])(val|eval|valid|validation)", m)]
         return (validation or shared)[0]
+    if not isinstance(metric, str) or len(metric) > 256:
+        raise ZooError("a metric is a name of at most 256 characters")
     if metric in shared:
         return metric
     for alias in (metric.replace("/", "."), metric.replace(".", "/")):

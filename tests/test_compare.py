@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -69,16 +70,17 @@ def test_the_metric_menu_recomputes_and_refuses_what_is_not_shared():
 @pytest.mark.parametrize(
     ("models", "metric", "message"),
     [
-        (["digits-mlp", "digit-cnn"], None, "unknown model 'digit-cnn' in builtin; did you mean digits-cnn"),
-        (["digits-mlp"], "val_acc", "metric 'val_acc' is not shared by these models; did you mean val_accuracy"),
-        ([], None, "at least one model"),
-        ([f"m{i}" for i in range(13)], None, "at most 12"),
+        (["digits-mlp", "digit-cnn"], None, r"unknown model 'digit-cnn' .*did you mean digits-cnn"),
+        (["digits-mlp"], "val_acc", r"metric 'val_acc' is not shared by these models; did you mean val_accuracy"),
+        ([], None, r"at least one model"),
+        (["digits-mlp"], "x" * 10**6, r"at most 256 characters"),
+        ([f"m{i}" for i in range(13)], None, r"at most 12"),
     ],
 )
 def test_errors_are_one_clear_line(models, metric, message):
     with pytest.raises(cz.ZooError) as info:
         cz.compare(models, metric)
-    assert message in str(info.value) and "\n" not in str(info.value)
+    assert re.search(message, str(info.value)) and "\n" not in str(info.value)
 
 
 def test_models_that_share_no_metric(tmp_path):
