@@ -14,169 +14,92 @@ import os
 import pathlib
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
-from .fetch import _SHA_RE, _blob_path, _hash_file, _read_json, cache_root
+from . import cache
+from .config import cache_root
+from .errors import EXIT_DAMAGED, EXIT_INPUT, EXIT_OK
 from .humanize import human_bytes, terminal_safe
 
-EXIT_OK, EXIT_DAMAGED, EXIT_INPUT = 0, 1, 2
 _DAY = 86400.0
-
-
-# ------------------------------------------------------------------ reading the cache
-
-
-@dataclasses.dataclass
-class BlobInfo:
-    sha256: str
-    path: pathlib.Path
-    size: int
-    last_used: float  # mtime: set at download and on every cache hit
-    views: list[str] = dataclasses.field(default_factory=list)
-    urls: list[str] = dataclasses.field(default_factory=list)
 
 
 def _root(args: argparse.Namespace) -> pathlib.Path:
     return pathlib.Path(args.cache_dir).expanduser() if getattr(args, "cache_dir", None) else cache_root()
 
 
-def _blobs(root: pathlib.Path) -> Iterator[pathlib.Path]:
-    base = root / "blobs" / "sha256"
-    if not base.is_dir():
-        return
-    for sub in sorted(base.iterdir()):
-        if sub.is_dir():
-            for p in sorted(sub.iterdir()):
-                if p.is_file() and not p.is_symlink():
-                    yield p
-
-
-def _views(root: pathlib.Path) -> Iterator[pathlib.Path]:
-    base = root / "views"
-    if not base.is_dir():
-        return
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames.sort()
-        for name in sorted(filenames):
-            yield pathlib.Path(dirpath, name)
-
-
-def _view_target(link: pathlib.Path) -> pathlib.Path | None:
-    """The blob a view points at (symlink or hard link), or None when dangling."""
-    try:
-        if link.is_symlink():
-            target = link.resolve()
-            return target if target.is_file() else None
-        return link if link.is_file() else None
-    except OSError:
-        return None
-
-
-def scan(root: pathlib.Path) -> dict[str, BlobInfo]:
-    """Every blob with its size, last use, views and source URLs."""
-    blobs: dict[str, BlobInfo] = {}
-    by_inode: dict[tuple[int, int], str] = {}
-    for p in _blobs(root):
-        st = p.stat()
-        blobs[p.name] = BlobInfo(p.name, p, st.st_size, st.st_mtime)
-        by_inode[(st.st_dev, st.st_ino)] = p.name
-    for link in _views(root):
-        target = _view_target(link)
-        if target is None:
-            continue
-        try:
-            st = target.stat()
-        except OSError:
-            continue
-        name = by_inode.get((st.st_dev, st.st_ino))
-        if name:
-            blobs[name].views.append(link.relative_to(root / "views").as_posix())
-    urls = root / "urls"
-    if urls.is_dir():
-        for rec_path in sorted(urls.glob("*.json")):
-            rec = _read_json(rec_path) or {}
-            sha = rec.get("sha256")
-            if isinstance(sha, str) and sha in blobs and isinstance(rec.get("url"), str):
-                blobs[sha].urls.append(rec["url"])
-    return blobs
-
-
-def _partials(root: pathlib.Path) -> list[pathlib.Path]:
-    tmp = root / "tmp"
-    return sorted(p for p in tmp.iterdir() if p.is_file()) if tmp.is_dir() else []
-
-
-def _age(t: float) -> str:
-    days = (time.time() - t) / _DAY
-    return f"{days:.0f}d" if days >= 1 else f"{days * 24:.0f}h"
-
-
 # ------------------------------------------------------------------------ subcommands
+
+
+def _name(b: cache.BlobInfo) -> str:
+    return terminal_safe((b.views or b.urls or ["(no view)"])[0])
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
     root = _root(args)
-    blobs = scan(root)
-    partials = _partials(root)
+    found = cache.scan(root)
+    blobs = found.blobs
     if args.json:
         out = {
             "root": str(root),
             "files": [{**dataclasses.asdict(b), "path": str(b.path)} for b in blobs.values()],
-            "partial": [str(p) for p in partials if p.suffix == ".part"],
-            "total_bytes": sum(b.size for b in blobs.values()),
+            "indexes": [
+                {"url": i.url, "path": str(i.body), "size": i.size, "sha256": i.sha256, "fetched": i.fetched}
+                for i in found.indexes
+            ],
+            "partial": [str(p) for p in found.partials if p.suffix == ".part"],
+            "total_bytes": found.total_bytes,
         }
         print(json.dumps(out, indent=2))
         return EXIT_OK
-    print(f"cache: {root}")
-    if not blobs:
+    print(terminal_safe(f"cache: {root}"))
+    if not blobs and not found.indexes:
         print("(no files)")
     for b in sorted(blobs.values(), key=lambda b: -b.last_used):
-        names = b.views or b.urls or ["(no view)"]
-        print(f"{b.sha256[:12]}  {human_bytes(b.size):>10}  used {_age(b.last_used):>4} ago  {terminal_safe(names[0])}")
-        for extra in names[1:]:
+        print(f"{b.sha256[:12]}  {human_bytes(b.size):>10}  used {cache.age(b.last_used):>4} ago  {_name(b)}")
+        for extra in (b.views or b.urls)[1:]:
             print(f"{'':12}  {'':>10}  {'':>13}  {terminal_safe(extra)}")
-    for p in partials:
+    for i in found.indexes:
+        print(f"index         {human_bytes(i.size):>10}  read {cache.age(i.fetched):>4} ago  {terminal_safe(i.url)}")
+    for p in found.partials:
         if p.suffix == ".part":
-            print(f"partial download: {p.name} ({human_bytes(p.stat().st_size)}, {_age(p.stat().st_mtime)} old)")
-    print(f"{len(blobs)} file(s), {human_bytes(sum(b.size for b in blobs.values()))}")
+            print(f"partial download: {p.name} ({human_bytes(p.stat().st_size)}, {cache.age(p.stat().st_mtime)} old)")
+    print(f"{len(blobs)} file(s), {len(found.indexes)} index(es), {human_bytes(found.total_bytes)}")
     return EXIT_OK
 
 
-def _remove_blob(root: pathlib.Path, info: BlobInfo) -> None:
-    for v in info.views:
-        try:
-            os.unlink(root / "views" / v)
-        except OSError:
-            pass
-    urls = root / "urls"
-    if urls.is_dir():
-        for rec_path in urls.glob("*.json"):
-            if (_read_json(rec_path) or {}).get("sha256") == info.sha256:
-                rec_path.unlink(missing_ok=True)
-    info.path.unlink(missing_ok=True)
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
+    """Hash every cached file and every cached index body again (size and mtime prove nothing)."""
     root = _root(args)
-    blobs = scan(root)
+    found = cache.scan(root)
     bad = 0
-    for b in blobs.values():
-        got = _hash_file(b.path)
+    action = "removed" if args.delete else "run `ckptzoo cache verify --delete` to remove it"
+    for b in found.blobs.values():
+        got = cache.hash_file(b.path)
         if got == b.sha256:
             if args.verbose:
-                print(f"ok       {b.sha256[:12]}  {terminal_safe((b.views or b.urls or [''])[0])}")
+                print(f"ok       {b.sha256[:12]}  {_name(b)}")
             continue
         bad += 1
-        where = (b.views or b.urls or [str(b.path)])[0]
-        action = "removed" if args.delete else "run `ckptzoo cache verify --delete` to remove it"
-        print(terminal_safe(f"DAMAGED  {b.path}: expected sha256 {b.sha256}, got {got} ({where}); {action}"))
+        print(terminal_safe(f"DAMAGED  {b.path}: expected sha256 {b.sha256}, got {got} ({_name(b)}); {action}"))
         if args.delete:
-            _remove_blob(root, b)
-    for link in _views(root):
-        if _view_target(link) is None:
-            print(f"dangling view {terminal_safe(link)} (`ckptzoo cache prune` removes it)")
-    print(f"verified {len(blobs)} file(s): {len(blobs) - bad} ok, {bad} damaged")
+            cache.remove_blob(root, b)
+    for i in found.indexes:
+        if i.sha256 is None:  # recorded before indexes carried a hash: nothing to compare with
+            continue
+        got = cache.hash_file(i.body)
+        if got == i.sha256:
+            if args.verbose:
+                print(terminal_safe(f"ok       index {i.url}"))
+            continue
+        bad += 1
+        print(terminal_safe(f"DAMAGED  {i.body}: cached index of {i.url} changed on disk; {action}"))
+        if args.delete:
+            cache.remove_index(i)
+    for link in found.dangling_views:
+        print(f"dangling view {terminal_safe(link)} (`ckptzoo cache prune` removes it)")
+    total = len(found.blobs) + len(found.indexes)
+    print(f"verified {total} file(s): {total - bad} ok, {bad} damaged")
     return EXIT_DAMAGED if bad and not args.delete else EXIT_OK
 
 
@@ -184,7 +107,7 @@ def _locked(root: pathlib.Path, key: str) -> bool:
     """Is a download of this key running in another process right now?"""
     from filelock import FileLock, Timeout
 
-    lock_path = root / "locks" / f"{key}.lock"
+    lock_path = cache.lock_path(root, key)
     if not lock_path.exists():
         return False
     lock = FileLock(str(lock_path))
@@ -219,24 +142,30 @@ def cmd_prune(args: argparse.Namespace) -> int:
             except FileNotFoundError:
                 pass
 
-    blobs = scan(root)
+    found = cache.scan(root)
     if args.all or args.older_than is not None:
         cutoff = now - (args.older_than or 0) * _DAY
-        for b in blobs.values():
+        for b in found.blobs.values():
             if args.all or b.last_used < cutoff:
                 if _locked(root, b.sha256):
                     continue
                 print(
-                    f"{verb} {b.sha256[:12]} {human_bytes(b.size)} {terminal_safe((b.views or b.urls or [''])[0])} "
-                    f"(last used {_age(b.last_used)} ago)"
+                    f"{verb} {b.sha256[:12]} {human_bytes(b.size)} {_name(b)} (last used {cache.age(b.last_used)} ago)"
                 )
                 freed += b.size
                 removed += 1
                 if not args.dry_run:
-                    _remove_blob(root, b)
+                    cache.remove_blob(root, b)
+        for i in found.indexes:
+            if args.all or i.fetched < cutoff:
+                print(terminal_safe(f"{verb} index {i.url} {human_bytes(i.size)} (read {cache.age(i.fetched)} ago)"))
+                freed += i.size
+                removed += 1
+                if not args.dry_run:
+                    cache.remove_index(i)
     # partial downloads nobody is running (a day old, or any with --all)
     partial_age = 0 if args.all else (args.partial_days * _DAY)
-    for p in _partials(root):
+    for p in found.partials:
         key = p.name.split(".", 1)[0]
         if now - p.stat().st_mtime >= partial_age and not _locked(root, key):
             drop(p, "unfinished download", p.stat().st_size)
@@ -247,41 +176,38 @@ def cmd_prune(args: argparse.Namespace) -> int:
             key = lock_file.name[: -len(".lock")]
             if (args.all or now - lock_file.stat().st_mtime >= _DAY) and not _locked(root, key):
                 drop(lock_file, "lock of a finished download")
-    # half-written records or links of a process killed mid-write (an hour old)
-    for sub in ("urls", "local", "views", "tmp", "blobs"):
+    # half-written records or links of a process killed mid-write (an hour old, any with --all)
+    for sub in cache.SUBFOLDERS:
         base = root / sub
         if base.is_dir():
             for p in sorted(base.rglob(".*.tmp")):
-                if now - p.lstat().st_mtime >= 3600:
+                if args.all or now - p.lstat().st_mtime >= 3600:
                     drop(p, "left by an interrupted write", p.lstat().st_size)
-    # views whose file is gone, URL records of removed files, memos of vanished local files
-    for link in _views(root):
-        if _view_target(link) is None:
+    # views whose file is gone, URL records of removed files
+    for link in cache.views(root):
+        if cache.view_target(link) is None:
             drop(link, "dangling view")
     urls = root / "urls"
     if urls.is_dir():
         for rec_path in sorted(urls.glob("*.json")):
-            sha = (_read_json(rec_path) or {}).get("sha256")
-            if not isinstance(sha, str) or not _SHA_RE.fullmatch(sha) or not _blob_path(root, sha).exists():
+            sha = (cache.read_json(rec_path) or {}).get("sha256")
+            if not isinstance(sha, str) or not cache.SHA_RE.fullmatch(sha) or not cache.blob_path(root, sha).exists():
                 drop(rec_path, "record of a file no longer cached")
-    local = root / "local"
-    if local.is_dir():
-        for memo in sorted(local.glob("*.json")):
-            rec = _read_json(memo) or {}
-            if not isinstance(rec.get("path"), str) or not os.path.exists(rec["path"]):
-                drop(memo, "memo of a local file that is gone")
+    # what older versions kept: memos of local files (local/)
+    for p in sorted((root / "local").glob("*.json")) if (root / "local").is_dir() else []:
+        drop(p, "memo of an older version")
     if not args.dry_run:
-        _remove_empty_dirs(root / "views")
-        _remove_empty_dirs(root / "blobs")
+        for sub in (*cache.SUBFOLDERS, "local"):
+            _remove_empty_dirs(root / sub, keep_base=not args.all)
     print(f"{verb} {removed} item(s), {human_bytes(freed)}")
     return EXIT_OK
 
 
-def _remove_empty_dirs(base: pathlib.Path) -> None:
+def _remove_empty_dirs(base: pathlib.Path, keep_base: bool = True) -> None:
     if not base.is_dir():
         return
     for dirpath, _dirnames, _filenames in os.walk(base, topdown=False):
-        if dirpath != str(base) and not os.listdir(dirpath):
+        if (dirpath != str(base) or not keep_base) and not os.listdir(dirpath):
             try:
                 os.rmdir(dirpath)
             except OSError:
@@ -293,15 +219,15 @@ def _remove_empty_dirs(base: pathlib.Path) -> None:
 
 def add_parser(subparsers: Any) -> None:
     """Add `cache ls | verify | prune` to the main CLI's subparsers."""
-    cache = subparsers.add_parser(
+    group = subparsers.add_parser(
         "cache",
         help="list, verify or prune the download cache",
         description=f"The download cache (default {cache_root()}; set CKPTZOO_CACHE to move it).",
     )
-    cache.add_argument(
+    group.add_argument(
         "--cache-dir", metavar="DIR", help="the cache folder (default: CKPTZOO_CACHE or the platform cache)"
     )
-    sub = cache.add_subparsers(dest="cache_command", metavar="{ls,verify,prune}")
+    sub = group.add_subparsers(dest="cache_command", metavar="{ls,verify,prune}")
     sub.required = True
 
     ls = sub.add_parser("ls", help="list cached files (size, last use, views, URLs)")

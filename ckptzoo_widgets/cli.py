@@ -17,13 +17,11 @@ import pandas as pd
 
 from . import __version__, credentials
 from .catalog import MODEL_COLUMNS, Zoo, open_zoo
-from .errors import ZooError
+from .errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, ZooError
 from .fetch import FetchError
 from .humanize import human_bytes, human_count, terminal_safe
 from .schema import IndexFormatError, json_schema, parse_index_text
 from .sources.index_file import read_index_bytes
-
-EXIT_OK, EXIT_INPUT = 0, 2
 
 
 def _cell(value: Any) -> str:
@@ -270,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ckptzoo: error: {terminal_safe(str(error))}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-EXIT_OK, EXIT_INPUT = 0, 2
+from .errors import EXIT_INPUT, EXIT_OK
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:

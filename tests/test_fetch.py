@@ -15,11 +15,8 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import importlib
-
 from httpserver import FileServer, http_date
 
-fetch_mod = importlib.import_module("ckptzoo_widgets.fetch")  # (the package re-exports fetch())
 from ckptzoo_widgets.fetch import (
     DiskFullError,
     DownloadTimeoutError,
@@ -31,6 +28,7 @@ from ckptzoo_widgets.fetch import (
     cache_root,
     fetch,
 )
+from ckptzoo_widgets.fetch.transfer import parse_retry_after
 
 MiB = 1 << 20
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -332,7 +330,7 @@ def test_429_honours_retry_after(cache, srv):
 
 
 def test_retry_after_forms():
-    parse = fetch_mod._parse_retry_after
+    parse = parse_retry_after
     assert parse("3") == 3.0
     assert 25 <= parse(http_date(time.time() + 30)) <= 31
     assert parse(http_date(time.time() - 30)) == 0.0

@@ -141,3 +141,53 @@ def test_prune_never_touches_a_running_download(filled):
         assert part.exists() and (root / "locks" / f"{key}.lock").exists()
     assert run("prune", "--all") == 0
     assert not part.exists()
+
+
+# ------------------------------------------------ the cache layout: indexes/ included
+
+
+@pytest.fixture
+def with_index(filled):
+    from ckptzoo_widgets.sources._http import cached_get
+
+    root, pa, pb, srv = filled
+    body = b'{"ckptzoo_index": 1, "models": []}'
+    url = srv.add("/zoo/index.json", body)
+    assert cached_get(url) == (body, "downloaded")
+    return root, url, body
+
+
+def test_scan_lists_blobs_indexes_and_partials(with_index):
+    from ckptzoo_widgets import cache
+
+    root, url, body = with_index
+    (root / "tmp" / ("d" * 64 + ".part")).write_bytes(b"half")
+    found = cache.scan(root)
+    assert len(found.blobs) == 2
+    assert [(i.url, i.size, i.sha256) for i in found.indexes] == [(url, len(body), hashlib.sha256(body).hexdigest())]
+    assert [p.name for p in found.partials] == ["d" * 64 + ".part"]
+    assert found.total_bytes == 12000 + len(body)
+
+
+def test_ls_and_verify_include_cached_indexes(with_index, capsys):
+    root, url, body = with_index
+    assert run("ls") == 0
+    assert url in capsys.readouterr().out
+    assert run("verify") == 0
+    assert "3 ok, 0 damaged" in capsys.readouterr().out
+    (body_path,) = (root / "indexes").glob("*.body")
+    st = body_path.stat()
+    body_path.write_bytes(body.replace(b"[]", b"{}"))  # same size, same mtime, other bytes
+    os.utime(body_path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert run("verify") == 1
+    assert "DAMAGED" in capsys.readouterr().out
+    assert run("verify", "--delete") == 0
+    assert not body_path.exists()
+
+
+def test_prune_all_empties_indexes_too(with_index, capsys):
+    root, url, body = with_index
+    assert run("prune", "--all") == 0
+    assert url in capsys.readouterr().out
+    assert not [p for p in root.rglob("*") if p.is_file()]
+    assert not (root / "indexes").exists()

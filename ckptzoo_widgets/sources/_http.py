@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 import requests
 import urllib3
 
-from .. import credentials
+from .. import cache, config, credentials
 from ..decode import ParseError, decompress, json_limit
 from ..errors import ZooError
 from ..humanize import human_bytes
@@ -76,26 +74,7 @@ def get_bounded(
     return response, body
 
 
-# --- the cached GET (the `indexes/` records under the cache root) ---------------
-
-
-def _offline() -> bool:
-    return os.environ.get("CKPTZOO_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _http_cache_paths(url: str) -> tuple[Path, Path]:
-    from ..fetch import cache_root
-
-    key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:40]
-    folder = cache_root() / "indexes"
-    return folder / f"{key}.body", folder / f"{key}.json"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+# --- the cached GET (the `indexes/` records of the cache layout, ckptzoo_widgets.cache) ---
 
 
 def cached_get(url: str, timeout: float = 30.0, limit: int | None = None) -> tuple[bytes, str]:
@@ -105,7 +84,7 @@ def cached_get(url: str, timeout: float = 30.0, limit: int | None = None) -> tup
     (offline, or the server unreachable: the cached copy serves). ZooError when
     there is neither an answer nor a cached copy, or the answer breaks the budget.
     """
-    body_path, meta_path = _http_cache_paths(url)
+    body_path, meta_path = cache.index_paths(config.cache_root(), url)
     meta: dict[str, Any] = {}
     try:
         meta = json.loads(meta_path.read_text("utf-8"))
@@ -114,7 +93,7 @@ def cached_get(url: str, timeout: float = 30.0, limit: int | None = None) -> tup
             cached, meta = None, {}
     except (OSError, ValueError):
         cached, meta = None, {}
-    if _offline():
+    if config.offline():
         if cached is None:
             raise ZooError(f"{url}: offline (CKPTZOO_OFFLINE) and not in the cache yet")
         return cached, "cached"
@@ -141,10 +120,11 @@ def cached_get(url: str, timeout: float = 30.0, limit: int | None = None) -> tup
         "last_modified": response.headers.get("Last-Modified"),
         "fetched": time.time(),
         "size": len(body),
+        "sha256": hashlib.sha256(body).hexdigest(),  # `ckptzoo cache verify` checks it
     }
     try:
-        _write_atomic(body_path, body)
-        _write_atomic(meta_path, json.dumps(record).encode("utf-8"))
+        cache.write_atomic(body_path, body)
+        cache.write_json_atomic(meta_path, record)
     except OSError:
         pass  # a read-only cache still serves this session
     return body, "downloaded"

@@ -1,0 +1,386 @@
+"""The cache layout: where everything lives under the cache root, and what is there.
+
+The one module that knows the layout; the downloader (``fetch``), the cache
+CLI (``ckptzoo cache``) and the index cache (``sources.index_file``) go through
+it. docs/downloads.md ("The cache layout") describes it for users::
+
+    <root>/                                  config.cache_root(): CKPTZOO_CACHE or the platform cache dir
+      blobs/sha256/ab/<sha256>               downloaded files, named by their sha256 (one copy per content)
+      urls/<sha256 of the URL>.json          what a URL resolved to: sha256, size, ETag, Last-Modified, time
+      views/<zoo>/<model>/<ckpt>/<file>      readable links into blobs/ (symlink, hard link)
+      views/by-url/<key>/<file>              the same for a URL fetched without a view
+      indexes/<key>.body, <key>.json         zoo indexes read over http(s), with their validators
+      tmp/<key>.part, <key>.part.json        a download in progress and its validators (resume)
+      locks/<key>.lock                       one lock per file being downloaded (gone once cached)
+
+Writes are atomic (a temporary name in the same folder, then ``os.replace``),
+so a reader sees the old content or the new, never half.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import pathlib
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from typing import Any
+
+from .errors import FetchError
+from .safety import check_relative_path
+from .text import label_text, one_line
+
+log = logging.getLogger(__name__)
+
+SHA_RE = re.compile(r"[0-9a-f]{64}")
+CHUNK = 4 << 20  # read size when hashing a file
+_BAD_VIEW_PART = re.compile(r"[\x00-\x1f/\\:*?\"<>|]")
+_SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}")
+SUBFOLDERS = ("blobs", "urls", "views", "indexes", "tmp", "locks")
+
+
+# ---------------------------------------------------------------------------- paths
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+def blob_path(root: pathlib.Path, sha: str) -> pathlib.Path:
+    return root / "blobs" / "sha256" / sha[:2] / sha
+
+
+def url_record_path(root: pathlib.Path, url: str) -> pathlib.Path:
+    return root / "urls" / f"{url_key(url)}.json"
+
+
+def index_paths(root: pathlib.Path, url: str) -> tuple[pathlib.Path, pathlib.Path]:
+    """(body, record) of a zoo index read over http(s)."""
+    key = url_key(url)[:40]
+    return root / "indexes" / f"{key}.body", root / "indexes" / f"{key}.json"
+
+
+def partial_paths(root: pathlib.Path, key: str) -> tuple[pathlib.Path, pathlib.Path]:
+    """(partial file, its validators) of a download in progress."""
+    return root / "tmp" / f"{key}.part", root / "tmp" / f"{key}.part.json"
+
+
+def lock_path(root: pathlib.Path, key: str) -> pathlib.Path:
+    return root / "locks" / f"{key}.lock"
+
+
+# ------------------------------------------------------------------ atomic records
+
+
+def read_json(path: pathlib.Path) -> dict[str, Any] | None:
+    """A JSON object from a record, or None when missing or damaged."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        return data if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def write_atomic(path: pathlib.Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+
+
+def write_json_atomic(path: pathlib.Path, data: dict[str, Any]) -> None:
+    write_atomic(path, json.dumps(data, sort_keys=True).encode("utf-8"))
+
+
+def touch(path: pathlib.Path) -> None:
+    """Record a use (prune --older-than looks at it); harmless on a read-only cache."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def sha256_file(path: pathlib.Path, limit: int | None = None) -> tuple[Any, int]:
+    """(sha256 object, bytes read) over the file, or over its first ``limit`` bytes.
+
+    The one file hasher: verification, ``cache verify`` and resuming a partial
+    download all use it. Fewer bytes than ``limit`` means the file is shorter.
+    """
+    h = hashlib.sha256()
+    buf = bytearray(min(CHUNK, limit) if limit is not None else CHUNK)
+    mv = memoryview(buf)
+    done = 0
+    with open(path, "rb", buffering=0) as f:
+        while limit is None or done < limit:
+            want = len(buf) if limit is None else min(len(buf), limit - done)
+            n = f.readinto(mv[:want])
+            if not n:
+                break
+            h.update(mv[:n])
+            done += n
+    return h, done
+
+
+def hash_file(path: pathlib.Path) -> str:
+    """The sha256 hex digest of a whole file."""
+    return sha256_file(path)[0].hexdigest()
+
+
+def normalise_sha(sha256: str | None) -> str | None:
+    """A sha256 as stored (lowercase hex, no ``sha256:`` prefix); FetchError when it is not one."""
+    if sha256 is None:
+        return None
+    s = str(sha256).strip().lower().removeprefix("sha256:")
+    if not SHA_RE.fullmatch(s):
+        raise FetchError(f"not a sha256 hex digest: {one_line(repr(sha256), 80)}")
+    return s
+
+
+def cached_blob(root: pathlib.Path, url: str, sha: str | None, size: int | None) -> pathlib.Path | None:
+    """The blob that answers a request for ``url`` (by its sha256 when given, else by
+    the URL's record), if it is in the cache with the expected size. No network, no lock."""
+    if sha is None:
+        rec = read_json(url_record_path(root, url))
+        if not rec or not isinstance(rec.get("sha256"), str) or not SHA_RE.fullmatch(rec["sha256"]):
+            return None
+        cand = blob_path(root, rec["sha256"])
+        want = rec.get("size") if size is None else size
+    else:
+        cand = blob_path(root, sha)
+        want = size
+    try:
+        st = cand.stat()
+    except OSError:
+        return None
+    if want is not None and st.st_size != want:
+        return None
+    return cand
+
+
+# ----------------------------------------------------------------------------- views
+
+
+def check_view(view: tuple[str, ...] | list[str] | None) -> tuple[str, ...] | None:
+    """Validate view components; a component may hold ``/`` (``"org/model"``, a
+    relative file path), which splits it. Nothing may climb out of ``views/``."""
+    if view is None:
+        return None
+    if isinstance(view, (str, bytes)):
+        raise FetchError(f"view must be a tuple of path components, not {one_line(repr(view))}")
+    parts: list[str] = []
+    for comp in view:
+        if not isinstance(comp, str) or not comp:
+            raise FetchError(f"unsafe view component {one_line(repr(comp))}")
+        for p in comp.split("/"):
+            if not p or p in {".", ".."} or len(p) > 200 or _BAD_VIEW_PART.search(p):
+                raise FetchError(f"unsafe view component {one_line(repr(comp))}")
+            parts.append(p)
+    if not parts:
+        raise FetchError("view must name at least a file")
+    return tuple(parts)
+
+
+def file_name_from_url(url: str) -> str:
+    """The file name a URL names (its last path segment, percent-decoded) when it
+    passes the rules for a file name in an index and is plain text (letters,
+    digits, ``._-+=@,()[]~#%`` and spaces); else ``download`` with the name's
+    suffix when that is plain (``.safetensors``)."""
+    name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1], errors="replace")
+    try:
+        check_relative_path(name)
+        # letters, digits and the punctuation a label keeps: no markup, quotes, controls, '/'
+        ok = not name.startswith(".") and len(name) <= 200 and label_text(name, limit=200) == name
+    except ValueError:
+        ok = False
+    if ok:
+        return name
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    return "download" + (suffix if _SAFE_SUFFIX.fullmatch(suffix) else "")
+
+
+def default_view(url: str) -> tuple[str, ...]:
+    """The view of a URL fetched without one: ``by-url/<key>/<file name>``."""
+    return ("by-url", url_key(url)[:16], file_name_from_url(url))
+
+
+def link_view(root: pathlib.Path, view: tuple[str, ...], blob: pathlib.Path) -> pathlib.Path:
+    """Make ``root/views/<view...>`` point at ``blob``; return the readable path.
+
+    A relative symlink where the OS allows it, else a hard link, else the blob
+    itself (a read-only shared cache, or a file system without links).
+    """
+    link = root.joinpath("views", *view)
+    try:
+        if link.is_symlink() or link.exists():
+            if os.path.samefile(link, blob):
+                return link
+        link.parent.mkdir(parents=True, exist_ok=True)
+        tmp = link.with_name(f".{link.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            try:
+                os.symlink(os.path.relpath(blob, link.parent), tmp)
+            except OSError:
+                os.link(blob, tmp)
+            os.replace(tmp, link)
+        finally:
+            if tmp.is_symlink() or tmp.exists():
+                os.unlink(tmp)
+        return link
+    except OSError as e:
+        log.debug("could not link view %s: %s", link, e)
+        return blob
+
+
+def view_target(link: pathlib.Path) -> pathlib.Path | None:
+    """The blob a view points at (symlink or hard link), or None when dangling."""
+    try:
+        if link.is_symlink():
+            target = link.resolve()
+            return target if target.is_file() else None
+        return link if link.is_file() else None
+    except OSError:
+        return None
+
+
+# ------------------------------------------------------------------ what is cached
+
+
+@dataclasses.dataclass
+class BlobInfo:
+    sha256: str
+    path: pathlib.Path
+    size: int
+    last_used: float  # mtime: set at download and on every cache hit
+    views: list[str] = dataclasses.field(default_factory=list)
+    urls: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class IndexInfo:
+    url: str
+    body: pathlib.Path
+    record: pathlib.Path
+    size: int
+    sha256: str | None  # recorded when it was downloaded (None: an older record)
+    fetched: float
+
+
+@dataclasses.dataclass
+class CacheContents:
+    root: pathlib.Path
+    blobs: dict[str, BlobInfo]
+    indexes: list[IndexInfo]
+    partials: list[pathlib.Path]  # tmp/*.part and their .part.json
+    dangling_views: list[pathlib.Path]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(b.size for b in self.blobs.values()) + sum(i.size for i in self.indexes)
+
+
+def _files(base: pathlib.Path) -> Iterator[pathlib.Path]:
+    if base.is_dir():
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for name in sorted(filenames):
+                yield pathlib.Path(dirpath, name)
+
+
+def blobs(root: pathlib.Path) -> Iterator[pathlib.Path]:
+    for p in _files(root / "blobs" / "sha256"):
+        if SHA_RE.fullmatch(p.name) and p.is_file() and not p.is_symlink():
+            yield p
+
+
+def views(root: pathlib.Path) -> Iterator[pathlib.Path]:
+    yield from _files(root / "views")
+
+
+def scan(root: pathlib.Path) -> CacheContents:
+    """Everything the cache holds: blobs with their views and URLs, cached indexes,
+    partial downloads and dangling views. Reads records and metadata, never hashes."""
+    found: dict[str, BlobInfo] = {}
+    by_inode: dict[tuple[int, int], str] = {}
+    for p in blobs(root):
+        st = p.stat()
+        found[p.name] = BlobInfo(p.name, p, st.st_size, st.st_mtime)
+        by_inode[(st.st_dev, st.st_ino)] = p.name
+    dangling = []
+    for link in views(root):
+        target = view_target(link)
+        try:
+            tst = target.stat() if target is not None else None
+        except OSError:
+            tst = None
+        name = by_inode.get((tst.st_dev, tst.st_ino)) if tst is not None else None
+        if name:
+            found[name].views.append(link.relative_to(root / "views").as_posix())
+        elif target is None:
+            dangling.append(link)
+    for rec_path in sorted((root / "urls").glob("*.json")) if (root / "urls").is_dir() else []:
+        rec = read_json(rec_path) or {}
+        sha = rec.get("sha256")
+        if isinstance(sha, str) and sha in found and isinstance(rec.get("url"), str):
+            found[sha].urls.append(rec["url"])
+    indexes = []
+    for rec_path in sorted((root / "indexes").glob("*.json")) if (root / "indexes").is_dir() else []:
+        rec = read_json(rec_path) or {}
+        body = rec_path.with_suffix(".body")
+        if isinstance(rec.get("url"), str) and body.is_file():
+            sha = rec.get("sha256")
+            indexes.append(
+                IndexInfo(
+                    rec["url"],
+                    body,
+                    rec_path,
+                    body.stat().st_size,
+                    sha if isinstance(sha, str) and SHA_RE.fullmatch(sha) else None,
+                    float(rec.get("fetched") or body.stat().st_mtime),
+                )
+            )
+    tmp = root / "tmp"
+    partials = sorted(p for p in tmp.iterdir() if p.is_file() and ".part" in p.name) if tmp.is_dir() else []
+    return CacheContents(root, found, indexes, partials, dangling)
+
+
+def remove_blob(root: pathlib.Path, info: BlobInfo) -> None:
+    """A blob with its views and URL records."""
+    for v in info.views:
+        try:
+            os.unlink(root / "views" / v)
+        except OSError:
+            pass
+    if (root / "urls").is_dir():
+        for rec_path in (root / "urls").glob("*.json"):
+            if (read_json(rec_path) or {}).get("sha256") == info.sha256:
+                rec_path.unlink(missing_ok=True)
+    info.path.unlink(missing_ok=True)
+
+
+def remove_index(info: IndexInfo) -> None:
+    info.record.unlink(missing_ok=True)
+    info.body.unlink(missing_ok=True)
+
+
+def age(t: float) -> str:
+    """'3d' or '5h' since ``t``."""
+    days = (time.time() - t) / 86400.0
+    return f"{days:.0f}d" if days >= 1 else f"{days * 24:.0f}h"

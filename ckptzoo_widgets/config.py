@@ -1,0 +1,56 @@
+"""Settings from the environment, read in one place.
+
+``CKPTZOO_CACHE``    the cache folder (default: the platform's user cache dir)
+``CKPTZOO_OFFLINE``  never touch the network; serve the cache (1/true/yes/on)
+``CKPTZOO_QUIET``    no progress bars
+Download tuning (``CKPTZOO_TIMEOUT``, ``CKPTZOO_RETRIES``, ...) is read by
+``fetch.settings`` through :func:`env_number`; docs/downloads.md lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+from .errors import ZooError
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def env_flag(name: str) -> bool:
+    """A yes/no environment variable: 1, true, yes, on (any case) mean yes."""
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def env_number(name: str, default: float) -> float:
+    """A numeric environment variable; a value that is not a number is a clear error."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ZooError(f"{name}={raw[:40]!r} is not a number") from None
+
+
+def cache_root() -> pathlib.Path:
+    """The cache folder: ``$CKPTZOO_CACHE`` or the platform's user cache dir."""
+    env = os.environ.get("CKPTZOO_CACHE", "").strip()
+    if env:
+        return pathlib.Path(env).expanduser()
+    import platformdirs
+
+    return pathlib.Path(platformdirs.user_cache_dir("ckptzoo", appauthor=False))
+
+
+def offline() -> bool:
+    """``CKPTZOO_OFFLINE``: serve only what is cached."""
+    return env_flag("CKPTZOO_OFFLINE")
+
+
+def quiet() -> bool:
+    """``CKPTZOO_QUIET``: no progress bars."""
+    return env_flag("CKPTZOO_QUIET")
+
+
+__all__ = ["cache_root", "env_flag", "env_number", "offline", "quiet"]

@@ -1,0 +1,165 @@
+"""The public ``fetch``: a verified local path for a URL or a local file.
+
+A URL is looked up in the cache (by sha256, else by its URL record) before any
+network access; a miss takes the file's lock and runs a ``Download``. A local
+file is checked in place and hashed on every call.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+import urllib.parse
+import urllib.request
+
+from .. import cache, credentials
+from ..errors import FetchError, IntegrityError, OfflineError
+from ..text import one_line
+from .download import Download
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def fetch(
+    url_or_path: str | os.PathLike[str],
+    *,
+    sha256: str | None = None,
+    size: int | None = None,
+    view: tuple[str, ...] | None = None,
+    quiet: bool | None = None,
+    offline: bool | None = None,
+    timeout: float | None = None,
+) -> pathlib.Path:
+    """Return a local, verified path for a URL or a local file.
+
+    ``url_or_path``: an http(s) URL (downloaded into the cache), a ``file://`` URL
+    or a local path (checked in place, never copied).
+    ``sha256`` / ``size``: expected content; checked when given.
+    ``view``: path components of a readable link under ``<cache>/views/``
+    (e.g. ``("builtin", "digits-mlp", "epoch-10", "model.safetensors")``); the
+    link is what is returned for downloads.
+    ``quiet``: no progress bar (default ``CKPTZOO_QUIET``).
+    ``offline``: never touch the network (default ``CKPTZOO_OFFLINE``).
+    ``timeout``: total deadline in seconds for one download (default
+    ``CKPTZOO_TIMEOUT``, else one hour or 1 MiB/s of the size, whichever is longer).
+
+    Raises :class:`FetchError` (or a subclass) with a one-line message.
+    """
+    try:
+        return _fetch(url_or_path, sha256, size, view, quiet, offline, timeout)
+    except FetchError as e:
+        # the message says it all: no wall of internal frames in a notebook
+        raise e.with_traceback(None) from None
+
+
+def _fetch(
+    url_or_path: str | os.PathLike[str],
+    sha256: str | None,
+    size: int | None,
+    view: tuple[str, ...] | None,
+    quiet: bool | None,
+    offline: bool | None,
+    timeout: float | None,
+) -> pathlib.Path:
+    sha = cache.normalise_sha(sha256)
+    if size is not None:
+        size = int(size)
+        if size < 0:
+            raise FetchError(f"negative size {size}")
+    parts = cache.check_view(view)
+    settings = Settings.from_env(quiet=quiet, offline=offline, timeout=timeout)
+
+    if isinstance(url_or_path, os.PathLike):
+        return _fetch_local(pathlib.Path(url_or_path), sha, size, settings)
+    target = credentials.accept(str(url_or_path))  # user:pw@ stays in this process only
+    parsed = urllib.parse.urlsplit(target)
+    scheme = parsed.scheme.lower()
+    if scheme in ("http", "https"):
+        return _fetch_url(target, sha, size, parts, settings)
+    if scheme == "file":
+        return _fetch_local(pathlib.Path(urllib.request.url2pathname(parsed.path)), sha, size, settings)
+    if len(scheme) > 1:  # (one letter: a Windows drive)
+        raise FetchError(
+            f"unsupported URL scheme {one_line(repr(scheme), 40)} in {one_line(repr(target))} (http, https, file)"
+        )
+    return _fetch_local(pathlib.Path(target), sha, size, settings)
+
+
+def _fetch_local(path: pathlib.Path, sha: str | None, size: int | None, settings: Settings) -> pathlib.Path:
+    path = path.expanduser()
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise FetchError(f"file not found: {path}") from None
+    except OSError as e:
+        raise FetchError(f"cannot read {path}: {e.strerror or e}") from None
+    if not path.is_file():
+        raise FetchError(f"not a file: {path}")
+    if size is not None and st.st_size != size:
+        raise IntegrityError(f"size mismatch for {path}: expected {size} bytes, found {st.st_size}")
+    if sha is not None:
+        try:
+            got = cache.hash_file(path)  # every time: a local file can change under the same size and mtime
+        except OSError as e:
+            raise FetchError(f"cannot read {path}: {e.strerror or e}") from None
+        if got != sha:
+            raise IntegrityError(f"sha256 mismatch for {path}: expected {sha}, got {got}")
+    return path
+
+
+def _fetch_url(
+    url: str,
+    sha: str | None,
+    size: int | None,
+    view: tuple[str, ...] | None,
+    settings: Settings,
+) -> pathlib.Path:
+    root = settings.root
+    view = view or cache.default_view(url)
+    hit = cache.cached_blob(root, url, sha, size)
+    if hit is None:
+        if settings.offline:
+            raise OfflineError(
+                f"offline mode and {one_line(url)} is not in the cache ({root}); connect once or unset CKPTZOO_OFFLINE"
+            )
+        hit = download_locked(url, sha, size, settings)
+    cache.touch(hit)
+    return cache.link_view(root, view, hit)
+
+
+def download_locked(url: str, sha: str | None, size: int | None, settings: Settings) -> pathlib.Path:
+    from filelock import FileLock, Timeout
+
+    root = settings.root
+    key = sha or f"url-{cache.url_key(url)}"
+    for sub in ("locks", "tmp", "blobs", "urls"):
+        try:
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise FetchError(f"cannot create the cache folder {root / sub}: {e.strerror or e}") from None
+    lock = FileLock(str(cache.lock_path(root, key)))
+    try:
+        try:
+            lock.acquire(timeout=0.5)
+        except Timeout:
+            if not settings.quiet:
+                log.warning("waiting for another process downloading %s", one_line(url))
+            lock.acquire()
+    except OSError as e:
+        raise FetchError(f"cannot lock {lock.lock_file} in the cache: {e.strerror or e}") from None
+    try:
+        blob = cache.cached_blob(root, url, sha, size)  # someone else finished it while we waited
+        if blob is None:
+            blob = Download(url, sha, size, key, settings).run()
+        # The file is in the cache: the lock file can go. Whoever still waits on
+        # it (or locks a new one) finds the file cached and downloads nothing.
+        # After a failure it stays, so two waiters never share a partial file.
+        try:
+            os.unlink(lock.lock_file)
+        except OSError:
+            pass
+        return blob
+    finally:
+        lock.release()
