@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
 
 from .catalog import Zoo, open_zoo
 from .errors import ZooError
+from .humanize import human_bytes
 from .numpy_nets import DigitsClassifier
+from .text import terminal_safe
 
 VALIDATION_FILE = Path(__file__).resolve().parent / "zoo" / "digits-validation.safetensors"
 
@@ -29,7 +32,39 @@ def _read_safetensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]
         raise ZooError(f"{path}: not a readable safetensors file ({error})") from None
 
 
-def load(ref: str, zoo: str | Sequence[str] | Zoo | None = None, *, quiet: bool | None = None) -> DigitsClassifier:
+class LoadedModel(DigitsClassifier):
+    """What `cz.load` returns: the model (`.predict`, `.score`) and what was loaded, in its repr."""
+
+    def __init__(
+        self, arch: str, params: dict[str, np.ndarray], *, ref: str, path: Path, sha256: str | None, size: int
+    ) -> None:
+        super().__init__(arch, params, ref=ref)
+        self.path, self.sha256, self.size = path, sha256, size
+
+    @property
+    def verified(self) -> str:
+        if self.sha256:
+            return f"sha256 {self.sha256[:12]}… verified against the zoo index"
+        return "not verified (the zoo index gives no sha256 for this file)"
+
+    def __repr__(self) -> str:
+        return terminal_safe(
+            f"<{self.ref}: {self.arch}, {self.num_params:,} parameters, {self.path.name}, {self.verified}>"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's view (a cell ending in the model): one fact a line."""
+        printer.text(
+            terminal_safe(
+                f"Loaded {self.ref}: {self.arch} digits classifier, {self.num_params:,} parameters\n"
+                f"  file    {self.path} ({human_bytes(self.size)})\n"
+                f"  check   {self.verified}\n"
+                f"  use     .predict(X), .predict_proba(X), .score(X, y)"
+            )
+        )
+
+
+def load(ref: str, zoo: str | Sequence[str] | Zoo | None = None, *, quiet: bool | None = None) -> LoadedModel:
     """Load `model@checkpoint` from `zoo` (the built-in zoo by default), verified against the index."""
     opened = open_zoo(zoo)
     model, checkpoint = opened.resolve(ref)
@@ -38,7 +73,9 @@ def load(ref: str, zoo: str | Sequence[str] | Zoo | None = None, *, quiet: bool 
             f"cz.load reads the project's own formats; {model.id} is a {model.library or 'other'} model: "
             f"run the code of zoo.load_code({ref!r}) instead"
         )
-    for path in opened.download(f"{model.id}@{checkpoint.name}", quiet=quiet):
+    exact = f"{model.id}@{checkpoint.name}"
+    # download() returns one verified path per file of the checkpoint, in the index's order.
+    for file, path in zip(checkpoint.files, opened.download(exact, quiet=quiet), strict=True):
         if path.suffix != ".safetensors":
             continue
         tensors, metadata = _read_safetensors(path)
@@ -47,10 +84,10 @@ def load(ref: str, zoo: str | Sequence[str] | Zoo | None = None, *, quiet: bool 
         except (KeyError, ValueError, TypeError):
             raise ZooError(f"{path}: safetensors file has no ckptzoo architecture metadata") from None
         try:
-            return DigitsClassifier(arch, tensors, ref=f"{model.id}@{checkpoint.name}")
+            return LoadedModel(arch, tensors, ref=exact, path=path, sha256=file.sha256, size=path.stat().st_size)
         except (ValueError, KeyError) as error:
             raise ZooError(f"{path}: cannot build the {arch!r} model ({error})") from None
-    raise ZooError(f"{model.id}@{checkpoint.name}: no safetensors file to load")
+    raise ZooError(f"{exact}: no safetensors file to load")
 
 
 def digits_validation() -> tuple[np.ndarray, np.ndarray]:

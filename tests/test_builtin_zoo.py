@@ -106,3 +106,36 @@ def test_training_script_reproduces_the_committed_zoo_byte_for_byte():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "matches a fresh training run" in done.stdout
+
+
+def test_load_says_what_was_loaded_and_keeps_working_as_a_model():
+    from IPython.lib.pretty import pretty
+
+    zoo = cz.open_zoo()
+    checkpoint = zoo.model("digits-mlp").checkpoint("epoch-5")
+    model = cz.load("digits-mlp@epoch-5")
+    sha = checkpoint.files[0].sha256
+    verified = f"sha256 {sha[:12]}… verified against the zoo index"
+    assert repr(model) == f"<digits-mlp@epoch-5: mlp, 2,410 parameters, epoch-5.safetensors, {verified}>"
+    shown = pretty(model).splitlines()  # what a notebook cell ending in the model shows
+    assert shown[0] == "Loaded digits-mlp@epoch-5: mlp digits classifier, 2,410 parameters"
+    assert shown[1].startswith("  file    ") and shown[1].endswith("epoch-5.safetensors (9.8 KiB)")
+    assert shown[2] == f"  check   sha256 {sha[:12]}… verified against the zoo index"
+    assert model.num_params == 2410 and model.path.stat().st_size == checkpoint.files[0].size
+    X, y = cz.digits_validation()
+    assert model.score(X, y) == checkpoint.metrics["val_accuracy"]
+
+
+def test_load_does_not_claim_a_check_the_index_cannot_give(tmp_path):
+    import json
+    import shutil
+
+    shutil.copytree(ZOO_DIR, tmp_path / "zoo")
+    index = json.loads((tmp_path / "zoo" / "index.json").read_text())
+    for model in index["models"]:
+        for checkpoint in model["checkpoints"]:
+            for file in checkpoint["files"]:
+                file.pop("sha256")
+    (tmp_path / "zoo" / "index.json").write_text(json.dumps(index))
+    model = cz.load("digits-mlp@epoch-1", zoo=str(tmp_path / "zoo" / "index.json"))
+    assert "not verified (the zoo index gives no sha256" in repr(model) and " verified against" not in repr(model)

@@ -71,6 +71,8 @@ def test_a_typo_in_a_kernel_prints_one_line_and_tb_keeps_the_full_traceback(tmp_
     """A real kernel (nbclient): ZooError and FetchError outputs are the message, %tb the whole traceback."""
     from nbclient import NotebookClient
 
+    import ckptzoo_widgets as cz
+
     monkeypatch.setenv("CKPTZOO_CACHE", str(tmp_path / "cache"))
     nb = nbformat.v4.new_notebook()
     nb.cells = [
@@ -79,9 +81,10 @@ def test_a_typo_in_a_kernel_prints_one_line_and_tb_keeps_the_full_traceback(tmp_
         nbformat.v4.new_code_cell("%tb"),
         nbformat.v4.new_code_cell('cz.fetch("no-such-file.safetensors")'),
         nbformat.v4.new_code_cell("1 / 0"),  # other errors keep IPython's usual traceback
+        nbformat.v4.new_code_cell(cz.open_zoo().load_code("digits-mlp@epoch-1")),  # what Insert code puts in a cell
     ]
     NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
-    typo, tb, fetch, other = (cell.outputs for cell in nb.cells[1:])
+    typo, tb, fetch, other, loaded = (cell.outputs for cell in nb.cells[1:])
     assert [o.output_type for o in typo] == ["error"] and typo[0].ename == "ZooError"
     shown = plain(typo[0].traceback)
     assert TYPO_MESSAGE in shown and len(typo[0].traceback) <= 2
@@ -91,6 +94,11 @@ def test_a_typo_in_a_kernel_prints_one_line_and_tb_keeps_the_full_traceback(tmp_
     assert fetch[0].ename == "FetchError" and len(fetch[0].traceback) <= 2
     assert "no-such-file.safetensors" in plain(fetch[0].traceback) and "fetch.py" not in plain(fetch[0].traceback)
     assert other[0].ename == "ZeroDivisionError" and len(other[0].traceback) > 2
+    # Running the inserted cell says what was loaded and that it was verified.
+    (result,) = loaded
+    shown = result.data["text/plain"]
+    assert shown.startswith("Loaded digits-mlp@epoch-1: mlp digits classifier, 2,410 parameters\n")
+    assert "verified against the zoo index" in shown
 
 
 def test_a_typo_in_the_ipython_shell_prints_one_line(tmp_path):
