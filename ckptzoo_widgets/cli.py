@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, credentials
+from . import __version__, credentials, pickle_verdicts
 from .catalog import MODEL_COLUMNS, Zoo, open_zoo
 from .errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, ZooError
 from .fetch import FetchError
@@ -140,6 +140,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     ]
     print("\nCheckpoints:")
     print(table(checkpoints, metric_columns + ["size", "formats"]))
+    for line in pickle_verdicts.summary_lines(model.checkpoints):  # unsafe or unscanned pickles
+        print(terminal_safe(line))
     if model.description and not args.no_card:
         print("\nModel card:\n")
         print(terminal_safe(model.description).strip())

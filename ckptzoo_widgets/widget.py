@@ -31,7 +31,7 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from . import credentials
+from . import credentials, pickle_verdicts
 from .errors import ZooError
 from .widget_protocol import MAX_LIMIT, MAX_SEQ, Request, RequestError, one_line, parse_request, summarise
 
@@ -481,6 +481,7 @@ class ZooBrowser(anywidget.AnyWidget):
                     "size": sum(sizes) if sizes and all(s is not None for s in sizes) else None,
                     "format": _clip(", ".join(map(str, formats[:10])), 200),
                     "revision": _clip(_plain(getattr(c, "revision", None)), 300),
+                    "pickle_warning": _clip(pickle_verdicts.checkpoint_warning(c), 300),  # None: not marked
                 }
             )
         default = entry.default_checkpoint or (ckpts[-1]["name"] if ckpts else None)

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 from .. import credentials
 from ..errors import ZooError
+from ..pickle_verdicts import UnsafePickleWarning
 from ..sources import LoadedSource, read_source
 from .parts import EntriesPart, Part
-from .zoo import BUILTIN, FILTERS, MODEL_COLUMNS, UnsafePickleWarning, Zoo, parse_ref
+from .zoo import BUILTIN, FILTERS, MODEL_COLUMNS, Zoo, parse_ref
 
 __all__ = ["BUILTIN", "FILTERS", "MODEL_COLUMNS", "UnsafePickleWarning", "Zoo", "open_zoo", "parse_ref"]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import warnings
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +23,7 @@ import pyarrow.compute as pc
 from .. import codegen, safety
 from ..columns import FIXED, METRIC_PREFIX
 from ..errors import ZooError
-from ..pickle_scan import scan_pickle_file
+from ..pickle_verdicts import check_download
 from ..schema import Checkpoint, ModelEntry
 from .parts import EntriesPart, Part
 from .search import LEVELS, TextSearch, query_words, snippet
@@ -376,7 +375,7 @@ class Zoo:
                 view=(label, *model.id.split("/"), checkpoint.name, file.name),
             )
             if file.format == "pytorch":
-                _warn_about_pickle_imports(path, f"{model.id}@{checkpoint.name}")
+                check_download(path, file.sha256, f"{model.id}@{checkpoint.name}")
             paths.append(path)
         return paths
 
@@ -389,15 +388,3 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     if "num_params" in frame:
         frame["num_params"] = frame["num_params"].astype("Int64")
     return frame
-
-
-def _warn_about_pickle_imports(path: Path, ref: str) -> None:
-    """A pickle that imports more than a state dict needs is worth a look before anyone loads it."""
-    advice = "load it only with torch.load(..., weights_only=True), which refuses to import code"
-    verdict = scan_pickle_file(path)
-    if not verdict.safe:
-        warnings.warn(f"{ref}: {path.name}: {verdict.describe()}; {advice}", UnsafePickleWarning, stacklevel=3)
-
-
-class UnsafePickleWarning(UserWarning):
-    """A downloaded pickle would import code beyond a plain state dict."""

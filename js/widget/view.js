@@ -614,7 +614,16 @@ export class ZooView {
       if (hasStep && hasEpoch) tr.appendChild(h(d, "td", { class: "cz-num", text: fmtNum(c.epoch) }));
       for (const m of metrics)
         tr.appendChild(h(d, "td", { class: "cz-num", text: formatMetric(c.metrics ? c.metrics[m] : undefined) }));
-      tr.append(h(d, "td", { class: "cz-num", text: formatBytes(c.size) }), h(d, "td", { text: c.format || "—" }));
+      // A pickle whose scan said unsafe or unknown: one badge, the kernel's reason as its tooltip.
+      const unsafe = c.pickle_warning
+        ? h(d, "span", {
+            class: "cz-badge cz-badge-unsafe",
+            "data-testid": "cz-unsafe",
+            title: c.pickle_warning,
+            text: "unsafe",
+          })
+        : null;
+      tr.append(h(d, "td", { class: "cz-num", text: formatBytes(c.size) }), h(d, "td", {}, c.format || "—", unsafe));
       tr.addEventListener("click", () => this.pickCheckpoint(c.name));
       tr.addEventListener("keydown", (e) => {
         if (e.key === "Enter" || e.key === " ") {
