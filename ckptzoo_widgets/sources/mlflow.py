@@ -33,11 +33,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from pydantic import ValidationError
-
 from .. import safety
 from ..errors import ZooError
-from ..schema import ModelEntry, Problem, _problems_from
+from ..schema import ModelEntry, Problem, Problems, validate_models
 from ._parse import epoch_of, step_of
 from .base import LoadedSource
 from .tensorboard import Curve, Scalars
@@ -529,13 +527,12 @@ class _Reader:
                 raw += [(data, "") for data in self.registered(run_models, limit_to_runs=bool(self.spec.experiments))]
             except Exception as error:  # noqa: BLE001 - a tracking store without a registry
                 self.report("registry", f"registered models not listed ({message(error)})")
-        models: list[tuple[ModelEntry, str]] = []
-        for data, base in raw:
-            try:
-                models.append((ModelEntry.model_validate(data), base))
-            except ValidationError as error:
-                self.problems += _problems_from(error, self.origin, data.get("id", "?"))
-        return models
+        bases = {data["id"]: base for data, base in raw}
+        problems = Problems()
+        problems.extend(self.problems)
+        models = validate_models(((self.origin, data["id"], data) for data, _ in raw), problems)
+        self.problems = problems.as_list()
+        return [(model, bases[model.id]) for model in models]
 
 
 @dataclass
