@@ -210,6 +210,7 @@ class ZooBrowser(anywidget.AnyWidget):
         self.rejected_updates = 0  # attempts by the page to write synced state
         self._quiet = False
         self._detail_id = ""
+        self._last_sources: list[Any] = []  # what use_source opened last: what refresh() reads again
         with self.hold_sync():
             with self._quietly():
                 self.query = query or ""
@@ -240,6 +241,7 @@ class ZooBrowser(anywidget.AnyWidget):
         """(Re)open the browser on a source; a failure shows in the error box. True on success."""
         source = credentials.accept(source)  # user:pw@ in a URL: never shown in the page
         label = _source_label(source, None)
+        self._last_sources = [source] if isinstance(source, str) else list(source or [])
         with self.hold_sync():
             self.loading = True
             self.source_label = label
@@ -261,6 +263,17 @@ class ZooBrowser(anywidget.AnyWidget):
             return False
         self._use_zoo(zoo, label)
         return True
+
+    def refresh(self) -> bool:
+        """Read the source again (a runs folder, an MLflow experiment) and re-run the current query.
+
+        New checkpoints and runs appear without reopening; the query, filters, page and
+        selection stay (the selection while it still exists). True when the source opened.
+        """
+        sources = self._last_sources or list(getattr(self.zoo, "sources", None) or [])
+        if not sources:
+            return False
+        return self.use_source(sources[0] if len(sources) == 1 else sources)
 
     def _use_zoo(self, zoo: Any, label: str) -> None:
         self.zoo = zoo
@@ -657,6 +670,8 @@ class ZooBrowser(anywidget.AnyWidget):
             from .curves import compare_message
 
             self.send(compare_message(self.zoo, fields))
+        elif request.kind == "refresh":  # the Refresh button
+            self.refresh()
         elif request.kind == "insert":
             # The reference comes from the kernel's own state, never from the message.
             self.insert_events.append({"handled": fields.get("handled", False), "ref": self.selected})

@@ -42,6 +42,7 @@ _FIELDS: dict[str, dict[str, type]] = {
     "select": {"ref": str},
     "library": {"library": str},
     "insert": {"handled": bool},
+    "refresh": {},
     "compare": {"models": list, "metric": str},
 }
 MAX_COMPARE = 12  # models in one comparison (curves.MAX_MODELS)

@@ -239,3 +239,22 @@ def test_local_sqlite_store_and_mlruns_folder(tmp_path, monkeypatch):
     code = cz.open_zoo("mlflow:mlruns").load_code("local-run", library="mlflow")
     assert (tmp_path / "mlruns").as_uri() in code
     assert run_code(code)["w"][0, 0] == 3
+
+
+def test_refresh_shows_new_runs_and_checkpoints(server, tmp_path):
+    client = MlflowClient(server.uri)
+    experiment = client.create_experiment("live")
+    run = client.create_run(experiment, run_name="live-run")
+    weights(tmp_path / "s1" / "model.safetensors", seed=1)
+    client.log_artifacts(run.info.run_id, str(tmp_path / "s1"), "checkpoints/step1")
+    browser = cz.browse(f"mlflow:{server.uri}?experiment=live", selected="live-run")
+    assert [c["name"] for c in browser.detail["checkpoints"]] == ["step1"]
+    # The run goes on, and a second run starts.
+    client.log_artifacts(run.info.run_id, str(tmp_path / "s1"), "checkpoints/step2")
+    other = client.create_run(experiment, run_name="live-run-2")
+    client.log_artifacts(other.info.run_id, str(tmp_path / "s1"), "checkpoints/step1")
+    browser._handle_msg(
+        {"content": {"data": {"method": "custom", "content": {"request": "refresh", "seq": 1}}}, "buffers": []}
+    )
+    assert [c["name"] for c in browser.detail["checkpoints"]] == ["step1", "step2"]
+    assert browser.total == 2 and browser.error == ""

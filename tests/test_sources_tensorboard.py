@@ -143,3 +143,31 @@ def test_hint_when_tensorboard_is_missing(runs):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
     assert out.splitlines()[0] == "3"
     assert "pip install 'ckptzoo-widgets[tensorboard]'" in out
+
+
+def page_refresh(browser) -> None:
+    """What the Refresh button sends (the page's custom message, through the widget's own handler)."""
+    browser._handle_msg(
+        {"content": {"data": {"method": "custom", "content": {"request": "refresh", "seq": 1}}}, "buffers": []}
+    )
+
+
+def test_refresh_shows_new_checkpoints_of_a_live_run(tmp_path):
+    run = tmp_path / "live" / "lightning_logs" / "version_0"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "epoch=0-step=10.ckpt").write_bytes(b"x")
+    write_events(run, {step: [legacy("val/acc", val_acc(step))] for step in (5, 10)})
+    browser = cz.browse(str(tmp_path / "live"), selected="live/version_0")
+    assert [c["name"] for c in browser.detail["checkpoints"]] == ["epoch-0-step-10"]
+    browser.query = "live"
+    # Training goes on: a new checkpoint and more scalars in a new event file (a resumed run).
+    (run / "checkpoints" / "epoch=1-step=20.ckpt").write_bytes(b"x")
+    time.sleep(1.1)  # event file names carry the second they were opened
+    write_events(run, {step: [legacy("val/acc", val_acc(step))] for step in (15, 20)})
+    assert browser.refresh() is True
+    assert [c["name"] for c in browser.detail["checkpoints"]] == ["epoch-0-step-10", "epoch-1-step-20"]
+    assert browser.detail["checkpoints"][-1]["metrics"]["val/acc"] == val_acc(20)
+    assert browser.query == "live" and browser.selected.startswith("live/version_0")
+    (run / "checkpoints" / "epoch=2-step=30.ckpt").write_bytes(b"x")
+    page_refresh(browser)
+    assert len(browser.detail["checkpoints"]) == 3 and browser.total == 1

@@ -170,6 +170,11 @@ export class ZooView {
     const header = h(d, "div", { class: "cz-header" }, h(d, "span", { class: "cz-title", text: "Checkpoint zoo" }));
     this.sourceLabel = h(d, "span", { class: "cz-source", "data-testid": "cz-source" });
     header.appendChild(this.sourceLabel);
+    // Re-read the source (a runs folder, an MLflow experiment) so new checkpoints appear.
+    const refresh = { class: "cz-btn cz-refresh", "data-testid": "cz-refresh", type: "button", text: "↻ Refresh" };
+    this.refreshBtn = h(d, "button", { ...refresh, title: "Read the source again", "aria-label": "Refresh" });
+    this.refreshBtn.addEventListener("click", () => this.send({ seq: ++this.seq, request: "refresh" }));
+    header.appendChild(this.refreshBtn);
 
     this.root.append(header, toolbar, this.errorBox, this.warnBox, this.listView, this.detailView);
     this.root.addEventListener("keydown", (e) => this.onRootKey(e));
