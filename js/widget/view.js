@@ -5,6 +5,7 @@ import { formatCount, formatMetric, formatBytes, formatDate, labelFor, sortOptio
 import { metricFigure } from "./svg.js";
 import { renderSafeHtml } from "./sanitize.js";
 import { ComparePanel } from "./compare.js";
+import { highlightedCode } from "./highlight.js";
 import { requestInsert, copyText } from "./bridge.js";
 
 const FILTERS = [
@@ -741,7 +742,7 @@ export class ZooView {
         "data-state": ready ? "ready" : "pending",
         tabindex: "0",
       },
-      h(d, "code", { text: code }),
+      highlightedCode(d, code), // Python highlighting; text nodes only (highlight.js)
     );
     out.push(this.codeEl);
     if (this.fallbackShown) {

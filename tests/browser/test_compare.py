@@ -136,3 +136,30 @@ def test_pythia_on_a_log_step_axis_and_the_screenshots(lab_server, page):
     # the toggle switches to a linear axis, where the first 512 steps crowd the left edge
     tid(view, "cz-log-x").uncheck()
     assert tid(view, "cz-compare-chart").get_attribute("data-x-scale") == "linear"
+
+
+def test_code_box_is_highlighted_and_stays_plain_text(lab_server, page):
+    zoo = cz.open_zoo()
+    ref = "digits-mlp@epoch-2"
+    open_cell(lab_server, page, f"browser = cz.browse(selected={ref!r})\nbrowser", "highlight")
+    page.wait_for_function("() => document.querySelector('[data-testid=\"cz-code\"]')?.dataset.state === 'ready'")
+    box = tid(page, "cz-code")
+    assert box.text_content() == zoo.load_code(ref)  # what Copy and Insert use, character for character
+    keywords = box.locator(".cz-tok-keyword").all_text_contents()
+    assert "import" in keywords
+    assert any(ref in s for s in box.locator(".cz-tok-string").all_text_contents())
+    # only spans with our class inside the code: nothing from the index became markup
+    tags = box.locator("code *").evaluate_all("els => els.map(e => e.tagName + ':' + e.className.split(' ')[0])")
+    assert tags and all(t.startswith("SPAN:cz-tok-") for t in tags), tags
+    # coloured as JupyterLab colours keywords in a cell
+    colour, expected = box.locator(".cz-tok-keyword").first.evaluate(
+        """el => {
+            const probe = document.createElement('span');
+            probe.style.color = 'var(--jp-mirror-editor-keyword-color)';
+            document.body.appendChild(probe);
+            const want = getComputedStyle(probe).color;
+            probe.remove();
+            return [getComputedStyle(el).color, want];
+        }"""
+    )
+    assert colour == expected, (colour, expected)
