@@ -10,6 +10,7 @@ it. docs/downloads.md ("The cache layout") describes it for users::
       views/<zoo>/<model>/<ckpt>/<file>      readable links into blobs/ (symlink, hard link)
       views/by-url/<key>/<file>              the same for a URL fetched without a view
       indexes/<key>.body, <key>.json         zoo indexes read over http(s), with their validators
+      scans/sha256/<sha256>.json             the pickle-scan verdict of a file content
       tmp/<key>.part, <key>.part.json        a download in progress and its validators (resume)
       locks/<key>.lock                       one lock per file being downloaded (gone once cached)
 
@@ -42,7 +43,7 @@ SHA_RE = re.compile(r"[0-9a-f]{64}")
 CHUNK = 4 << 20  # read size when hashing a file
 _BAD_VIEW_PART = re.compile(r"[\x00-\x1f/\\:*?\"<>|]")
 _SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}")
-SUBFOLDERS = ("blobs", "urls", "views", "indexes", "tmp", "locks")
+SUBFOLDERS = ("blobs", "urls", "views", "indexes", "scans", "tmp", "locks")
 
 
 # ---------------------------------------------------------------------------- paths
@@ -64,6 +65,11 @@ def index_paths(root: pathlib.Path, url: str) -> tuple[pathlib.Path, pathlib.Pat
     """(body, record) of a zoo index read over http(s)."""
     key = url_key(url)[:40]
     return root / "indexes" / f"{key}.body", root / "indexes" / f"{key}.json"
+
+
+def scan_record_path(root: pathlib.Path, sha: str) -> pathlib.Path:
+    """The pickle-scan verdict recorded for a file content (``pickle_verdicts``)."""
+    return root / "scans" / "sha256" / f"{sha}.json"
 
 
 def partial_paths(root: pathlib.Path, key: str) -> tuple[pathlib.Path, pathlib.Path]:

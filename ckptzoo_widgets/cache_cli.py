@@ -163,6 +163,10 @@ def cmd_prune(args: argparse.Namespace) -> int:
                 removed += 1
                 if not args.dry_run:
                     cache.remove_index(i)
+        scans = root / "scans"
+        for record in sorted(scans.rglob("*.json")) if scans.is_dir() else []:
+            if args.all or record.stat().st_mtime < cutoff:
+                drop(record, "pickle-scan record")
     # partial downloads nobody is running (a day old, or any with --all)
     partial_age = 0 if args.all else (args.partial_days * _DAY)
     for p in found.partials:

@@ -10,21 +10,19 @@ through it or through the records it writes:
   which reads the records: a checkpoint whose pickle was scanned ``unsafe`` or
   ``unknown`` is marked unsafe (one plain-text line; each sink escapes it).
 
-Records live in the cache folder that `fetch` owns, next to its records:
-``<cache>/scans/sha256/<sha256>.json``. fetch has no public layout function
-for extra records yet, so this module writes the sidecar itself (atomic
-replace, a scanner version so that a better scanner scans again).
+Records live in the cache layout (``ckptzoo_widgets.cache``):
+``<cache>/scans/sha256/<sha256>.json``, written atomically, with a scanner
+version so that a better scanner scans again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import warnings
 from pathlib import Path
 from typing import Any
 
+from . import cache, config
 from .pickle_scan import PickleVerdict, scan_pickle_file
 
 SCANNER_VERSION = 2  # bump when the scanner learns something: old records are then scanned again
@@ -38,12 +36,8 @@ class UnsafePickleWarning(UserWarning):
 
 
 def _record_path(sha256: str) -> Path | None:
-    from .fetch import cache_root
-
     sha = sha256.lower().removeprefix("sha256:")
-    if len(sha) != 64 or any(ch not in "0123456789abcdef" for ch in sha):
-        return None
-    return cache_root() / "scans" / "sha256" / f"{sha}.json"
+    return cache.scan_record_path(config.cache_root(), sha) if cache.SHA_RE.fullmatch(sha) else None
 
 
 def recorded_verdict(sha256: str | None) -> PickleVerdict | None:
@@ -66,20 +60,9 @@ def _record(sha256: str, verdict: PickleVerdict) -> None:
     if path is None:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"scanner": SCANNER_VERSION, "verdict": verdict.to_json()}), encoding="utf-8")
-        os.replace(tmp, path)
+        cache.write_json_atomic(path, {"scanner": SCANNER_VERSION, "verdict": verdict.to_json()})
     except OSError:
         pass  # a read-only cache: the verdict is still returned, just not remembered
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(4 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def file_verdict(path: str | Path, sha256: str | None = None) -> PickleVerdict:
@@ -89,7 +72,7 @@ def file_verdict(path: str | Path, sha256: str | None = None) -> PickleVerdict:
     """
     path = Path(path)
     try:
-        sha = sha256 or _sha256_of(path)
+        sha = sha256 or cache.hash_file(path)
     except OSError:
         return scan_pickle_file(path)
     verdict = recorded_verdict(sha)

@@ -40,6 +40,7 @@ class Resource:
     status_only: int | None = None  # always answer this status with no body
     wrong_range: bool = False  # answer every GET with a 206 that starts at byte 1
     gzip: bool = False  # send the body gzip-compressed (Content-Encoding: gzip), whatever was asked
+    redirect: str | None = None  # answer 302 with this Location
     auth: tuple[str, str] | None = None  # (user, password) required through HTTP Basic auth, else 401
     content_encoding: str | None = None  # data is already encoded: send it as-is with this Content-Encoding
 
@@ -71,6 +72,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             "path": self.path,
             "range": self.headers.get("Range"),
             "if_range": self.headers.get("If-Range"),
+            "authorization": self.headers.get("Authorization"),
             "time": time.monotonic(),
             "sent": 0,
             **kw,
@@ -84,6 +86,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if res is None:
             self._record(status=404)
             self._empty(404)
+            return
+        if res.redirect is not None:
+            self._record(status=302)
+            self._empty(302, {"Location": res.redirect})
             return
         if res.auth is not None:
             import base64

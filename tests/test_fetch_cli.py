@@ -187,7 +187,10 @@ def test_ls_and_verify_include_cached_indexes(with_index, capsys):
 
 def test_prune_all_empties_indexes_too(with_index, capsys):
     root, url, body = with_index
+    record = root / "scans" / "sha256" / ("a" * 64 + ".json")  # a pickle verdict (pickle_verdicts)
+    record.parent.mkdir(parents=True)
+    record.write_text("{}")
     assert run("prune", "--all") == 0
     assert url in capsys.readouterr().out
     assert not [p for p in root.rglob("*") if p.is_file()]
-    assert not (root / "indexes").exists()
+    assert not (root / "indexes").exists() and not (root / "scans").exists()

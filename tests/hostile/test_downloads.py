@@ -284,3 +284,44 @@ def test_credentials_are_not_sent_to_another_host():
     assert credentials.accept(["builtin", "https://a:b%40c@h/x"]) == ["builtin", "https://h/x"]
     assert credentials.auth_for("https://h/y") == ("a", "b@c")
     credentials.forget()
+
+
+# ------------------------------------------- paths and redirects that try to leave the cache
+
+
+def test_a_url_whose_name_climbs_out_stays_inside_the_cache(tmp_path):
+    data = b"payload"
+    with FileServer() as srv:
+        url = srv.add("/zoo/..%2F..%2F..%2F..%2Fescape.bin", data)
+        result = run_bounded(
+            "from ckptzoo_widgets.fetch import fetch\nprint(fetch(URL))", env=env_for(tmp_path), cwd=tmp_path, URL=url
+        )
+    assert result.ok, result
+    path = Path(result.stdout.strip())
+    assert path.is_relative_to(tmp_path / "cache" / "views") and path.name == "download.bin"
+    assert [p for p in tmp_path.rglob("escape*")] == []
+
+
+def test_a_redirect_to_another_origin_carries_no_credentials(tmp_path):
+    data = b"weights"
+    with FileServer() as other, FileServer() as srv:
+        target = other.add("/w.bin", data)
+        srv.add("/w.bin", b"", redirect=target)
+        url = f"http://user:{PASSWORD}@127.0.0.1:{srv.port}/w.bin"
+        result = run_bounded("import ckptzoo_widgets as cz\nprint(cz.fetch(URL))", env=env_for(tmp_path), URL=url)
+        asked = srv.requests("/w.bin")
+        followed = other.requests("/w.bin")
+    assert result.ok, result
+    assert asked and all(e["authorization"] for e in asked)  # the origin the user gave credentials for
+    assert followed and all(e["authorization"] is None for e in followed)  # not the one it redirects to
+
+
+def test_a_redirect_to_a_file_url_is_not_followed(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private")
+    with FileServer() as srv:
+        url = srv.add("/w.bin", b"", redirect=secret.as_uri())
+        result = run_bounded("import ckptzoo_widgets as cz\nprint(cz.fetch(URL))", env=env_for(tmp_path), URL=url)
+    assert not result.ok and result.raised("FetchError"), result
+    cached = [p.read_bytes() for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert b"private" not in b"".join(cached)
