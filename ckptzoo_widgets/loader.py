@@ -19,17 +19,34 @@ from .catalog import Zoo, open_zoo
 from .errors import ZooError
 from .humanize import human_bytes
 from .numpy_nets import DigitsClassifier
-from .text import terminal_safe
+from .safetensors_check import read_header
+from .text import one_line, terminal_safe
 
 VALIDATION_FILE = Path(__file__).resolve().parent / "zoo" / "digits-validation.safetensors"
 
 
 def _read_safetensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Tensors and metadata of a safetensors file, validated first (`safetensors_check`)."""
+    header = read_header(path)  # a clear ZooError for any malformed header, before the library reads it
     try:
         with safe_open(str(path), framework="np") as handle:
-            return {key: handle.get_tensor(key) for key in handle.keys()}, handle.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as error:
-        raise ZooError(f"{path}: not a readable safetensors file ({error})") from None
+            return {key: handle.get_tensor(key) for key in handle.keys()}, header.metadata
+    except (SafetensorError, OSError, ValueError, TypeError) as error:
+        raise ZooError(f"{path}: not a readable safetensors file ({one_line(error)})") from None
+
+
+def _architecture(metadata: dict[str, str], path: Path) -> str:
+    """The `arch` named in the file's `ckptzoo` metadata (a small JSON object)."""
+    text = metadata.get("ckptzoo", "")
+    try:
+        if len(text) > 10_000:
+            raise ValueError("too long")
+        arch = json.loads(text)["arch"]
+    except (KeyError, ValueError, TypeError, RecursionError):
+        arch = None
+    if not isinstance(arch, str):
+        raise ZooError(f"{path}: safetensors file has no ckptzoo architecture metadata")
+    return arch
 
 
 class LoadedModel(DigitsClassifier):
@@ -79,14 +96,11 @@ def load(ref: str, zoo: str | Sequence[str] | Zoo | None = None, *, quiet: bool 
         if path.suffix != ".safetensors":
             continue
         tensors, metadata = _read_safetensors(path)
-        try:
-            arch = json.loads(metadata["ckptzoo"])["arch"]
-        except (KeyError, ValueError, TypeError):
-            raise ZooError(f"{path}: safetensors file has no ckptzoo architecture metadata") from None
+        arch = _architecture(metadata, path)
         try:
             return LoadedModel(arch, tensors, ref=exact, path=path, sha256=file.sha256, size=path.stat().st_size)
-        except (ValueError, KeyError) as error:
-            raise ZooError(f"{path}: cannot build the {arch!r} model ({error})") from None
+        except (ValueError, KeyError, TypeError) as error:
+            raise ZooError(f"{path}: cannot build the {one_line(repr(arch), 80)} model ({one_line(error)})") from None
     raise ZooError(f"{exact}: no safetensors file to load")
 
 

@@ -59,6 +59,43 @@ def logits(arch: str, params: Mapping[str, np.ndarray], x: np.ndarray) -> np.nda
     raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
 
 
+def expected_shapes(arch: str, params: Mapping[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
+    """The parameter shapes `logits` needs for `arch` (the MLP's hidden width is read from the file)."""
+    classes, pixels = 10, IMAGE_SIDE * IMAGE_SIDE
+    if arch == "logreg":
+        return {"weight": (pixels, classes), "bias": (classes,)}
+    if arch == "mlp":
+        hidden = np.shape(params.get("hidden.bias", ()))
+        width = hidden[0] if len(hidden) == 1 and 0 < hidden[0] <= 4096 else -1
+        return {
+            "hidden.weight": (pixels, width),
+            "hidden.bias": (width,),
+            "out.weight": (width, classes),
+            "out.bias": (classes,),
+        }
+    if arch == "cnn":
+        pooled = (IMAGE_SIDE // 2) ** 2 * CONV_FILTERS
+        return {
+            "conv.weight": (CONV_FILTERS, 1, 3, 3),
+            "conv.bias": (CONV_FILTERS,),
+            "out.weight": (pooled, classes),
+            "out.bias": (classes,),
+        }
+    raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+
+
+def check_params(arch: str, params: Mapping[str, np.ndarray]) -> None:
+    """ValueError unless `params` holds exactly the numeric tensors `arch` needs, in their shapes."""
+    for name, shape in expected_shapes(arch, params).items():
+        if name not in params:
+            raise ValueError(f"the {arch} model needs a tensor {name!r}")
+        value = params[name]
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "fiub":
+            raise ValueError(f"tensor {name!r} is not numeric")
+        if value.shape != shape and not (name == "conv.weight" and value.shape == (CONV_FILTERS, 9)):
+            raise ValueError(f"tensor {name!r} has shape {value.shape[:8]}, the {arch} model needs {shape}")
+
+
 def softmax(scores: np.ndarray) -> np.ndarray:
     shifted = scores - scores.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
@@ -74,8 +111,7 @@ class DigitsClassifier:
     """A loaded built-in checkpoint: `predict(X)` gives class labels for digits data."""
 
     def __init__(self, arch: str, params: Mapping[str, np.ndarray], ref: str = "") -> None:
-        if arch not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+        check_params(arch, params)  # a file with the wrong tensors fails here, not later in predict
         self.arch = arch
         self.ref = ref
         # Compute in float64 from the stored float32 weights, as the training script measured.
