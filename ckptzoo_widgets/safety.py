@@ -14,6 +14,14 @@ from urllib.parse import urlsplit
 import nh3
 from markdown_it import MarkdownIt
 
+from .text import truncate
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    """A rejected value quoted in a message, truncated: a 50 MB name must not make a 50 MB message."""
+    return repr(truncate(value, limit))
+
+
 MAX_ID_PART = 96
 _ID_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*", re.ASCII)
 # The same rule as an ECMA-262 pattern, published in the JSON Schema.
@@ -30,16 +38,16 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 def _check_part(value: str, what: str) -> None:
     if not _ID_PART.fullmatch(value):
         raise ValueError(
-            f"{what} {value!r} must start with a letter or digit and contain only "
+            f"{what} {_shown(value)} must start with a letter or digit and contain only "
             "ASCII letters, digits, '.', '_' and '-'"
         )
     if len(value) > MAX_ID_PART:
-        raise ValueError(f"{what} {value[:20]!r}... is longer than {MAX_ID_PART} characters")
+        raise ValueError(f"{what} {_shown(value, 20)} is longer than {MAX_ID_PART} characters")
 
 
 def _check_no_doubles(value: str, what: str) -> None:
     if ".." in value or "--" in value:
-        raise ValueError(f"{what} {value!r} must not contain '..' or '--'")
+        raise ValueError(f"{what} {_shown(value)} must not contain '..' or '--'")
 
 
 def check_model_id(value: str) -> str:
@@ -48,7 +56,7 @@ def check_model_id(value: str) -> str:
         raise ValueError("a model id must be a string")
     parts = value.split("/")
     if len(parts) > 2:
-        raise ValueError(f"model id {value!r} may contain at most one '/'")
+        raise ValueError(f"model id {_shown(value)} may contain at most one '/'")
     for part in parts:
         _check_part(part, "model id part")
     _check_no_doubles(value, "model id")
@@ -67,14 +75,16 @@ def check_checkpoint_name(value: str) -> str:
 def check_revision(value: str) -> str:
     """A git branch, tag or commit that a hub checkpoint pins (`step1000`, `main`, a sha)."""
     if not _REVISION.fullmatch(value) or ".." in value or "//" in value or value.endswith("/"):
-        raise ValueError(f"revision {value!r} must be ASCII letters, digits, '.', '_', '-', '/' without '..' or '//'")
+        raise ValueError(
+            f"revision {_shown(value)} must be ASCII letters, digits, '.', '_', '-', '/' without '..' or '//'"
+        )
     return value
 
 
 def check_metric_name(value: str) -> str:
     if not _METRIC.fullmatch(value):
         raise ValueError(
-            f"metric name {value!r} must start with a letter or digit and contain only "
+            f"metric name {_shown(value)} must start with a letter or digit and contain only "
             "ASCII letters, digits and '_.:/@-'"
         )
     return value
@@ -102,7 +112,7 @@ def check_mlflow_uri(value: str) -> str:
 
 def check_sha256(value: str) -> str:
     if not _SHA256.fullmatch(value):
-        raise ValueError(f"sha256 {value!r} is not 64 lowercase hexadecimal characters")
+        raise ValueError(f"sha256 {_shown(value)} is not 64 lowercase hexadecimal characters")
     return value
 
 
@@ -114,11 +124,11 @@ def check_url(value: str) -> str:
     """Only absolute http(s) URLs with a host; no credentials, no whitespace."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"URL {value!r} must be an absolute http(s) URL")
+        raise ValueError(f"URL {_shown(value)} must be an absolute http(s) URL")
     if parts.username or parts.password:
-        raise ValueError(f"URL {value!r} must not carry credentials")
+        raise ValueError(f"URL {_shown(value)} must not carry credentials")
     if any(ch.isspace() or ord(ch) < 32 for ch in value):
-        raise ValueError(f"URL {value!r} contains whitespace or control characters")
+        raise ValueError(f"URL {_shown(value)} contains whitespace or control characters")
     return value
 
 
@@ -127,18 +137,18 @@ def check_relative_path(value: str) -> str:
     if not value:
         raise ValueError("file path is empty")
     if "\\" in value:
-        raise ValueError(f"file path {value!r} contains a backslash; use '/'")
+        raise ValueError(f"file path {_shown(value)} contains a backslash; use '/'")
     if value.startswith("/"):
-        raise ValueError(f"file path {value!r} is absolute; paths are relative to the index")
+        raise ValueError(f"file path {_shown(value)} is absolute; paths are relative to the index")
     if re.match(r"^[A-Za-z]:", value) or ":" in value.split("/")[0]:
-        raise ValueError(f"file path {value!r} has a drive letter or scheme")
+        raise ValueError(f"file path {_shown(value)} has a drive letter or scheme")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError(f"file path {value!r} contains control characters")
+        raise ValueError(f"file path {_shown(value)} contains control characters")
     for segment in value.split("/"):
         if segment == "..":
-            raise ValueError(f"file path {value!r} contains '..'")
+            raise ValueError(f"file path {_shown(value)} contains '..'")
         if segment in ("", "."):
-            raise ValueError(f"file path {value!r} has an empty or '.' segment")
+            raise ValueError(f"file path {_shown(value)} has an empty or '.' segment")
     return value
 
 

@@ -269,3 +269,54 @@ def test_a_gzip_bomb_from_the_hub_is_a_clear_error(bomb):
         srv.add("/api/models", bomb, content_encoding="gzip")
         result = run_bounded(LIST_HUB, SOURCE="hf:refs=no", env={"HF_ENDPOINT": srv.url("")}, memory_mb=768)
     assert result.raised("ZooError") and "expands to more than" in result.message
+
+
+# --- huge messages: values truncated, problems capped and summarised ------------------------------
+
+
+def test_a_50_mb_bad_value_makes_a_short_message(tmp_path):
+    huge = "é" + "x" * (50 << 20)
+    models = [
+        {"id": "metric", "checkpoints": [{"name": "a", "metrics": {huge: 1.0}}]},
+        {"id": "path", "checkpoints": [{"name": "a", "files": [{"path": "\\" + huge}]}]},
+        {"id": huge, "checkpoints": [{"name": "a"}]},
+        {"id": "fine", "checkpoints": [{"name": "a"}]},
+    ]
+    path = tmp_path / "index.json"
+    path.write_text(json.dumps({"ckptzoo_index": 1, "models": models}))
+    code = """
+import ckptzoo_widgets as cz
+zoo = cz.open_zoo(PATH)
+print(len(zoo), len(zoo.errors), max(len(e) for e in zoo.errors), sum(len(e) for e in zoo.errors))
+"""
+    result = run_bounded(code, PATH=str(path), memory_mb=1500, seconds=90, env={"CKPTZOO_MAX_JSON_MB": "200"})
+    assert result.ok, (result.error_type, result.message)
+    count, errors, longest, total = map(int, result.stdout.split())
+    assert count == 1 and errors == 3
+    assert longest < 1500 and total < 4000
+
+
+def test_100k_invalid_entries_make_a_hundred_problems_and_a_summary(tmp_path):
+    from ckptzoo_widgets.schema import MAX_PROBLEMS
+
+    bad = [{"id": f"bad id {n}", "checkpoints": [{"name": "a", "step": -1}]} for n in range(100_000)]
+    path = tmp_path / "index.json"
+    path.write_text(json.dumps({"ckptzoo_index": 1, "models": [*bad, {"id": "ok", "checkpoints": [{"name": "a"}]}]}))
+    import ckptzoo_widgets as cz
+
+    zoo = cz.open_zoo(str(path))
+    assert [m.id for m in zoo] == ["ok"]
+    assert len(zoo.errors) == MAX_PROBLEMS + 1
+    summary = zoo.errors[-1]
+    assert "and 199,900 more problems of these kinds: id (99,950), checkpoints.*.step (99,950)" in summary
+    assert sum(len(e) for e in zoo.errors) < 40_000
+
+
+def test_the_summary_counts_every_reader_s_problems(tmp_path):
+    from ckptzoo_widgets.schema import Problem, summarise
+
+    problems = [Problem("o", f"e{n}", f"checkpoints.{n}.metrics.{'k' * 30}", "bad") for n in range(250)]
+    out = summarise(problems, limit=10)
+    assert out[:10] == problems[:10] and len(out) == 11
+    assert out[-1].message == "and 240 more problems of these kinds: checkpoints.*.metrics.* (240)"
+    assert summarise(problems[:10], limit=10) == problems[:10]
