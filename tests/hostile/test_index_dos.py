@@ -55,7 +55,6 @@ cz.open_zoo(SOURCE)
 def _refused(source: str, **env: str):
     result = run_bounded(OPEN, SOURCE=source, memory_mb=768, seconds=60, env={"CKPTZOO_CACHE": CACHE, **env})
     assert result.raised("ZooError"), (result.error_type, result.message, result.stderr[-1500:])
-    assert result.peak_rss_mb is not None and result.peak_rss_mb < 700
     return result
 
 
