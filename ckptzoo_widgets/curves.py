@@ -306,6 +306,19 @@ class CompareView(anywidget.AnyWidget):
             self.data = payload(result)
             self.error = ""
 
+    def set_state(self, sync_data: Any) -> None:
+        """The page may only pick the metric (checked against the shared ones); the rest is the kernel's."""
+        if not isinstance(sync_data, dict):
+            return
+        others = [
+            k for k in list(sync_data)[: len(self.keys)] if isinstance(k, str) and k in self.keys and k != "metric"
+        ]
+        metric = sync_data.get("metric")
+        if isinstance(metric, str):
+            super().set_state({"metric": metric})
+        if others:
+            self.send_state(others)  # the page's copy goes back to the kernel's values
+
     @t.observe("metric")
     def _on_metric(self, change: dict) -> None:
         if change["new"] == self.comparison.metric:

@@ -65,6 +65,13 @@ def test_the_metric_menu_recomputes_and_refuses_what_is_not_shared():
     assert view.data["metric"] == "train_loss" and view.data["goal"] == "min" and view.error == ""
     view.metric = "no_such_metric"
     assert view.metric == "train_loss" and "not shared" in view.error
+    # the page asks through the comm: only the metric is taken, and checked; the rest stays the kernel's
+    view.set_state({"metric": "val_loss", "models": ["evil"], "data": {"series": []}, "_view": "browser"})
+    assert view.metric == "val_loss" and view.models == ["digits-mlp", "digits-cnn"] and view._view == "compare"
+    assert view.data == payload(comparison(cz.open_zoo(), ["digits-mlp", "digits-cnn"], "val_loss"))
+    view.set_state({"metric": ["val_accuracy"]})
+    view.set_state(["not", "a", "dict"])
+    assert view.metric == "val_loss"
 
 
 @pytest.mark.parametrize(
