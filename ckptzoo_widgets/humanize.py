@@ -14,13 +14,13 @@ def _missing(value: object) -> bool:
 
 
 def human_bytes(n: object) -> str:
-    """1536 -> '1.5 KiB'; missing -> '-'."""
+    """1536 -> '1.5 KiB', 160000 -> '156 KiB'; missing -> '-'. The widget's formatBytes writes the same."""
     if _missing(n):
         return "-"
     value = float(n)  # type: ignore[arg-type]
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            return f"{value:.0f} {unit}" if unit == "B" or abs(value) >= 100 else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
 

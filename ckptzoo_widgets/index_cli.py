@@ -9,8 +9,8 @@ from .errors import EXIT_INPUT, EXIT_OK
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
-    from .cli import terminal_safe
     from .sources.build import write_index
+    from .text import terminal_safe
 
     out, document, problems = write_index(args.dir, args.output, fmt=args.format, name=args.name)
     for problem in problems:

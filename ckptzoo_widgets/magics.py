@@ -21,6 +21,8 @@ import shlex
 import sys
 from typing import Any, NoReturn
 
+from .cli.args import add_search_filters, attach_dash_values
+
 __all__ = [
     "load_ipython_extension",
     "parse_zoo_args",
@@ -44,10 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="zoo source (builtin, index file or URL, runs folder); repeat to merge",
     )
-    p.add_argument("--task", default=None)
-    p.add_argument("--library", default=None)
-    p.add_argument("--license", default=None)
-    p.add_argument("--sort", default=None, help="a column, '-' prefix for descending, e.g. -val_accuracy")
+    add_search_filters(p)
     p.add_argument("--limit", type=int, default=None, help="cards per page")
     p.add_argument("--help", "-h", action="store_true")
     p.add_argument("query", nargs="*")
@@ -60,17 +59,7 @@ def parse_zoo_args(line: str) -> dict[str, Any]:
         tokens = shlex.split(line or "")
     except ValueError as exc:
         raise ValueError(f"%zoo: {exc}") from None
-    # "--sort -val_accuracy": argparse would read the value as an option.
-    fixed: list[str] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok == "--sort" and i + 1 < len(tokens):
-            fixed.append(f"--sort={tokens[i + 1]}")
-            i += 2
-            continue
-        fixed.append(tok)
-        i += 1
+    fixed = attach_dash_values(tokens)
     try:
         ns, extra = _parser().parse_known_args(fixed)
     except ValueError as exc:

@@ -21,10 +21,10 @@ export function formatCount(n) {
   return String(Math.round(n));
 }
 
-/** Byte sizes: 512 B, 40.2 KB, 3.1 MB. */
+/** Byte sizes in powers of 1024: 512 B, 40.2 KiB, 3.1 MiB (as humanize.human_bytes in Python). */
 export function formatBytes(n) {
   if (!isNum(n)) return "—";
-  const units = ["B", "KB", "MB", "GB", "TB"];
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let v = n;
   let i = 0;
   while (Math.abs(v) >= 1024 && i < units.length - 1) {

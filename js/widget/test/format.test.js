@@ -25,8 +25,8 @@ describe("formatMetric", () => {
   });
   it("formats bytes and dates", () => {
     expect(formatBytes(512)).toBe("512 B");
-    expect(formatBytes(3_300_000)).toBe("3.1 MB");
-    expect(formatBytes(160000)).toBe("156 KB");
+    expect(formatBytes(3_300_000)).toBe("3.1 MiB");
+    expect(formatBytes(160000)).toBe("156 KiB");
     expect(formatDate("2024-05-01T12:00:00")).toBe("2024-05-01");
     expect(formatDate(null)).toBe("—");
   });

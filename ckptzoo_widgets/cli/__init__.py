@@ -1,0 +1,25 @@
+"""`ckptzoo`: the zoo from a shell. Readable tables by default, `--json` for scripts.
+
+    app.py            the parser and the one place errors become messages and exit codes
+    zoo_commands.py   search, show, code, download, validate, schema
+    args.py           argument helpers shared with the `%zoo` magic
+    tables.py         plain-text tables that fit the terminal
+
+`ckptzoo cache ...` lives in `cache_cli.py` and `ckptzoo index ...` in
+`index_cli.py`; each adds its subcommand through `add_parser(subparsers)`.
+Exit codes are the ones in `errors.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `ckptzoo` command (the app is imported here, so `%zoo` can use `cli.args` without pandas)."""
+    from .app import main as run
+
+    return run(argv)
+
+
+__all__ = ["main"]
