@@ -79,7 +79,8 @@ Metrics = dict[MetricName, FiniteFloat | None]
 
 FileFormat = Literal["safetensors", "pytorch", "onnx", "keras", "h5", "gguf", "npz", "other"]
 
-_FORMAT_BY_SUFFIX = {
+# The one list of weight-file suffixes and the format each implies (readers and the index agree).
+FORMAT_BY_SUFFIX = {
     ".safetensors": "safetensors",
     ".pt": "pytorch",
     ".pth": "pytorch",
@@ -93,9 +94,12 @@ _FORMAT_BY_SUFFIX = {
 }
 
 
+WEIGHT_SUFFIXES = tuple(FORMAT_BY_SUFFIX)
+
+
 def format_from_name(name: str) -> FileFormat:
     """The file format a name's suffix implies (`other` when unknown)."""
-    return _FORMAT_BY_SUFFIX.get(posixpath.splitext(name.lower())[1], "other")  # type: ignore[return-value]
+    return FORMAT_BY_SUFFIX.get(posixpath.splitext(name.lower())[1], "other")  # type: ignore[return-value]
 
 
 class _Strict(BaseModel):

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from .. import safety
 from ..decode import ParseError, load_json
 from ..errors import ZooError
-from ..schema import ENTRY_ERRORS, FileEntry, Problem, Problems, validate_models
+from ..schema import ENTRY_ERRORS, WEIGHT_SUFFIXES, FileEntry, Problem, Problems, validate_models
 from ..text import truncate
 from ._http import get_bounded
 from ._parse import step_of
@@ -54,7 +54,6 @@ SORTS = {
     "lastModified": "lastModified",
 }
 KEYS = {"author", "search", "sort", "limit", "filter", "task", "pipeline_tag", "library", "refs"}
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".h5", ".keras", ".gguf", ".ckpt")
 TOKENS = re.compile(r"tokens(\d+(?:\.\d+)?)([KMBT]?)", re.I)
 SCALE = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
 _SHA1 = re.compile(r"[0-9a-f]{40}")

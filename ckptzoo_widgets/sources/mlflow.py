@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from .. import safety
 from ..errors import ZooError
-from ..schema import ModelEntry, Problem, Problems, validate_models
+from ..schema import WEIGHT_SUFFIXES, ModelEntry, Problem, Problems, validate_models
 from ._parse import epoch_of, step_of
 from .base import LoadedSource
 from .tensorboard import Curve, Scalars
@@ -46,7 +46,6 @@ MAX_RUNS = 5000
 MAX_LISTINGS = 200  # artifact folders listed per run
 MAX_DEPTH = 3  # artifact folders deep
 MAX_SUMS_BYTES = 1 << 20
-WEIGHT_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin", ".safetensors", ".onnx", ".keras", ".h5", ".npz")
 WORKERS = 8
 # While we read: one retry and a 15 s timeout per request (MLflow's defaults retry for
 # minutes), and the read-only use of an `mlruns/` folder that MLflow 3 otherwise refuses.

@@ -12,7 +12,6 @@ returned as a list of messages and the rest of the card still counts.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import yaml
 
 from .. import safety
+from ._parse import number as _number
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _METRIC_CHAR = re.compile(r"[^A-Za-z0-9_.:/@-]+")
@@ -66,18 +66,6 @@ def _strings(value: Any, limit: int = MAX_TAGS) -> list[str]:
         if isinstance(item, str) and item.strip() and len(item) <= 200 and item not in out:
             out.append(item.strip())
     return out[:limit]
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, str):
-        value = value.strip().rstrip("%").replace(",", "")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def metric_name(*parts: Any) -> str | None:

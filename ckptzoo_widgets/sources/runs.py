@@ -41,7 +41,7 @@ from .. import safety
 from ..decode import ParseError, load_json
 from ..errors import ZooError
 from ..schema import MAX_COUNT as MAX_PARAMS
-from ..schema import FileEntry, ModelEntry, Problem, Problems, validate_models
+from ..schema import WEIGHT_SUFFIXES, FileEntry, ModelEntry, Problem, Problems, validate_models
 from . import tensorboard
 from ._folder import Budget, BudgetExhausted, Folder, FolderReadError
 from ._parse import epoch_of, step_of
@@ -50,8 +50,9 @@ from ._parse import whole as _int_or_none
 from .base import LoadedSource
 from .modelcard import Card, metric_name, read_card
 
-WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".onnx", ".keras", ".h5")
 LIGHTNING_SUFFIX = ".ckpt"
+# Plain weight files: every weight suffix the index knows, but Lightning's (read with its metrics).
+PLAIN_SUFFIXES = tuple(suffix for suffix in WEIGHT_SUFFIXES if suffix != LIGHTNING_SUFFIX)
 # Files with a weight suffix that are not weights (Trainer and Lightning state).
 NOT_WEIGHTS = re.compile(
     r"^(optimizer|scheduler|scaler|training_args|rng_state(_\d+)?|trainer_state|"
@@ -378,7 +379,7 @@ class _Scanner:
     # -- plain weight files (and a Trainer run's final weights)
 
     def plain_weights(self, folder: Path, names: set[str]) -> None:
-        weights = sorted(n for n in names if n.lower().endswith(WEIGHT_SUFFIXES) and not NOT_WEIGHTS.match(n))
+        weights = sorted(n for n in names if n.lower().endswith(PLAIN_SUFFIXES) and not NOT_WEIGHTS.match(n))
         if not weights:
             return
         run = self.run(folder)
