@@ -89,23 +89,24 @@ def _fetch(
 
 def _fetch_local(path: pathlib.Path, sha: str | None, size: int | None, settings: Settings) -> pathlib.Path:
     path = path.expanduser()
+    shown = one_line(path, 1000)  # a path from an index: plain, bounded text in messages
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise FetchError(f"file not found: {path}") from None
+        raise FetchError(f"file not found: {shown}") from None
     except OSError as e:
-        raise FetchError(f"cannot read {path}: {e.strerror or e}") from None
+        raise FetchError(f"cannot read {shown}: {e.strerror or e}") from None
     if not path.is_file():
-        raise FetchError(f"not a file: {path}")
+        raise FetchError(f"not a file: {shown}")
     if size is not None and st.st_size != size:
-        raise IntegrityError(f"size mismatch for {path}: expected {size} bytes, found {st.st_size}")
+        raise IntegrityError(f"size mismatch for {shown}: expected {size} bytes, found {st.st_size}")
     if sha is not None:
         try:
             got = cache.hash_file(path)  # every time: a local file can change under the same size and mtime
         except OSError as e:
-            raise FetchError(f"cannot read {path}: {e.strerror or e}") from None
+            raise FetchError(f"cannot read {shown}: {e.strerror or e}") from None
         if got != sha:
-            raise IntegrityError(f"sha256 mismatch for {path}: expected {sha}, got {got}")
+            raise IntegrityError(f"sha256 mismatch for {shown}: expected {sha}, got {got}")
     return path
 
 

@@ -247,7 +247,7 @@ class Download:
                 ) from None
             raise Retry(f"connection failed ({type(e).__name__})") from None
         except requests.exceptions.RequestException as e:
-            raise Retry(f"request failed ({type(e).__name__}: {e})") from None
+            raise Retry(f"request failed ({type(e).__name__}: {one_line(e)})") from None
         with resp:
             self._handle_response(resp, offset)
 

@@ -262,3 +262,13 @@ def test_cache_ls_and_verify_print_remote_names_terminal_safe(tmp_path):
         result = run_cli(tmp_path, *argv)
         assert result.stdout, (argv, result)
         assert not TERMINAL_BAD.search(result.stdout + result.stderr), (argv, repr(result.stdout))
+
+
+def test_a_local_path_from_an_index_reaches_messages_as_plain_text(tmp_path):
+    result = run_bounded(
+        "import pathlib\nfrom ckptzoo_widgets.fetch import fetch\nfetch(pathlib.Path(P))",
+        env={"CKPTZOO_CACHE": str(tmp_path / "cache")},
+        P=str(tmp_path / "w\u202egnp.\x9b31m.bin"),
+    )
+    assert result.raised("FetchError") and "file not found" in result.message, result
+    assert not CONTROLS.search(result.message)
