@@ -21,6 +21,7 @@ IPython's ``set_next_input``.
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import logging
 import math
 from collections.abc import Iterator
@@ -33,7 +34,8 @@ import traitlets as t
 
 from . import credentials, pickle_verdicts
 from .errors import ZooError
-from .widget_protocol import MAX_LIMIT, MAX_SEQ, Request, RequestError, one_line, parse_request, summarise
+from .text import one_line
+from .widget_protocol import MAX_LIMIT, MAX_SEQ, Request, RequestError, parse_request, summarise
 
 __all__ = ["ZooBrowser", "browse"]
 
@@ -60,6 +62,7 @@ _FILTERS = ("task", "library", "license")
 MAX_WARNINGS_SHOWN = 20
 MAX_CARD_CHARS = 100_000  # markdown rendered for one model card
 MAX_INSERT_EVENTS = 100
+SUGGEST_FROM = 50_000  # ids compared with a query that matched nothing
 
 
 def _asset(name: str, fallback: str) -> Any:
@@ -184,6 +187,7 @@ class ZooBrowser(anywidget.AnyWidget):
     libraries = t.List(t.Unicode()).tag(sync=True)
     code = t.Unicode("").tag(sync=True)
     code_key = t.Unicode("").tag(sync=True)
+    suggestions = t.List(t.Unicode()).tag(sync=True)  # close ids when nothing matches
     error = t.Unicode("").tag(sync=True)
     warnings = t.List(t.Unicode()).tag(sync=True)
     source_label = t.Unicode("").tag(sync=True)
@@ -211,6 +215,9 @@ class ZooBrowser(anywidget.AnyWidget):
         self._quiet = False
         self._detail_id = ""
         self._last_sources: list[Any] = []  # what use_source opened last: what refresh() reads again
+        self._ids: list[str] | None = None
+        self._static_id = ""  # display id of the saved static view, once displayed
+        self._static_shown: dict[str, str] = {}
         with self.hold_sync():
             with self._quietly():
                 self.query = query or ""
@@ -277,6 +284,7 @@ class ZooBrowser(anywidget.AnyWidget):
 
     def _use_zoo(self, zoo: Any, label: str) -> None:
         self.zoo = zoo
+        self._ids = None
         self.error = ""
         problems = list(getattr(zoo, "errors", None) or [])
         warnings = summarise(problems, MAX_WARNINGS_SHOWN, total=len(problems))
@@ -376,10 +384,12 @@ class ZooBrowser(anywidget.AnyWidget):
                     self.offset = offset
             self.cards = cards
             self.total = total
+            self.suggestions = self._suggest() if total == 0 else []
             if self.error.startswith(("Search failed", "Could not open")):
                 self.error = ""
             self.page_version += 1
             self.loading = False
+        self._update_static()
 
     def _card(self, row: dict) -> dict:
         card = {
@@ -396,6 +406,8 @@ class ZooBrowser(anywidget.AnyWidget):
                 "num_checkpoints",
                 "created",
                 "source",
+                "match",  # where the query matched: id, name, tag or card (catalog's relevance search)
+                "snippet",  # plain text around a card-only match
             )
         }
         if not card.get("name"):
@@ -405,6 +417,20 @@ class ZooBrowser(anywidget.AnyWidget):
             card["sort_value"] = _clip(_plain(row.get(key)), 300)
         card["spark"] = self._spark(card["id"], card.get("headline_metric"))
         return card
+
+    def _suggest(self) -> list[str]:
+        """Ids close to the query, offered when nothing matches (at most 3)."""
+        query = self.query.strip().lower()
+        if not query or self.zoo is None:
+            return []
+        if self._ids is None:
+            try:
+                # Bounded: a huge zoo offers suggestions from its first ids only.
+                self._ids = [str(i) for i in list(self.zoo.models["id"])[:SUGGEST_FROM]]
+            except Exception:  # noqa: BLE001 - suggestions are a nicety
+                self._ids = []
+        lowered = {i.lower(): i for i in self._ids}
+        return [lowered[m] for m in difflib.get_close_matches(query, list(lowered), n=3, cutoff=0.6)]
 
     def _spark(self, model_id: Any, metric: Any) -> list:
         """The headline metric across training stages, [[x, y], ...]; [] with fewer than two."""
@@ -440,6 +466,7 @@ class ZooBrowser(anywidget.AnyWidget):
         if not ref:
             with self.hold_sync():
                 self.code, self.code_key, self.libraries = "", "", []
+            self._update_static()
             return
         if self.zoo is None:
             self.error = "No zoo is open: nothing to select."
@@ -548,6 +575,7 @@ class ZooBrowser(anywidget.AnyWidget):
         if not ref or self.zoo is None:
             with self.hold_sync():
                 self.code, self.code_key, self.libraries = "", "", []
+            self._update_static()
             return
         try:
             libs = [one_line(x, 100) for x in list(self.zoo.code_libraries(ref))[:50]]
@@ -567,6 +595,7 @@ class ZooBrowser(anywidget.AnyWidget):
             self.code_key = f"{ref}#{lib}"
             if self.error.startswith("No load code"):
                 self.error = ""
+        self._update_static()
 
     # ---- Python-side API -----------------------------------------------------
     def select(self, ref: str, library: str | None = None) -> str:
@@ -622,6 +651,44 @@ class ZooBrowser(anywidget.AnyWidget):
             return code
         shell.set_next_input(code, replace=False)
         return None
+
+    # ---- the static view saved with the notebook (widget_static.py) -----------
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Display the live widget and, beside it, a static view for viewers without a kernel."""
+        from IPython.display import display
+
+        data, metadata = self._repr_mimebundle_(**kwargs) or ({}, {})
+        display(data, metadata=metadata, raw=True)
+        if not self._static_id:
+            self._static_id = f"ckptzoo-static-{self.model_id}"
+        self._static_shown = self.static_view()
+        display(self._static_shown, raw=True, display_id=self._static_id)
+
+    def static_view(self) -> dict[str, str]:
+        """What the browser shows now as text/html and text/plain (saved with the notebook)."""
+        from .widget_static import static_view
+
+        return static_view(
+            source=self.source_label,
+            query=self.query,
+            total=self.total,
+            offset=self.offset,
+            cards=self.cards,
+            selected=self.selected if self.code else "",
+            code=self.code,
+        )
+
+    def _update_static(self) -> None:
+        """Keep the saved view in step with the widget (only once it is displayed, only on change)."""
+        if not self._static_id:
+            return
+        bundle = self.static_view()
+        if bundle == self._static_shown:
+            return
+        from IPython.display import update_display
+
+        self._static_shown = bundle
+        update_display(bundle, raw=True, display_id=self._static_id)
 
     # ---- what the page may ask (widget_protocol.py) ---------------------------
     def set_state(self, sync_data: Any) -> None:

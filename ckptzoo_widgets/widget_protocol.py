@@ -10,17 +10,17 @@ front end, so nothing the page sends is trusted (design.md, "Safety"):
   length, no binary buffers. One message starts at most one search or one
   selection.
 - Text the widget shows (errors, problems while opening) is one bounded line
-  each, and long lists of problems are summarised.
+  each (``text.one_line``), and long lists of problems are summarised.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .safety import check_checkpoint_name, check_model_id
+from .text import one_line
 
 MAX_TEXT = 256  # query, filter values, sort key, reference, library name
 MAX_FIELDS = 12
@@ -118,18 +118,6 @@ def check_ref(ref: str) -> str:
     except ValueError:
         raise RequestError("not a valid model reference") from None
     return ref
-
-
-_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
-
-
-def one_line(text: Any, limit: int = 300) -> str:
-    """A bounded single line of plain text: control characters and newlines become spaces."""
-    value = str(text)
-    if len(value) > limit * 4:  # do not scan megabytes to show a few hundred characters
-        value = value[: limit * 4]
-    value = _SPACE.sub(" ", value).strip()
-    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 
 def summarise(problems: Iterable[Any], shown: int = 20, total: int | None = None) -> list[str]:

@@ -329,7 +329,7 @@ def test_hostile_page_messages_are_refused(zoo, monkeypatch, name, content):
     assert after == before
     assert searches == [], "a refused message starts no search"
     assert b.error.startswith("Ignored a request from the page"), b.error
-    assert len(b.error) <= 300 and "\n" not in b.error
+    assert len(b.error) <= 400 and "\n" not in b.error
     assert b.rejected_messages == 1
     assert len(json.dumps(b.insert_events)) < 1000
     # ... and the widget keeps answering
@@ -371,7 +371,7 @@ def test_long_errors_are_one_bounded_line(zoo, monkeypatch):
 
     monkeypatch.setattr(b.zoo, "search", broken)
     b.query = "mlp"
-    assert b.error.startswith("Search failed: bad metric") and len(b.error) <= 600
+    assert b.error.startswith("Search failed: bad metric") and len(b.error) <= 700
     assert "\n" not in b.error and "Traceback" not in b.error
 
 
@@ -510,3 +510,68 @@ def test_a_million_models_send_one_page():
     assert len(json.dumps(b.cards)) < 20_000
     b.selected = "m0000001"
     assert b.error and b.code == ""  # the model lookup failed: an error box, not an exception
+
+
+def test_no_match_suggests_close_ids(browser):
+    browser.query = "digits-mpl"
+    assert browser.total == 0 and "digits-mlp" in browser.suggestions
+    browser.query = "mlp"
+    assert browser.total >= 1 and browser.suggestions == []
+    browser.query = "zzzzzzzz"
+    assert browser.total == 0 and browser.suggestions == []
+
+
+def test_cards_say_where_the_query_matched_when_the_catalog_does(browser, zoo):
+    browser.query = "mlp"
+    df = zoo.search("mlp")
+    for card, row in zip(browser.cards, df.to_dict("records"), strict=True):
+        assert card["match"] == row.get("match") and card["snippet"] == row.get("snippet")
+
+
+def test_static_view_shows_the_page_and_the_selection_as_safe_html(zoo):
+    b = ZooBrowser(zoo, query="digits")
+    b.select(REF_MLP)
+    view = b.static_view()
+    assert set(view) == {"text/html", "text/plain"}
+    html, text = view["text/html"], view["text/plain"]
+    for model_id in ids(b):
+        assert model_id in html and model_id in text
+    assert REF_MLP in html and REF_MLP in text
+    assert zoo.load_code(REF_MLP).strip().splitlines()[-1].replace('"', "&quot;") in html
+    assert zoo.load_code(REF_MLP).strip() in text
+    assert html.startswith('<div class="cz-static">')
+
+
+def test_static_view_escapes_hostile_names(tmp_path):
+    evil = "<img src=x onerror=alert(1)>"
+    index = {
+        "ckptzoo_index": 1,
+        "models": [{"id": "evil", "name": evil, "task": evil, "checkpoints": [{"name": "final", "files": []}]}],
+    }
+    path = tmp_path / "index.json"
+    path.write_text(json.dumps(index))
+    html = browse(str(path)).static_view()["text/html"]
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_displaying_the_browser_also_displays_the_static_view_and_keeps_it_current(zoo, monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    published: list = []
+    monkeypatch.setattr(
+        shell.display_pub,
+        "publish",
+        lambda data, metadata=None, **kw: published.append((data, kw.get("transient"), kw.get("update"))),
+    )
+    b = ZooBrowser(zoo)
+    shell.display_formatter.format(b)  # what the last expression of a cell does
+    assert "application/vnd.jupyter.widget-view+json" in published[0][0]
+    static, transient, _ = published[1]
+    assert "text/html" in static and transient["display_id"].startswith("ckptzoo-static-")
+    b.select(REF_MLP)
+    data, transient2, update = published[-1]
+    assert update and transient2 == transient and REF_MLP in data["text/plain"]
+    n = len(published)
+    b.select(REF_MLP)  # nothing changed: no update sent
+    assert len(published) == n

@@ -29,28 +29,49 @@ export function findCellIndex(notebook, event) {
   return -1;
 }
 
-async function focusEditor(notebook, cell, index) {
+// The cells each browser inserted, in insert order, keyed by the model of the
+// cell that holds the browser: a second insert goes below the first one.
+const insertedBy = new WeakMap();
+
+const keyOf = (cell) => (cell && cell.model) || cell;
+
+/**
+ * Where the next cell from the browser in cell `index` goes: below that cell
+ * and below every cell it inserted before (that is still in the notebook).
+ */
+export function insertionIndex(notebook, index) {
+  const mine = insertedBy.get(keyOf(notebook.widgets[index])) || [];
+  let last = index;
+  notebook.widgets.forEach((cell, i) => {
+    if (i > last && mine.includes(keyOf(cell))) last = i;
+  });
+  return last + 1;
+}
+
+/** Scroll the new cell into view (JupyterLab and Notebook 7 scroll different nodes), then focus its editor. */
+async function reveal(notebook, cell) {
   try {
-    if (!cell.inViewport && typeof notebook.scrollToItem === "function") {
-      await notebook.scrollToItem(index);
-    }
     await cell.ready;
+    if (typeof notebook.scrollToCell === "function") await notebook.scrollToCell(cell, "auto");
+    // Notebook 7 lays the notebook out without JupyterLab's windowed scroller: scroll the node itself.
+    if (typeof cell.node.scrollIntoView === "function") cell.node.scrollIntoView({ block: "nearest" });
     if (notebook.activeCell === cell && notebook.mode === "edit") {
       cell.editor?.focus();
     }
   } catch (reason) {
-    console.warn("ckptzoo-widgets: could not focus the new cell", reason);
+    console.warn("ckptzoo-widgets: could not show the new cell", reason);
   }
 }
 
 /**
- * Insert `code` as a new code cell below the cell at `index`, make it the
- * active cell and enter edit mode. Returns the new cell widget.
+ * Insert `code` as a new code cell for the browser in the cell at `index`
+ * (below it and below the cells it inserted before), make it the active cell,
+ * enter edit mode, scroll to it. Returns the new cell widget.
  */
 export function insertCodeBelow(notebook, index, code) {
-  const model = notebook.model;
-  const newIndex = index + 1;
-  model.sharedModel.insertCell(newIndex, {
+  const source = notebook.widgets[index];
+  const newIndex = insertionIndex(notebook, index);
+  notebook.model.sharedModel.insertCell(newIndex, {
     cell_type: "code",
     source: code,
     // Created on the user's explicit request, like a cell typed by hand.
@@ -61,7 +82,9 @@ export function insertCodeBelow(notebook, index, code) {
   notebook.mode = "edit";
   const cell = notebook.widgets[newIndex];
   if (cell) {
-    void focusEditor(notebook, cell, newIndex);
+    const key = keyOf(source);
+    insertedBy.set(key, [...(insertedBy.get(key) || []), keyOf(cell)]);
+    void reveal(notebook, cell);
   }
   return cell;
 }

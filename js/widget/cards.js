@@ -98,6 +98,20 @@ export function renderCard(doc, card, { sortKey = "" } = {}) {
     );
   }
   if (card.created) el.appendChild(h(doc, "div", { class: "cz-card-date", text: formatDate(card.created) }));
+  // Why it matched, when not by its id or name (the kernel's search says where).
+  if (card.match === "card" && card.snippet) {
+    el.appendChild(
+      h(
+        doc,
+        "div",
+        { class: "cz-snippet", "data-testid": "cz-snippet" },
+        "In the model card: ",
+        h(doc, "q", { text: card.snippet }),
+      ),
+    );
+  } else if (card.match === "tag") {
+    el.appendChild(h(doc, "div", { class: "cz-snippet", "data-testid": "cz-snippet", text: "Matched a tag" }));
+  }
   return el;
 }
 

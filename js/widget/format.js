@@ -56,43 +56,65 @@ export function formatDate(s) {
   return m ? m[1] : str;
 }
 
-/** Human label for a metric or column name: val_accuracy -> "val accuracy". */
+const LABELS = {
+  id: "ID",
+  name: "Name",
+  num_params: "Parameters",
+  num_checkpoints: "Checkpoints",
+  created: "Created",
+  updated: "Updated",
+  task: "Task",
+  library: "Library",
+  framework: "Framework",
+  architecture: "Architecture",
+  license: "Licence",
+  datasets: "Datasets",
+  tags: "Tags",
+  base_model: "Base model",
+  repo: "Repository",
+  source: "Source",
+  headline_value: "Headline metric",
+};
+
+/** Sentence-case label for a metric or column name: val_accuracy -> "Val accuracy". */
 export function labelFor(key) {
-  const names = {
-    name: "Name",
-    num_params: "Parameters",
-    created: "Date",
-    num_checkpoints: "Checkpoints",
-    task: "Task",
-    library: "Library",
-    license: "Licence",
-    id: "Id",
-  };
-  if (key in names) return names[key];
-  return String(key).replace(/_/g, " ");
+  if (key in LABELS) return LABELS[key];
+  const text = String(key).replace(/_/g, " ").trim();
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** Options for the sort <select>: each key ascending and descending.
- * Values are exactly what Zoo.search(sort=...) accepts. */
+// Columns of the zoo's table that are not metrics (sort_keys lists both).
+const NOT_METRICS = new Set([...Object.keys(LABELS), "default_checkpoint", "headline_metric", "step", "epoch"]);
+const LOWER_IS_BETTER = /loss|error|perplexity|ppl|wer|cer|mse|mae|rmse/i;
+
+/** Whether a smaller value of `metric` is better (losses, errors, perplexity). */
+export function lowerIsBetter(metric) {
+  return LOWER_IS_BETTER.test(String(metric));
+}
+
+/** The short sort menu: relevance, name, newest, most parameters, then the zoo's
+ * metrics (best first) as a group. Values are exactly what Zoo.search(sort=...)
+ * accepts; every other order stays reachable from Python. */
 export function sortOptions(keys) {
-  const out = [{ value: "", label: "Relevance" }];
-  for (const key of keys || []) {
-    const label = labelFor(key);
-    if (key === "name") {
-      out.push({ value: "name", label: "Name A→Z" });
-      out.push({ value: "-name", label: "Name Z→A" });
-    } else if (key === "created") {
-      out.push({ value: "-created", label: "Newest first" });
-      out.push({ value: "created", label: "Oldest first" });
-    } else if (key === "num_params") {
-      out.push({ value: "num_params", label: "Parameters ↑" });
-      out.push({ value: "-num_params", label: "Parameters ↓" });
-    } else {
-      out.push({ value: `-${key}`, label: `${label} ↓` });
-      out.push({ value: key, label: `${label} ↑` });
-    }
-  }
-  return out;
+  const have = new Set(keys || []);
+  const main = [{ value: "", label: "Relevance" }];
+  if (have.has("name")) main.push({ value: "name", label: "Name" });
+  if (have.has("created")) main.push({ value: "-created", label: "Newest" });
+  if (have.has("num_params")) main.push({ value: "-num_params", label: "Most parameters" });
+  const metrics = (keys || [])
+    .filter((k) => !NOT_METRICS.has(k))
+    .map((k) =>
+      lowerIsBetter(k)
+        ? { value: k, label: `Lowest ${labelFor(k).toLowerCase()}` }
+        : { value: `-${k}`, label: `Best ${labelFor(k).toLowerCase()}` },
+    );
+  return metrics.length ? [...main, { group: "Metrics", options: metrics }] : main;
+}
+
+/** A label for any sort key (one set from Python that the menu does not list). */
+export function sortLabel(value) {
+  const key = String(value).replace(/^-/, "");
+  return `${labelFor(key)} (${value.startsWith("-") ? "descending" : "ascending"})`;
 }
 
 /** A small debounce with cancel/flush. */

@@ -1,7 +1,16 @@
 // The zoo browser view: binds an anywidget model to the DOM.
 // The kernel searches, sorts and pages; this file renders what it is sent.
 import { h, renderCard, sortCheckpoints, metricNames, chartPoints } from "./cards.js";
-import { formatCount, formatMetric, formatBytes, formatDate, labelFor, sortOptions, debounce } from "./format.js";
+import {
+  formatCount,
+  formatMetric,
+  formatBytes,
+  formatDate,
+  labelFor,
+  sortOptions,
+  sortLabel,
+  debounce,
+} from "./format.js";
 import { metricFigure } from "./svg.js";
 import { renderSafeHtml } from "./sanitize.js";
 import { ComparePanel } from "./compare.js";
@@ -33,6 +42,8 @@ export class ZooView {
     // one, the view shows what was asked over the model's values.
     this.asked = {};
     this.seq = 0;
+    this.dropCols = 0; // columns of the checkpoint table left out so that it fits the widget's width
+    this.pointerInside = false;
     this.sendQuery = debounce(() => this.commitQuery(), debounceMs);
     this.build();
     this.bindModel();
@@ -92,6 +103,8 @@ export class ZooView {
   destroy() {
     this.sendQuery.cancel();
     this.compare.destroy();
+    this.resizeObserver?.disconnect();
+    this.win?.removeEventListener("keydown", this.onWindowKey, true);
     for (const [name, fn] of this.handlers) this.model.off(name, fn);
     this.handlers = [];
     this.el.replaceChildren();
@@ -107,6 +120,7 @@ export class ZooView {
       class: "cz-search",
       "data-testid": "cz-search",
       placeholder: "Search models…  (press / to focus)",
+      maxlength: "256",
       "aria-label": "Search models",
       autocomplete: "off",
       spellcheck: "false",
@@ -179,6 +193,28 @@ export class ZooView {
 
     this.root.append(header, toolbar, this.errorBox, this.warnBox, this.listView, this.detailView);
     this.root.addEventListener("keydown", (e) => this.onRootKey(e));
+    // `/` focuses the search box when the focus or the pointer is anywhere in the
+    // widget. A click on plain text leaves the focus on the notebook, so listen
+    // on the window, before JupyterLab's shortcuts see the key.
+    this.root.addEventListener("pointerenter", () => (this.pointerInside = true));
+    this.root.addEventListener("pointerleave", () => (this.pointerInside = false));
+    this.win = this.doc.defaultView;
+    this.onWindowKey = (e) => this.onSlash(e);
+    this.win?.addEventListener("keydown", this.onWindowKey, true);
+    // Lay out by the widget's own width (CSS container queries do the columns;
+    // this fits the checkpoint table's metric columns to the width).
+    if (this.win && this.win.ResizeObserver) {
+      this.lastWidth = 0;
+      this.resizeObserver = new this.win.ResizeObserver((entries) => {
+        const width = Math.round(entries[0].contentRect.width);
+        if (width === this.lastWidth) return;
+        const wider = width > this.lastWidth;
+        this.lastWidth = width;
+        if (wider) this.dropCols = 0;
+        if (this.isDetailOpen()) this.renderDetail();
+      });
+      this.resizeObserver.observe(this.root);
+    }
     this.el.replaceChildren(this.root);
   }
 
@@ -207,6 +243,7 @@ export class ZooView {
     this.on("change:offset", () => this.renderPager());
     this.on("change:limit", () => this.renderPager());
     this.on("change:error", () => this.renderError());
+    this.on("change:suggestions", () => this.renderStatus());
     this.on("change:warnings", () => this.renderError());
     this.on("change:source_label", () => this.renderHeader());
     const detail = () => this.renderDetail();
@@ -274,12 +311,14 @@ export class ZooView {
   renderSort() {
     const current = this.get("sort") || "";
     const options = sortOptions(this.get("sort_keys") || []);
-    if (current && !options.some((o) => o.value === current))
-      options.push({
-        value: current,
-        label: labelFor(current.replace(/^-/, "")) + (current.startsWith("-") ? " ↓" : " ↑"),
-      });
-    this.sortEl.replaceChildren(...options.map((o) => h(this.doc, "option", { value: o.value, text: o.label })));
+    const flat = options.flatMap((o) => o.options || [o]);
+    if (current && !flat.some((o) => o.value === current)) options.push({ value: current, label: sortLabel(current) });
+    const option = (o) => h(this.doc, "option", { value: o.value, text: o.label });
+    this.sortEl.replaceChildren(
+      ...options.map((o) =>
+        o.group ? h(this.doc, "optgroup", { label: o.group }, ...o.options.map(option)) : option(o),
+      ),
+    );
     this.sortEl.value = current;
   }
 
@@ -311,13 +350,50 @@ export class ZooView {
       this.status.appendChild(
         h(this.doc, "span", { class: "cz-spinner", "data-testid": "cz-loading", "aria-label": "loading" }),
       );
-    const text =
-      total === 0
-        ? this.get("error")
-          ? ""
-          : "No models match."
-        : `${(offset + 1).toLocaleString("en-US")}–${(offset + n).toLocaleString("en-US")} of ${total.toLocaleString("en-US")} model${total === 1 ? "" : "s"}`;
+    if (total === 0) {
+      if (!this.get("error") && !busy) this.status.append(...this.noMatch());
+      return;
+    }
+    const text = `${(offset + 1).toLocaleString("en-US")}–${(offset + n).toLocaleString("en-US")} of ${total.toLocaleString("en-US")} model${total === 1 ? "" : "s"}`;
     this.status.appendChild(h(this.doc, "span", { text }));
+  }
+
+  /** "No models match", with close ids to try and a way to clear the filters. */
+  noMatch() {
+    const d = this.doc;
+    const out = [h(d, "span", { "data-testid": "cz-no-match", text: "No models match." })];
+    const close = this.get("suggestions") || [];
+    if (close.length) {
+      out.push(h(d, "span", { text: "Did you mean" }));
+      for (const id of close) {
+        const btn = h(d, "button", { type: "button", class: "cz-link", "data-testid": "cz-suggestion", text: id });
+        btn.addEventListener("click", () => {
+          this.search.value = id;
+          this.showAwaiting();
+          this.set({ query: id });
+        });
+        out.push(btn);
+      }
+    }
+    const filtered = FILTERS.some(([name]) => this.get(name));
+    if (filtered || this.get("query")) {
+      const clear = h(d, "button", {
+        type: "button",
+        class: "cz-link",
+        "data-testid": "cz-clear",
+        text: filtered ? "Clear the filters" : "Clear the search",
+      });
+      clear.addEventListener("click", () => {
+        this.showAwaiting();
+        if (filtered) this.set({ task: "", library: "", license: "" });
+        else {
+          this.search.value = "";
+          this.set({ query: "" });
+        }
+      });
+      out.push(clear);
+    }
+    return out;
   }
 
   renderGrid() {
@@ -390,14 +466,20 @@ export class ZooView {
       : Math.max(1, n);
   }
 
+  onSlash(e) {
+    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey || !this.root.isConnected) return;
+    const active = this.doc.activeElement;
+    const focusInside = this.root.contains(e.target) || this.root.contains(active);
+    // Typing a "/" in a text box or a cell editor is typing, wherever the pointer is.
+    if (isTyping(e.target) || (!focusInside && isTyping(active))) return;
+    if (!focusInside && !this.pointerInside) return;
+    e.preventDefault();
+    e.stopPropagation();
+    this.search.focus();
+    this.search.select();
+  }
+
   onRootKey(e) {
-    if (e.key === "/" && !isTyping(e.target)) {
-      e.preventDefault();
-      e.stopPropagation();
-      this.search.focus();
-      this.search.select();
-      return;
-    }
     if (e.key === "Escape" && this.isDetailOpen()) {
       e.preventDefault();
       e.stopPropagation();
@@ -427,6 +509,7 @@ export class ZooView {
     if (!id) return;
     this.fallbackShown = false;
     this.chartMetric = null;
+    this.dropCols = 0;
     this.ckptSort = { key: "step", desc: false };
     this.lastOpened = id;
     this.focusAfterRender = "close";
@@ -520,16 +603,14 @@ export class ZooView {
       h(d, "h3", { text: "Metadata" }),
       meta,
     );
-    const right = h(d, "div", { class: "cz-detail-right" }, ...this.renderCheckpoints(detail), ...this.renderCode());
-    // Re-rendering must not jump: keep the scroll positions of the same model.
-    const keep = [".cz-table-wrap", ".cz-detail-left"].map((sel) => {
-      const old = this.detailView.querySelector(sel);
-      return [sel, old && this.renderedId === id ? old.scrollTop : 0];
-    });
-    this.detailView.replaceChildren(head, h(d, "div", { class: "cz-detail-body" }, right, left));
-    for (const [sel, top] of keep) {
-      const el = this.detailView.querySelector(sel);
-      if (el && top) el.scrollTop = top;
+    // Nothing clipped: leave out checkpoint-table columns until the table fits.
+    for (;;) {
+      const right = h(d, "div", { class: "cz-detail-right" }, ...this.renderCheckpoints(detail), ...this.renderCode());
+      this.detailView.replaceChildren(head, h(d, "div", { class: "cz-detail-body" }, right, left));
+      const wrap = this.detailView.querySelector(".cz-table-wrap");
+      const over = wrap && wrap.clientWidth > 0 && wrap.scrollWidth > wrap.clientWidth + 1;
+      if (!over || this.dropCols >= this.maxDrop) break;
+      this.dropCols += 1;
     }
     this.renderedId = id;
 
@@ -590,9 +671,18 @@ export class ZooView {
       h(d, "th", { text: "Checkpoint" }),
       sortHeader("step", hasStep ? "Step" : hasEpoch ? "Epoch" : "Order"),
     );
-    if (hasStep && hasEpoch) headRow.appendChild(h(d, "th", { text: "Epoch" }));
-    for (const m of metrics) headRow.appendChild(sortHeader(m, labelFor(m)));
-    headRow.append(h(d, "th", { text: "Size" }), h(d, "th", { text: "Format" }));
+    // Columns left out, in this order, until the table fits the widget: metrics
+    // from the last (the headline stays), then format, epoch, size.
+    const droppable = [...metrics.slice(1).reverse(), "@format", ...(hasStep && hasEpoch ? ["@epoch"] : []), "@size"];
+    this.maxDrop = droppable.length;
+    this.dropCols = Math.min(this.dropCols, droppable.length);
+    const dropped = new Set(droppable.slice(0, this.dropCols));
+    const shown = metrics.filter((m) => !dropped.has(m));
+    const showEpoch = hasStep && hasEpoch && !dropped.has("@epoch");
+    if (showEpoch) headRow.appendChild(h(d, "th", { text: "Epoch" }));
+    for (const m of shown) headRow.appendChild(sortHeader(m, labelFor(m)));
+    if (!dropped.has("@size")) headRow.append(h(d, "th", { text: "Size" }));
+    if (!dropped.has("@format")) headRow.append(h(d, "th", { text: "Format" }));
 
     const tbody = h(d, "tbody");
     const rows = sortCheckpoints(ckpts, this.ckptSort.key, this.ckptSort.desc);
@@ -617,10 +707,11 @@ export class ZooView {
         ),
       );
       tr.appendChild(h(d, "td", { class: "cz-num", text: hasStep ? fmtNum(c.step) : fmtNum(c.epoch) }));
-      if (hasStep && hasEpoch) tr.appendChild(h(d, "td", { class: "cz-num", text: fmtNum(c.epoch) }));
-      for (const m of metrics)
+      if (showEpoch) tr.appendChild(h(d, "td", { class: "cz-num", text: fmtNum(c.epoch) }));
+      for (const m of shown)
         tr.appendChild(h(d, "td", { class: "cz-num", text: formatMetric(c.metrics ? c.metrics[m] : undefined) }));
       // A pickle whose scan said unsafe or unknown: one badge, the kernel's reason as its tooltip.
+      // It stays visible when the format column is left out (then beside the name).
       const unsafe = c.pickle_warning
         ? h(d, "span", {
             class: "cz-badge cz-badge-unsafe",
@@ -629,7 +720,9 @@ export class ZooView {
             text: "unsafe",
           })
         : null;
-      tr.append(h(d, "td", { class: "cz-num", text: formatBytes(c.size) }), h(d, "td", {}, c.format || "—", unsafe));
+      if (!dropped.has("@size")) tr.append(h(d, "td", { class: "cz-num", text: formatBytes(c.size) }));
+      if (!dropped.has("@format")) tr.append(h(d, "td", {}, c.format || "—", unsafe));
+      else if (unsafe) tr.firstChild.append(" ", unsafe);
       tr.addEventListener("click", () => this.pickCheckpoint(c.name));
       tr.addEventListener("keydown", (e) => {
         if (e.key === "Enter" || e.key === " ") {
@@ -654,6 +747,17 @@ export class ZooView {
     );
 
     const out = [h(d, "h3", { text: `Checkpoints (${ckpts.length})` }), h(d, "div", { class: "cz-table-wrap" }, table)];
+    const hidden = droppable
+      .slice(0, this.dropCols)
+      .map((c) => (c.startsWith("@") ? labelFor(c.slice(1)) : labelFor(c)));
+    if (hidden.length)
+      out.push(
+        h(d, "div", {
+          class: "cz-muted cz-hidden-cols",
+          "data-testid": "cz-hidden-columns",
+          text: `Not shown at this width: ${hidden.reverse().join(", ")} (the chart plots every metric).`,
+        }),
+      );
     if (this.chartMetric && ckpts.length > 0) {
       const { axis, points } = chartPoints(ckpts, this.chartMetric);
       const chartHead = h(d, "div", { class: "cz-chart-head" });

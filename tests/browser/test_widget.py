@@ -68,6 +68,22 @@ def wait_code_ready(page, ref: str) -> str:
     return tid(page, "cz-code").inner_text()
 
 
+def shoot(page, path: Path, width: int | None = None) -> None:
+    """A screenshot of the whole widget for docs/img/: the window grows to hold it, then goes back."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": width or size["width"], "height": size["height"]})
+    page.wait_for_timeout(300)
+    height = tid(page, "cz-root").evaluate("el => el.getBoundingClientRect().height")
+    page.set_viewport_size(
+        {"width": width or size["width"], "height": int(min(3000, max(size["height"], height + 300)))}
+    )
+    page.wait_for_timeout(400)
+    tid(page, "cz-root").scroll_into_view_if_needed()
+    tid(page, "cz-root").screenshot(path=str(path))
+    page.set_viewport_size(size)
+    page.wait_for_timeout(300)
+
+
 def open_browser_notebook(server, page, body: str, name: str, extra_cells=("print('after')",)):
     nb = server.write_notebook(f"{name}-{uuid.uuid4().hex[:8]}", [SETUP + body, *extra_cells])
     server.open_notebook(page, nb)
@@ -110,8 +126,7 @@ def test_search_sort_open_pick_insert_run(request, kind, page, zoo):
     before = cell_sources(page)
 
     if kind == "lab":
-        page.wait_for_timeout(300)
-        tid(page, "cz-root").screenshot(path=str(DOCS_IMG / "browser-light.png"))
+        shoot(page, DOCS_IMG / "browser-light.png")
 
     # type a query (as typing: one key at a time, debounced)
     search = tid(page, "cz-search")
@@ -149,7 +164,7 @@ def test_search_sort_open_pick_insert_run(request, kind, page, zoo):
     expected = zoo.load_code(REF)
     assert shown.strip() == expected.strip()
     if kind == "lab":
-        tid(page, "cz-root").screenshot(path=str(DOCS_IMG / "browser-detail-light.png"))
+        shoot(page, DOCS_IMG / "browser-detail-light.png", width=1600)
 
     # Insert code: a new cell right below the widget's cell, focused, not run
     tid(page, "cz-insert").click()
@@ -182,10 +197,10 @@ def test_dark_theme_is_readable(lab_server, page, zoo):
         root = tid(page, "cz-root")
         colors = root.evaluate("el => { const s = getComputedStyle(el); return [s.color, s.backgroundColor]; }")
         assert luminance(colors[0]) > 0.6 and luminance(colors[1]) < 0.35, colors
-        root.screenshot(path=str(DOCS_IMG / "browser-dark.png"))
+        shoot(page, DOCS_IMG / "browser-dark.png", width=1600)
         tid(page, "cz-close").click()
         wait_cards(page, list(zoo.search()["id"]))
-        root.screenshot(path=str(DOCS_IMG / "browser-grid-dark.png"))
+        shoot(page, DOCS_IMG / "browser-grid-dark.png")
     finally:
         set_theme(page, dark=False)
 
@@ -233,7 +248,7 @@ def test_fallback_without_the_labextension(jupyter_server, page, zoo, kind):
     assert tid(page, "cz-copy").is_visible() and tid(page, "cz-code").is_visible()
     assert len(cell_sources(page)) == 2, "no extension: no new cell from the click"
     if kind == "lab":
-        tid(page, "cz-root").screenshot(path=str(DOCS_IMG / "browser-fallback.png"))
+        shoot(page, DOCS_IMG / "browser-fallback.png")
 
     # browser.insert() from a cell uses set_next_input: the code lands in the next cell
     ran = run_cell(page, 1)

@@ -28,6 +28,7 @@ function fakePanel(sources) {
     output.className = "jp-OutputArea-output";
     node.appendChild(output);
     const editor = { focus: vi.fn() };
+    node.scrollIntoView = vi.fn();
     return { node, output, source, editor, inViewport: true, ready: Promise.resolve() };
   };
   const render = () => {
@@ -82,6 +83,41 @@ describe("ckptzoo:insert-code", () => {
     await Promise.resolve();
     await Promise.resolve();
     expect(nb.widgets[1].editor.focus).toHaveBeenCalled();
+  });
+
+  it("puts a second insert below the first, in insert order, and scrolls to it", async () => {
+    const panel = fakePanel(["browser", "mine", "other browser", "theirs"]);
+    const nb = panel.content;
+    const widget = nb.widgets[0].output;
+    const other = nb.widgets[2].output;
+    send(widget, { code: "early" });
+    send(other, { code: "from the other browser" });
+    send(widget, { code: "late" });
+    send(widget, { code: "latest" });
+    expect(nb.widgets.map((c) => c.source)).toEqual([
+      "browser",
+      "early",
+      "late",
+      "latest",
+      "mine",
+      "other browser",
+      "from the other browser",
+      "theirs",
+    ]);
+    expect(nb.activeCellIndex).toBe(3);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(nb.widgets[3].node.scrollIntoView).toHaveBeenCalled();
+    expect(nb.widgets[3].editor.focus).toHaveBeenCalled();
+  });
+
+  it("goes directly below its last cell, wherever the user added cells", () => {
+    const panel = fakePanel(["browser", "end"]);
+    const nb = panel.content;
+    send(nb.widgets[0].output, { code: "first" });
+    nb.model.sharedModel.insertCell(2, { cell_type: "code", source: "typed by hand" });
+    send(nb.widgets[0].output, { code: "second" });
+    expect(nb.widgets.map((c) => c.source)).toEqual(["browser", "first", "second", "typed by hand", "end"]);
   });
 
   it("finds the cell through a shadow root", () => {

@@ -18,7 +18,7 @@ describe("renderCard", () => {
       "40.0K",
       "0.9733",
       "8 checkpoints",
-      "val accuracy",
+      "Val accuracy",
     ]) {
       expect(text).toContain(s);
     }
@@ -40,9 +40,17 @@ describe("renderCard", () => {
     expect(el.querySelector("script")).toBeNull();
     expect(el.textContent).toContain("<img src=x");
   });
+  it("says why a card matched when only its model card did", () => {
+    const el = renderCard(document, { ...CARDS[1], match: "card", snippet: "…compared with the <b>MLP</b>…" });
+    const snip = el.querySelector('[data-testid="cz-snippet"]');
+    expect(snip.textContent).toBe("In the model card: …compared with the <b>MLP</b>…");
+    expect(snip.querySelector("b")).toBeNull(); // plain text
+    expect(renderCard(document, { ...CARDS[0], match: "name", snippet: "" }).querySelector(".cz-snippet")).toBeNull();
+  });
+
   it("shows the sort value when sorting by a non-headline metric", () => {
     const el = renderCard(document, { ...CARDS[0], sort_value: 0.1234 }, { sortKey: "-val_loss" });
-    expect(el.querySelector(".cz-sortval").textContent).toContain("val loss 0.1234");
+    expect(el.querySelector(".cz-sortval").textContent).toContain("Val loss 0.1234");
   });
 });
 

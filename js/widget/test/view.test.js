@@ -258,14 +258,32 @@ describe("ZooView", () => {
   });
 });
 
-describe("ZooView detail re-rendering", () => {
-  it("keeps the checkpoint table's scroll position when the code updates", () => {
-    const model = new FakeModel(baseState());
+describe("ZooView keyboard and empty results", () => {
+  it("/ focuses the search box when the pointer is over the widget, not while typing elsewhere", () => {
+    new ZooView(new FakeModel(baseState()), el);
+    const outside = document.createElement("textarea");
+    document.body.appendChild(outside);
+    const key = (target) =>
+      target.dispatchEvent(new KeyboardEvent("keydown", { key: "/", bubbles: true, cancelable: true }));
+    document.body.focus();
+    key(document.body);
+    expect(document.activeElement).not.toBe(q("cz-search")); // pointer elsewhere
+    q("cz-root").dispatchEvent(new Event("pointerenter"));
+    key(document.body);
+    expect(document.activeElement).toBe(q("cz-search"));
+    outside.focus();
+    expect(key(outside)).toBe(true); // not cancelled: the "/" is typed
+    expect(document.activeElement).toBe(outside);
+  });
+
+  it("no match: offers close ids and clearing the filters", () => {
+    const model = new FakeModel(baseState({ cards: [], total: 0, task: "x", suggestions: ["digits-mlp"] }));
     new ZooView(model, el);
-    openDetail(model);
-    const wrap = el.querySelector(".cz-table-wrap");
-    wrap.scrollTop = 40;
-    model.kernelSet({ code: "y = 2\n" });
-    expect(el.querySelector(".cz-table-wrap").scrollTop).toBe(40);
+    expect(q("cz-no-match").textContent).toBe("No models match.");
+    q("cz-suggestion").click();
+    expect(model.requests().at(-1)).toEqual({ request: "search", query: "digits-mlp" });
+    model.answer({ query: "digits-mlp", page_version: 2 });
+    q("cz-clear").click();
+    expect(model.requests().at(-1)).toEqual({ request: "search", task: "", library: "", license: "" });
   });
 });

@@ -1,0 +1,125 @@
+"""How quick the browser feels: keystroke-to-cards and Insert-to-visible-cell.
+
+Starts ``jupyter lab`` and ``jupyter notebook`` on 127.0.0.1 (the test
+harness, tests/browser/harness.py), opens a notebook with ``cz.browse()`` in
+Chromium, and measures in the page, with ``performance.now()``:
+
+* keystroke-to-cards: from the key that completes a query (typed one key at a
+  time, as a user types) to the moment the grid shows the matching cards; this
+  includes the widget's 200 ms typing pause, the round trip to the kernel and
+  the search;
+* Insert-to-visible-cell: from the click on *Insert code* to the moment the
+  new cell is in the viewport with its editor focused.
+
+Prints the median and the range per front end. Not a test: nothing is
+asserted. Usage::
+
+    python benchmarks/widget_latency.py [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, run_cell, start_jupyter_server  # noqa: E402
+
+SETUP = (
+    "import os, tempfile\n"
+    "os.environ.setdefault('CKPTZOO_CACHE', tempfile.mkdtemp(prefix='cz-bench-'))\n"
+    "import ckptzoo_widgets as cz\n"
+    "browser = cz.browse(selected='digits-mlp@epoch-1')\nbrowser"
+)
+QUERIES = [("mlp", ["digits-mlp"]), ("cnn", ["digits-cnn"]), ("logreg", ["digits-logreg"])]
+
+# Resolves with the milliseconds from now until the grid holds exactly `ids`.
+CARDS_AFTER_KEY_JS = """([key, ids]) => new Promise((resolve) => {
+    const search = document.querySelector('[data-testid="cz-search"]');
+    const t0 = performance.now();
+    const done = () => {
+        const got = Array.from(document.querySelectorAll('[data-testid="cz-card"]')).map(e => e.dataset.modelId);
+        if (JSON.stringify(got) === JSON.stringify(ids) && !document.querySelector('[data-testid="cz-loading"]')) {
+            resolve(performance.now() - t0);
+            return true;
+        }
+        return false;
+    };
+    const observer = new MutationObserver(() => { if (done()) observer.disconnect(); });
+    const root = document.querySelector('[data-testid="cz-root"]');
+    observer.observe(root, {childList: true, subtree: true, attributes: true});
+    search.value = search.value + key;
+    search.dispatchEvent(new Event('input', {bubbles: true}));
+})"""
+
+# Resolves with the milliseconds from the click until the new cell is visible and focused.
+INSERT_JS = """(index) => new Promise((resolve) => {
+    const nb = window.jupyterapp.shell.currentWidget.content;
+    const t0 = performance.now();
+    const check = () => {
+        const cell = nb.widgets[index];
+        if (cell && nb.activeCellIndex === index && cell.editor && cell.editor.hasFocus()) {
+            const r = cell.node.getBoundingClientRect();
+            if (r.top >= 0 && r.top < window.innerHeight - 20) { resolve(performance.now() - t0); return; }
+        }
+        requestAnimationFrame(check);
+    };
+    document.querySelector('[data-testid="cz-insert"]').click();
+    requestAnimationFrame(check);
+})"""
+
+
+def measure(kind: str, rounds: int, browser) -> tuple[list[float], list[float]]:
+    server = start_jupyter_server(kind)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        nb = server.write_notebook(f"bench-{uuid.uuid4().hex[:8]}", [SETUP, *[f"x{i} = {i}" for i in range(5)]])
+        server.open_notebook(page, nb)
+        run_cell(page, 0)
+        page.wait_for_selector('[data-testid="cz-code"][data-state="ready"]')
+        keys: list[float] = []
+        inserts: list[float] = []
+        for i in range(rounds):
+            # Insert first, while the detail is open.
+            inserts.append(page.evaluate(INSERT_JS, 1 + i))
+        page.locator('[data-testid="cz-close"]').click()
+        for i in range(rounds):
+            query, ids = QUERIES[i % len(QUERIES)]
+            search = page.locator('[data-testid="cz-search"]')
+            search.fill(query[:-1])
+            search.dispatch_event("input")
+            page.wait_for_timeout(400)
+            keys.append(page.evaluate(CARDS_AFTER_KEY_JS, [query[-1], ids]))
+        page.close()
+        return keys, inserts
+    finally:
+        server.stop()
+
+
+def summary(values: list[float]) -> str:
+    return f"median {statistics.median(values):.0f} ms (min {min(values):.0f}, max {max(values):.0f}, n={len(values)})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        for kind in ("lab", "notebook"):
+            keys, inserts = measure(kind, args.rounds, browser)
+            name = "JupyterLab" if kind == "lab" else "Notebook 7"
+            print(f"{name:11s} keystroke-to-cards     {summary(keys)}")
+            print(f"{name:11s} Insert-to-visible-cell {summary(inserts)}")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
