@@ -54,6 +54,7 @@ CLIENT_ENV = {
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0",
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
     "MLFLOW_ALLOW_FILE_STORE": "true",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",  # SHA256SUMS is tiny: no bar in the notebook
 }
 MISSING = "the 'mlflow' package is needed for mlflow: sources (pip install 'ckptzoo-widgets[mlflow]')"
 
