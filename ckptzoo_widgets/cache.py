@@ -35,7 +35,7 @@ from typing import Any
 
 from .errors import FetchError
 from .safety import check_relative_path
-from .text import label_text, one_line
+from .text import label_text, one_line, terminal_safe
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,8 @@ def check_view(view: tuple[str, ...] | list[str] | None) -> tuple[str, ...] | No
         if not isinstance(comp, str) or not comp:
             raise FetchError(f"unsafe view component {one_line(repr(comp))}")
         for p in comp.split("/"):
-            if not p or p in {".", ".."} or len(p) > 200 or _BAD_VIEW_PART.search(p):
+            # no control, bidi or separator characters either: a view name is shown in terminals
+            if not p or p in {".", ".."} or len(p) > 200 or _BAD_VIEW_PART.search(p) or terminal_safe(p) != p:
                 raise FetchError(f"unsafe view component {one_line(repr(comp))}")
             parts.append(p)
     if not parts:

@@ -208,7 +208,19 @@ def test_bad_hash_argument(cache):
 
 
 @pytest.mark.parametrize(
-    "view", [("..", "x"), ("a/../b", "c"), ("/etc", "x"), ("",), ("a", "b\\c"), ("a", "c:d"), (), "a/b"]
+    "view",
+    [
+        ("..", "x"),
+        ("a/../b", "c"),
+        ("/etc", "x"),
+        ("",),
+        ("a", "b\\c"),
+        ("a", "c:d"),
+        (),
+        "a/b",
+        ("a", "b\u202ec"),
+        ("a", "\x9b31m"),
+    ],
 )
 def test_unsafe_view_is_rejected(cache, view):
     with pytest.raises(FetchError, match="view"):
