@@ -786,9 +786,11 @@ def _scan_zip(
             if entry.flags & 1:
                 findings.cannot_tell(f"{label} is encrypted")
                 continue
-            handle.seek(entry.local_offset)
-            local = handle.read(30)
-            if entry.local_offset < 0 or len(local) < 30 or local[:4] != _LOCAL_MAGIC:
+            local = b""
+            if 0 <= entry.local_offset <= size - 30:
+                handle.seek(entry.local_offset)
+                local = handle.read(30)
+            if len(local) < 30 or local[:4] != _LOCAL_MAGIC:
                 findings.cannot_tell(f"{label} has no local header where the directory points")
                 continue
             name_len, extra_len = struct.unpack("<HH", local[26:30])
@@ -827,12 +829,10 @@ def scan_pickle_file(path: str | Path, budget: ScanBudget | None = None) -> Pick
     try:
         with open(path, "rb") as handle:
             _scan_handle(handle, meter, findings)
-    except _CannotTell as error:
-        findings.cannot_tell(str(error))
     except OSError as error:
         findings.cannot_tell(f"cannot read the file ({error.strerror or type(error).__name__})")
-    except RecursionError:
-        findings.cannot_tell("nested too deeply")
+    except Exception as error:  # noqa: BLE001 - see _scan_failed
+        _scan_failed(error, findings)
     return findings.verdict()
 
 
@@ -842,9 +842,23 @@ def scan_pickle_bytes(data: bytes, budget: ScanBudget | None = None) -> PickleVe
     findings = _Findings()
     try:
         _scan_handle(io.BytesIO(data), meter, findings)
-    except _CannotTell as error:
-        findings.cannot_tell(str(error))
+    except Exception as error:  # noqa: BLE001 - see _scan_failed
+        _scan_failed(error, findings)
     return findings.verdict()
+
+
+SCANNER_ERROR = "the scan itself failed"
+
+
+def _scan_failed(error: Exception, findings: _Findings) -> None:
+    """A scan that cannot finish says so (unknown), whatever stopped it: never a crash, never `safe`.
+
+    Anything but _CannotTell here is a bug in the scan; the hypothesis properties fail on SCANNER_ERROR.
+    """
+    if isinstance(error, _CannotTell):
+        findings.cannot_tell(str(error))
+    else:
+        findings.cannot_tell(f"{SCANNER_ERROR} ({type(error).__name__})")
 
 
 def _scan_handle(handle: BinaryIO, meter: _Meter, findings: _Findings) -> None:
