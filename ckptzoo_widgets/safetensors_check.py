@@ -28,7 +28,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import ZooError
 from .text import one_line
@@ -100,24 +100,34 @@ def _int(value: Any) -> bool:
 def read_header(path: str | Path, *, max_header_bytes: int = MAX_HEADER_BYTES) -> SafetensorsHeader:
     """The validated header of the safetensors file at `path` (see the module notes for the rules)."""
     path = Path(path)
-
-    def fail(reason: str) -> SafetensorsFormatError:
-        return SafetensorsFormatError(f"{one_line(str(path))}: not a readable safetensors file ({reason})")
-
     try:
         with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            prefix = handle.read(8)
-            if len(prefix) < 8:
-                raise fail("shorter than the 8-byte header length")
-            (length,) = struct.unpack("<Q", prefix)
-            if length > max_header_bytes:
-                raise fail(f"declares a header of {length} bytes (at most {max_header_bytes} read)")
-            if length > size - 8:
-                raise fail(f"declares a header of {length} bytes, longer than the file ({size} bytes)")
-            raw = handle.read(length)
+            return read_header_from(handle, os.fstat(handle.fileno()).st_size, str(path), max_header_bytes)
     except OSError as error:
-        raise fail(f"cannot read it ({error.strerror or type(error).__name__})") from None
+        raise SafetensorsFormatError(
+            f"{one_line(str(path))}: not a readable safetensors file "
+            f"(cannot read it: {error.strerror or type(error).__name__})"
+        ) from None
+
+
+def read_header_from(
+    handle: BinaryIO, size: int, label: str, max_header_bytes: int = MAX_HEADER_BYTES
+) -> SafetensorsHeader:
+    """`read_header` for a file a reader already opened its own way (a runs folder's bounded open):
+    `handle` at offset 0, `size` the file's size, `label` names the file in messages."""
+
+    def fail(reason: str) -> SafetensorsFormatError:
+        return SafetensorsFormatError(f"{one_line(label)}: not a readable safetensors file ({reason})")
+
+    prefix = handle.read(8)
+    if len(prefix) < 8:
+        raise fail("shorter than the 8-byte header length")
+    (length,) = struct.unpack("<Q", prefix)
+    if length > max_header_bytes:
+        raise fail(f"declares a header of {length} bytes (at most {max_header_bytes} read)")
+    if length > size - 8:
+        raise fail(f"declares a header of {length} bytes, longer than the file ({size} bytes)")
+    raw = handle.read(length)
     if len(raw) != length:
         raise fail(f"the header ends after {len(raw)} of {length} bytes")
     if not raw.startswith(b"{"):
@@ -129,7 +139,8 @@ def read_header(path: str | Path, *, max_header_bytes: int = MAX_HEADER_BYTES) -
     if not isinstance(header, dict):
         raise fail("the header is not a JSON object")
     data_length = size - 8 - length
-    metadata = header.pop("__metadata__", None) or {}
+    metadata = header.pop("__metadata__", None)
+    metadata = {} if metadata is None else metadata
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise fail("__metadata__ must map names to strings")
     tensors = {name: _tensor(name, info, fail) for name, info in header.items()}

@@ -73,6 +73,7 @@ def _cases() -> dict[str, tuple[bytes, str]]:
         "metadata-not-strings": (
             _with(lambda h: h.update(__metadata__={"ckptzoo": {"arch": "logreg"}})), "__metadata__"
         ),
+        "metadata-a-list": (_with(lambda h: h.update(__metadata__=[])), "__metadata__"),
         "arch-unknown": (file_bytes(layout(LOGREG, {"ckptzoo": '{"arch": "gpt-7"}'})[0], data), "unknown architecture"),
         "arch-not-a-string": (file_bytes(layout(LOGREG, {"ckptzoo": '{"arch": [1]}'})[0], data), "no ckptzoo"),
         "overlapping-offsets": (_with(lambda h: h["bias"].update(data_offsets=[2520, 2560])), "overlaps"),
@@ -158,6 +159,21 @@ def test_valid_file_loads(tmp_path):
     parsed = read_header(path)
     assert parsed.num_params == 650 and parsed.metadata == ARCH
     assert parsed.tensors["bias"].shape == (10,) and parsed.data_start == 8 + len(json.dumps(header))
+
+
+def test_a_reader_with_its_own_open_uses_the_same_validator(tmp_path):
+    """The runs-folder reader opens files its own bounded way and hands the handle over."""
+    from ckptzoo_widgets.safetensors_check import read_header_from
+
+    good, bad = tmp_path / "good.safetensors", tmp_path / "bad.safetensors"
+    good.write_bytes(file_bytes(*layout(LOGREG)))
+    bad.write_bytes(CASES["1gb-tensor-in-1kb-file"][0])
+    with open(good, "rb") as handle:
+        assert read_header_from(handle, good.stat().st_size, "runs/good").num_params == 650
+    with open(bad, "rb") as handle, pytest.raises(SafetensorsFormatError, match="runs/bad: .*lie beyond"):
+        read_header_from(handle, bad.stat().st_size, "runs/bad")
+    with pytest.raises(SafetensorsFormatError, match="cannot read it"):
+        read_header(tmp_path / "missing.safetensors")
 
 
 def test_builtin_zoo_files_pass_the_validator():
