@@ -1,6 +1,6 @@
 """`ckptzoo index build DIR`: a folder of checkpoints -> a static zoo index.
 
-The folder is read like a training-run source (`runs.py`: Trainer checkpoints,
+The folder is read like a training-run source (`runs/`: Trainer checkpoints,
 Lightning `.ckpt`, lm-eval results, plain weight files with their model
 cards); every file gets its sha256 and size, and the index is written as JSON
 (or Parquet, for large zoos) where the files' relative paths resolve. Copy the

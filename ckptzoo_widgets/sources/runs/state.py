@@ -1,0 +1,98 @@
+"""What a walk of a runs folder collects, and the small pure helpers on it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...schema import FileEntry
+from ..modelcard import Card
+
+CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d{1,15})$")
+# Weight files of a Hugging Face save (`save_pretrained`), possibly sharded.
+HF_WEIGHTS = re.compile(
+    r"^(model|pytorch_model|adapter_model|tf_model|diffusion_pytorch_model)"
+    r"(-\d{5}-of-\d{5})?\.(safetensors|bin|h5|onnx)$"
+)
+LIGHTNING_SUFFIX = ".ckpt"
+HEADLINE_PREFERENCE = (
+    "eval_accuracy",
+    "eval_f1",
+    "eval_loss",
+    "val_acc",
+    "val_accuracy",
+    "val_loss",
+    "lambada_openai.acc",
+    "piqa.acc",
+    "arc_easy.acc",
+    "loss",
+)
+
+
+@dataclass
+class Ckpt:
+    name: str
+    step: int | None = None
+    epoch: float | None = None
+    files: list[FileEntry] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    revision: str | None = None
+    notes: str | None = None
+    paths: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    folder: Path
+    kinds: set[str] = field(default_factory=set)
+    checkpoints: dict[str, Ckpt] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best: str | None = None
+    global_step: int | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    adapter_base: str | None = None
+    lightning_rows: list[dict[str, float]] = field(default_factory=list)
+    card: Card | None = None
+
+
+@dataclass
+class Eval:
+    path: Path
+    metrics: dict[str, float]
+    repo: str | None
+    revision: str | None
+    step: int | None
+    task: str | None
+
+
+def order(checkpoint: Ckpt) -> tuple:
+    return (
+        checkpoint.step is None,
+        checkpoint.step or 0,
+        checkpoint.epoch is None,
+        checkpoint.epoch or 0,
+        checkpoint.name == "last",
+        checkpoint.name,
+    )
+
+
+def headline(metrics: dict[str, float]) -> str | None:
+    for name in HEADLINE_PREFERENCE:
+        if name in metrics:
+            return name
+    return next((n for n in metrics if n not in ("learning_rate", "epoch")), None)
+
+
+def checkpoint_data(checkpoint: Ckpt) -> dict[str, Any]:
+    data = {
+        "name": checkpoint.name,
+        "step": checkpoint.step,
+        "epoch": checkpoint.epoch,
+        "metrics": checkpoint.metrics,
+        "files": [f.model_dump(exclude_none=True) for f in checkpoint.files],
+        "revision": checkpoint.revision,
+        "notes": checkpoint.notes,
+    }
+    return {k: v for k, v in data.items() if v is not None}
