@@ -64,7 +64,9 @@ def payloads(port: int) -> list[str]:
     ]
 
 
-def test_hostile_file_name_in_the_progress_bar_is_plain_text(lab_server, page, recorder, tmp_path):
+def test_hostile_file_name_in_the_progress_bar_is_plain_text(jupyter_server, page, recorder, tmp_path):
+    # terminals on, as on a user's machine: the payload's real target
+    lab_server = jupyter_server("lab", extra_args=("--ServerApp.terminals_enabled=True",))
     data = bytes(range(256)) * 1024  # 256 KiB at 128 KiB/s: the bar shows for ~2 s
     names = payloads(recorder.server_address[1])
     with FileServer() as files:
@@ -93,6 +95,8 @@ def test_hostile_file_name_in_the_progress_bar_is_plain_text(lab_server, page, r
         page.on("console", lambda m: console.append(m.text))
         page.on("request", lambda r: requests.append(r.url))
         lab_server.open_notebook(page, nb)
+        terminals_before = lab_server.api("/api/terminals")
+        kernels_before = {k["id"] for k in lab_server.api("/api/kernels")}
 
         # Start the cell as a user does, then, while a bar is on screen, read
         # what the page made of its label.
@@ -120,11 +124,15 @@ def test_hostile_file_name_in_the_progress_bar_is_plain_text(lab_server, page, r
         wait_for_kernel_idle(page)
         page.wait_for_timeout(1000)
         output = page.locator(".jp-NotebookPanel:visible .jp-OutputArea").first.inner_text()
+        terminals_after = lab_server.api("/api/terminals")
+        kernels_after = {k["id"] for k in lab_server.api("/api/kernels")}
 
     assert dialogs == []
     assert [m for m in console if "xss" in m] == []
     assert [u for u in requests if f":{recorder.server_address[1]}" in u] == []
     assert recorder.paths == []
+    assert terminals_after == terminals_before  # no terminal opened by a script in the page
+    assert kernels_after == kernels_before  # no kernel started
     shown = [label for state in seen for label in state["labels"] if label.strip()]
     assert shown, "a progress bar with a label was on screen"
     # the name breaks the file-name rules, so the bar names the download plainly
