@@ -12,6 +12,8 @@ import re
 import urllib.parse
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ckptzoo_widgets.fetch import file_name_from_url
 from ckptzoo_widgets.text import html_text, label_text, one_line, terminal_safe, truncate
@@ -98,6 +100,34 @@ def test_file_name_from_url_keeps_good_names_and_plain_suffixes():
     assert file_name_from_url("http://h/a/model%20v2.safetensors?x=1") == "model v2.safetensors"
     assert file_name_from_url("http://h/a/%3Cimg%3E.safetensors") == "download.safetensors"
     assert file_name_from_url("http://h/a/") == "download"
+
+
+# Any text at all, surrogates and controls included.
+ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=300)
+
+
+@settings(max_examples=500, deadline=None)
+@given(ANY_TEXT)
+def test_property_every_sink_output_is_plain(text):
+    label = label_text(text)
+    assert not MARKUP.search(label) and not CONTROLS.search(label) and len(label) <= 41
+    assert not CONTROLS.search(terminal_safe(text).replace("\n", "").replace("\t", ""))
+    line = one_line(text)
+    assert "\n" not in line and not CONTROLS.search(line)
+    assert "<" not in html_text(text) and '"' not in html_text(text)
+    label.encode("utf-8")  # printable: no lone surrogate survives
+    line.encode("utf-8")
+
+
+@settings(max_examples=500, deadline=None)
+@given(ANY_TEXT)
+def test_property_file_names_from_urls_pass_the_index_rules(name):
+    from ckptzoo_widgets.safety import check_relative_path
+
+    got = file_name_from_url("http://h/z/" + urllib.parse.quote(name, safe="", errors="surrogatepass"))
+    check_relative_path(got)
+    assert "/" not in got and not got.startswith(".") and len(got) <= 200
+    assert label_text(got, limit=200) == got
 
 
 # ------------------------------------------- through fetch: progress bar and messages
