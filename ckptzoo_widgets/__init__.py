@@ -22,7 +22,7 @@ from .magics import show_errors_briefly
 
 if TYPE_CHECKING:
     from .catalog import Zoo, open_zoo, parse_ref
-    from .loader import digits_validation, load
+    from .loader import LoadedModel, digits_validation, load
     from .schema import Checkpoint, FileEntry, ModelEntry, ZooIndex
     from .widget import ZooBrowser
 
@@ -43,6 +43,7 @@ _LAZY = {
     "parse_ref": ".catalog",
     "digits_validation": ".loader",
     "load": ".loader",
+    "LoadedModel": ".loader",
     "ZooBrowser": ".widget",
 }
 
@@ -50,6 +51,7 @@ __all__ = [
     "Checkpoint",
     "FetchError",
     "FileEntry",
+    "LoadedModel",
     "ModelEntry",
     "Zoo",
     "ZooError",

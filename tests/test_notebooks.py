@@ -11,46 +11,103 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs(path, tmp_path, monkeypatch):
+def _run(nb, tmp_path, monkeypatch):
+    """Execute a notebook in a real kernel; the notebook with its outputs."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
     # the kernel inherits the environment: a private download cache, no network
     monkeypatch.setenv("CKPTZOO_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("CKPTZOO_QUIET", "1")
-    client = NotebookClient(
-        nb,
-        timeout=300,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-    )
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
     client.execute()  # raises CellExecutionError with the failing cell on error
-    errors = [
-        out
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-        if out.get("output_type") == "error"
-    ]
-    assert not errors
+    errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
+    assert not [out for out in errors if out.get("output_type") == "error"]
+    return nb
 
 
-def test_inserted_cells_match_the_code_insert_gives():
-    """Cells tagged `inserted-code` hold exactly what Insert code puts in a cell."""
+def _lesson_inserts(nb) -> tuple[int, list[str]]:
+    """The browser cell and the checkpoints the lesson asks the student to insert, in order."""
+    for position, cell in enumerate(nb.cells):
+        refs = cell.get("metadata", {}).get("ckptzoo", {}).get("lesson_inserts")
+        if refs:
+            return position, list(refs)
+    return -1, []
+
+
+def _as_the_student_leaves_it(nb):
+    """The notebook after the student's clicks on Insert code: what the labextension does.
+
+    Each inserted cell holds exactly ``zoo.load_code(ref)`` and goes below the
+    browser's cell and below the cells it inserted before (issue 10, docs/widget.md).
+    """
     import ckptzoo_widgets as cz
 
     zoo = cz.open_zoo()
-    for path in NOTEBOOKS:
-        nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            ref = cell.get("metadata", {}).get("ckptzoo", {}).get("ref")
-            if "inserted-code" in cell.get("metadata", {}).get("tags", []) and ref:
-                assert cell.source.rstrip("\n") == zoo.load_code(ref).rstrip("\n"), (
-                    f"{path.name}: the cell for {ref} differs from zoo.load_code({ref!r}); "
-                    "paste the new code into the notebook"
-                )
+    position, refs = _lesson_inserts(nb)
+    inserted = [nbformat.v4.new_code_cell(zoo.load_code(ref)) for ref in refs]
+    nb.cells[position + 1 : position + 1] = inserted
+    return nb
+
+
+def _text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(out.get("text", ""))
+        parts.append(out.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs(path, tmp_path, monkeypatch):
+    _run(nbformat.read(path, as_version=4), tmp_path, monkeypatch)
+
+
+@pytest.mark.slow
+def test_quickstart_after_the_students_inserts_compares_their_checkpoints(tmp_path, monkeypatch):
+    """Browse, pick, insert, run, compare: the inserted cells run, say what they loaded, and the comparison
+    measures each checkpoint's recorded accuracy."""
+    import ckptzoo_widgets as cz
+
+    nb = _run(_as_the_student_leaves_it(nbformat.read(QUICKSTART, as_version=4)), tmp_path, monkeypatch)
+    position, refs = _lesson_inserts(nb)
+    for offset, ref in enumerate(refs, start=1):
+        assert _text(nb.cells[position + offset]).startswith(f"Loaded {ref}: mlp digits classifier")
+        assert "verified against the zoo index" in _text(nb.cells[position + offset])
+    (compare,) = [c for c in nb.cells if c.cell_type == "code" and "cz.LoadedModel" in c.source]
+    zoo = cz.open_zoo()
+    lines = [line for line in _text(compare).splitlines() if "accuracy" in line]
+    assert [line.split()[0] for line in lines] == ["mlp_epoch_1", "mlp_epoch_30"]  # the order they were inserted
+    for line, ref in zip(lines, refs, strict=True):
+        recorded = zoo.resolve(ref)[1].metrics["val_accuracy"]
+        assert line.endswith(f"accuracy {recorded:.1%}")
+
+
+QUICKSTART = ROOT / "notebooks" / "01-quickstart.ipynb"
+
+
+def test_quickstart_ships_no_copies_of_the_cells_insert_makes():
+    """The student's Insert clicks make the load cells; the notebook has none of its own (no duplicates)."""
+    import ckptzoo_widgets as cz
+
+    nb = nbformat.read(QUICKSTART, as_version=4)
+    position, refs = _lesson_inserts(nb)
+    assert position > 0 and refs == ["digits-mlp@epoch-1", "digits-mlp@epoch-30"]
+    zoo = cz.open_zoo()
+    snippets = {zoo.load_code(ref).strip() for ref in refs}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert "cz.load(" not in cell.source and cell.source.strip() not in snippets, cell.source
+    # What the lesson's text promises is what Insert code writes.
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert 'mlp_epoch_1 = cz.load("digits-mlp@epoch-1")' in text
+    assert f"{codegen_name(zoo, refs[0])} = cz.load(" in zoo.load_code(refs[0])
+
+
+def codegen_name(zoo, ref: str) -> str:
+    from ckptzoo_widgets import codegen
+
+    return codegen.variable_name(*zoo.resolve(ref))
 
 
 # --- errors a student can read ------------------------------------------------------------------
