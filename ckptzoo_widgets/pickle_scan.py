@@ -55,6 +55,8 @@ SAFE_PICKLE_GLOBALS = frozenset(
         "collections.OrderedDict",
         "_codecs.encode",  # how protocol 2 (torch's default) pickles bytes
         "torch._utils._rebuild_tensor_v2",
+        "torch._utils._rebuild_tensor_v3",
+        "torch.device",
         "torch._utils._rebuild_parameter",
         "torch._utils._rebuild_parameter_with_state",
         "torch._tensor._rebuild_from_type_v2",

@@ -25,7 +25,7 @@ from typing import Any
 from . import cache, config
 from .pickle_scan import PickleVerdict, scan_pickle_file
 
-SCANNER_VERSION = 2  # bump when the scanner learns something: old records are then scanned again
+SCANNER_VERSION = 3  # bump when the scanner learns something: old records are then scanned again
 PICKLE_FORMATS = ("pytorch",)
 _RECORD_LIMIT = 1 << 20
 _ADVICE = "load it only with torch.load(..., weights_only=True), which refuses to import code"
