@@ -127,8 +127,8 @@ def check_url(value: str) -> str:
         raise ValueError(f"URL {_shown(value)} must be an absolute http(s) URL")
     if parts.username or parts.password:
         raise ValueError(f"URL {_shown(value)} must not carry credentials")
-    if any(ch.isspace() or ord(ch) < 32 for ch in value):
-        raise ValueError(f"URL {_shown(value)} contains whitespace or control characters")
+    if any(ch.isspace() or ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise ValueError(f"URL {_shown(value)} contains whitespace, control characters or a lone surrogate")
     return value
 
 
@@ -142,8 +142,8 @@ def check_relative_path(value: str) -> str:
         raise ValueError(f"file path {_shown(value)} is absolute; paths are relative to the index")
     if re.match(r"^[A-Za-z]:", value) or ":" in value.split("/")[0]:
         raise ValueError(f"file path {_shown(value)} has a drive letter or scheme")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError(f"file path {_shown(value)} contains control characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise ValueError(f"file path {_shown(value)} contains control characters or a lone surrogate")
     for segment in value.split("/"):
         if segment == "..":
             raise ValueError(f"file path {_shown(value)} contains '..'")

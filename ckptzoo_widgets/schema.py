@@ -10,6 +10,7 @@ reported and skipped while the rest of the zoo still opens.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections import Counter
@@ -375,7 +376,8 @@ def problems_from(error: ValidationError, origin: str, entry: str) -> list[Probl
     return problems
 
 
-# Exceptions that building one entry from odd input can raise: that entry's problem, not the source's.
+# Exceptions that building one entry from odd input can raise: that entry's problem, not the source's
+# (UnicodeEncodeError, a ValueError, is a lone surrogate somewhere in the entry's text).
 ENTRY_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError)
 
 # A candidate entry: (origin, label, the raw dict - or a function that builds it, or returns None
@@ -396,9 +398,17 @@ def validate_models(candidates: Iterable[Candidate], problems: Problems) -> list
             data = raw() if callable(raw) else raw
             if data is None:
                 continue
+            # Text that is not valid Unicode (a lone surrogate from a "\ud800" escape) cannot be
+            # printed, sent to the browser or written as UTF-8: the entry is refused, not repaired.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
             model = ModelEntry.model_validate(data)
         except ValidationError as error:
             problems.extend(problems_from(error, origin, label))
+            continue
+        except UnicodeEncodeError:
+            problems.add(
+                Problem(origin, label, "", "contains text that is not valid Unicode (a lone surrogate); skipped")
+            )
             continue
         except ENTRY_ERRORS as error:
             message = f"cannot be read ({type(error).__name__}: {truncate(error, 120)}); skipped"

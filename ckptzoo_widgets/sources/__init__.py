@@ -14,9 +14,8 @@ from pathlib import Path
 
 from ..errors import ZooError
 from .base import LoadedSource
-from .builtin import read_builtin
 from .hub import read_hub
-from .index_file import read_http_index, read_local_index
+from .index_file import read_builtin, read_http_index, read_local_index
 from .mlflow import matches as is_mlflow_source
 from .mlflow import read_mlflow
 from .runs import is_runs_folder, read_runs

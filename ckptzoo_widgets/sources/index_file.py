@@ -90,6 +90,16 @@ def read_local_index(path: str | Path, source: str | None = None) -> LoadedSourc
     return LoadedSource(source, _label_for(source), _with_origin(models, source, base), problems, title)
 
 
+BUILTIN_INDEX = Path(__file__).resolve().parents[1] / "zoo" / "index.json"
+
+
+def read_builtin(source: str = "builtin") -> LoadedSource:
+    """The built-in teaching zoo shipped inside the package (a static index; works offline)."""
+    loaded = read_local_index(BUILTIN_INDEX, source="builtin")
+    loaded.label = "builtin"
+    return loaded
+
+
 def read_index_bytes(location: str, timeout: float = 30.0) -> bytes:
     """The raw bytes of one index file or URL (not cached), within the same budgets as opening it.
 

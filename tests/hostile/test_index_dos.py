@@ -319,3 +319,81 @@ def test_the_summary_counts_every_reader_s_problems(tmp_path):
     assert out[:10] == problems[:10] and len(out) == 11
     assert out[-1].message == "and 240 more problems of these kinds: checkpoints.*.metrics.* (240)"
     assert summarise(problems[:10], limit=10) == problems[:10]
+
+
+# --- hypothesis: any ids, names, numbers and file names in an index or a Hub answer -------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+ANY_TEXT = st.text(st.characters(codec=None), max_size=120) | st.sampled_from(["a", "a/b", "a--b", "x" * 97, "é"])
+NUMBERS = st.integers(-(2**70), 2**70) | st.floats(allow_nan=True, allow_infinity=True) | st.none() | st.booleans()
+ENTRY = st.fixed_dictionaries(
+    {
+        "id": ANY_TEXT,
+        "num_params": NUMBERS,
+        "checkpoints": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "name": ANY_TEXT,
+                    "step": NUMBERS,
+                    "metrics": st.dictionaries(ANY_TEXT, NUMBERS, max_size=3),
+                    "files": st.lists(st.fixed_dictionaries({"path": ANY_TEXT, "size": NUMBERS}), max_size=2),
+                }
+            ),
+            max_size=2,
+        ),
+    }
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries=st.lists(ENTRY, max_size=6))
+def test_any_entries_are_accepted_within_the_rules_or_reported(entries):
+    from ckptzoo_widgets import safety
+    from ckptzoo_widgets.schema import MAX_COUNT, MAX_PROBLEMS, parse_models
+
+    models, problems = parse_models(entries, "hypothesis.json")
+    assert len(problems) <= MAX_PROBLEMS + 1
+    assert all(len(str(problem)) < 1500 for problem in problems)
+    reported = {p.entry.split(" ")[0] for p in problems}  # "models[3]"
+    assert len(models) + len(reported) == len(entries)  # every entry opens or is reported, none vanishes
+    for model in models:
+        safety.check_model_id(model.id)
+        json.dumps(model.model_dump(mode="json"), ensure_ascii=False).encode("utf-8")  # prints, syncs, writes
+        assert model.num_params is None or 0 <= model.num_params <= MAX_COUNT
+        for checkpoint in model.checkpoints:
+            safety.check_checkpoint_name(checkpoint.name)
+            assert checkpoint.step is None or 0 <= checkpoint.step <= MAX_COUNT
+            for file in checkpoint.files:
+                safety.check_relative_path(file.path)
+                assert file.size is None or 0 <= file.size <= MAX_COUNT
+
+
+FILE_NAMES = st.text(st.characters(codec=None, exclude_characters="/"), min_size=1, max_size=40).map(
+    lambda name: name + ".safetensors"
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(names=st.lists(FILE_NAMES, max_size=5), repo=ANY_TEXT)
+def test_any_hub_file_names_give_usable_urls_or_a_problem(names, repo):
+    pytest.importorskip("huggingface_hub")
+    from urllib.parse import urlsplit
+
+    from ckptzoo_widgets import safety
+    from ckptzoo_widgets.schema import ModelEntry
+    from ckptzoo_widgets.sources.hub import model_data
+
+    item = {"id": repo, "library_name": "timm", "siblings": [{"rfilename": name} for name in names]}
+    data, problems = model_data(item, "hub", "https://hub.test", None)
+    if data is None:
+        assert problems
+        return
+    model = ModelEntry.model_validate(data)
+    files = model.checkpoint("main").files
+    for file in files:
+        safety.check_url(file.url)
+        assert urlsplit(file.url).hostname == "hub.test" and file.url.isascii()
+    left_out = [p for p in problems if "file left out" in p.message]
+    assert len(files) + len(left_out) == len(names)
