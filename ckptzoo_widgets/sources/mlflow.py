@@ -300,13 +300,18 @@ class _Reader:
         sums: dict[str, str] = {}
         queue: list[tuple[str | None, int]] = [(None, 0)]
         listings = 0
+        # One repository per run, from the artifact URI search_runs gave: the client's own
+        # list_artifacts asks the server for the run again on every call.
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+        repository = get_artifact_repository(run.info.artifact_uri, tracking_uri=self.spec.tracking_uri)
         while queue and listings < MAX_LISTINGS:
             folder, depth = queue.pop(0)
             listings += 1
-            for info in self.client.list_artifacts(run.info.run_id, folder):
+            for info in repository.list_artifacts(folder):
                 base = posixpath.basename(info.path)
                 if folder is None and base == "SHA256SUMS" and not info.is_dir:
-                    sums = self.read_sums(run, info.file_size)
+                    sums = self.read_sums(run, repository, info.file_size)
                 elif step_of(base) is not None and (info.is_dir or base.lower().endswith(WEIGHT_SUFFIXES)):
                     found.append((info.path, info.is_dir, info.file_size))
                 elif info.is_dir and depth + 1 < MAX_DEPTH:
@@ -315,13 +320,13 @@ class _Reader:
             self.report(run.info.run_id, f"artifacts listed up to {MAX_LISTINGS} folders; the rest left out")
         return found, sums
 
-    def read_sums(self, run: Any, size: int | None) -> dict[str, str]:
+    def read_sums(self, run: Any, repository: Any, size: int | None) -> dict[str, str]:
         if size is not None and size > MAX_SUMS_BYTES:
             self.report(run.info.run_id, "SHA256SUMS larger than 1 MiB; files left unverified")
             return {}
         try:
             with tempfile.TemporaryDirectory() as folder:
-                local = self.client.download_artifacts(run.info.run_id, "SHA256SUMS", folder)
+                local = repository.download_artifacts("SHA256SUMS", folder)
                 text = Path(local).read_bytes()[:MAX_SUMS_BYTES].decode("utf-8", "replace")
         except Exception as error:  # noqa: BLE001
             self.report(run.info.run_id, f"SHA256SUMS unreadable ({message(error)}); files left unverified")
