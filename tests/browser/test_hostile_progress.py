@@ -10,8 +10,6 @@ payload's URL, no element made from it.
 from __future__ import annotations
 
 import hashlib
-import http.server
-import threading
 import urllib.parse
 import uuid
 
@@ -22,36 +20,6 @@ from tests.httpserver import FileServer
 from .harness import wait_for_kernel_idle
 
 pytestmark = pytest.mark.browser
-
-
-class _Recorder(http.server.ThreadingHTTPServer):
-    """Counts every request: a payload that runs would fetch from here."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                outer.paths.append(self.path)
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-
-@pytest.fixture
-def recorder():
-    srv = _Recorder()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
 
 
 def payloads(port: int) -> list[str]:
