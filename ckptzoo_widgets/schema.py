@@ -249,7 +249,7 @@ class ModelEntry(_Strict):
             return file.url
         if safety.is_url(self.base):
             return urljoin(self.base, file.path)
-        return str(Path(self.base or ".") / file.path)
+        return str(Path(self.base or ".") / (file.path or ""))
 
     def checkpoint(self, name: str | None = None) -> Checkpoint:
         """The named checkpoint, or the default one; KeyError when it does not exist."""

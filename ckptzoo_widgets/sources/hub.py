@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from .. import safety
 from ..decode import ParseError, load_json
 from ..errors import ZooError
-from ..schema import ENTRY_ERRORS, WEIGHT_SUFFIXES, FileEntry, Problem, Problems, validate_models
+from ..schema import ENTRY_ERRORS, WEIGHT_SUFFIXES, Candidate, FileEntry, Problem, Problems, validate_models
 from ..text import truncate
 from ._http import get_bounded
 from ._parse import step_of
@@ -183,7 +183,8 @@ class _Client:
                 break
             items += page
             nxt = (response.links.get("next") or {}).get("url")  # Link: <...>; rel="next"
-            url, params = (nxt if isinstance(nxt, str) and nxt.startswith(self.endpoint + "/") else None), None
+            url = nxt if isinstance(nxt, str) and nxt.startswith(self.endpoint + "/") else None
+            params = {}  # the next link carries the query
         return items[:limit]
 
 
@@ -281,7 +282,7 @@ def model_data(
         return None, [Problem(origin, repo[:100], "id", f"{error}; skipped")]
     problems: list[Problem] = []
     tags = [t for t in item.get("tags") or [] if isinstance(t, str)] if isinstance(item.get("tags"), list) else []
-    card_data = item.get("cardData") if isinstance(item.get("cardData"), dict) else {}
+    card_data: dict[str, Any] = item["cardData"] if isinstance(item.get("cardData"), dict) else {}
     model_index = item.get("model-index") or card_data.get("model-index")
     card = card_from_metadata(card_data, model_index=model_index)
     problems += [Problem(origin, repo, "cardData", message) for message in card.problems]
@@ -373,11 +374,11 @@ def read_hub(source: str) -> LoadedSource:
         problems.extend(item_problems)
         return data
 
-    candidates = []
+    candidates: list[Candidate] = []
     for position, (item, (checkpoints, refs_problems)) in enumerate(zip(items, refs, strict=True)):
         problems.extend(refs_problems)
-        repo = item.get("id") if isinstance(item, dict) else None
-        label = repo if isinstance(repo, str) else f"models[{position}]"
+        item_id = item.get("id") if isinstance(item, dict) else None
+        label = item_id if isinstance(item_id, str) else f"models[{position}]"
         candidates.append((origin, label, partial(build, item, checkpoints)))
     models = validate_models(candidates, problems)
     models = [model.with_origin(source, client.endpoint + "/") for model in models]

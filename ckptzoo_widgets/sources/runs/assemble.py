@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ class RunsReader:
         scanner.scan()
         hub_runs = lmeval.attach_evals(scanner)
         cards: dict[Path, Path] = {path.parent: path for path in scanner.card_candidates}
-        raw: list[tuple[str, Path, dict[str, Any]]] = []
+        raw: list[tuple[str, Path, Callable[[], dict[str, Any]]]] = []
         for run in scanner.runs.values():
             if not run.checkpoints:
                 continue
@@ -165,7 +166,7 @@ class RunsReader:
         tensors = [self.root / f.path for f in chosen.files if f.format == "safetensors" and f.path]
         if tensors:
             counts = [self._params(path, scanner) for path in tensors]
-            data["num_params"] = sum(counts) if None not in counts else None  # type: ignore[arg-type]
+            data["num_params"] = None if None in counts else sum(c for c in counts if c is not None)
         card = self._card(run.folder, cards, scanner)
         description = (
             f"Training run `{scanner.rel(run.folder)}` ({', '.join(sorted(run.kinds))}): "

@@ -29,7 +29,7 @@ def lightning_file(scan: Scanner, path: Path) -> None:
     stem = path.name[: -len(LIGHTNING_SUFFIX)]
     name = scan.checkpoint_name(stem, path)
     entry = scan.file_entry(path) if name else None
-    if not entry:
+    if name is None or entry is None:
         return
     checkpoint = run.checkpoints.get(name) or Ckpt(name, step=step_of(stem), epoch=epoch_of(stem))
     checkpoint.files.append(entry)

@@ -103,7 +103,7 @@ class Scanner:
             self.report(path, f"{error}; skipped")
             return None
         try:
-            return FileEntry(path=self.rel(path), size=size)
+            return FileEntry.model_validate({"path": self.rel(path), "size": size})
         except ValidationError as error:
             self.report(path, f"unusable file name ({error.errors()[0]['msg']}); skipped")
             return None
@@ -163,9 +163,10 @@ class Scanner:
             key = "final" if stem in HF_STEMS else stem
             groups.setdefault(key, []).append(name)
         for key, members in groups.items():
-            name = self.checkpoint_name(key, folder / members[0])
-            if name is None:
+            checkpoint_name = self.checkpoint_name(key, folder / members[0])
+            if checkpoint_name is None:
                 continue
+            name = checkpoint_name
             checkpoint = run.checkpoints.get(name) or Ckpt(name, step=step_of(key), epoch=epoch_of(key))
             for member in members:
                 entry = self.file_entry(folder / member)
@@ -201,6 +202,7 @@ class Scanner:
         """`val_loss=0.12` in a file name -> {"val_loss": 0.12} (epoch and step are not metrics)."""
         metrics = {}
         for key, value in KEY_VALUE.findall(stem):
-            if key.lower() not in ("epoch", "step", "global_step") and metric_name(key):
-                metrics[metric_name(key)] = float(value)  # type: ignore[index]
+            name = metric_name(key) if key.lower() not in ("epoch", "step", "global_step") else None
+            if name:
+                metrics[name] = float(value)
         return metrics
