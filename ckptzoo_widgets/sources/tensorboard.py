@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import bisect
 import math
+import struct
+import tempfile
 import time
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
@@ -87,6 +89,24 @@ def available() -> bool:
     return True
 
 
+def intact_length(path: Path, size: int, limit: int) -> int:
+    """How many bytes of `path` are whole records by their length fields.
+
+    A record is an 8-byte length, a 4-byte CRC, the data and a 4-byte CRC. A length
+    that claims more than the file holds ends the intact part here, before any reader
+    allocates a buffer of the claimed size (CRCs are left to tensorboard's reader).
+    """
+    offset = 0
+    with open(path, "rb") as handle:
+        while offset + 12 <= size and offset < limit:
+            (length,) = struct.unpack("<Q", handle.read(8))
+            if offset + 16 + length > size:
+                break
+            offset += 16 + length
+            handle.seek(offset)
+    return offset
+
+
 def read_scalars(files: Iterable[Path], report: Report) -> Scalars:
     """Every scalar in `files` (a later file wins where two log the same metric at the same step)."""
     from tensorboard import data_compat
@@ -98,10 +118,18 @@ def read_scalars(files: Iterable[Path], report: Report) -> Scalars:
     bad_names: set[str] = set()
     budget_bytes, budget_points = MAX_EVENT_BYTES, MAX_POINTS
     deadline = time.monotonic() + MAX_SECONDS
+    cleanup: list[Path] = []
     for path in files:
         try:
             size = path.stat().st_size
-            loader = RawEventFileLoader(str(path))
+            intact = intact_length(path, size, budget_bytes)
+            damaged = intact < min(size, budget_bytes)
+            if damaged:  # the reader gets a copy of the intact records only
+                with open(path, "rb") as source, tempfile.NamedTemporaryFile("wb", delete=False) as copy:
+                    cleanup.append(Path(copy.name))
+                    for _ in range(0, intact, 1 << 20):
+                        copy.write(source.read(min(1 << 20, intact - copy.tell())))
+            loader = RawEventFileLoader(str(cleanup[-1] if damaged else path))
         except Exception as error:  # noqa: BLE001 - any reader failure is this file's problem only
             report(path, f"cannot read TensorBoard events ({type(error).__name__}); skipped")
             continue
@@ -141,6 +169,8 @@ def read_scalars(files: Iterable[Path], report: Report) -> Scalars:
         elif consumed < size:
             message = f"TensorBoard event file cut short or corrupt at byte {consumed} of {size}; earlier events kept"
             report(path, message)
+    for copy_path in cleanup:
+        copy_path.unlink(missing_ok=True)
     if bad_names:
         names = ", ".join(repr(name[:60]) for name in sorted(bad_names)[:5])
         report(path, f"TensorBoard metric name(s) {names} break the metric-name rules; left out")
