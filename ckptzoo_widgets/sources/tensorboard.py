@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import safety
+from ._folder import Folder
 
 EVENT_FILE = "events.out.tfevents."
 # Where event files lie, relative to a run folder: the folder itself (Lightning's
@@ -72,7 +73,10 @@ class Scalars:
 
 def event_files(folder: Path) -> list[Path]:
     """The event files of a run folder (regular files only, not following links), oldest first."""
-    found = {p for pattern in EVENT_GLOBS for p in folder.glob(pattern) if p.is_file() and not p.is_symlink()}
+    inside = Folder(folder).inside  # glob follows linked folders: keep only files that stay in the run
+    found = {
+        p for pattern in EVENT_GLOBS for p in folder.glob(pattern) if p.is_file() and not p.is_symlink() and inside(p)
+    }
 
     def order(path: Path) -> tuple[int, str]:  # events.out.tfevents.<unix time>.<host>...
         stamp = path.name[len(EVENT_FILE) :].split(".", 1)[0]

@@ -217,3 +217,14 @@ def test_any_file_names_open_and_every_model_id_obeys_the_rules(tmp_path_factory
             safety.check_checkpoint_name(checkpoint.name)
             for file in checkpoint.files:
                 assert file.path and safety.check_relative_path(file.path)
+
+
+def test_tensorboard_event_files_in_a_linked_folder_outside_are_not_read(tmp_path):
+    from ckptzoo_widgets.sources.tensorboard import event_files
+
+    outside = tmp_path / "outside" / "logs"
+    write(outside / "events.out.tfevents.1.host", b"secret events")
+    run = _run(tmp_path / "runs")
+    write(run / "runs" / "mine" / "events.out.tfevents.2.host", b"own events")
+    (run / "runs" / "linked").symlink_to(outside, target_is_directory=True)
+    assert [p.parent.name for p in event_files(run)] == ["mine"]
