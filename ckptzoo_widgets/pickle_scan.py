@@ -767,6 +767,43 @@ def _zip64_fields(extra: bytes, uncompressed: int, compressed: int, offset: int)
     return compressed, offset
 
 
+def _local_entries(handle: BinaryIO, size: int, directories: list[list[_ZipEntry]], meter: _Meter) -> list[_ZipEntry]:
+    """The members as a streaming reader finds them: local header after local header from offset 0.
+
+    Neither torch nor zipfile reads a zip this way, but other tools do, and a
+    local entry the central directory leaves out is a place to hide a pickle.
+    """
+    # torch writes sizes only in the central directory (flag 8, zeros in the local header)
+    known = {entry.local_offset: entry.compressed for entries in directories for entry in entries}
+    entries: list[_ZipEntry] = []
+    at = 0
+    while at + 30 <= size:
+        meter.opcode()
+        handle.seek(at)
+        local = handle.read(30)
+        if local[:4] != _LOCAL_MAGIC:
+            break
+        flags, method = struct.unpack("<HH", local[6:10])
+        compressed, uncompressed, name_len, extra_len = struct.unpack("<IIHH", local[18:30])
+        name = handle.read(name_len)
+        extra = handle.read(extra_len)
+        compressed, _ = _zip64_fields(extra, uncompressed, compressed, 0)
+        if flags & 8 and compressed == 0 and at in known:
+            compressed = known[at]
+        elif flags & 8 and compressed == 0:
+            if name.lower().endswith(b".pkl"):
+                raise _CannotTell("a local zip entry without its size (data descriptor): cannot follow the entries")
+            break
+        entries.append(_ZipEntry(name, flags, method, compressed, at))
+        at += 30 + name_len + extra_len + compressed
+        handle.seek(at)
+        if flags & 8 and handle.read(4) == b"PK\x07\x08":
+            # signature, crc and two sizes of 4 bytes (or 8 in zip64): the next header tells which
+            handle.seek(at + 16)
+            at += 16 if handle.read(2) == b"PK" else 24
+    return entries
+
+
 def _scan_zip(
     handle: BinaryIO, size: int, directories: list[list[_ZipEntry]], meter: _Meter, findings: _Findings
 ) -> None:
@@ -873,7 +910,7 @@ def _scan_handle(handle: BinaryIO, meter: _Meter, findings: _Findings) -> None:
         directories = _zip_directories(handle, size, meter)
         if not directories:
             raise _CannotTell("starts like a zip archive but has no zip directory")
-        _scan_zip(handle, size, directories, meter, findings)
+        _scan_zip(handle, size, [*directories, _local_entries(handle, size, directories, meter)], meter, findings)
         return
     if _is_tar(head):
         findings.cannot_tell("torch's oldest (tar) format, which weights_only=True refuses; not scanned")

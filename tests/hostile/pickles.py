@@ -185,3 +185,18 @@ def overlapping_entries(archive: bytes, copies: int) -> bytes:
     end[12:16] = struct.pack("<I", len(entries))
     end[16:20] = struct.pack("<I", central_at)
     return archive[:central_at] + entries + bytes(end)
+
+
+def drop_first_central_entry(archive: bytes) -> bytes:
+    """Leave the first member's local header and data in place but remove it from the central directory:
+    torch and zipfile no longer see it, a reader walking local headers still does."""
+    end_at = archive.rfind(b"PK\x05\x06")
+    count, cd_size, cd_offset = struct.unpack("<HII", archive[end_at + 10 : end_at + 20])
+    first = archive[cd_offset : cd_offset + 46]
+    name_len, extra_len, comment_len = struct.unpack("<HHH", first[28:34])
+    entry_len = 46 + name_len + extra_len + comment_len
+    end = bytearray(archive[end_at:])
+    end[8:10] = end[10:12] = struct.pack("<H", count - 1)
+    end[12:16] = struct.pack("<I", cd_size - entry_len)
+    end[16:20] = struct.pack("<I", cd_offset)
+    return archive[:cd_offset] + archive[cd_offset + entry_len : end_at] + bytes(end)

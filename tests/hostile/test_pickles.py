@@ -94,6 +94,12 @@ def _corpus() -> dict[str, tuple[bytes, str, str]]:
             P.torch_zip(P.tensor_pickle(), ("archive/constants.pkl", P.benign_dumps(2))), "unknown", "TorchScript"
         ),
         "zip-bytes-after-stop": (P.torch_zip(P.tensor_pickle() + evil), "unsafe", "builtins.eval"),
+        # a local entry the central directory leaves out (streaming readers walk local headers)
+        "zip-hidden-local-entry": (
+            P.drop_first_central_entry(P.torch_zip(evil, ("archive/data.pkl", P.tensor_pickle()))),
+            "unsafe",
+            "builtins.eval",
+        ),
         # readers disagree: miniz reads offsets as written, zipfile shifts them by the data in front
         "zip-prefixed-readers-disagree": (
             P.torch_zip(P.tensor_pickle())[:60] + P.torch_zip(evil), "unsafe", "builtins.eval"
