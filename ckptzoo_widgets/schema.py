@@ -422,10 +422,13 @@ def validate_models(candidates: Iterable[Candidate], problems: Problems) -> list
     return models
 
 
-def parse_models(raw_models: Iterable[Any], origin: str) -> tuple[list[ModelEntry], list[Problem]]:
-    """Validate entries one by one; return the good ones and the problems (capped and summarised)."""
+def parse_models(raw_models: Iterable[Any], origin: str, *, start: int = 0) -> tuple[list[ModelEntry], list[Problem]]:
+    """Validate entries one by one; return the good ones and the problems (capped and summarised).
+
+    `start` numbers the entries of one batch of a streamed index (`ckptzoo index convert`).
+    """
     problems = Problems()
-    candidates = ((origin, _entry_label(position, raw), raw) for position, raw in enumerate(raw_models))
+    candidates = ((origin, _entry_label(position, raw), raw) for position, raw in enumerate(raw_models, start))
     models = validate_models(candidates, problems)
     return models, problems.as_list()
 

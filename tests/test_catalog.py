@@ -211,3 +211,85 @@ def test_download_warns_when_a_pickle_would_import_code(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert zoo.download("clean", quiet=True)[0].name == "clean.pt"
+
+
+# --- relevance, match column, word prefix, query caps (issue 9 item 3, issue 8 finding 10) ---
+
+
+def ranked_zoo():
+    return Zoo(
+        [
+            entry("zz-card", name="Plain", description="Trained on **lorawan** sensor logs."),
+            entry("zz-tag", name="Other", tags=["lora-adapter"]),
+            entry("lora-base", name="Base"),
+            entry("zz-name", name="LoRA tuned"),
+            entry("zz-inside", name="Quiet", description="explora is not a word start"),
+        ],
+        sources=["test"],
+    )
+
+
+def test_without_sort_id_and_name_rank_above_tags_above_card():
+    result = ranked_zoo().search("lora")
+    assert list(result["id"]) == ["lora-base", "zz-name", "zz-tag", "zz-card"]
+    assert list(result["match"]) == ["id", "name", "tag", "card"]
+    assert result.attrs["total"] == 4
+    # card text matches by word prefix only ("explora" does not start with "lora")
+    assert "zz-inside" not in set(result["id"])
+
+
+def test_card_only_matches_carry_a_plain_text_snippet():
+    result = ranked_zoo().search("lorawan")
+    assert list(result["id"]) == ["zz-card"]
+    [text] = result["snippet"]
+    assert "lorawan" in text and "*" not in text
+    assert list(ranked_zoo().search("lora-base")["snippet"]) == [""]
+
+
+def test_card_words_match_from_the_third_character():
+    zoo = ranked_zoo()
+    assert "zz-card" not in set(zoo.search("lo")["id"])  # 2 letters: ids, names, tags only
+    assert "zz-card" in set(zoo.search("lor")["id"])
+
+
+def test_a_sort_overrides_relevance(zoo):
+    assert list(zoo.search("model", sort="-acc")["id"]) == ["a-model", "org/d-model", "b-model", "c-model"]
+    assert set(zoo.search("model")["match"]) == {"id"}
+
+
+def test_typing_a_longer_query_narrows_the_previous_one_and_gives_the_same_answer(zoo):
+    fresh = Zoo(list(zoo), sources=["fresh"])
+    for typed in ["m", "mo", "mod", "mode", "model", "model d", "model de"]:
+        narrowed = zoo.search(typed)
+        assert list(narrowed["id"]) == list(fresh.search(typed)["id"]), typed
+        fresh = Zoo(list(zoo), sources=["fresh"])  # no recent queries to narrow from
+
+
+def test_huge_queries_are_capped_not_run_whole(zoo):
+    from ckptzoo_widgets.catalog.search import MAX_QUERY_CHARS, MAX_WORDS, query_words
+
+    words = query_words("delta " * 200_000)  # 1.2 MB: cut at MAX_QUERY_CHARS, repeats dropped
+    assert words[0] == "delta" and len(words) <= 2 and "delta".startswith(words[-1])
+    many = query_words(" ".join(f"w{i}" for i in range(1000)))
+    assert len(many) == MAX_WORDS and sum(map(len, many)) <= MAX_QUERY_CHARS
+    assert list(zoo.search("delta " + "x" * 1_000_000)["id"]) == []  # runs, on a bounded prefix
+    assert list(zoo.search("delta " * 200_000)["id"]) == ["org/d-model"]
+
+
+def test_a_value_the_catalog_cannot_hold_does_not_empty_the_zoo():
+    # schema caps counts; a reader that still hands over a huge number must not sink the zoo
+    good = entry("fine", num_params=5)
+    huge = entry("huge", num_params=5).model_copy(update={"num_params": 10**30})
+    zoo = Zoo([good, huge], sources=["test"])
+    assert list(zoo.models["id"]) == ["fine", "huge"]
+    assert pd.isna(zoo.models.loc[1, "num_params"]) and zoo.models.loc[0, "num_params"] == 5
+    assert any("num_params" in error for error in zoo.errors)
+    assert zoo.search(sort="-num_params").attrs["total"] == 2
+
+
+def test_models_and_search_come_from_columns():
+    import pyarrow as pa
+
+    zoo = ranked_zoo()
+    assert isinstance(zoo.table, pa.Table) and zoo.table.num_rows == 5
+    assert "description" not in zoo.table.schema.names  # cards stay out of the grid

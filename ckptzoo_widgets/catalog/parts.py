@@ -60,4 +60,4 @@ class EntriesPart:
     def card_words(self) -> Iterator[pa.Array]:
         step = 20_000
         for start in range(0, len(self._models), step):
-            yield pa.array([card_words(m.description) for m in self._models[start : start + step]], pa.string())
+            yield card_words(pa.array([m.description for m in self._models[start : start + step]], pa.string()))

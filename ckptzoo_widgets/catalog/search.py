@@ -92,8 +92,10 @@ class TextSearch:
         """Rows of the smallest recent result this query can only narrow (None: all rows)."""
         best = None
         for old, (rows, _) in self._recent.items():
+            # a word that reaches MIN_PREFIX starts matching cards: it can widen, not narrow
             extends = len(old) <= len(words) and all(
-                new.startswith(prev) for prev, new in zip(old, words, strict=False)
+                new.startswith(prev) and (len(prev) >= MIN_PREFIX or len(new) < MIN_PREFIX)
+                for prev, new in zip(old, words, strict=False)
             )
             if extends and (best is None or len(rows) < len(best)):
                 best = rows

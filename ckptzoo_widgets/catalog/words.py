@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 MIN_PREFIX = 3  # card words match from their third character (shorter prefixes hit nearly every card)
+MAX_WORD = 32  # longer runs of letters are not words anyone types
 
 
 @dataclass
@@ -57,7 +58,8 @@ def _block(words: pa.Array, start: int) -> _Block:
     lists = pc.split_pattern(words, " ")
     flat = pc.list_flatten(lists)
     parents = pc.list_parent_indices(lists).to_numpy().astype(np.int32)
-    keep = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
+    length = pc.utf8_length(flat)
+    keep = pc.and_(pc.greater_equal(length, MIN_PREFIX), pc.less_equal(length, MAX_WORD)).to_numpy(zero_copy_only=False)
     flat, parents = flat.filter(pa.array(keep)), parents[keep]
     encoded = pc.dictionary_encode(flat)
     dictionary = encoded.dictionary

@@ -18,6 +18,7 @@ from .hub import read_hub
 from .index_file import read_builtin, read_http_index, read_local_index
 from .mlflow import matches as is_mlflow_source
 from .mlflow import read_mlflow
+from .parquet_index import is_parquet_source, read_parquet_source
 from .runs import is_runs_folder, read_runs
 from .timm import read_timm
 
@@ -31,6 +32,7 @@ READERS: list[tuple[str, Matcher, Reader]] = [
     ("timm", lambda s: s == "timm" or s.startswith("timm:"), read_timm),
     ("hf", lambda s: s.startswith("hf:"), read_hub),
     ("mlflow", is_mlflow_source, read_mlflow),
+    ("parquet", is_parquet_source, read_parquet_source),
     ("index-url", lambda s: s.startswith(("http://", "https://")), read_http_index),
     ("index-file", lambda s: Path(s).is_file() or any((Path(s) / n).is_file() for n in INDEX_NAMES), read_local_index),
     ("runs", is_runs_folder, read_runs),

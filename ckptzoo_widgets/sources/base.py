@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..schema import ModelEntry, Problem
 
@@ -16,3 +17,4 @@ class LoadedSource:
     models: list[ModelEntry]
     problems: list[Problem] = field(default_factory=list)
     title: str = ""
+    table: Any = None  # a columnar part (sources/parquet_index.ParquetIndex) instead of `models`

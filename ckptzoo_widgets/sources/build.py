@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ZooError
-from ..schema import INDEX_VERSION, ModelEntry, Problem, parse_index
+from ..schema import INDEX_VERSION, Problem, parse_index, parse_models
 from ._folder import Folder, FolderReadError
-from .index_file import PARQUET_JSON_COLUMNS
 from .runs import RunsReader
 
 
@@ -88,26 +87,6 @@ def build_index(
     return document, problems
 
 
-def parquet_table(models: list[dict[str, Any]]) -> Any:
-    """One row per model; list and nested fields as JSON text (what `index_file.parquet_rows` reads)."""
-    try:
-        import pyarrow as pa
-    except ImportError:
-        raise ZooError("writing a Parquet index needs pyarrow: pip install 'ckptzoo-widgets[parquet]'") from None
-    columns = list(ModelEntry.model_fields)
-    rows = []
-    for model in models:
-        row = {}
-        for column in columns:
-            value = model.get(column)
-            if column in PARQUET_JSON_COLUMNS and value is not None:
-                value = json.dumps(value, separators=(",", ":"))
-            row[column] = value
-        rows.append(row)
-    schema = pa.schema([(c, pa.int64() if c == "num_params" else pa.string()) for c in columns])
-    return pa.Table.from_pylist(rows, schema=schema)
-
-
 def write_index(
     folder: str | Path, out: str | Path | None = None, *, fmt: str | None = None, name: str | None = None
 ) -> tuple[Path, dict[str, Any], list[Problem]]:
@@ -123,9 +102,9 @@ def write_index(
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     if fmt == "parquet":
-        import pyarrow.parquet as pq
+        from .parquet_index import write_parquet
 
-        pq.write_table(parquet_table(document["models"]), temporary)
+        write_parquet(parse_models(document["models"], str(out))[0], temporary, name=document["name"])
     else:
         temporary.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
     os.replace(temporary, out)
