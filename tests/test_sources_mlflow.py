@@ -258,3 +258,27 @@ def test_refresh_shows_new_runs_and_checkpoints(server, tmp_path):
     )
     assert [c["name"] for c in browser.detail["checkpoints"]] == ["step1", "step2"]
     assert browser.total == 2 and browser.error == ""
+
+
+def test_hostile_run_names_params_and_tags_stay_text(tmp_path, monkeypatch):
+    from ckptzoo_widgets.safety import render_markdown
+
+    monkeypatch.chdir(tmp_path)
+    client = MlflowClient("sqlite:///hostile.db")
+    experiment = client.create_experiment("hostile")
+    name = "<img src=x onerror=alert(1)>\x1b[31m"
+    run = client.create_run(experiment, run_name=name, tags={"note": "<script>alert(1)</script>"})
+    client.log_param(run.info.run_id, "evil", "| <a href='javascript:alert(1)'>x</a>\nnext")
+    client.log_metric(run.info.run_id, "val acc", 0.5, step=1)  # a space breaks the metric-name rule
+    client.log_metric(run.info.run_id, "val_acc", 0.5, step=1)
+    weights(tmp_path / "w" / "model.safetensors", seed=1)
+    client.log_artifacts(run.info.run_id, str(tmp_path / "w"), "checkpoint-1")
+    zoo = cz.open_zoo("sqlite:///hostile.db")
+    (model,) = list(zoo)
+    assert model.id == run.info.run_id and model.name == name  # the name is text, never an id
+    html = render_markdown(model.description)
+    assert "<img" not in html and "<script" not in html and "href=" not in html and "&lt;img" in html
+    assert any("'val acc'" in e and "metric-name rules" in e for e in zoo.errors)
+    code = zoo.load_code(f"{model.id}@checkpoint-1")
+    constant_call_arguments(code)
+    assert "<img" not in code and "alert" not in code
