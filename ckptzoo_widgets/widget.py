@@ -20,10 +20,8 @@ IPython's ``set_next_input``.
 
 from __future__ import annotations
 
-import datetime as _dt
 import difflib
 import logging
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,9 +30,10 @@ from typing import Any
 import anywidget
 import traitlets as t
 
-from . import credentials, pickle_verdicts
+from . import credentials
 from .errors import ZooError
 from .text import one_line
+from .widget_payload import card_payload, detail_payload, error_line
 from .widget_protocol import MAX_LIMIT, MAX_SEQ, Request, RequestError, parse_request, summarise
 
 __all__ = ["ZooBrowser", "browse"]
@@ -60,7 +59,6 @@ export default {
 PAGE_SIZE = 24
 _FILTERS = ("task", "library", "license")
 MAX_WARNINGS_SHOWN = 20
-MAX_CARD_CHARS = 100_000  # markdown rendered for one model card
 MAX_INSERT_EVENTS = 100
 SUGGEST_FROM = 50_000  # ids compared with a query that matched nothing
 
@@ -68,63 +66,6 @@ SUGGEST_FROM = 50_000  # ids compared with a query that matched nothing
 def _asset(name: str, fallback: str) -> Any:
     path = _STATIC / name
     return path if path.is_file() else fallback
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-safe copy: numpy scalars to Python, NaN/NaT to None, dates to ISO text."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else float(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return value.isoformat()
-    # numpy / pandas scalars
-    item = getattr(value, "item", None)
-    if callable(item):
-        try:
-            return _plain(item())
-        except (TypeError, ValueError):
-            pass
-    isoformat = getattr(value, "isoformat", None)
-    if callable(isoformat):
-        try:
-            return None if str(value) == "NaT" else isoformat()
-        except (TypeError, ValueError):
-            pass
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError, ImportError):
-        pass
-    return str(value)
-
-
-def _clip(value: Any, text: int = 1000, items: int = 100) -> Any:
-    """Bound what one value can put in the widget state: long strings and lists are cut."""
-    if isinstance(value, str):
-        return value if len(value) <= text else value[: text - 1] + "…"
-    if isinstance(value, list):
-        return [_clip(v, text, items) for v in value[:items]]
-    if isinstance(value, dict):
-        return {_clip(k, 200): _clip(v, text, items) for k, v in list(value.items())[:items]}
-    return value
-
-
-def _message(exc: BaseException) -> str:
-    """One bounded line a user can act on; ZooError already carries one."""
-    if isinstance(exc, ZooError):
-        return one_line(exc, 500) or "the zoo reported an error"
-    text = str(exc).strip()
-    text = one_line(text.splitlines()[0], 500) if text else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _open_zoo(source: Any) -> Any:
@@ -292,12 +233,12 @@ class ZooBrowser(anywidget.AnyWidget):
             facets = {str(k): [one_line(v, 200) for v in list(vs)[:500]] for k, vs in (zoo.facets() or {}).items()}
         except Exception as exc:  # noqa: BLE001
             facets = {}
-            warnings.insert(0, f"Filters unavailable: {_message(exc)}")
+            warnings.insert(0, f"Filters unavailable: {error_line(exc)}")
         try:
             sort_keys = [one_line(k, 200) for k in list(zoo.sort_keys())[:500]]
         except Exception as exc:  # noqa: BLE001
             sort_keys = []
-            warnings.insert(0, f"Sort keys unavailable: {_message(exc)}")
+            warnings.insert(0, f"Sort keys unavailable: {error_line(exc)}")
         with self.hold_sync():
             self.source_label = label
             self.warnings = warnings
@@ -312,7 +253,7 @@ class ZooBrowser(anywidget.AnyWidget):
     def _fail(self, exc: BaseException, context: str = "") -> None:
         self.last_exception = exc
         log.debug("ckptzoo browser: %s", context or "error", exc_info=exc)
-        message = _message(exc)
+        message = error_line(exc)
         self.error = one_line(f"{context}: {message}" if context else message, 600)
 
     # ---- searching and paging ----------------------------------------------
@@ -370,7 +311,7 @@ class ZooBrowser(anywidget.AnyWidget):
             if total and offset >= total:  # past the end (filters narrowed): last page
                 offset = ((total - 1) // self.limit) * self.limit
                 df = self._search(offset)
-            cards = [self._card(row) for row in df.to_dict("records")]
+            cards = [card_payload(row, self.zoo, self.sort) for row in df.to_dict("records")]
         except Exception as exc:  # noqa: BLE001
             with self.hold_sync():
                 self._fail(exc, "Search failed")
@@ -391,33 +332,6 @@ class ZooBrowser(anywidget.AnyWidget):
             self.loading = False
         self._update_static()
 
-    def _card(self, row: dict) -> dict:
-        card = {
-            key: _clip(_plain(row.get(key)), 300)
-            for key in (
-                "id",
-                "name",
-                "task",
-                "library",
-                "license",
-                "num_params",
-                "headline_metric",
-                "headline_value",
-                "num_checkpoints",
-                "created",
-                "source",
-                "match",  # where the query matched: id, name, tag or card (catalog's relevance search)
-                "snippet",  # plain text around a card-only match
-            )
-        }
-        if not card.get("name"):
-            card["name"] = card["id"]
-        key = self.sort.lstrip("-")
-        if key and key in row:
-            card["sort_value"] = _clip(_plain(row.get(key)), 300)
-        card["spark"] = self._spark(card["id"], card.get("headline_metric"))
-        return card
-
     def _suggest(self) -> list[str]:
         """Ids close to the query, offered when nothing matches (at most 3)."""
         query = self.query.strip().lower()
@@ -431,22 +345,6 @@ class ZooBrowser(anywidget.AnyWidget):
                 self._ids = []
         lowered = {i.lower(): i for i in self._ids}
         return [lowered[m] for m in difflib.get_close_matches(query, list(lowered), n=3, cutoff=0.6)]
-
-    def _spark(self, model_id: Any, metric: Any) -> list:
-        """The headline metric across training stages, [[x, y], ...]; [] with fewer than two."""
-        if not model_id or not metric:
-            return []
-        try:
-            entry = self.zoo.model(model_id)
-        except Exception:  # noqa: BLE001 - a card without a sparkline is fine
-            return []
-        points = []
-        for i, ckpt in enumerate(entry.checkpoints):
-            y = (ckpt.metrics or {}).get(metric)
-            x = ckpt.step if ckpt.step is not None else ckpt.epoch if ckpt.epoch is not None else i
-            if isinstance(y, (int, float)) and math.isfinite(y):
-                points.append([_plain(x), float(y)])
-        return points if len(points) >= 2 else []
 
     # ---- selection, detail, code -------------------------------------------
     @t.observe("selected")
@@ -475,7 +373,7 @@ class ZooBrowser(anywidget.AnyWidget):
         try:
             if model_id != self._detail_id or not self.detail:
                 entry = self.zoo.model(model_id)
-                detail = self._detail(entry)
+                detail = detail_payload(entry)
             else:
                 entry, detail = None, self.detail
             names = [c["name"] for c in detail["checkpoints"]]
@@ -499,76 +397,6 @@ class ZooBrowser(anywidget.AnyWidget):
             if self.error.startswith("Could not open '") or self.error.startswith("No zoo"):
                 self.error = ""
             self._update_code()
-
-    def _detail(self, entry: Any) -> dict:
-        from .safety import render_markdown
-
-        ckpts = []
-        for c in entry.checkpoints:
-            sizes = [f.size for f in c.files]
-            formats = []
-            for f in c.files:
-                fmt = _plain(getattr(f, "format", None))
-                if fmt and fmt not in formats:
-                    formats.append(fmt)
-            ckpts.append(
-                {
-                    "name": _clip(c.name, 300),
-                    "step": _plain(c.step),
-                    "epoch": _plain(c.epoch),
-                    "date": _plain(c.date),
-                    "metrics": _clip(_plain(dict(c.metrics or {})), 300),
-                    "size": sum(sizes) if sizes and all(s is not None for s in sizes) else None,
-                    "format": _clip(", ".join(map(str, formats[:10])), 200),
-                    "revision": _clip(_plain(getattr(c, "revision", None)), 300),
-                    "pickle_warning": _clip(pickle_verdicts.checkpoint_warning(c), 300),  # None: not marked
-                }
-            )
-        default = entry.default_checkpoint or (ckpts[-1]["name"] if ckpts else None)
-        try:
-            text = entry.description or ""
-            if len(text) > MAX_CARD_CHARS:
-                text = text[:MAX_CARD_CHARS] + "\n\n*(model card cut at 100,000 characters)*"
-            card_html = render_markdown(text)
-        except Exception as exc:  # noqa: BLE001 - a card that does not render is shown as missing
-            log.debug("card rendering failed", exc_info=exc)
-            card_html = ""
-        meta_keys = (
-            "id",
-            "task",
-            "library",
-            "framework",
-            "architecture",
-            "license",
-            "datasets",
-            "tags",
-            "num_params",
-            "base_model",
-            "repo",
-            "created",
-            "updated",
-            "source",
-        )
-        metadata = []
-        for key in meta_keys:
-            value = getattr(entry, key, None)
-            if key == "source" and not value:
-                value = getattr(entry, "_source", None)
-            metadata.append([key, _clip(_plain(value))])
-        for name, value in list((entry.metrics or {}).items())[:100]:
-            metadata.append([_clip(name, 200), _clip(_plain(value))])
-        return {
-            "id": entry.id,
-            "name": _clip(entry.name or entry.id, 300),
-            "task": _clip(_plain(entry.task), 300),
-            "library": _clip(_plain(entry.library), 300),
-            "license": _clip(_plain(entry.license), 300),
-            "headline_metric": _clip(_plain(entry.headline_metric), 300),
-            "default_checkpoint": default,
-            "card_html": card_html,
-            "metadata": metadata,
-            "checkpoints": ckpts,
-        }
 
     def _update_code(self) -> None:
         ref = self.selected

@@ -1,0 +1,197 @@
+"""What the browser's kernel side sends the page: JSON-safe, bounded payloads.
+
+Cards of the grid, the sparkline of a card, the open model's detail, and the
+one-line message of an error. Every value is converted to plain JSON types
+(numpy and pandas scalars, NaN, dates) and bounded in size, so one hostile
+entry cannot make the widget state large (design.md, "Safety").
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+from typing import Any
+
+from . import pickle_verdicts
+from .errors import ZooError
+from .safety import render_markdown
+from .text import one_line
+
+log = logging.getLogger(__name__)
+
+MAX_CARD_CHARS = 100_000  # markdown rendered for one model card
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe copy: numpy scalars to Python, NaN/NaT to None, dates to ISO text."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [plain(v) for v in value]
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    # numpy / pandas scalars
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            return plain(item())
+        except (TypeError, ValueError):
+            pass
+    isoformat = getattr(value, "isoformat", None)
+    if callable(isoformat):
+        try:
+            return None if str(value) == "NaT" else isoformat()
+        except (TypeError, ValueError):
+            pass
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError, ImportError):
+        pass
+    return str(value)
+
+
+def clip(value: Any, text: int = 1000, items: int = 100) -> Any:
+    """Bound what one value can put in the widget state: long strings and lists are cut."""
+    if isinstance(value, str):
+        return value if len(value) <= text else value[: text - 1] + "…"
+    if isinstance(value, list):
+        return [clip(v, text, items) for v in value[:items]]
+    if isinstance(value, dict):
+        return {clip(k, 200): clip(v, text, items) for k, v in list(value.items())[:items]}
+    return value
+
+
+def error_line(exc: BaseException) -> str:
+    """One bounded line a user can act on; ZooError already carries one."""
+    if isinstance(exc, ZooError):
+        return one_line(exc, 500) or "the zoo reported an error"
+    text = str(exc).strip()
+    text = one_line(text.splitlines()[0], 500) if text else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def card_payload(row: dict, zoo: Any, sort: str) -> dict:
+    """One card of the grid: the fields a card shows, bounded, JSON-safe."""
+    card = {
+        key: clip(plain(row.get(key)), 300)
+        for key in (
+            "id",
+            "name",
+            "task",
+            "library",
+            "license",
+            "num_params",
+            "headline_metric",
+            "headline_value",
+            "num_checkpoints",
+            "created",
+            "source",
+            "match",  # where the query matched: id, name, tag or card (catalog's relevance search)
+            "snippet",  # plain text around a card-only match
+        )
+    }
+    if not card.get("name"):
+        card["name"] = card["id"]
+    key = sort.lstrip("-")
+    if key and key in row:
+        card["sort_value"] = clip(plain(row.get(key)), 300)
+    card["spark"] = spark_points(zoo, card["id"], card.get("headline_metric"))
+    return card
+
+
+def spark_points(zoo: Any, model_id: Any, metric: Any) -> list:
+    """The headline metric across training stages, [[x, y], ...]; [] with fewer than two."""
+    if not model_id or not metric:
+        return []
+    try:
+        entry = zoo.model(model_id)
+    except Exception:  # noqa: BLE001 - a card without a sparkline is fine
+        return []
+    points = []
+    for i, ckpt in enumerate(entry.checkpoints):
+        y = (ckpt.metrics or {}).get(metric)
+        x = ckpt.step if ckpt.step is not None else ckpt.epoch if ckpt.epoch is not None else i
+        if isinstance(y, (int, float)) and math.isfinite(y):
+            points.append([plain(x), float(y)])
+    return points if len(points) >= 2 else []
+
+
+def detail_payload(entry: Any) -> dict:
+    """The open model: sanitised card HTML, metadata rows, checkpoints; bounded, JSON-safe."""
+
+    ckpts = []
+    for c in entry.checkpoints:
+        sizes = [f.size for f in c.files]
+        formats = []
+        for f in c.files:
+            fmt = plain(getattr(f, "format", None))
+            if fmt and fmt not in formats:
+                formats.append(fmt)
+        ckpts.append(
+            {
+                "name": clip(c.name, 300),
+                "step": plain(c.step),
+                "epoch": plain(c.epoch),
+                "date": plain(c.date),
+                "metrics": clip(plain(dict(c.metrics or {})), 300),
+                "size": sum(sizes) if sizes and all(s is not None for s in sizes) else None,
+                "format": clip(", ".join(map(str, formats[:10])), 200),
+                "revision": clip(plain(getattr(c, "revision", None)), 300),
+                "pickle_warning": clip(pickle_verdicts.checkpoint_warning(c), 300),  # None: not marked
+            }
+        )
+    default = entry.default_checkpoint or (ckpts[-1]["name"] if ckpts else None)
+    try:
+        text = entry.description or ""
+        if len(text) > MAX_CARD_CHARS:
+            text = text[:MAX_CARD_CHARS] + "\n\n*(model card cut at 100,000 characters)*"
+        card_html = render_markdown(text)
+    except Exception as exc:  # noqa: BLE001 - a card that does not render is shown as missing
+        log.debug("card rendering failed", exc_info=exc)
+        card_html = ""
+    meta_keys = (
+        "id",
+        "task",
+        "library",
+        "framework",
+        "architecture",
+        "license",
+        "datasets",
+        "tags",
+        "num_params",
+        "base_model",
+        "repo",
+        "created",
+        "updated",
+        "source",
+    )
+    metadata = []
+    for key in meta_keys:
+        value = getattr(entry, key, None)
+        if key == "source" and not value:
+            value = getattr(entry, "_source", None)
+        metadata.append([key, clip(plain(value))])
+    for name, value in list((entry.metrics or {}).items())[:100]:
+        metadata.append([clip(name, 200), clip(plain(value))])
+    return {
+        "id": entry.id,
+        "name": clip(entry.name or entry.id, 300),
+        "task": clip(plain(entry.task), 300),
+        "library": clip(plain(entry.library), 300),
+        "license": clip(plain(entry.license), 300),
+        "headline_metric": clip(plain(entry.headline_metric), 300),
+        "default_checkpoint": default,
+        "card_html": card_html,
+        "metadata": metadata,
+        "checkpoints": ckpts,
+    }
