@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -282,3 +284,14 @@ def test_hostile_run_names_params_and_tags_stay_text(tmp_path, monkeypatch):
     code = zoo.load_code(f"{model.id}@checkpoint-1")
     constant_call_arguments(code)
     assert "<img" not in code and "alert" not in code
+
+
+def test_sqlite_without_sqlalchemy_says_what_to_install(tmp_path):
+    # What a user with only the [mlflow] extra (mlflow-skinny: no SQLAlchemy) sees.
+    code = (
+        "import sys; sys.modules['sqlalchemy'] = None\n"
+        "import ckptzoo_widgets as cz\n"
+        "try:\n    cz.open_zoo('sqlite:///mlflow.db')\nexcept Exception as error:\n    print(error)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert "a sqlite:/// store needs the full MLflow package (pip install mlflow" in out.stdout, out.stderr[-2000:]

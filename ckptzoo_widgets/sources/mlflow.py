@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.util
 import os
 import posixpath
 import re
@@ -56,6 +57,7 @@ CLIENT_ENV = {
     "MLFLOW_ALLOW_FILE_STORE": "true",
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",  # SHA256SUMS is tiny: no bar in the notebook
 }
+SQLITE_HINT = "pip install mlflow; the [mlflow] extra installs only mlflow-skinny, the client"
 MISSING = "the 'mlflow' package is needed for mlflow: sources (pip install 'ckptzoo-widgets[mlflow]')"
 
 
@@ -569,6 +571,13 @@ def _checkpoint_data(checkpoint: _Ckpt) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, [], {})}
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ValueError:  # a module set to None in sys.modules: blocked
+        return False
+
+
 def read_mlflow(source: str) -> LoadedSource:
     """`cz.open_zoo("mlflow:...")`: the runs and registered models of an MLflow tracking store."""
     spec = parse_source(source if not looks_like_mlruns(source) else PREFIX + source)
@@ -576,6 +585,8 @@ def read_mlflow(source: str) -> LoadedSource:
         import mlflow  # noqa: F401
     except ImportError:
         raise ZooError(MISSING) from None
+    if spec.tracking_uri.startswith("sqlite:") and not _installed("sqlalchemy"):
+        raise ZooError(f"mlflow: a sqlite:/// store needs the full MLflow package ({SQLITE_HINT})")
     where = canonical(source if source.startswith(PREFIX) else PREFIX + source, spec)
     with _client_env():
         try:
