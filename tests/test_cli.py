@@ -5,20 +5,31 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
+from pathlib import Path
 
 import pytest
 from indexes import good_index, with_change, write_index
 
+# The interpreter's own scripts directory: the suite may run as `venv/bin/python -m pytest` with no venv on PATH.
+SCRIPTS = Path(sysconfig.get_path("scripts"))
+CONSOLE_SCRIPT = SCRIPTS / ("ckptzoo.exe" if os.name == "nt" else "ckptzoo")
+
 
 def ckptzoo(*args, cwd=None, columns=None):
-    command = shutil.which("ckptzoo")
-    argv = [command] if command else [sys.executable, "-m", "ckptzoo_widgets.cli"]
     env = {**os.environ, "COLUMNS": str(columns)} if columns else None
-    return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=120, cwd=cwd, env=env)
+    return subprocess.run([str(CONSOLE_SCRIPT), *args], capture_output=True, text=True, timeout=120, cwd=cwd, env=env)
 
 
 def test_console_script_is_installed():
-    assert shutil.which("ckptzoo"), "pip install -e . installs the ckptzoo command"
+    assert CONSOLE_SCRIPT.is_file(), f"pip install -e . installs the ckptzoo command into {SCRIPTS}"
+    done = subprocess.run([str(CONSOLE_SCRIPT), "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("ckptzoo ")
+
+
+def test_python_dash_m_runs_the_same_cli():
+    done = subprocess.run([sys.executable, "-m", "ckptzoo_widgets.cli", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout == ckptzoo("--version").stdout
 
 
 def test_search_sorted_by_validation_accuracy_lists_the_builtin_models():
@@ -220,7 +231,6 @@ def test_sort_with_a_dash_value_is_one_helper_for_the_cli_and_the_magic():
 
 def test_sizes_read_the_same_in_the_cli_and_the_widget():
     """Python's human_bytes and the widget's formatBytes (run by node) write every size alike."""
-    from pathlib import Path
 
     from ckptzoo_widgets.humanize import human_bytes
 
@@ -238,8 +248,6 @@ def test_sizes_read_the_same_in_the_cli_and_the_widget():
 
 
 def test_cli_modules_import_each_other_plainly_without_a_cycle():
-    from pathlib import Path
-
     package = Path(__file__).resolve().parents[1] / "ckptzoo_widgets"
     for path in [*(package / "cli").glob("*.py"), package / "cache_cli.py", package / "index_cli.py"]:
         assert "importlib" not in path.read_text(), path
