@@ -134,6 +134,11 @@ def test_search_sort_open_pick_insert_run(request, kind, page, zoo):
     search.press_sequentially("mlp", delay=40)
     wait_cards(page, list(zoo.search("mlp")["id"]))
     assert cell_sources(page) == before, "typing in the search box must not edit the notebook"
+    # a card found only through its model card says so, with the words around the match
+    card_only = zoo.search("mlp").query("match == 'card'")
+    for model_id, snippet in zip(card_only["id"], card_only["snippet"], strict=True):
+        shown = page.locator(f'[data-testid="cz-card"][data-model-id="{model_id}"] [data-testid="cz-snippet"]')
+        assert shown.inner_text() == f"In the model card: {snippet}"
 
     # change the sort: the option values are the API's sort keys
     options = tid(page, "cz-sort").locator("option").evaluate_all("els => els.map(e => e.value)")
