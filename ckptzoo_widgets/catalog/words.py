@@ -26,7 +26,7 @@ class _Block:
     start: int  # first row of the batch in the catalog
     vocabulary: list[str]  # sorted distinct words
     offsets: np.ndarray  # int64[len(vocabulary) + 1]
-    rows: np.ndarray  # int32, rows (relative to start) grouped by word
+    rows: np.ndarray  # rows relative to start (uint16 for a row group), grouped by word
 
 
 class WordIndex:
@@ -48,7 +48,7 @@ class WordIndex:
             low = bisect.bisect_left(block.vocabulary, prefix)
             high = bisect.bisect_left(block.vocabulary, upper)
             if high > low:
-                mask[block.rows[block.offsets[low] : block.offsets[high]] + block.start] = True
+                mask[block.rows[block.offsets[low] : block.offsets[high]].astype(np.int64) + block.start] = True
         return mask
 
 
@@ -66,9 +66,10 @@ def _block(words: pa.Array, start: int) -> _Block:
     order = pc.sort_indices(dictionary).to_numpy()
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
-    word_rank = rank[encoded.indices.to_numpy()]
-    grouping = np.argsort(word_rank, kind="stable")
-    offsets = np.zeros(len(order) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(word_rank, minlength=len(order)), out=offsets[1:])
+    word_rank = rank[encoded.indices.to_numpy()].astype(np.int64)
+    # one (word, row) pair per word a card holds, sorted by word then row: the CSR order
+    pairs = np.unique(word_rank * max(len(words), 1) + parents)
+    offsets = np.searchsorted(pairs // max(len(words), 1), np.arange(len(order) + 1))
+    rows = (pairs % max(len(words), 1)).astype(np.uint16 if len(words) <= 1 << 16 else np.int32)
     vocabulary = dictionary.take(pa.array(order)).to_pylist()
-    return _Block(start, vocabulary, offsets, parents[grouping])
+    return _Block(start, vocabulary, offsets, rows)
