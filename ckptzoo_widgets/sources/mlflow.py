@@ -110,7 +110,7 @@ def parse_source(source: str) -> Spec:
     experiments = tuple(e.strip() for v in options.get("experiment", []) for e in v.split(",") if e.strip())
     registry = (options.get("registry") or ["yes"])[-1].lower() not in ("no", "0", "false")
     try:
-        max_runs = max(1, min(MAX_RUNS, int((options.get("max_runs") or [MAX_RUNS])[-1])))
+        max_runs = max(1, min(MAX_RUNS, int((options.get("max_runs") or [str(MAX_RUNS)])[-1])))
     except ValueError:
         raise ZooError("mlflow: max_runs must be a whole number") from None
     return Spec(uri, experiments, registry, max_runs)
@@ -164,11 +164,11 @@ def _client_env() -> Iterator[None]:
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
+        for name, previous in saved.items():
+            if previous is None:
                 os.environ.pop(name, None)
             else:
-                os.environ[name] = value
+                os.environ[name] = previous
 
 
 # --- what one run yields ---------------------------------------------------------
@@ -237,11 +237,11 @@ class _Reader:
         """experiment id -> name (those asked for by name or id, else every active one)."""
         found: dict[str, str] = {}
         if not self.spec.experiments:
-            for experiment in self.client.search_experiments(max_results=1000):
-                found[experiment.experiment_id] = experiment.name
+            for each in self.client.search_experiments(max_results=1000):
+                found[each.experiment_id] = each.name
             return found
         for wanted in self.spec.experiments:
-            experiment = self.client.get_experiment_by_name(wanted)
+            experiment: Any = self.client.get_experiment_by_name(wanted)
             if experiment is None and wanted.isdigit():
                 with contextlib.suppress(Exception):
                     experiment = self.client.get_experiment(wanted)
@@ -455,7 +455,7 @@ class _Reader:
             if limit_to_runs and not any(v.run_id in run_models for v in versions):
                 continue
             aliases = dict(getattr(registered, "aliases", None) or {})
-            checkpoints = []
+            checkpoints: list[dict[str, Any]] = []
             for version in sorted(versions, key=lambda v: int(v.version)):
                 run_model = run_models.get(version.run_id or "")
                 step, metrics = None, {}
