@@ -295,3 +295,36 @@ def test_sqlite_without_sqlalchemy_says_what_to_install(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert "a sqlite:/// store needs the full MLflow package (pip install mlflow" in out.stdout, out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "secret"])
+def test_a_linked_sha256sums_in_a_local_store_is_not_followed(tmp_path, monkeypatch, target):
+    from hostile.bounded import run_bounded
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    client = MlflowClient((tmp_path / "mlruns").as_uri())
+    experiment = client.create_experiment("local", artifact_location=(tmp_path / "art").as_uri())
+    run = client.create_run(experiment, run_name="linked-sums")
+    weights(tmp_path / "w" / "epoch=0-step=3.safetensors", seed=3)
+    client.log_artifact(run.info.run_id, str(tmp_path / "w" / "epoch=0-step=3.safetensors"), "ckpts")
+    client.set_terminated(run.info.run_id)
+    secret = tmp_path / "secret"
+    secret.write_text("0" * 64 + "  ckpts/epoch=0-step=3.safetensors\n")
+    sums = tmp_path / "art" / run.info.run_id / "artifacts" / "SHA256SUMS"
+    sums.symlink_to(target if target.startswith("/") else secret)
+    result = run_bounded(
+        """
+        import ckptzoo_widgets as cz
+        zoo = cz.open_zoo("mlflow:mlruns/")
+        print(len(zoo.model("linked-sums").checkpoint().files))
+        print("\\n".join(zoo.errors))
+        """,
+        memory_mb=1024,
+        seconds=120,
+        cwd=tmp_path,
+    )
+    assert result.ok, (result.error_type, result.message)
+    files, *problems = result.stdout.splitlines()
+    assert files == "0"  # files are listed from SHA256SUMS, and the linked one is not read
+    assert any("SHA256SUMS unreadable" in line for line in problems)

@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from .. import safety
 from ..errors import ZooError
 from ..schema import WEIGHT_SUFFIXES, ModelEntry, Problem, Problems, validate_models
+from ._folder import Folder
 from ._parse import epoch_of, step_of
 from .base import LoadedSource
 from .tensorboard import Curve, Scalars
@@ -327,9 +328,16 @@ class _Reader:
             self.report(run.info.run_id, "SHA256SUMS larger than 1 MiB; files left unverified")
             return {}
         try:
-            with tempfile.TemporaryDirectory() as folder:
-                local = repository.download_artifacts("SHA256SUMS", folder)
-                text = Path(local).read_bytes()[:MAX_SUMS_BYTES].decode("utf-8", "replace")
+            local_root = _local_folder(run.info.artifact_uri)
+            if local_root:
+                # A local artifact store is a folder like any other zoo's: no link out of it,
+                # no FIFO or device, a capped read (download_artifacts would copy /dev/zero).
+                raw = Folder(local_root).read(Path(local_root, "SHA256SUMS"), MAX_SUMS_BYTES)
+            else:
+                with tempfile.TemporaryDirectory() as folder:
+                    local = repository.download_artifacts("SHA256SUMS", folder)
+                    raw = Folder(folder).read(local, MAX_SUMS_BYTES)
+            text = raw.decode("utf-8", "replace")
         except Exception as error:  # noqa: BLE001
             self.report(run.info.run_id, f"SHA256SUMS unreadable ({message(error)}); files left unverified")
             return {}
