@@ -178,7 +178,7 @@ def comparison(zoo: Any, models: Sequence[str], metric: str | None = None, *, go
         for i, ckpt in enumerate(entry.checkpoints):
             value = (ckpt.metrics or {}).get(chosen)
             x = _x(ckpt, i, axis)
-            if _numeric(value) and x is not None:
+            if value is not None and _numeric(value) and x is not None:
                 points.append((x, i, ckpt.name, float(value)))
         points.sort()
         rows += [{"model": entry.id, "checkpoint": n, axis: x, "value": v} for x, _, n, v in points]

@@ -367,7 +367,7 @@ class _Global:
     name: str
 
 
-class _List(list):  # type: ignore[type-arg]
+class _List(list):
     """A list the model follows; `changed` once an opcode it does not follow touched it."""
 
     changed = False
