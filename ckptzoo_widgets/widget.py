@@ -3,8 +3,11 @@
 The kernel owns the zoo: it searches, sorts and pages, and sends the browser
 only the page of cards it shows, the detail of the model that is open, and
 the load code of the selected checkpoint. The front end (``js/widget/``,
-bundled into ``static/widget.js``) renders that state and writes back the
-user's choices (query, filters, sort, page, selection, code library).
+bundled into ``static/widget.js``) renders that state and asks for the
+user's choices (query, filters, sort, page, selection, code library) through
+custom messages the kernel checks (widget_protocol.py); it never writes the
+synced state. Payloads sent to the page: widget_payload.py; the static view
+saved with the notebook: widget_static.py.
 
 Every kernel-side callback catches its own errors and shows them in the
 widget's error box (the ``error`` trait): a source that fails to open or a
@@ -33,8 +36,9 @@ import traitlets as t
 from . import credentials
 from .errors import ZooError
 from .text import one_line
-from .widget_payload import card_payload, detail_payload, error_line
+from .widget_payload import card_payload, detail_payload, error_line, source_label
 from .widget_protocol import MAX_LIMIT, MAX_SEQ, Request, RequestError, parse_request, summarise
+from .widget_static import SavedView, static_view
 
 __all__ = ["ZooBrowser", "browse"]
 
@@ -76,20 +80,6 @@ def _open_zoo(source: Any) -> Any:
 
 def _is_zoo(obj: Any) -> bool:
     return all(hasattr(obj, name) for name in ("search", "model", "load_code"))
-
-
-def _source_label(source: Any, zoo: Any) -> str:
-    if zoo is not None and source is zoo:
-        for attr in ("source", "sources", "name"):
-            value = getattr(zoo, attr, None)
-            if value:
-                return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
-        return "zoo"
-    if source is None:
-        return "builtin"
-    if isinstance(source, (list, tuple)):
-        return ", ".join(map(str, source))
-    return str(source)
 
 
 class ZooBrowser(anywidget.AnyWidget):
@@ -157,8 +147,7 @@ class ZooBrowser(anywidget.AnyWidget):
         self._detail_id = ""
         self._last_sources: list[Any] = []  # what use_source opened last: what refresh() reads again
         self._ids: list[str] | None = None
-        self._static_id = ""  # display id of the saved static view, once displayed
-        self._static_shown: dict[str, str] = {}
+        self._saved = SavedView()
         with self.hold_sync():
             with self._quietly():
                 self.query = query or ""
@@ -169,7 +158,7 @@ class ZooBrowser(anywidget.AnyWidget):
                 self.limit = self._clamp_limit(limit)
         self.on_msg(self._on_custom_msg)
         if zoo is not None and _is_zoo(zoo):
-            self._use_zoo(zoo, _source_label(zoo, zoo))
+            self._use_zoo(zoo, source_label(zoo, zoo))
         else:
             self.use_source(zoo if zoo is not None else source)
         if selected:
@@ -188,7 +177,7 @@ class ZooBrowser(anywidget.AnyWidget):
     def use_source(self, source: Any = None) -> bool:
         """(Re)open the browser on a source; a failure shows in the error box. True on success."""
         source = credentials.accept(source)  # user:pw@ in a URL: never shown in the page
-        label = _source_label(source, None)
+        label = source_label(source, None)
         self._last_sources = [source] if isinstance(source, str) else list(source or [])
         with self.hold_sync():
             self.loading = True
@@ -470,11 +459,9 @@ class ZooBrowser(anywidget.AnyWidget):
                 "Nothing selected: open a model in the browser and pick a checkpoint, "
                 "or pass a reference, e.g. browser.insert('digits-mlp@epoch-10')."
             )
-        try:
-            from IPython import get_ipython
-        except ImportError:  # pragma: no cover - IPython ships with ipywidgets
-            get_ipython = None  # type: ignore[assignment]
-        shell = get_ipython() if get_ipython else None
+        from IPython import get_ipython  # ipywidgets depends on IPython
+
+        shell = get_ipython()
         if shell is None or not hasattr(shell, "set_next_input"):
             return code
         shell.set_next_input(code, replace=False)
@@ -487,36 +474,16 @@ class ZooBrowser(anywidget.AnyWidget):
 
         data, metadata = self._repr_mimebundle_(**kwargs) or ({}, {})
         display(data, metadata=metadata, raw=True)
-        if not self._static_id:
-            self._static_id = f"ckptzoo-static-{self.model_id}"
-        self._static_shown = self.static_view()
-        display(self._static_shown, raw=True, display_id=self._static_id)
+        self._saved.show(f"ckptzoo-static-{self.model_id}", self.static_view())
 
     def static_view(self) -> dict[str, str]:
         """What the browser shows now as text/html and text/plain (saved with the notebook)."""
-        from .widget_static import static_view
-
-        return static_view(
-            source=self.source_label,
-            query=self.query,
-            total=self.total,
-            offset=self.offset,
-            cards=self.cards,
-            selected=self.selected if self.code else "",
-            code=self.code,
-        )
+        selected = self.selected if self.code else ""
+        return static_view(self.source_label, self.query, self.total, self.offset, self.cards, selected, self.code)
 
     def _update_static(self) -> None:
-        """Keep the saved view in step with the widget (only once it is displayed, only on change)."""
-        if not self._static_id:
-            return
-        bundle = self.static_view()
-        if bundle == self._static_shown:
-            return
-        from IPython.display import update_display
-
-        self._static_shown = bundle
-        update_display(bundle, raw=True, display_id=self._static_id)
+        if self._saved.display_id:  # only once displayed
+            self._saved.update(self.static_view())
 
     # ---- what the page may ask (widget_protocol.py) ---------------------------
     def set_state(self, sync_data: Any) -> None:

@@ -195,3 +195,18 @@ def detail_payload(entry: Any) -> dict:
         "metadata": metadata,
         "checkpoints": ckpts,
     }
+
+
+def source_label(source: Any, zoo: Any) -> str:
+    """The name of the source shown in the widget's header."""
+    if zoo is not None and source is zoo:
+        for attr in ("source", "sources", "name"):
+            value = getattr(zoo, attr, None)
+            if value:
+                return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+        return "zoo"
+    if source is None:
+        return "builtin"
+    if isinstance(source, (list, tuple)):
+        return ", ".join(map(str, source))
+    return str(source)

@@ -79,7 +79,8 @@ def parse_request(content: Any, buffers: Sequence[Any] = ()) -> Request:
         raise RequestError("seq must be a non-negative integer")
     allowed = _FIELDS[kind]
     fields: dict[str, Any] = {}
-    for key, value in content.items():
+    items: list[tuple[Any, Any]] = list(content.items())
+    for key, value in items:
         if key in ("request", "seq"):
             continue
         if not isinstance(key, str) or key not in allowed:
@@ -88,11 +89,11 @@ def parse_request(content: Any, buffers: Sequence[Any] = ()) -> Request:
         # bool is an int in Python: compare exact types.
         if type(value) is not expected:
             raise RequestError(f"{key} must be {expected.__name__}, not {_describe(value)}")
-        if expected is str and len(value) > MAX_TEXT:
+        if isinstance(value, str) and len(value) > MAX_TEXT:
             raise RequestError(f"{key} is too long ({len(value):,} characters; at most {MAX_TEXT})")
-        if key == "offset" and not 0 <= value <= MAX_OFFSET:
+        if key == "offset" and isinstance(value, int) and not 0 <= value <= MAX_OFFSET:
             raise RequestError("offset out of range")
-        if key == "limit" and not 1 <= value <= MAX_LIMIT:
+        if key == "limit" and isinstance(value, int) and not 1 <= value <= MAX_LIMIT:
             raise RequestError(f"limit must be between 1 and {MAX_LIMIT}")
         fields[key] = value
     if kind == "select" and fields.get("ref"):

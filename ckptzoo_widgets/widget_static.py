@@ -30,7 +30,6 @@ def _metric(value: Any) -> str:
 
 
 def static_view(
-    *,
     source: str,
     query: str,
     total: int,
@@ -78,3 +77,26 @@ def static_view(
     if selected:
         lines += ["", one_line(f"Selected {selected}:"), code.rstrip()]
     return {"text/html": html, "text/plain": "\n".join(lines)}
+
+
+class SavedView:
+    """The static view displayed beside one widget, kept in step through its display id."""
+
+    def __init__(self) -> None:
+        self.display_id = ""
+        self.shown: dict[str, str] = {}
+
+    def show(self, display_id: str, bundle: dict[str, str]) -> None:
+        from IPython.display import display
+
+        self.display_id, self.shown = display_id, bundle
+        display(bundle, raw=True, display_id=display_id)
+
+    def update(self, bundle: dict[str, str]) -> None:
+        """Send the view again, only when it changed."""
+        if bundle == self.shown:
+            return
+        from IPython.display import update_display
+
+        self.shown = bundle
+        update_display(bundle, raw=True, display_id=self.display_id)
