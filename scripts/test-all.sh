@@ -95,6 +95,7 @@ run "pip install -e .[test]" pip_install
 # 4. Lint and format: a style or lint error fails the run like a failing test.
 run "ruff check" "$PYTHON" -m ruff check .
 run "ruff format --check" "$PYTHON" -m ruff format --check .
+run "mypy" "$PYTHON" -m mypy
 run "eslint + prettier" bash -c 'cd js && npm run lint --silent </dev/null'
 
 # 5. Front-end unit tests (vitest + jsdom).
