@@ -432,7 +432,7 @@ FIND_MODEL_JS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("kind", ["lab"])
+@pytest.mark.parametrize("kind", ["lab", "notebook"])
 def test_a_page_script_cannot_change_what_insert_puts_in_the_notebook(request, kind, page, zoo):
     server = request.getfixturevalue(f"{kind}_server")
     open_browser_notebook(
