@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA, shared_data_absent
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.curves import CompareView, comparison, metric_goal, payload
 
-# ../shared/data beside the checkout; CKPTZOO_SHARED_DATA points elsewhere (a worktree).
-SHARED = Path(os.environ.get("CKPTZOO_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
-PYTHIA = SHARED / "pythia-evals"
+PYTHIA = SHARED_DATA / "pythia-evals"
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +112,7 @@ def test_payload_is_plain_json_in_x_order(zoo):
         assert all(isinstance(v, float) and isinstance(n, str) for _, v, n in series["points"])
 
 
-@pytest.mark.skipif(not PYTHIA.is_dir(), reason="../shared/data is absent")
+@pytest.mark.skipif(shared_data_absent(PYTHIA), reason="../shared/data is absent")
 def test_pythia_curves_find_where_lambada_stops_improving():
     pythia = cz.open_zoo(str(PYTHIA))
     view = cz.compare(["pythia-v1.1-70m", "EleutherAI/pythia-v1.1-160m"], metric="lambada_openai/acc", zoo=pythia)

@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("huggingface_hub")
 
+from conftest import SHARED_DATA, shared_data_absent
 from fixtures.fake_hub import FakeHub  # noqa: E402
 
 import ckptzoo_widgets as cz  # noqa: E402
@@ -18,8 +19,7 @@ from ckptzoo_widgets.sources import read_source  # noqa: E402
 from ckptzoo_widgets.sources.hub import model_data, parse_source  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-REAL_INFO = SHARED / "hf-api" / "model_info-google-bert--bert-base-uncased.json"
+REAL_INFO = SHARED_DATA / "hf-api" / "model_info-google-bert--bert-base-uncased.json"
 ANSWERS = json.loads((FIXTURES / "hub" / "answers.json").read_text())
 
 
@@ -111,7 +111,7 @@ def test_single_repo_with_card(hub):
     assert model.description.startswith("# Pythia-70M") and len(model.checkpoints) == 9
 
 
-@pytest.mark.skipif(not REAL_INFO.is_file(), reason="../shared/data is absent")
+@pytest.mark.skipif(shared_data_absent(REAL_INFO), reason="../shared/data is absent")
 def test_real_model_info_answer(hub):
     zoo = cz.open_zoo("hf:google-bert/bert-base-uncased")
     model = zoo.model("google-bert/bert-base-uncased")

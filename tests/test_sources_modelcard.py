@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import SHARED_DATA, shared_data_absent
 
 from ckptzoo_widgets.sources.modelcard import card_from_metadata, model_index_metrics, read_card
 
-CARDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "hf-cards"
+CARDS = SHARED_DATA / "hf-cards"
 
 
 def test_front_matter_fields_and_model_index():
@@ -44,7 +43,7 @@ def test_odd_values_are_ignored():
     assert model_index_metrics([{"results": [{"metrics": [{"type": "acc", "value": 1}]}]}])[0] == {}
 
 
-@pytest.mark.skipif(not CARDS.is_dir(), reason="../shared/data is absent")
+@pytest.mark.skipif(shared_data_absent(CARDS), reason="../shared/data is absent")
 def test_real_sample_cards():
     def card(name: str):
         return read_card((CARDS / name).read_bytes().decode("utf-8"))

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA, shared_data_absent
 from fixtures.make_runs import make_runs, weights
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.sources import read_source
 from ckptzoo_widgets.sources.runs import eval_metrics, model_args, step_of
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-PYTHIA = SHARED / "pythia-evals"
+PYTHIA = SHARED_DATA / "pythia-evals"
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +148,7 @@ def test_parsers():
     assert eval_metrics({"piqa": {"acc,none": 0.6, "acc_stderr,none": 0.01, "alias": "piqa"}}) == {"piqa.acc": 0.6}
 
 
-@pytest.mark.skipif(not PYTHIA.is_dir(), reason="../shared/data is absent")
+@pytest.mark.skipif(shared_data_absent(PYTHIA), reason="../shared/data is absent")
 def test_real_pythia_evaluations():
     zoo = cz.open_zoo(str(PYTHIA))
     assert zoo.errors == []
@@ -168,7 +167,7 @@ def test_real_pythia_evaluations():
     assert len(cz.open_zoo(str(PYTHIA / "pythia-160m")).model("EleutherAI/pythia-v1.1-160m").checkpoints) == 27
 
 
-@pytest.mark.skipif(not PYTHIA.is_dir(), reason="../shared/data is absent")
+@pytest.mark.skipif(shared_data_absent(PYTHIA), reason="../shared/data is absent")
 def test_real_evaluations_beside_weights_attach_to_checkpoints(tmp_path):
     # The same real result files, next to local checkpoints with matching steps.
     root = tmp_path / "pythia-local"

@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA, shared_data_absent
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.errors import ZooError
@@ -13,8 +14,7 @@ from ckptzoo_widgets.sources import read_source
 from ckptzoo_widgets.sources.timm import parse_results
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-REAL_CSV = SHARED / "timm" / "results-imagenet.csv"
+REAL_CSV = SHARED_DATA / "timm" / "results-imagenet.csv"
 
 
 def test_fixture_csv_models_sizes_and_thousands_separator():
@@ -81,7 +81,7 @@ def test_csv_over_http_is_cached(monkeypatch, tmp_path):
     assert len(read_source(f"timm:{url}").models) == 5  # served from the cache
 
 
-@pytest.mark.skipif(not REAL_CSV.is_file(), reason="../shared/data is absent")
+@pytest.mark.skipif(shared_data_absent(REAL_CSV), reason="../shared/data is absent")
 def test_real_results_file():
     models, problems = parse_results(REAL_CSV.read_text("utf-8"), str(REAL_CSV))
     assert problems == []

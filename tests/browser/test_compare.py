@@ -9,10 +9,10 @@ Writes docs/img/compare-light.png and compare-dark.png (Pythia when
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA, shared_data_absent
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.curves import comparison
@@ -22,8 +22,7 @@ from .harness import notebook_cells, run_cell
 pytestmark = pytest.mark.browser
 
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
-SHARED = Path(os.environ.get("CKPTZOO_SHARED_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
-PYTHIA = SHARED / "pythia-evals"
+PYTHIA = SHARED_DATA / "pythia-evals"
 SETUP = "import ckptzoo_widgets as cz\n"
 MODELS = ["digits-mlp", "digits-logreg"]
 
@@ -105,7 +104,7 @@ def test_compare_ticked_cards_in_the_browser(lab_server, page):
     assert panel.is_hidden()
 
 
-@pytest.mark.skipif(not PYTHIA.is_dir(), reason="../shared/data is absent")
+@pytest.mark.skipif(shared_data_absent(PYTHIA), reason="../shared/data is absent")
 def test_pythia_on_a_log_step_axis_and_the_screenshots(lab_server, page):
     body = (
         f"zoo = cz.open_zoo({str(PYTHIA)!r})\n"

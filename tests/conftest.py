@@ -1,0 +1,33 @@
+"""What every test module shares: where the shared data is, and a cache of the run's own."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Real public data beside the checkout (../shared/data); CKPTZOO_SHARED_DATA points
+# elsewhere (a git worktree, a copy).
+SHARED_DATA = Path(os.environ.get("CKPTZOO_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+
+
+def shared_data_absent(path: Path) -> bool:
+    """For `skipif`: True when `path` is missing and the run may skip it.
+
+    People who clone the project alone have no ../shared/data and skip these tests;
+    under CI=true the data is always there, so its absence stops the run loudly.
+    """
+    if path.exists():
+        return False
+    if os.environ.get("CI", "").lower() == "true":
+        raise pytest.UsageError(f"{path} is missing under CI=true: the shared data must be beside the checkout")
+    return True
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # No test reads or writes the user's own cache: the run gets an empty one unless the
+    # environment names one; tests that need a fresh cache set their own on top.
+    if "CKPTZOO_CACHE" not in os.environ:
+        os.environ["CKPTZOO_CACHE"] = tempfile.mkdtemp(prefix="ckptzoo-test-cache-")
