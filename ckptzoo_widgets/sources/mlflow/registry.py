@@ -1,0 +1,70 @@
+"""Registered models: a model `models/<name>` whose checkpoints are its versions (`v1`, `v2`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ... import safety
+from .client import Connection
+from .runs import RunModel, headline, iso
+
+
+def registered_models(conn: Connection, run_models: dict[str, RunModel], limit_to_runs: bool) -> list[dict[str, Any]]:
+    models: list[dict[str, Any]] = []
+    for registered in conn.client.search_registered_models(max_results=1000):
+        name = registered.name
+        entry = f"registered model {name[:100]!r}"
+        if "'" in name or "/" in name:
+            conn.report(entry, "name holds a quote or '/'; skipped")
+            continue
+        try:
+            model_id = safety.check_model_id(f"models/{name}")
+        except ValueError as error:
+            conn.report(entry, f"name breaks the id rules ({error}); skipped")
+            continue
+        versions = list(conn.client.search_model_versions(f"name='{name}'", max_results=1000))
+        if limit_to_runs and not any(v.run_id in run_models for v in versions):
+            continue
+        aliases = dict(getattr(registered, "aliases", None) or {})
+        checkpoints: list[dict[str, Any]] = []
+        for version in sorted(versions, key=lambda v: int(v.version)):
+            run_model = run_models.get(version.run_id or "")
+            step, metrics = None, {}
+            if run_model:
+                # The version's logged model when the run has it, else the run's last checkpoint.
+                model_of = getattr(version, "model_id", None)
+                same = [c for c in run_model.checkpoints if model_of and c.model_id == model_of]
+                chosen = same[0] if same else run_model.checkpoints[-1]
+                step, metrics = chosen.step, chosen.metrics
+            names = sorted(a for a, v in aliases.items() if str(v) == str(version.version))
+            notes = f"version {version.version} of {name}" + (f"; aliases: {', '.join(names)}" if names else "")
+            checkpoints.append(
+                {
+                    "name": f"v{version.version}",
+                    "step": step,
+                    "metrics": metrics,
+                    "uri": f"models:/{name}/{version.version}",
+                    "date": iso(version.creation_timestamp),
+                    "notes": notes[:2000],
+                }
+            )
+        if not checkpoints:
+            continue
+        default = aliases.get("champion") or next(iter(aliases.values()), None)
+        tags = ["mlflow", "registered-model"] + [f"@{a}=v{v}"[:200] for a, v in sorted(aliases.items())]
+        description = (registered.description or "").strip() or f"Registered model **{name}** in MLflow."
+        alias_lines = [f"- `models:/{name}@{a}` is version {v}" for a, v in sorted(aliases.items())]
+        data = {
+            "id": model_id,
+            "name": name[:200],
+            "library": "mlflow",
+            "tags": tags,
+            "description": "\n".join([description, "", *alias_lines]) + "\n",
+            "default_checkpoint": f"v{default}" if default else None,
+            "headline_metric": headline(checkpoints[-1]["metrics"]),
+            "created": iso(registered.creation_timestamp),
+            "updated": iso(registered.last_updated_timestamp),
+            "checkpoints": [{k: v for k, v in c.items() if v is not None} for c in checkpoints],
+        }
+        models.append({k: v for k, v in data.items() if v is not None})
+    return models
