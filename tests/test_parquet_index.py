@@ -42,13 +42,18 @@ def test_parquet_zoo_is_the_same_zoo_as_its_json(tmp_path):
 def test_opening_reads_no_card_and_no_entry(tmp_path, monkeypatch):
     _, out = converted(tmp_path, good_index(tmp_path))
     asked: list[str] = []
-    real = pq.ParquetFile.read_row_group
+    real_group, real_read = pq.ParquetFile.read_row_group, pq.ParquetFile.read
 
-    def spy(self, i, columns=None, **kwargs):
+    def spy_group(self, i, columns=None, **kwargs):
         asked.extend(columns or ["<all>"])
-        return real(self, i, columns=columns, **kwargs)
+        return real_group(self, i, columns=columns, **kwargs)
 
-    monkeypatch.setattr(pq.ParquetFile, "read_row_group", spy)
+    def spy_read(self, columns=None, **kwargs):
+        asked.extend(columns or ["<all>"])
+        return real_read(self, columns=columns, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", spy_group)
+    monkeypatch.setattr(pq.ParquetFile, "read", spy_read)
     zoo = cz.open_zoo(str(out))
     zoo.search("", task="text-generation", sort="-acc")
     zoo.search("al")  # shorter than a card word prefix: ids, names, tags only

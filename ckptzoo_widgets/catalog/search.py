@@ -65,6 +65,8 @@ class TextSearch:
             self._recent.move_to_end(words)
             return self._recent[words]
         rows = self._narrowest(words)
+        if rows is not None and len(rows) * 4 > len(self._fields[0]):
+            rows = None  # gathering most rows costs more than scanning them all
         fields = self._fields if rows is None else [field.gather(rows) for field in self._fields]
         size = len(fields[0])
         levels = np.zeros(size, dtype=np.int8)

@@ -96,7 +96,9 @@ def _public_grid(parts: Sequence[Part]) -> tuple[pa.Table, np.ndarray, np.ndarra
     names = [n[len(METRIC_PREFIX) :] if n.startswith(METRIC_PREFIX) else n for n in table.schema.names]
     table = table.rename_columns(names)
     keep = [i for i, name in enumerate(names) if names.index(name) == i]
-    table = table.select(keep).combine_chunks()  # one chunk per column: a page's `take` is then direct
+    table = table.select(keep)
+    if any(column.num_chunks > 1 for column in table.columns):  # a merge: one chunk per column for direct `take`
+        table = table.combine_chunks()
     part_of = np.concatenate(
         [np.full(len(p.grid), i, dtype=np.int32) for i, p in enumerate(parts)] or [np.zeros(0, np.int32)]
     )

@@ -134,24 +134,20 @@ class ParquetIndex:
     def _read_grid(self) -> tuple[pa.Table, np.ndarray]:
         schema = self._metadata.schema.to_arrow_schema()
         names = self._grid_columns(schema)
+        if not self._groups:
+            return self._checked(pa.table({n: pa.array([], FIXED.get(n, pa.float64())) for n in names}))
+        # strings arrive dictionary-encoded (read_dictionary), one chunk per row group
+        table = pa.concat_tables([self._read(group, names) for group in range(self._groups)])
         budget = MAX_GRID_BYTES
-        groups = []
-        for group in range(self._groups):
-            table = self._read(group, names)
-            columns = {}
-            for name in names:
-                column, cost = self._decode(table[name], MAX_TEXT.get(name, 200), FIXED.get(name, pa.float64()))
-                budget -= cost
-                if budget < 0:
-                    raise _fail(self.origin, "its grid columns decode to more than the budget; refused")
-                columns[name] = column
-            groups.append(pa.table(columns))
-        grid = (
-            pa.concat_tables(groups)
-            if groups
-            else pa.table({n: pa.array([], FIXED.get(n, pa.float64())) for n in names})
-        )
-        return self._checked(grid)
+        columns = {}
+        for name in names:
+            column, cost = self._decode(table[name], MAX_TEXT.get(name, 200), FIXED.get(name, pa.float64()))
+            budget -= cost
+            if budget < 0:
+                raise _fail(self.origin, "its grid columns decode to more than the budget; refused")
+            columns[name] = column.combine_chunks()  # one chunk per column: direct `take` for pages
+            table = table.drop_columns([name])  # the encoded column goes as soon as it is decoded
+        return self._checked(pa.table(columns))
 
     def _checked(self, grid: pa.Table) -> tuple[pa.Table, np.ndarray]:
         """Rows whose grid values break the index rules are reported and left out."""
