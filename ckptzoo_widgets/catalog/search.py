@@ -32,6 +32,7 @@ LEVELS = ("id", "name", "tag", "card")
 _NO_MATCH = len(LEVELS)
 _RECENT = 16
 SNIPPET_CHARS = 120
+SEPARATOR = "\x1f"  # whitespace to str.split, so no query word holds it
 
 
 def query_words(query: object) -> tuple[str, ...]:
@@ -47,9 +48,12 @@ class TextSearch:
     ):
         import polars as pl
 
-        self._fields = [
-            pl.Series(pc.utf8_lower(column).combine_chunks()).fill_null("") for column in (ids, names, tags)
-        ]
+        # One haystack per row, "id<US>name<US>tags" lower-cased: one scan per word, and the
+        # byte offset of the first hit says which field it was in (id first, so the best one).
+        lowered = [pc.fill_null(pc.utf8_lower(column.combine_chunks()), "") for column in (ids, names, tags)]
+        self._hay = pl.Series(pc.binary_join_element_wise(*lowered, SEPARATOR))
+        self._id_end = pc.binary_length(lowered[0]).to_numpy(zero_copy_only=False).astype(np.int32)
+        self._name_end = self._id_end + 1 + pc.binary_length(lowered[1]).to_numpy(zero_copy_only=False).astype(np.int32)
         self._words_factory = words
         self._words: WordIndex | None = None
         self._recent: OrderedDict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -65,17 +69,18 @@ class TextSearch:
             self._recent.move_to_end(words)
             return self._recent[words]
         rows = self._narrowest(words)
-        if rows is not None and len(rows) * 4 > len(self._fields[0]):
+        if rows is not None and len(rows) * 4 > len(self._hay):
             rows = None  # gathering most rows costs more than scanning them all
-        fields = self._fields if rows is None else [field.gather(rows) for field in self._fields]
-        size = len(fields[0])
+        hay = self._hay if rows is None else self._hay.gather(rows)
+        id_end = self._id_end if rows is None else self._id_end[rows]
+        name_end = self._name_end if rows is None else self._name_end[rows]
+        size = len(hay)
         levels = np.zeros(size, dtype=np.int8)
         alive = np.ones(size, dtype=bool)
         for word in words:
-            best = np.full(size, _NO_MATCH, dtype=np.int8)
-            for level, field in enumerate(fields):
-                hits = field.str.contains(word, literal=True).fill_null(False).to_numpy()
-                best = np.where(hits & (best == _NO_MATCH), np.int8(level), best)
+            found = hay.str.find(word, literal=True).fill_null(-1).to_numpy()
+            best = np.where(found < 0, _NO_MATCH, np.where(found < id_end, 0, np.where(found < name_end, 1, 2)))
+            best = best.astype(np.int8)
             unmatched = alive & (best == _NO_MATCH)
             if len(word) >= MIN_PREFIX and unmatched.any():
                 card = self.word_index().rows_with_prefix(word)
