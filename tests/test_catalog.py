@@ -293,3 +293,17 @@ def test_models_and_search_come_from_columns():
     zoo = ranked_zoo()
     assert isinstance(zoo.table, pa.Table) and zoo.table.num_rows == 5
     assert "description" not in zoo.table.schema.names  # cards stay out of the grid
+
+
+def test_a_large_zoo_builds_its_word_index_before_the_first_card_query(monkeypatch):
+    import threading
+
+    from ckptzoo_widgets.catalog import zoo as zoo_module
+
+    monkeypatch.setattr(zoo_module, "WARM_UP_ROWS", 2)  # "large" for the test
+    zoo = ranked_zoo()
+    for thread in threading.enumerate():
+        if thread.name == "ckptzoo-word-index":
+            thread.join(timeout=30)
+    assert zoo._text_search is not None and zoo._text_search._words is not None
+    assert list(zoo.search("lorawan")["id"]) == ["zz-card"]  # the warm index answers

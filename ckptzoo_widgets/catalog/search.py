@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -56,12 +57,14 @@ class TextSearch:
         self._name_end = self._id_end + 1 + pc.binary_length(lowered[1]).to_numpy(zero_copy_only=False).astype(np.int32)
         self._words_factory = words
         self._words: WordIndex | None = None
+        self._building = threading.Lock()
         self._recent: OrderedDict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     def word_index(self) -> WordIndex:
-        if self._words is None:
-            self._words = self._words_factory()
-        return self._words
+        with self._building:  # a warm-up thread may be building it: wait for that one
+            if self._words is None:
+                self._words = self._words_factory()
+            return self._words
 
     def match(self, words: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         """(rows in row order, their match level as an index into LEVELS) for all words."""

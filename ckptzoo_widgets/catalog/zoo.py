@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -33,6 +34,7 @@ BUILTIN = "builtin"
 # Columns every models table has, in display order; metric columns follow.
 MODEL_COLUMNS = [*FIXED, "source"]
 FILTERS = ("task", "library", "license")
+WARM_UP_ROWS = 50_000
 _UNSORTABLE = {"datasets", "tags", "source", "headline_metric", "default_checkpoint"}
 
 
@@ -131,6 +133,10 @@ class Zoo:
         self._sort_orders: dict[str, np.ndarray] = {}
         self._filters: dict[tuple[str, str], np.ndarray] = {}
         self._page_rows: dict[str, int] = {}
+        self._text_lock = threading.Lock()
+        self._text_search: TextSearch | None = None
+        if len(self) >= WARM_UP_ROWS:  # the word index of a large zoo takes seconds: start it now
+            threading.Thread(target=self._warm_up, name="ckptzoo-word-index", daemon=True).start()
 
     # --- tables -------------------------------------------------------------
 
@@ -227,9 +233,21 @@ class Zoo:
             self._filters[key] = pc.fill_null(pc.equal(self._grid[name], value), False).to_numpy(zero_copy_only=False)
         return self._filters[key]
 
-    @cached_property
+    @property
     def _text(self) -> TextSearch:
-        return TextSearch(self._grid["id"], self._grid["name"], self._grid["tags"], self._word_index)
+        with self._text_lock:
+            if self._text_search is None:
+                self._text_search = TextSearch(
+                    self._grid["id"], self._grid["name"], self._grid["tags"], self._word_index
+                )
+            return self._text_search
+
+    def _warm_up(self) -> None:
+        """Build the text search and the card word index while the user looks at the first page."""
+        try:
+            self._text.word_index()
+        except Exception:  # noqa: BLE001 - the query that needs it raises the same error in the open
+            pass
 
     def _word_index(self) -> WordIndex:
         return WordIndex(batch for part in self._parts for batch in part.card_words())
