@@ -141,7 +141,7 @@ def _batches_from_parquet(
     yield batch
 
 
-class _JsonWriter:
+class JsonWriter:
     """A JSON index written entry by entry (the header's name at the end: it may come last in the input)."""
 
     def __init__(self, out: Path):
@@ -172,7 +172,7 @@ def convert(source: str | Path, out: str | Path, *, report: Callable[[Problem], 
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     to_parquet = out.suffix == ".parquet"
-    writer: Any = ParquetWriter(temporary) if to_parquet else _JsonWriter(temporary)
+    writer: Any = ParquetWriter(temporary) if to_parquet else JsonWriter(temporary)
     models = checkpoints = problems = 0
 
     def counted(problem: Problem) -> None:

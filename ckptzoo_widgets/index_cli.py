@@ -74,7 +74,7 @@ def _snapshot(
 ) -> tuple[Path, int, int, int]:
     """Every model of the sources as they open now, written as one index (files keep their URLs)."""
     from .catalog import open_zoo
-    from .convert import _JsonWriter
+    from .convert import JsonWriter
     from .sources.parquet_index import ParquetWriter
 
     zoo = open_zoo(sources if len(sources) > 1 else sources[0])
@@ -82,7 +82,7 @@ def _snapshot(
         report(error)
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    writer = ParquetWriter(temporary, name=name or ", ".join(sources)) if fmt == "parquet" else _JsonWriter(temporary)
+    writer = ParquetWriter(temporary, name=name or ", ".join(sources)) if fmt == "parquet" else JsonWriter(temporary)
     count = checkpoints = files = 0
     batch = []
     for model in zoo:

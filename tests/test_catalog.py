@@ -302,6 +302,7 @@ def test_a_large_zoo_builds_its_word_index_before_the_first_card_query(monkeypat
 
     monkeypatch.setattr(zoo_module, "WARM_UP_ROWS", 2)  # "large" for the test
     zoo = ranked_zoo()
+    zoo.search("")  # the first page starts the build
     for thread in threading.enumerate():
         if thread.name == "ckptzoo-word-index":
             thread.join(timeout=30)

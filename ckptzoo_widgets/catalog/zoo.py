@@ -135,8 +135,7 @@ class Zoo:
         self._page_rows: dict[str, int] = {}
         self._text_lock = threading.Lock()
         self._text_search: TextSearch | None = None
-        if len(self) >= WARM_UP_ROWS:  # the word index of a large zoo takes seconds: start it now
-            threading.Thread(target=self._warm_up, name="ckptzoo-word-index", daemon=True).start()
+        self._warming = False
 
     # --- tables -------------------------------------------------------------
 
@@ -274,6 +273,10 @@ class Zoo:
         number of matches before `limit`/`offset`.
         """
         words = query_words(query)
+        if not self._warming and len(self) >= WARM_UP_ROWS:
+            # the word index of a large zoo takes seconds: build it while the first page is looked at
+            self._warming = True
+            threading.Thread(target=self._warm_up, name="ckptzoo-word-index", daemon=True).start()
         mask = None
         for name, value in (("task", task), ("library", library), ("license", license)):
             if value:
