@@ -16,6 +16,10 @@ class ZooError(Exception):
     """A zoo, source, reference or sort key that cannot be used, with the reason."""
 
 
+class MissingExtraError(ZooError):
+    """A URL needs an optional package that is not installed; the message names the extra."""
+
+
 class FetchError(ZooError):
     """Any failure to produce a verified local file. The message is one line."""
 
@@ -62,6 +66,7 @@ __all__ = [
     "FetchError",
     "HTTPStatusError",
     "IntegrityError",
+    "MissingExtraError",
     "NetworkError",
     "OfflineError",
     "SizeLimitError",

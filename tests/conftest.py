@@ -31,3 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # environment names one; tests that need a fresh cache set their own on top.
     if "CKPTZOO_CACHE" not in os.environ:
         os.environ["CKPTZOO_CACHE"] = tempfile.mkdtemp(prefix="ckptzoo-test-cache-")
+
+
+# The moto S3 server fixtures (`s3_server`, `s3_auth_server`, `s3_env`): tests/s3_server.py.
+from s3_server import s3_auth_server, s3_env, s3_server  # noqa: E402, F401
