@@ -6,8 +6,10 @@ the load code of the selected checkpoint. The front end (``js/widget/``,
 bundled into ``static/widget.js``) renders that state and asks for the
 user's choices (query, filters, sort, page, selection, code library) through
 custom messages the kernel checks (widget_protocol.py); it never writes the
-synced state. Payloads sent to the page: widget_payload.py; the static view
-saved with the notebook: widget_static.py.
+synced state. This module holds that state and handles the page's requests;
+the search behind a page of cards: widget_query.py; resolving a selection,
+its load code, inserting it: widget_select.py; payloads sent to the page:
+widget_payload.py; the static view saved with the notebook: widget_static.py.
 
 Every kernel-side callback catches its own errors and shows them in the
 widget's error box (the ``error`` trait): a source that fails to open or a
@@ -23,11 +25,9 @@ IPython's ``set_next_input``.
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -36,40 +36,19 @@ import traitlets as t
 from . import credentials
 from .errors import ZooError
 from .text import one_line
-from .widget_payload import card_payload, detail_payload, error_line, source_label
-from .widget_protocol import MAX_LIMIT, MAX_SEQ, Request, RequestError, parse_request, summarise
+from .widget_assets import CSS, ESM
+from .widget_payload import error_line, source_label
+from .widget_protocol import MAX_SEQ, Request, RequestError, parse_request, summarise
+from .widget_query import FILTERS, PAGE_SIZE, Query, Suggester, clamp_limit, search_page, zoo_menus
+from .widget_select import load_code, put_in_next_cell, resolve
 from .widget_static import SavedView, static_view
 
 __all__ = ["ZooBrowser", "browse"]
 
 log = logging.getLogger(__name__)
 
-_STATIC = Path(__file__).parent / "static"
-
-# Shown when the package was installed from a checkout without building the
-# front end (`npm run build` in js/, or `pip install .` with Node present).
-_MISSING_ESM = """
-export default {
-  render({ el }) {
-    const box = document.createElement("div");
-    box.style.cssText = "padding:8px;border:1px solid #c00;color:#a00;font-family:sans-serif";
-    box.textContent = "ckptzoo_widgets: the browser's front end is not built " +
-    "(ckptzoo_widgets/static/widget.js is missing). Run `npm install && npm run build` in js/, or install a release.";
-    el.appendChild(box);
-  }
-};
-"""
-
-PAGE_SIZE = 24
-_FILTERS = ("task", "library", "license")
 MAX_WARNINGS_SHOWN = 20
 MAX_INSERT_EVENTS = 100
-SUGGEST_FROM = 50_000  # ids compared with a query that matched nothing
-
-
-def _asset(name: str, fallback: str) -> Any:
-    path = _STATIC / name
-    return path if path.is_file() else fallback
 
 
 def _open_zoo(source: Any) -> Any:
@@ -91,8 +70,8 @@ class ZooBrowser(anywidget.AnyWidget):
     >>> browser.insert()                   # put it in the next cell (any frontend)
     """
 
-    _esm = _asset("widget.js", _MISSING_ESM)
-    _css = _asset("widget.css", "")
+    _esm = ESM
+    _css = CSS
 
     # Every synced trait flows kernel -> page: the page asks through custom
     # messages (widget_protocol.py) and `set_state` drops what it writes.
@@ -146,7 +125,7 @@ class ZooBrowser(anywidget.AnyWidget):
         self._quiet = False
         self._detail_id = ""
         self._last_sources: list[Any] = []  # what use_source opened last: what refresh() reads again
-        self._ids: list[str] | None = None
+        self._suggester = Suggester(None)
         self._saved = SavedView()
         with self.hold_sync():
             with self._quietly():
@@ -155,7 +134,7 @@ class ZooBrowser(anywidget.AnyWidget):
                 self.library = library or ""
                 self.license = license or ""
                 self.sort = sort or ""
-                self.limit = self._clamp_limit(limit)
+                self.limit = clamp_limit(limit)
         self.on_msg(self._on_custom_msg)
         if zoo is not None and _is_zoo(zoo):
             self._use_zoo(zoo, source_label(zoo, zoo))
@@ -214,23 +193,13 @@ class ZooBrowser(anywidget.AnyWidget):
 
     def _use_zoo(self, zoo: Any, label: str) -> None:
         self.zoo = zoo
-        self._ids = None
+        self._suggester = Suggester(zoo)
         self.error = ""
         problems = list(getattr(zoo, "errors", None) or [])
-        warnings = summarise(problems, MAX_WARNINGS_SHOWN, total=len(problems))
-        try:
-            facets = {str(k): [one_line(v, 200) for v in list(vs)[:500]] for k, vs in (zoo.facets() or {}).items()}
-        except Exception as exc:  # noqa: BLE001
-            facets = {}
-            warnings.insert(0, f"Filters unavailable: {error_line(exc)}")
-        try:
-            sort_keys = [one_line(k, 200) for k in list(zoo.sort_keys())[:500]]
-        except Exception as exc:  # noqa: BLE001
-            sort_keys = []
-            warnings.insert(0, f"Sort keys unavailable: {error_line(exc)}")
+        facets, sort_keys, menu_warnings = zoo_menus(zoo)
         with self.hold_sync():
             self.source_label = label
-            self.warnings = warnings
+            self.warnings = menu_warnings + summarise(problems, MAX_WARNINGS_SHOWN, total=len(problems))
             self.facets = facets
             self.sort_keys = sort_keys
             self._detail_id = ""
@@ -245,14 +214,7 @@ class ZooBrowser(anywidget.AnyWidget):
         message = error_line(exc)
         self.error = one_line(f"{context}: {message}" if context else message, 600)
 
-    # ---- searching and paging ----------------------------------------------
-    @staticmethod
-    def _clamp_limit(limit: int) -> int:
-        try:
-            return max(1, min(MAX_LIMIT, int(limit)))
-        except (TypeError, ValueError):
-            return PAGE_SIZE
-
+    # ---- searching and paging (widget_query.py) ----------------------------
     @t.observe("query", "task", "library", "license", "sort")
     def _on_query(self, change: dict) -> None:
         if self._quiet:
@@ -265,24 +227,13 @@ class ZooBrowser(anywidget.AnyWidget):
     def _on_page(self, change: dict) -> None:
         if self._quiet:
             return
-        if change["name"] == "limit" and self.limit != self._clamp_limit(self.limit):
-            self.limit = self._clamp_limit(self.limit)
+        if change["name"] == "limit" and self.limit != clamp_limit(self.limit):
+            self.limit = clamp_limit(self.limit)
             return
         if self.offset < 0:
             self.offset = 0
             return
         self._refresh()
-
-    def _search(self, offset: int) -> Any:
-        return self.zoo.search(
-            self.query,
-            task=self.task or None,
-            library=self.library or None,
-            license=self.license or None,
-            sort=self.sort or None,
-            limit=self.limit,
-            offset=offset,
-        )
 
     def _refresh(self) -> None:
         """Run the search for the current state and send the visible page."""
@@ -293,14 +244,9 @@ class ZooBrowser(anywidget.AnyWidget):
                 self.loading = False
             return
         self.loading = True
+        query = Query(self.query, self.task, self.library, self.license, self.sort, self.limit)
         try:
-            offset = max(0, self.offset)
-            df = self._search(offset)
-            total = int(df.attrs.get("total", len(df)))
-            if total and offset >= total:  # past the end (filters narrowed): last page
-                offset = ((total - 1) // self.limit) * self.limit
-                df = self._search(offset)
-            cards = [card_payload(row, self.zoo, self.sort) for row in df.to_dict("records")]
+            page = search_page(self.zoo, query, self.offset)
         except Exception as exc:  # noqa: BLE001
             with self.hold_sync():
                 self._fail(exc, "Search failed")
@@ -309,33 +255,19 @@ class ZooBrowser(anywidget.AnyWidget):
                 self.loading = False
             return
         with self.hold_sync():
-            if offset != self.offset:
+            if page.offset != self.offset:
                 with self._quietly():
-                    self.offset = offset
-            self.cards = cards
-            self.total = total
-            self.suggestions = self._suggest() if total == 0 else []
+                    self.offset = page.offset
+            self.cards = page.cards
+            self.total = page.total
+            self.suggestions = self._suggester.suggest(self.query) if page.total == 0 else []
             if self.error.startswith(("Search failed", "Could not open")):
                 self.error = ""
             self.page_version += 1
             self.loading = False
         self._update_static()
 
-    def _suggest(self) -> list[str]:
-        """Ids close to the query, offered when nothing matches (at most 3)."""
-        query = self.query.strip().lower()
-        if not query or self.zoo is None:
-            return []
-        if self._ids is None:
-            try:
-                # Bounded: a huge zoo offers suggestions from its first ids only.
-                self._ids = [str(i) for i in list(self.zoo.models["id"])[:SUGGEST_FROM]]
-            except Exception:  # noqa: BLE001 - suggestions are a nicety
-                self._ids = []
-        lowered = {i.lower(): i for i in self._ids}
-        return [lowered[m] for m in difflib.get_close_matches(query, list(lowered), n=3, cutoff=0.6)]
-
-    # ---- selection, detail, code -------------------------------------------
+    # ---- selection, detail, code (widget_select.py) ---------------------------
     @t.observe("selected")
     def _on_selected(self, change: dict) -> None:
         if self._quiet:
@@ -358,31 +290,20 @@ class ZooBrowser(anywidget.AnyWidget):
         if self.zoo is None:
             self.error = "No zoo is open: nothing to select."
             return
-        model_id, _, ckpt = ref.partition("@")
         try:
-            if model_id != self._detail_id or not self.detail:
-                entry = self.zoo.model(model_id)
-                detail = detail_payload(entry)
-            else:
-                entry, detail = None, self.detail
-            names = [c["name"] for c in detail["checkpoints"]]
-            if not ckpt:
-                ckpt = detail.get("default_checkpoint") or (names[-1] if names else "")
-            if ckpt not in names:
-                raise ZooError(f"model {model_id!r} has no checkpoint {ckpt!r} (it has: {', '.join(names)})")
+            selection = resolve(self.zoo, ref, self._detail_id, self.detail)
         except Exception as exc:  # noqa: BLE001
             with self.hold_sync():
                 self._fail(exc, f"Could not open {ref!r}")
                 self.code, self.code_key, self.libraries = "", "", []
             return
-        full = f"{model_id}@{ckpt}"
         with self.hold_sync():
-            if entry is not None:
-                self._detail_id = model_id
-                self.detail = detail
-            if full != self.selected:
+            if selection.detail is not None:
+                self._detail_id = selection.model_id
+                self.detail = selection.detail
+            if selection.ref != self.selected:
                 with self._quietly():
-                    self.selected = full
+                    self.selected = selection.ref
             if self.error.startswith("Could not open '") or self.error.startswith("No zoo"):
                 self.error = ""
             self._update_code()
@@ -395,21 +316,19 @@ class ZooBrowser(anywidget.AnyWidget):
             self._update_static()
             return
         try:
-            libs = [one_line(x, 100) for x in list(self.zoo.code_libraries(ref))[:50]]
-            lib = self.code_library if self.code_library in libs[1:] else ""
-            code = self.zoo.load_code(ref, library=lib or None)
+            chosen = load_code(self.zoo, ref, self.code_library)
         except Exception as exc:  # noqa: BLE001
             with self.hold_sync():
                 self._fail(exc, f"No load code for {ref!r}")
                 self.code, self.code_key = "", ""
             return
         with self.hold_sync():
-            if lib != self.code_library:
+            if chosen.library != self.code_library:
                 with self._quietly():
-                    self.code_library = lib
-            self.libraries = libs
-            self.code = code
-            self.code_key = f"{ref}#{lib}"
+                    self.code_library = chosen.library
+            self.libraries = chosen.libraries
+            self.code = chosen.code
+            self.code_key = f"{ref}#{chosen.library}"
             if self.error.startswith("No load code"):
                 self.error = ""
         self._update_static()
@@ -434,7 +353,7 @@ class ZooBrowser(anywidget.AnyWidget):
         with self.hold_trait_notifications():
             self.query = query
             for key, value in filters.items():
-                if key not in (*_FILTERS, "sort"):
+                if key not in (*FILTERS, "sort"):
                     raise TypeError(f"unknown filter {key!r}")
                 setattr(self, key, value or "")
         return list(self.cards)
@@ -459,13 +378,7 @@ class ZooBrowser(anywidget.AnyWidget):
                 "Nothing selected: open a model in the browser and pick a checkpoint, "
                 "or pass a reference, e.g. browser.insert('digits-mlp@epoch-10')."
             )
-        from IPython import get_ipython  # ipywidgets depends on IPython
-
-        shell = get_ipython()
-        if shell is None or not hasattr(shell, "set_next_input"):
-            return code
-        shell.set_next_input(code, replace=False)
-        return None
+        return put_in_next_cell(code)
 
     # ---- the static view saved with the notebook (widget_static.py) -----------
     def _ipython_display_(self, **kwargs: Any) -> None:
@@ -548,7 +461,7 @@ class ZooBrowser(anywidget.AnyWidget):
             with self._quietly():
                 for key, value in changed.items():
                     setattr(self, key, value)
-                if "offset" not in fields and set(changed) & {"query", "sort", *_FILTERS}:
+                if "offset" not in fields and set(changed) & {"query", "sort", *FILTERS}:
                     self.offset = 0
             self._refresh()
 

@@ -1,0 +1,110 @@
+"""The browser's search glue: one query of the zoo for the page of cards it shows.
+
+The widget (widget.py) holds what the user asked for in synced traits; this
+module turns that into a `Zoo.search` call and the page of cards, the menus of
+filter values and sort keys, and the close ids offered when nothing matches.
+Plain functions of the zoo: they raise, the widget shows the error.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from .text import one_line
+from .widget_payload import card_payload, error_line
+from .widget_protocol import MAX_LIMIT
+
+PAGE_SIZE = 24
+FILTERS = ("task", "library", "license")
+SUGGEST_FROM = 50_000  # ids compared with a query that matched nothing
+MAX_MENU = 500  # filter values per facet, sort keys
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the user asked for: the text, the filters (empty: any), the sort key."""
+
+    query: str = ""
+    task: str = ""
+    library: str = ""
+    license: str = ""
+    sort: str = ""
+    limit: int = PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class Page:
+    cards: list[dict]
+    total: int
+    offset: int  # where the page starts: the asked offset, or the last page when that is past the end
+
+
+def clamp_limit(limit: Any) -> int:
+    """Cards per page within 1..MAX_LIMIT; anything that is not a number: the default."""
+    try:
+        return max(1, min(MAX_LIMIT, int(limit)))
+    except (TypeError, ValueError):
+        return PAGE_SIZE
+
+
+def _search(zoo: Any, q: Query, offset: int) -> Any:
+    return zoo.search(
+        q.query,
+        task=q.task or None,
+        library=q.library or None,
+        license=q.license or None,
+        sort=q.sort or None,
+        limit=q.limit,
+        offset=offset,
+    )
+
+
+def search_page(zoo: Any, q: Query, offset: int) -> Page:
+    """The page of cards at `offset`; past the end (filters narrowed), the last page."""
+    offset = max(0, offset)
+    df = _search(zoo, q, offset)
+    total = int(df.attrs.get("total", len(df)))
+    if total and offset >= total:
+        offset = ((total - 1) // q.limit) * q.limit
+        df = _search(zoo, q, offset)
+    cards = [card_payload(row, zoo, q.sort) for row in df.to_dict("records")]
+    return Page(cards, total, offset)
+
+
+def zoo_menus(zoo: Any) -> tuple[dict[str, list[str]], list[str], list[str]]:
+    """The filter values per facet, the sort keys, and a warning for each that failed (bounded, one line each)."""
+    warnings: list[str] = []
+    try:
+        facets = {str(k): [one_line(v, 200) for v in list(vs)[:MAX_MENU]] for k, vs in (zoo.facets() or {}).items()}
+    except Exception as exc:  # noqa: BLE001 - the browser still opens without filters
+        facets = {}
+        warnings.insert(0, f"Filters unavailable: {error_line(exc)}")
+    try:
+        sort_keys = [one_line(k, 200) for k in list(zoo.sort_keys())[:MAX_MENU]]
+    except Exception as exc:  # noqa: BLE001 - the browser still opens without sorting
+        sort_keys = []
+        warnings.insert(0, f"Sort keys unavailable: {error_line(exc)}")
+    return facets, sort_keys, warnings
+
+
+class Suggester:
+    """Ids close to a query that matched nothing (at most 3); the ids are read once per zoo."""
+
+    def __init__(self, zoo: Any) -> None:
+        self._zoo = zoo
+        self._ids: list[str] | None = None
+
+    def suggest(self, query: str) -> list[str]:
+        query = query.strip().lower()
+        if not query or self._zoo is None:
+            return []
+        if self._ids is None:
+            try:
+                # Bounded: a huge zoo offers suggestions from its first ids only.
+                self._ids = [str(i) for i in list(self._zoo.models["id"])[:SUGGEST_FROM]]
+            except Exception:  # noqa: BLE001 - suggestions are a nicety
+                self._ids = []
+        lowered = {i.lower(): i for i in self._ids}
+        return [lowered[m] for m in difflib.get_close_matches(query, list(lowered), n=3, cutoff=0.6)]

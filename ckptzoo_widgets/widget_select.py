@@ -1,0 +1,70 @@
+"""The browser's actions on one checkpoint: resolve a reference, choose its load code, put it in a cell.
+
+Plain functions of the zoo (the widget, widget.py, keeps the state and shows
+their errors): which checkpoint a reference means and the open model's detail,
+which libraries have load code for it and the code of the chosen one, and
+IPython's ``set_next_input`` for ``browser.insert()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ZooError
+from .text import one_line
+from .widget_payload import detail_payload
+
+MAX_LIBRARIES = 50
+
+
+@dataclass(frozen=True)
+class Selection:
+    ref: str  # model_id@checkpoint, the checkpoint filled in when the reference named none
+    model_id: str
+    detail: dict | None  # the model's detail payload; None when `open_detail` was that model's already
+
+
+def resolve(zoo: Any, ref: str, open_id: str, open_detail: dict) -> Selection:
+    """What `ref` selects; ZooError when the model has no such checkpoint.
+
+    The open model's detail (`open_id`, `open_detail`) is reused rather than
+    built again when `ref` names the same model.
+    """
+    model_id, _, ckpt = ref.partition("@")
+    if model_id != open_id or not open_detail:
+        detail = detail_payload(zoo.model(model_id))
+        fresh: dict | None = detail
+    else:
+        detail, fresh = open_detail, None
+    names = [c["name"] for c in detail["checkpoints"]]
+    if not ckpt:
+        ckpt = detail.get("default_checkpoint") or (names[-1] if names else "")
+    if ckpt not in names:
+        raise ZooError(f"model {model_id!r} has no checkpoint {ckpt!r} (it has: {', '.join(names)})")
+    return Selection(f"{model_id}@{ckpt}", model_id, fresh)
+
+
+@dataclass(frozen=True)
+class LoadCode:
+    libraries: list[str]  # the first is the default
+    library: str  # the chosen one; "" for the default
+    code: str
+
+
+def load_code(zoo: Any, ref: str, wanted: str) -> LoadCode:
+    """The load code of `ref` for the `wanted` library, or the default's when it has none for that library."""
+    libraries = [one_line(x, 100) for x in list(zoo.code_libraries(ref))[:MAX_LIBRARIES]]
+    library = wanted if wanted in libraries[1:] else ""
+    return LoadCode(libraries, library, zoo.load_code(ref, library=library or None))
+
+
+def put_in_next_cell(code: str) -> str | None:
+    """Put `code` in the next cell through IPython (not run); outside IPython return it."""
+    from IPython import get_ipython  # ipywidgets depends on IPython
+
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_next_input"):
+        return code
+    shell.set_next_input(code, replace=False)
+    return None
