@@ -17,13 +17,12 @@ def shared_data_absent(path: Path) -> bool:
     """For `skipif`: True when `path` is missing and the run may skip it.
 
     People who clone the project alone have no ../shared/data and skip these tests;
-    under CI=true the data is always there, so its absence stops the run loudly.
+    under CI=true the data is always there, so these tests run and fail on the missing
+    file (only they fail: the rest of the run goes on).
     """
     if path.exists():
         return False
-    if os.environ.get("CI", "").lower() == "true":
-        raise pytest.UsageError(f"{path} is missing under CI=true: the shared data must be beside the checkout")
-    return True
+    return os.environ.get("CI", "").lower() != "true"
 
 
 def pytest_configure(config: pytest.Config) -> None:
