@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from . import safety
+from . import safety, storage
 from .decode import ParseError, load_json
 from .errors import ZooError
 from .text import truncate
@@ -109,10 +109,15 @@ class _Strict(BaseModel):
 
 
 class FileEntry(_Strict):
-    """One file of a checkpoint: a relative path inside the zoo or an http(s) URL."""
+    """One file of a checkpoint: a relative path inside the zoo, an http(s) URL or an
+    object-storage URL (s3://, gs://, gcs://, az://, abfs://, hf://)."""
 
     path: str | None = Field(None, description="Relative POSIX path, resolved against the index's location.")
-    url: str | None = Field(None, description="Absolute http(s) URL.")
+    url: str | None = Field(
+        None,
+        description="Absolute http(s) URL, or an object-storage URL (s3://, gs://, gcs://, az://, abfs://, hf://); "
+        "no credentials in it.",
+    )
     sha256: Sha256 | None = Field(None, description="Lowercase hex sha256; checked on download.")
     size: int | None = Field(None, ge=0, le=MAX_COUNT, description="Size in bytes; checked on download.")
     format: FileFormat | None = Field(None, description="Taken from the suffix when absent.")
@@ -124,8 +129,12 @@ class FileEntry(_Strict):
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        return None if value is None else safety.check_url(value)
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if storage.protocol(value) in storage.INDEX_PROTOCOLS:
+            return storage.check_url(value)  # credentials come from the environment, never the index
+        return safety.check_url(value)
 
     @model_validator(mode="after")
     def _exactly_one_location(self) -> FileEntry:
@@ -249,6 +258,8 @@ class ModelEntry(_Strict):
             return file.url
         if safety.is_url(self.base):
             return urljoin(self.base, file.path)
+        if storage.is_object_url(self.base):  # (urljoin does not know s3:// and friends)
+            return self.base.rstrip("/") + "/" + (file.path or "")
         return str(Path(self.base or ".") / (file.path or ""))
 
     def checkpoint(self, name: str | None = None) -> Checkpoint:

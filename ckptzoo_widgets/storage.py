@@ -180,7 +180,7 @@ def error_message(exc: BaseException, storage_options: dict[str, Any] | None = N
     The botocore / azure / google error code when there is one (``NoSuchKey``,
     ``InvalidAccessKeyId``, ``SignatureDoesNotMatch`` ...), else the exception's text.
     """
-    code = _error_code(exc)
+    code = error_code(exc)
     text = str(exc) or type(exc).__name__
     if isinstance(exc, FileNotFoundError):
         reason = "not found"
@@ -193,7 +193,7 @@ def error_message(exc: BaseException, storage_options: dict[str, Any] | None = N
     return one_line(redact(reason, storage_options), 300)
 
 
-def _error_code(exc: BaseException) -> str | None:
+def error_code(exc: BaseException) -> str | None:
     """The service's error code carried by ``exc`` or its cause (botocore ClientError ...)."""
     seen: set[int] = set()
     e: BaseException | None = exc
@@ -213,7 +213,7 @@ def _error_code(exc: BaseException) -> str | None:
 
 def is_transient(exc: BaseException) -> bool:
     """A failure a retry may fix: a connection error, a timeout, a 5xx or throttling answer."""
-    code = _error_code(exc) or ""
+    code = error_code(exc) or ""
     if code in ("InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "Throttling", "500", "502", "503"):
         return True
     if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError, ValueError)):
@@ -227,6 +227,7 @@ __all__ = [
     "PROTOCOLS",
     "MissingExtraError",
     "check_url",
+    "error_code",
     "error_message",
     "filesystem",
     "is_object_url",

@@ -3,7 +3,9 @@
 As a script (``python tests/s3_server.py``) it serves moto's S3 (and IAM) app on a
 free port, wrapped in a small WSGI layer that counts, per ``bucket/key``, the
 requests and the body bytes the server really sent (``GET /_ckptzoo/counts``;
-``POST /_ckptzoo/counts`` resets them). It prints one JSON line (port, key id,
+``POST /_ckptzoo/counts`` resets them), and misbehaves on request for one object
+(``POST /_ckptzoo/behave``: answer the next GET/HEADs with 500 InternalError, or
+send its body at a given rate). It prints one JSON line (port, key id,
 secret) when ready.
 
 With ``--auth`` credentials are checked for real: the server enforces IAM
@@ -32,12 +34,18 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 COUNTS_PATH = "/_ckptzoo/counts"  # no bucket can be called "_ckptzoo" (underscore)
+BEHAVE_PATH = "/_ckptzoo/behave"
+_INTERNAL_ERROR = (
+    b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>InternalError</Code>"
+    b"<Message>We encountered an internal error. Please try again.</Message></Error>"
+)
 REGION = "us-east-1"
 
 
@@ -51,32 +59,57 @@ class CountingApp:
         self.app = app
         self.lock = threading.Lock()
         self.counts: dict[str, dict[str, Any]] = {}
+        self.behave: dict[str, dict[str, Any]] = {}  # key -> {"fail": [statuses], "rate": bytes/s}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if path == COUNTS_PATH:
             return self._counts(environ, start_response)
+        if path == BEHAVE_PATH:
+            return self._set_behaviour(environ, start_response)
         method = environ.get("REQUEST_METHOD", "")
         key = urllib.parse.unquote(path.lstrip("/"))
         if method not in ("GET", "HEAD") or "/" not in key or not key.split("/", 1)[1]:
             return self.app(environ, start_response)
         with self.lock:
-            entry = self.counts.setdefault(key, {"requests": 0, "bytes": 0, "ranges": []})
+            entry = self.counts.setdefault(key, {"requests": 0, "bytes": 0, "ranges": [], "methods": []})
             entry["requests"] += 1
+            entry["methods"].append(method)
             if environ.get("HTTP_RANGE"):
                 entry["ranges"].append(environ["HTTP_RANGE"])
-        return self._count_body(self.app(environ, start_response), entry)
+            behaviour = self.behave.get(key, {})
+            fail = behaviour.get("fail") or []
+            status = fail.pop(0) if fail else None
+        if status is not None:
+            entry["failed"] = entry.get("failed", 0) + 1
+            body = _INTERNAL_ERROR if method == "GET" else b""
+            start_response(f"{status} Internal Server Error", [("Content-Type", "application/xml")])
+            return [body]
+        return self._count_body(self.app(environ, start_response), entry, behaviour.get("rate"))
 
-    def _count_body(self, body: Any, entry: dict[str, Any]) -> Iterator[bytes]:
+    def _count_body(self, body: Any, entry: dict[str, Any], rate: float | None) -> Iterator[bytes]:
+        step = 1 << 16
         try:
             for chunk in body:
-                with self.lock:
-                    entry["bytes"] += len(chunk)
-                yield chunk
+                for i in range(0, len(chunk), step if rate else max(len(chunk), 1)):
+                    piece = chunk[i : i + step] if rate else chunk
+                    if rate:
+                        time.sleep(len(piece) / rate)
+                    with self.lock:
+                        entry["bytes"] += len(piece)
+                    yield piece
         finally:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
+
+    def _set_behaviour(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        with self.lock:
+            self.behave[spec["key"]] = {"fail": list(spec.get("fail") or []), "rate": spec.get("rate")}
+        start_response("204 No Content", [])
+        return []
 
     def _counts(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         with self.lock:
@@ -164,6 +197,13 @@ class S3Server:
         with urllib.request.urlopen(self.endpoint_url + COUNTS_PATH, timeout=30) as resp:
             all_counts = json.load(resp)
         return all_counts.get(f"{bucket}/{key}", {"requests": 0, "bytes": 0, "ranges": []})
+
+    def behave(self, bucket: str, key: str, *, fail: Sequence[int] = (), rate: float | None = None) -> None:
+        """From now on, for one object: answer the next len(fail) GET/HEADs with these
+        statuses (500: S3's InternalError), and send its body at ``rate`` bytes/s."""
+        spec = json.dumps({"key": f"{bucket}/{key}", "fail": list(fail), "rate": rate}).encode()
+        req = urllib.request.Request(self.endpoint_url + BEHAVE_PATH, data=spec, method="POST")
+        urllib.request.urlopen(req, timeout=30).close()
 
     def reset_counts(self) -> None:
         req = urllib.request.Request(self.endpoint_url + COUNTS_PATH, data=b"", method="POST")

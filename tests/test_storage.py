@@ -121,3 +121,75 @@ def test_wrong_credentials_are_a_clear_error_without_the_secret(s3_auth_server, 
     assert "\n" not in message
     assert "not-the-secret-0123456789" not in message and s3_auth_server.secret not in message
     assert "credentials" in message or "access denied" in message
+
+
+# ------------------------------------------------------------ object URLs in an index
+
+
+def _index_with_url(tmp_path, url: str) -> dict:
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from indexes import good_index
+
+    doc = good_index(tmp_path)
+    files = doc["models"][0]["checkpoints"][1]["files"]
+    files[0].pop("path")
+    files[0]["url"] = url
+    return doc
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3://team-zoo/alpha/step-100/model.safetensors",
+        "gs://team-zoo/alpha/model.safetensors",
+        "gcs://team-zoo/alpha/model.safetensors",
+        "az://container/alpha/model.safetensors",
+        "abfs://container/alpha/model.safetensors",
+        "hf://org/repo/model.safetensors",
+    ],
+)
+def test_an_index_may_name_object_storage_files(tmp_path, url: str) -> None:
+    from ckptzoo_widgets.schema import parse_index
+
+    index, problems = parse_index(_index_with_url(tmp_path, url), "zoo/index.json")
+    assert problems == []
+    model = index.models[0]
+    file = model.checkpoints[1].files[0]
+    assert model.locate(file) == url and file.name == "model.safetensors" and file.format == "safetensors"
+
+
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("s3://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMIK7MDENG@team-zoo/model.safetensors", "credentials"),
+        ("s3://user@team-zoo/model.safetensors", "credentials"),
+        ("s3://team-zoo/model.safetensors?X-Amz-Signature=abc", "query"),
+        ("s3://team-zoo", "bucket"),
+        ("s3://team-zoo/a b.safetensors", "whitespace"),
+        ("memory://team-zoo/model.safetensors", "http"),  # tests only: never from an index
+        ("ftp://host/model.safetensors", "http"),
+    ],
+)
+def test_bad_object_urls_in_an_index_are_reported_and_skipped(tmp_path, url: str, words: str) -> None:
+    from ckptzoo_widgets.schema import parse_index
+
+    index, problems = parse_index(_index_with_url(tmp_path, url), "zoo/index.json")
+    assert [m.id for m in index.models] == ["beta"]
+    assert len(problems) == 1 and words in problems[0].message
+    for secret in ("wJalrXUtnFEMIK7MDENG", "AKIAIOSFODNN7EXAMPLE", "abc"):
+        assert secret not in problems[0].message
+
+
+def test_relative_paths_resolve_against_an_object_storage_base(tmp_path) -> None:
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from indexes import good_index
+
+    from ckptzoo_widgets.schema import parse_index
+
+    index, _ = parse_index(good_index(tmp_path), "zoo/index.json")
+    alpha = index.models[0].with_origin("s3://team-zoo/zoo/index.json", "s3://team-zoo/zoo/")
+    assert alpha.locate(alpha.checkpoints[1].files[0]) == "s3://team-zoo/zoo/files/tiny.safetensors"

@@ -12,9 +12,10 @@ import os
 import pathlib
 import urllib.parse
 import urllib.request
+from typing import Any
 
-from .. import cache, credentials
-from ..errors import FetchError, IntegrityError, OfflineError
+from .. import cache, credentials, storage
+from ..errors import FetchError, IntegrityError, MissingExtraError, OfflineError
 from ..text import one_line
 from .download import Download
 from .settings import Settings
@@ -31,11 +32,13 @@ def fetch(
     quiet: bool | None = None,
     offline: bool | None = None,
     timeout: float | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> pathlib.Path:
     """Return a local, verified path for a URL or a local file.
 
-    ``url_or_path``: an http(s) URL (downloaded into the cache), a ``file://`` URL
-    or a local path (checked in place, never copied).
+    ``url_or_path``: an http(s) URL or an object-storage URL (``s3://``, ``gs://``,
+    ``az://``, ``hf://``; downloaded into the cache), a ``file://`` URL or a local
+    path (checked in place, never copied).
     ``sha256`` / ``size``: expected content; checked when given.
     ``view``: path components of a readable link under ``<cache>/views/``
     (e.g. ``("builtin", "digits-mlp", "epoch-10", "model.safetensors")``); the
@@ -44,12 +47,16 @@ def fetch(
     ``offline``: never touch the network (default ``CKPTZOO_OFFLINE``).
     ``timeout``: total deadline in seconds for one download (default
     ``CKPTZOO_TIMEOUT``, else one hour or 1 MiB/s of the size, whichever is longer).
+    ``storage_options``: for object storage, options of the fsspec file system
+    (``endpoint_url``, ``key``, ``secret``, ``anon``, ``token`` ...); without them the
+    environment and the usual config files are read (docs/downloads.md "Object storage").
 
-    Raises :class:`FetchError` (or a subclass) with a one-line message.
+    Raises :class:`FetchError` (or a subclass) with a one-line message;
+    :class:`MissingExtraError` when the package for an object URL is not installed.
     """
     try:
-        return _fetch(url_or_path, sha256, size, view, quiet, offline, timeout)
-    except FetchError as e:
+        return _fetch(url_or_path, sha256, size, view, quiet, offline, timeout, storage_options)
+    except (FetchError, MissingExtraError) as e:
         # the message says it all: no wall of internal frames in a notebook
         raise e.with_traceback(None) from None
 
@@ -62,6 +69,7 @@ def _fetch(
     quiet: bool | None,
     offline: bool | None,
     timeout: float | None,
+    storage_options: dict[str, Any] | None,
 ) -> pathlib.Path:
     sha = cache.normalise_sha(sha256)
     if size is not None:
@@ -73,6 +81,15 @@ def _fetch(
 
     if isinstance(url_or_path, os.PathLike):
         return _fetch_local(pathlib.Path(url_or_path), sha, size, settings)
+    if storage.is_object_url(str(url_or_path)):
+        url = str(url_or_path)
+        if storage.strip_userinfo(url) != url:
+            raise FetchError(
+                f"{storage.shown(url)}: credentials in the URL are not accepted; "
+                "use the environment or storage_options (docs/downloads.md)"
+            )
+        storage.require(storage.protocol(url))  # the missing extra before any cache lookup fails oddly
+        return _fetch_url(url, sha, size, parts, settings, storage_options)
     target = credentials.accept(str(url_or_path))  # user:pw@ stays in this process only
     parsed = urllib.parse.urlsplit(target)
     scheme = parsed.scheme.lower()
@@ -82,7 +99,8 @@ def _fetch(
         return _fetch_local(pathlib.Path(urllib.request.url2pathname(parsed.path)), sha, size, settings)
     if len(scheme) > 1:  # (one letter: a Windows drive)
         raise FetchError(
-            f"unsupported URL scheme {one_line(repr(scheme), 40)} in {one_line(repr(target))} (http, https, file)"
+            f"unsupported URL scheme {one_line(repr(scheme), 40)} in {one_line(repr(target))} "
+            f"(http, https, file, {', '.join(sorted(storage.PROTOCOLS))})"
         )
     return _fetch_local(pathlib.Path(target), sha, size, settings)
 
@@ -116,6 +134,7 @@ def _fetch_url(
     size: int | None,
     view: tuple[str, ...] | None,
     settings: Settings,
+    storage_options: dict[str, Any] | None = None,
 ) -> pathlib.Path:
     root = settings.root
     view = view or cache.default_view(url)
@@ -123,14 +142,25 @@ def _fetch_url(
     if hit is None:
         if settings.offline:
             raise OfflineError(
-                f"offline mode and {one_line(url)} is not in the cache ({root}); connect once or unset CKPTZOO_OFFLINE"
+                f"offline mode and {_shown(url)} is not in the cache ({root}); connect once or unset CKPTZOO_OFFLINE"
             )
-        hit = download_locked(url, sha, size, settings)
+        hit = download_locked(url, sha, size, settings, storage_options)
     cache.touch(hit)
     return cache.link_view(root, view, hit)
 
 
-def download_locked(url: str, sha: str | None, size: int | None, settings: Settings) -> pathlib.Path:
+def _shown(url: str) -> str:
+    """A URL in a message (an object URL also without any query string)."""
+    return storage.shown(url) if storage.is_object_url(url) else one_line(url)
+
+
+def download_locked(
+    url: str,
+    sha: str | None,
+    size: int | None,
+    settings: Settings,
+    storage_options: dict[str, Any] | None = None,
+) -> pathlib.Path:
     from filelock import FileLock, Timeout
 
     root = settings.root
@@ -146,14 +176,14 @@ def download_locked(url: str, sha: str | None, size: int | None, settings: Setti
             lock.acquire(timeout=0.5)
         except Timeout:
             if not settings.quiet:
-                log.warning("waiting for another process downloading %s", one_line(url))
+                log.warning("waiting for another process downloading %s", _shown(url))
             lock.acquire()
     except OSError as e:
         raise FetchError(f"cannot lock {lock.lock_file} in the cache: {e.strerror or e}") from None
     try:
         blob = cache.cached_blob(root, url, sha, size)  # someone else finished it while we waited
         if blob is None:
-            blob = Download(url, sha, size, key, settings).run()
+            blob = Download(url, sha, size, key, settings, storage_options).run()
         # The file is in the cache: the lock file can go. Whoever still waits on
         # it (or locks a new one) finds the file cached and downloads nothing.
         # After a failure it stays, so two waiters never share a partial file.

@@ -1,6 +1,7 @@
 """Copy one response body into the partial file, under every bound.
 
-``BodyCopy.run`` reads the body (``transfer.BodyReader``), hands full buffers to
+``BodyCopy.run`` reads the body (an opener's reader: ``transfer.BodyReader`` for
+http(s), ``object_opener`` for object storage), hands full buffers to
 the writer and hasher threads (``transfer.Writer``), updates the progress bar,
 and stops the transfer when a bound is passed: more bytes than expected or
 than the cap, a compressed body that decodes into far more than was sent, the
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..errors import DownloadTimeoutError, IntegrityError, SizeLimitError
 from ..humanize import human_bytes
-from .transfer import CHUNK, MAX_DECODE_RATIO, RATIO_FROM, BodyBroken, BodyReader, Retry, Writer
+from .transfer import CHUNK, MAX_DECODE_RATIO, RATIO_FROM, BodyBroken, Retry, Writer
 
 
 @dataclasses.dataclass
@@ -39,10 +40,10 @@ class BodyCopy:
         self.part, self.offset, self.hasher, self.bar, self.b = part, offset, hasher, bar, bounds
         self.written = 0
 
-    def run(self, resp: Any, body_len: int | None, encoded: bool) -> None:
-        """Raise ``Retry`` on a broken transfer, a ``FetchError`` past a bound."""
+    def run(self, reader: Any, body_len: int | None, encoded: bool) -> None:
+        """Copy the body ``reader`` gives (``opener.Reader``); raise ``Retry`` on a broken
+        transfer, a ``FetchError`` past a bound."""
         offset, b = self.offset, self.b
-        reader = BodyReader(resp, body_len)
         expect = body_len if body_len is not None else (b.total or CHUNK) - offset
         bufsize = min(CHUNK, max(1 << 16, expect))  # small files: small buffers
         writer = Writer(self.part, "ab" if offset else "wb", self.hasher, bufsize=bufsize)
@@ -91,7 +92,7 @@ class BodyCopy:
         if body_len is not None and received < body_len:
             raise Retry(f"connection closed after {received} of {body_len} bytes", progressed=received > 0)
 
-    def _check_size(self, have: int, received: int, reader: BodyReader, encoded: bool) -> None:
+    def _check_size(self, have: int, received: int, reader: Any, encoded: bool) -> None:
         b = self.b
         if b.total is not None and have > b.total:
             raise IntegrityError(f"size mismatch for {b.shown}: server sent more than the expected {b.total} bytes")

@@ -1,8 +1,9 @@
 """The download state machine: one URL into ``tmp/<key>.part``, verified, then the blob store.
 
 ``download_locked`` takes the per-file lock; ``Download.run`` loops over
-attempts: request (resuming with ``Range`` + ``If-Range``), read the response,
-stream the body (``transfer``), verify (``_finish``). Transient failures are
+attempts: open the body from the partial file's end (an ``opener``: http(s) with
+``Range`` + ``If-Range``, or fsspec ranged reads for object storage), check it,
+stream it (``body``, ``transfer``), verify (``_finish``). Transient failures are
 retried with backoff; every bound (attempts, bytes, decoded size, total
 deadline, minimum speed) ends the loop with a one-line ``FetchError``.
 """
@@ -14,41 +15,40 @@ import logging
 import os
 import pathlib
 import random
-import re
 import shutil
 import time
-import urllib.parse
 from typing import Any
 
-from .. import cache, credentials
-from ..errors import (
-    DiskFullError,
-    DownloadTimeoutError,
-    FetchError,
-    HTTPStatusError,
-    IntegrityError,
-    NetworkError,
-    SizeLimitError,
-)
+from .. import cache
+from ..errors import DiskFullError, DownloadTimeoutError, FetchError, IntegrityError, NetworkError, SizeLimitError
 from ..humanize import human_bytes
-from ..text import label_text, one_line
+from ..text import label_text
 from .body import BodyCopy, Bounds
+from .opener import Opened, opener_for
 from .settings import Settings
-from .transfer import Restart, Retry, disk_error, is_identity, is_name_resolution_error, parse_retry_after
+from .transfer import Restart, Retry, disk_error
 
 log = logging.getLogger(__name__)
 
 #: a failed download keeps its partial file for a later resume only above this size
 KEEP_PARTIAL_MIN = 1 << 20
-_PARSE_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
 
 class Download:
     """One download of one URL into ``tmp/<key>.part`` then the blob store."""
 
-    def __init__(self, url: str, sha: str | None, size: int | None, key: str, settings: Settings):
+    def __init__(
+        self,
+        url: str,
+        sha: str | None,
+        size: int | None,
+        key: str,
+        settings: Settings,
+        storage_options: dict[str, Any] | None = None,
+    ):
         self.url = url
-        self.shown = one_line(url)  # the URL as messages quote it
+        self.opener = opener_for(url, settings, storage_options)  # http(s), or fsspec for object storage
+        self.shown = self.opener.shown  # the URL as messages quote it
         self.sha = sha
         self.size = size
         self.s = settings
@@ -121,11 +121,8 @@ class Download:
 
     # -- main loop -----------------------------------------------------------
     def run(self) -> pathlib.Path:
-        import requests
-
         failures = restarts = attempts = 0
         verified_restart = False
-        session = requests.Session()
         try:
             while True:
                 if self._remaining() <= 0:
@@ -133,7 +130,7 @@ class Download:
                         f"gave up on {self.shown}: total deadline of {self.deadline:.0f} s passed"
                     )
                 try:
-                    self._attempt(session)
+                    self._attempt()
                 except Restart:
                     self._discard()
                     restarts += 1
@@ -186,7 +183,7 @@ class Download:
                 raise disk_error(e, self.part) from None
             raise
         finally:
-            session.close()
+            self.opener.close()
             if self.bar is not None:
                 self.bar.close()
 
@@ -195,9 +192,7 @@ class Download:
         if not keep:
             self._discard()
 
-    def _attempt(self, session: Any) -> None:
-        import requests
-
+    def _attempt(self) -> None:
         offset = self._partial_size()
         meta = cache.read_json(self.meta) if offset else None
         if offset and (
@@ -211,7 +206,6 @@ class Download:
             self.resumed = True
             self.etag, self.last_modified = meta.get("etag"), meta.get("last_modified")
             return
-        headers = {"Accept-Encoding": "identity"}
         validator = None
         if offset and meta is not None:
             etag = meta.get("etag")
@@ -219,98 +213,45 @@ class Download:
                 validator = etag
             elif isinstance(meta.get("last_modified"), str):
                 validator = meta["last_modified"]
-            headers["Range"] = f"bytes={offset}-"
-            if validator:
-                headers["If-Range"] = validator
             self.etag = meta.get("etag")
             self.last_modified = meta.get("last_modified")
-        remaining = self._remaining()
-        try:
-            resp = session.get(
-                self.url,
-                headers=headers,
-                auth=credentials.auth_for(self.url),
-                stream=True,
-                timeout=(
-                    min(self.s.connect_timeout, remaining),
-                    min(self.s.read_timeout, remaining),
-                ),
-            )
-        except requests.exceptions.InvalidURL as e:
-            raise FetchError(f"invalid URL {self.shown}: {one_line(e)}") from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
-            if is_name_resolution_error(e):  # no DNS: offline, retrying will not help
-                host = urllib.parse.urlsplit(self.url).hostname
-                raise NetworkError(
-                    f"could not download {self.shown}: cannot resolve {one_line(host, 80)} (no network?); "
-                    "the file is not in the cache"
-                ) from None
-            raise Retry(f"connection failed ({type(e).__name__})") from None
-        except requests.exceptions.RequestException as e:
-            raise Retry(f"request failed ({type(e).__name__}: {one_line(e)})") from None
-        with resp:
-            self._handle_response(resp, offset)
+        with self.opener.open(offset, validator, self._remaining()) as body:
+            self._take(body, offset)
 
-    def _handle_response(self, resp: Any, offset: int) -> None:
-        status = resp.status_code
-        if status in (408, 429) or 500 <= status < 600:
-            raise Retry(
-                f"HTTP {status} {one_line(resp.reason or '', 80)}".strip(),
-                after=parse_retry_after(resp.headers.get("Retry-After")),
-            )
-        if status == 416 and offset:
+    def _take(self, body: Opened, offset: int) -> None:
+        """Check what the opener answered against what we have and expect, then stream it."""
+        if body.start not in (0, offset):
             raise Restart()
-        if status in (401, 403):
-            raise HTTPStatusError(
-                f"HTTP {status} {one_line(resp.reason or '', 80)} for {self.shown}: access denied "
-                "(the file needs credentials or is private)",
-                status,
-            )
-        if status == 404:
-            raise HTTPStatusError(f"HTTP 404 Not Found: {self.shown} does not exist", status)
-        if status not in (200, 206):
-            raise HTTPStatusError(f"HTTP {status} {one_line(resp.reason or '', 80)} for {self.shown}", status)
-
-        identity = is_identity(resp)
-        length = resp.headers.get("Content-Length")
-        body_len = int(length) if length and length.isdigit() else None
-        m = _PARSE_RANGE.fullmatch(resp.headers.get("Content-Range", "").strip())
-        if status == 206 and not offset and m and m.group(1) == "0":
-            status = 200  # a range from byte 0 that nobody asked for: the whole file
-        if status == 206:
-            if not offset or not m or int(m.group(1)) != offset:
-                raise Restart()
-            etag = resp.headers.get("ETag")
-            if self.etag and etag and etag != self.etag:
-                raise Restart()  # the server ignored If-Range: the file changed
-            if m.group(3) != "*":
-                total = int(m.group(3))
-                if self.size is not None and total != self.size:
+        if body.start and offset:  # the rest of the file
+            if self.etag and body.etag and body.etag != self.etag:
+                raise Restart()  # the server ignored the validator: the file changed
+            if body.total is not None:
+                if self.size is not None and body.total != self.size:
                     raise IntegrityError(
-                        f"size mismatch for {self.shown}: expected {self.size} bytes, server has {total}"
+                        f"size mismatch for {self.shown}: expected {self.size} bytes, server has {body.total}"
                     )
-                self.total = total
+                self.total = body.total
             self.resumed = True
-        else:  # 200: the whole file, from byte 0
+        else:  # the whole file, from byte 0
             if offset:
                 self._discard()
                 offset = 0
             self.resumed = False
-            self.etag = resp.headers.get("ETag")
-            self.last_modified = resp.headers.get("Last-Modified")
-            if body_len is not None and identity:
-                if self.size is not None and body_len != self.size:
+            self.etag = body.etag
+            self.last_modified = body.last_modified
+            if body.total is not None:
+                if self.size is not None and body.total != self.size:
                     raise IntegrityError(
-                        f"size mismatch for {self.shown}: expected {self.size} bytes, server sends {body_len}"
+                        f"size mismatch for {self.shown}: expected {self.size} bytes, server sends {body.total}"
                     )
-                self.total = body_len
+                self.total = body.total
             cache.write_json_atomic(
                 self.meta,
                 {
                     "url": self.url,
                     "etag": self.etag,
                     "last_modified": self.last_modified,
-                    "encoded": not identity,
+                    "encoded": body.encoded,
                 },
             )
         if self.total is not None and self.total > self.limit:
@@ -321,7 +262,7 @@ class Download:
         self._check_space(offset)
         self._sync_hasher(offset)
         self._progress(offset)
-        self._stream(resp, offset, body_len if identity else None, encoded=not identity)
+        self._stream(body, offset)
 
     def _check_space(self, offset: int) -> None:
         if self.total is None:
@@ -337,7 +278,7 @@ class Download:
                 f"{human_bytes(free)} free in {self.root}"
             )
 
-    def _stream(self, resp: Any, offset: int, body_len: int | None, encoded: bool) -> None:
+    def _stream(self, body: Opened, offset: int) -> None:
         bounds = Bounds(
             self.shown,
             self.total,
@@ -350,7 +291,7 @@ class Download:
         )
         copy = BodyCopy(self.part, offset, self.hasher, self.bar, bounds)
         try:
-            copy.run(resp, body_len, encoded)
+            copy.run(body.reader, body.length, body.encoded)
         finally:
             self.hashed = offset + copy.written
 
