@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from httpserver import FileServer
 
 # Real public data beside the checkout (../shared/data); CKPTZOO_SHARED_DATA points
 # elsewhere (a git worktree, a copy).
@@ -30,6 +32,17 @@ def pytest_configure(config: pytest.Config) -> None:
     # environment names one; tests that need a fresh cache set their own on top.
     if "CKPTZOO_CACHE" not in os.environ:
         os.environ["CKPTZOO_CACHE"] = tempfile.mkdtemp(prefix="ckptzoo-test-cache-")
+
+
+@pytest.fixture
+def http_server() -> Iterator[FileServer]:
+    """The one test HTTP server on 127.0.0.1 (tests/httpserver.py), started; stopped after the test.
+
+    Files (`add`), folders like a static host (`add_dir`), fake APIs (`route`),
+    failures on request; `requests()` is what reached it.
+    """
+    with FileServer() as server:
+        yield server
 
 
 # The moto S3 server fixtures (`s3_server`, `s3_auth_server`, `s3_env`): tests/s3_server.py.

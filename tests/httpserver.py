@@ -1,14 +1,21 @@
-"""A real HTTP/1.1 server on 127.0.0.1 for download tests, misbehaving on request.
+"""The one HTTP/1.1 test server: real sockets on 127.0.0.1, misbehaving on request.
 
-    with FileServer() as srv:
+    with FileServer() as srv:        # or the `http_server` fixture (tests/conftest.py)
         url = srv.add("/a.bin", data, drop_after=1000)   # first GET breaks after 1000 bytes
+        srv.add_dir("/zoo/", folder)                     # a static host: ETag, Last-Modified, 304
+        srv.route("/api/", handler)                      # a fake API: handler(Request) -> Reply
         ...
-        srv.requests("/a.bin")    # what the server saw and answered
+        srv.requests("/a.bin")    # what the server saw and answered (every path, any method)
 
-Each resource can: honour or ignore ``Range``/``If-Range``; answer a list of error
-statuses before serving (``fail=[500]``, ``fail=[(429, {"Retry-After": "1"})]``);
-drop the connection mid-body; flip a byte; drip bytes slowly; throttle to a rate;
-omit ``Content-Length``; lie about ``Content-Length``.
+A path is looked up as an exact resource first, then under the longest prefix
+given to `add_dir` or `route`; anything else is a 404 (so a bare server records
+what reached it). GET, HEAD and POST are answered alike.
+
+Each resource can: honour or ignore ``Range``/``If-Range``; answer ``If-None-Match`` /
+``If-Modified-Since`` with 304 (``conditional=True``); answer a list of error statuses
+before serving (``fail=[500]``, ``fail=[(429, {"Retry-After": "1"})]``); redirect;
+require Basic auth; drop the connection mid-body; flip a byte; drip bytes slowly;
+throttle to a rate; omit ``Content-Length``; lie about ``Content-Length``; send gzip.
 """
 
 from __future__ import annotations
@@ -17,10 +24,14 @@ import dataclasses
 import email.utils
 import hashlib
 import http.server
+import json
 import socket
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 
 @dataclasses.dataclass
@@ -43,14 +54,65 @@ class Resource:
     redirect: str | None = None  # answer 302 with this Location
     auth: tuple[str, str] | None = None  # (user, password) required through HTTP Basic auth, else 401
     content_encoding: str | None = None  # data is already encoded: send it as-is with this Content-Encoding
+    conditional: bool = False  # 304 when If-None-Match names the ETag (else If-Modified-Since the date)
 
     def __post_init__(self) -> None:
         if self.etag is None:
-            self.etag = '"' + hashlib.sha256(self.data).hexdigest()[:16] + '"'
+            self.etag = strong_etag(self.data)
 
     def set_data(self, data: bytes, etag: str | None = None) -> None:
         self.data = data
-        self.etag = etag or '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+        self.etag = etag or strong_etag(data)
+
+
+def strong_etag(data: bytes) -> str:
+    return '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """What a route handler sees."""
+
+    method: str
+    path: str  # without the query
+    query: dict[str, str]  # the last value of each parameter
+    headers: Any  # email.message.Message: case-insensitive .get
+    body: bytes
+    target: str  # path and query as sent
+
+
+@dataclasses.dataclass
+class Reply:
+    """What a route handler answers: a JSON-able value or bytes as the body."""
+
+    status: int = 200
+    body: Any = b""
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    reason: str | None = None  # a reason phrase instead of the standard one
+
+
+RouteHandler = Callable[[Request], Reply]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Folder:
+    """A folder served like a static host (see `FileServer.add_dir`)."""
+
+    root: Path
+    etag: bool
+
+    def resource(self, rel: str) -> Resource | None:
+        root = self.root.resolve()
+        path = (root / rel).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            return None
+        data = path.read_bytes()
+        return Resource(
+            data,
+            etag=strong_etag(data) if self.etag else "",
+            last_modified=http_date(int(path.stat().st_mtime)),
+            conditional=True,
+        )
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -64,6 +126,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._serve(head=True)
 
     def do_GET(self) -> None:
+        self._serve(head=False)
+
+    def do_POST(self) -> None:
         self._serve(head=False)
 
     def _record(self, **kw: Any) -> dict[str, Any]:
@@ -81,11 +146,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.server.log.append(entry)
         return entry
 
+    def _lookup(self) -> Resource | RouteHandler | None:
+        path = self.path.split("?", 1)[0]
+        if path in self.server.resources:
+            return self.server.resources[path]
+        for prefix in sorted(self.server.mounts, key=len, reverse=True):
+            if path.startswith(prefix):
+                mount = self.server.mounts[prefix]
+                return mount.resource(path[len(prefix) :]) if isinstance(mount, _Folder) else mount
+        return None
+
     def _serve(self, head: bool) -> None:
-        res = self.server.resources.get(self.path.split("?", 1)[0])
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        res = self._lookup()
         if res is None:
             self._record(status=404)
             self._empty(404)
+            return
+        if not isinstance(res, Resource):
+            self._answer(res, body, head)
             return
         if res.redirect is not None:
             self._record(status=302)
@@ -112,6 +192,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             status, headers = failing if isinstance(failing, tuple) else (failing, {})
             self._record(status=status)
             self._empty(status, headers)
+            return
+
+        if res.conditional and self._not_modified(res):
+            self._record(status=304)
+            validators = {"ETag": res.etag, "Last-Modified": res.last_modified}
+            self._empty(304, {k: v for k, v in validators.items() if v}, body=b"")
             return
 
         data = res.data
@@ -202,9 +288,29 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 if ahead > 0:
                     time.sleep(ahead)
 
-    def _empty(self, status: int, headers: dict[str, str] | None = None) -> None:
-        body = f"status {status}\n".encode()
-        self.send_response(status, self.server.reasons.get(status))
+    def _not_modified(self, res: Resource) -> bool:
+        tag = self.headers.get("If-None-Match")
+        if res.etag and tag:
+            return tag == res.etag
+        return res.last_modified is not None and self.headers.get("If-Modified-Since") == res.last_modified
+
+    def _answer(self, handler: RouteHandler, body: bytes, head: bool) -> None:
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        reply = handler(Request(self.command, parts.path, query, self.headers, body, self.path))
+        data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+        headers = {"Content-Type": "application/json" if not isinstance(reply.body, bytes) else "text/plain"}
+        headers.update(reply.headers)
+        self._record(status=reply.status)
+        self._empty(reply.status, headers, body=data, reason=reply.reason)
+
+    def _empty(
+        self, status: int, headers: dict[str, str] | None = None, body: bytes | None = None, reason: str | None = None
+    ) -> None:
+        """An answer without the resource machinery: `body` (default: a line naming the status)."""
+        if body is None:
+            body = f"status {status}\n".encode()
+        self.send_response(status, reason or self.server.reasons.get(status))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
@@ -217,6 +323,7 @@ class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     resources: dict[str, Resource]
+    mounts: dict[str, _Folder | RouteHandler]  # path prefix -> a folder or a route handler
     log: list[dict[str, Any]]
     lock: threading.Lock
     stopping: threading.Event
@@ -229,11 +336,13 @@ class FileServer:
     def __init__(self) -> None:
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.httpd.resources = {}
+        self.httpd.mounts = {}
         self.httpd.log = []
         self.httpd.lock = threading.Lock()
         self.httpd.stopping = threading.Event()
         self.httpd.reasons = {}
         self.port = self.httpd.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"  # no trailing slash
         self._thread: threading.Thread | None = None
 
     def start(self) -> FileServer:
@@ -242,6 +351,9 @@ class FileServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving (again: nothing); a test may stop it early to see what works without it."""
+        if self.httpd.stopping.is_set():
+            return
         self.httpd.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
@@ -260,6 +372,20 @@ class FileServer:
     def add(self, path: str, data: bytes, **kw: Any) -> str:
         self.httpd.resources[path] = Resource(data, **kw)
         return self.url(path)
+
+    def add_dir(self, prefix: str, root: Path, etag: bool = True) -> str:
+        """Serve the files under `root` at `prefix` like a static host.
+
+        ETag (unless `etag=False`) and Last-Modified, 304 on a match, read on
+        every request (a file changed on disk is served changed); no path out of `root`.
+        """
+        self.httpd.mounts[prefix] = _Folder(Path(root), etag)
+        return self.url(prefix)
+
+    def route(self, prefix: str, handler: RouteHandler) -> str:
+        """Answer every request under `prefix` (any method) with `handler(Request) -> Reply`."""
+        self.httpd.mounts[prefix] = handler
+        return self.url(prefix)
 
     def resource(self, path: str) -> Resource:
         return self.httpd.resources[path]

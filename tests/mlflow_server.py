@@ -1,4 +1,4 @@
-"""A real `mlflow server` on 127.0.0.1 (SQLite backend, local artifact root), and one that answers 500.
+"""A real `mlflow server` on 127.0.0.1 (SQLite backend, local artifact root).
 
 with MlflowServer(tmp_path) as server:
     server.uri           # http://127.0.0.1:<free port>
@@ -6,13 +6,11 @@ with MlflowServer(tmp_path) as server:
 
 from __future__ import annotations
 
-import http.server
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -82,38 +80,3 @@ class MlflowServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-class FailingServer:
-    """Answers every request with 500 and an HTML page (a proxy in front of a broken server)."""
-
-    def __init__(self) -> None:
-        self.hits = 0
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                outer.hits += 1
-                body = b"<html><body><h1>500 Internal Server Error</h1><script>x</script></body></html>"
-                self.send_response(500, "Internal <b>Server</b> Error")
-                self.send_header("Content-Type", "text/html")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_POST = do_GET
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.uri = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FailingServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 mlflow = pytest.importorskip("mlflow")
+from httpserver import Reply, Request
 from mlflow import MlflowClient
-from mlflow_server import FailingServer, MlflowServer, free_port
+from mlflow_server import MlflowServer, free_port
 from safetensors.numpy import save_file
 
 import ckptzoo_widgets as cz
@@ -189,15 +190,22 @@ def test_verified_download_and_a_sha256_that_does_not_match(zoo, tmp_path, monke
     assert len(zoo) == 4  # the zoo itself still opens and stays whole
 
 
-def test_server_that_answers_500_and_one_that_is_down():
-    with FailingServer() as failing:
-        started = time.monotonic()
-        with pytest.raises(ZooError) as error:
-            cz.open_zoo(f"mlflow:{failing.uri}?experiment=digits")
-        assert time.monotonic() - started < 30 and failing.hits <= 4
-        assert "<script>" not in str(error.value) and failing.uri in str(error.value)
-        zoo = cz.open_zoo(["builtin", f"mlflow:{failing.uri}"])
-        assert len(zoo) == 3 and any("mlflow" in e and "failed to open" in e for e in zoo.errors)
+def broken_proxy(request: Request) -> Reply:
+    """Every request: 500 and an HTML page (a proxy in front of a broken server)."""
+    page = b"<html><body><h1>500 Internal Server Error</h1><script>x</script></body></html>"
+    return Reply(500, page, {"Content-Type": "text/html"}, reason="Internal <b>Server</b> Error")
+
+
+def test_server_that_answers_500_and_one_that_is_down(http_server):
+    http_server.route("/", broken_proxy)
+    uri = http_server.base
+    started = time.monotonic()
+    with pytest.raises(ZooError) as error:
+        cz.open_zoo(f"mlflow:{uri}?experiment=digits")
+    assert time.monotonic() - started < 30 and 1 <= len(http_server.requests()) <= 4
+    assert "<script>" not in str(error.value) and uri in str(error.value)
+    zoo = cz.open_zoo(["builtin", f"mlflow:{uri}"])
+    assert len(zoo) == 3 and any("mlflow" in e and "failed to open" in e for e in zoo.errors)
     down = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(ZooError, match="cannot read"):
         cz.open_zoo(f"mlflow:{down}")

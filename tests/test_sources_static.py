@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import email.utils
-import hashlib
-import http.server
 import json
-import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fixtures.make_runs import make_runs
@@ -20,53 +15,6 @@ from ckptzoo_widgets.sources import read_source
 from ckptzoo_widgets.sources.build import write_index
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-class StaticHost:
-    """Serves a folder like a static host: ETag + Last-Modified, 304 on a match; `etag=False` to leave it out."""
-
-    def __init__(self, root: Path, etag: bool = True):
-        self.root, self.log, self.etag = root, [], etag
-        host = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                path = host.root / self.path.lstrip("/").split("?")[0]
-                if not path.is_file():
-                    host.log.append((self.path, 404))
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                data = path.read_bytes()
-                tag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
-                modified = email.utils.formatdate(int(path.stat().st_mtime), usegmt=True)
-                fresh = (
-                    (self.headers.get("If-None-Match") == tag)
-                    if host.etag and self.headers.get("If-None-Match")
-                    else self.headers.get("If-Modified-Since") == modified
-                )
-                status = 304 if fresh else 200
-                host.log.append((self.path, status))
-                self.send_response(status)
-                if host.etag:
-                    self.send_header("ETag", tag)
-                self.send_header("Last-Modified", modified)
-                self.send_header("Content-Length", "0" if fresh else str(len(data)))
-                self.end_headers()
-                if not fresh:
-                    self.wfile.write(data)
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -123,57 +71,48 @@ def test_cli_index_build_json_and_parquet(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("etag", [True, False])
-def test_http_index_cached_with_etag_or_last_modified(published, cache, monkeypatch, etag):
+def test_http_index_cached_with_etag_or_last_modified(published, cache, monkeypatch, http_server, etag):
     root, _, _ = published
-    host = StaticHost(root.parent, etag=etag)
-    try:
-        url = host.url + "runs/index.json"
-        zoo = cz.open_zoo(url)
-        assert len(zoo) == 7 and zoo.model("plain").source == url
-        again = cz.open_zoo(url)
-        assert len(again) == 7
-        assert [status for path, status in host.log if path.endswith("index.json")] == [200, 304]
-        # files resolve against the index's URL and download verified
-        path = zoo.download("plain@epoch3")
-        assert {Path(p).read_bytes() for p in path} == {
-            (root / "plain" / "epoch3.pt").read_bytes(),
-            (root / "plain" / "epoch3.safetensors").read_bytes(),
-        }
-    finally:
-        host.close()
+    url = http_server.add_dir("/", root.parent, etag=etag) + "runs/index.json"
+    zoo = cz.open_zoo(url)
+    assert len(zoo) == 7 and zoo.model("plain").source == url
+    again = cz.open_zoo(url)
+    assert len(again) == 7
+    assert [e["status"] for e in http_server.requests() if e["path"].endswith("index.json")] == [200, 304]
+    # files resolve against the index's URL and download verified
+    path = zoo.download("plain@epoch3")
+    assert {Path(p).read_bytes() for p in path} == {
+        (root / "plain" / "epoch3.pt").read_bytes(),
+        (root / "plain" / "epoch3.safetensors").read_bytes(),
+    }
+    http_server.stop()
     # the server is gone: the cached copy still opens, and offline mode never asks
     assert len(cz.open_zoo(url)) == 7
     monkeypatch.setenv("CKPTZOO_OFFLINE", "1")
     assert len(cz.open_zoo(url)) == 7
 
 
-def test_http_index_changed_on_the_server_is_read_again(published, cache):
+def test_http_index_changed_on_the_server_is_read_again(published, cache, http_server):
     root, document, _ = published
-    host = StaticHost(root.parent)
-    try:
-        url = host.url + "runs/index.json"
-        assert len(cz.open_zoo(url)) == 7
-        document["models"] = document["models"][:2]
-        (root / "index.json").write_text(json.dumps(document))
-        assert len(cz.open_zoo(url)) == 2
-    finally:
-        host.close()
+    url = http_server.add_dir("/", root.parent) + "runs/index.json"
+    assert len(cz.open_zoo(url)) == 7
+    document["models"] = document["models"][:2]
+    (root / "index.json").write_text(json.dumps(document))
+    assert len(cz.open_zoo(url)) == 2
 
 
-def test_http_parquet_index_and_errors(published, cache, monkeypatch):
+def test_http_parquet_index_and_errors(published, cache, monkeypatch, http_server):
     pytest.importorskip("pyarrow")
     root, _, _ = published
     write_index(root, root / "index.parquet")
-    host = StaticHost(root.parent)
-    try:
-        assert len(cz.open_zoo(host.url + "runs/index.parquet")) == 7
-        with pytest.raises(ZooError, match="404"):
-            cz.open_zoo(host.url + "runs/missing.json")
-    finally:
-        host.close()
+    base = http_server.add_dir("/", root.parent)
+    assert len(cz.open_zoo(base + "runs/index.parquet")) == 7
+    with pytest.raises(ZooError, match="404"):
+        cz.open_zoo(base + "runs/missing.json")
+    http_server.stop()
     monkeypatch.setenv("CKPTZOO_OFFLINE", "1")
     with pytest.raises(ZooError, match="not in the cache"):
-        cz.open_zoo(host.url + "runs/never-seen.json")
+        cz.open_zoo(base + "runs/never-seen.json")
 
 
 def test_merge_sources_ids_unique_and_failures_reported(tmp_path):

@@ -25,9 +25,7 @@ under ``CI=true`` a missing browser is an error, not a skip.
 
 from __future__ import annotations
 
-import http.server
 import os
-import threading
 from collections.abc import Iterable, Sequence
 
 import pytest
@@ -147,42 +145,9 @@ def page(browser):
     context.close()
 
 
-# ---------------------------------------------------------------------------
-# A server that records every request: a hostile payload's URL points here,
-# and the test asserts that nothing reached it.
-
-
-class _Recorder(http.server.ThreadingHTTPServer):
-    def __init__(self):
-        self.paths: list[str] = []
-
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                outer.paths.append(self.path)
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_POST = do_GET  # noqa: N815
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
 @pytest.fixture
-def recorder():
-    """An HTTP server on 127.0.0.1 that answers 404 and records every path it was asked for."""
-    srv = _Recorder()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+def recorder(http_server):
+    """The test HTTP server with nothing on it (tests/httpserver.py): it answers 404 and records
+    every request. A hostile payload's URL points here, and the test asserts that nothing reached
+    it (`recorder.requests() == []`)."""
+    return http_server

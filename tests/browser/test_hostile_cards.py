@@ -112,7 +112,7 @@ def test_every_hostile_card_is_harmless_in_jupyterlab(jupyter_server, page, reco
     assert dialogs == []
     assert [m for m in console if "xss-" in m] == []
     assert [u for u in requests if u.startswith(recorder.base)] == []
-    assert recorder.paths == []
+    assert recorder.requests() == []
     assert page.evaluate("() => window.__czCommands") == []
     assert len(cell_sources(page)) == n_cells
     assert server.api("/api/terminals") == terminals_before

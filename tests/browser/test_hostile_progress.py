@@ -36,7 +36,7 @@ def test_hostile_file_name_in_the_progress_bar_is_plain_text(jupyter_server, pag
     # terminals on, as on a user's machine: the payload's real target
     lab_server = jupyter_server("lab", extra_args=("--ServerApp.terminals_enabled=True",))
     data = bytes(range(256)) * 1024  # 256 KiB at 128 KiB/s: the bar shows for ~2 s
-    names = payloads(recorder.server_address[1])
+    names = payloads(recorder.port)
     with FileServer() as files:
         calls = []
         for i, name in enumerate(names):
@@ -97,8 +97,8 @@ def test_hostile_file_name_in_the_progress_bar_is_plain_text(jupyter_server, pag
 
     assert dialogs == []
     assert [m for m in console if "xss" in m] == []
-    assert [u for u in requests if f":{recorder.server_address[1]}" in u] == []
-    assert recorder.paths == []
+    assert [u for u in requests if f":{recorder.port}" in u] == []
+    assert recorder.requests() == []
     assert terminals_after == terminals_before  # no terminal opened by a script in the page
     assert kernels_after == kernels_before  # no kernel started
     shown = [label for state in seen for label in state["labels"] if label.strip()]

@@ -379,7 +379,7 @@ def test_hostile_model_card_is_harmless(lab_server, page, recorder):
     assert dialogs == []
     assert [m for m in console if "xss" in m] == []
     assert [u for u in requests if u.startswith(recorder.base)] == []
-    assert recorder.paths == []
+    assert recorder.requests() == []
     assert len(cell_sources(page)) == n_cells, "no command linker ran"
     assert page.evaluate("() => window.__pwned === undefined")
     assert not own_errors(page)
