@@ -88,16 +88,18 @@ class CountingApp:
         return self._count_body(self.app(environ, start_response), entry, behaviour.get("rate"))
 
     def _count_body(self, body: Any, entry: dict[str, Any], rate: float | None) -> Iterator[bytes]:
-        step = 1 << 16
+        """The body in pieces, each counted once the server has written it (a client that
+        hangs up mid-body is not counted for what it never got, to the piece)."""
+        step = 1 << 16 if rate else 1 << 20
         try:
             for chunk in body:
-                for i in range(0, len(chunk), step if rate else max(len(chunk), 1)):
-                    piece = chunk[i : i + step] if rate else chunk
+                for i in range(0, len(chunk), step):
+                    piece = chunk[i : i + step]
                     if rate:
                         time.sleep(len(piece) / rate)
+                    yield piece
                     with self.lock:
                         entry["bytes"] += len(piece)
-                    yield piece
         finally:
             close = getattr(body, "close", None)
             if close is not None:

@@ -161,12 +161,16 @@ class _S3Body:
         self.stream = self.body["Body"]
 
     async def _fill(self, mv: memoryview) -> int:
-        """Read until ``mv`` is full, the body ends, or FILL_FOR seconds passed."""
+        """Read until ``mv`` is full, the body ends, or FILL_FOR seconds passed; at most
+        the read timeout without a byte (one timer per call, not per chunk: it is cheaper)."""
         import asyncio
 
+        return await asyncio.wait_for(self._fill_for(mv), self.o.s.read_timeout + FILL_FOR)
+
+    async def _fill_for(self, mv: memoryview) -> int:
         n, t_end = 0, time.monotonic() + FILL_FOR
         while n < len(mv):
-            chunk = await asyncio.wait_for(self.stream.read(len(mv) - n), self.o.s.read_timeout)
+            chunk = await self.stream.read(len(mv) - n)
             if not chunk:
                 break
             mv[n : n + len(chunk)] = chunk
