@@ -103,7 +103,7 @@ def column(values: list[Any], kind: pa.DataType, problems: list[str], name: str)
 def metric_names(models: Sequence[ModelEntry], limit: int = MAX_METRIC_COLUMNS) -> list[str]:
     counts: Counter[str] = Counter()
     for model in models:
-        counts.update(model_metrics(model))
+        counts.update(model_metrics(model).keys())  # keys: a mapping would add its values
     # most frequent first, ties in first-seen order (Counter keeps insertion order)
     return [name for name, _ in counts.most_common(limit)]
 

@@ -15,6 +15,7 @@ from ..schema import IndexFormatError, ModelEntry, parse_index_text, parse_model
 from ._folder import Folder, FolderReadError
 from ._http import cached_get, get_bounded
 from .base import LoadedSource
+from .json_columns import read_json_columns
 
 # List-valued and nested fields are stored as JSON text in a Parquet index.
 PARQUET_JSON_COLUMNS = ("datasets", "tags", "metrics", "checkpoints", "curves")
@@ -80,13 +81,15 @@ def read_local_index(path: str | Path, source: str | None = None) -> LoadedSourc
         data = folder.read(path, MAX_PARQUET_BYTES if path.suffix == ".parquet" else json_limit())
     except FolderReadError as error:
         raise ZooError(f"{path}: {error}") from None
+    base = str(path.resolve().parent)
     if path.suffix == ".parquet":
         models, problems = parse_models(parquet_rows(data, str(path)), str(path))
         title = path.stem
+    elif columns := read_json_columns(data, str(path), source=source, label=_label_for(source), base=base):
+        return LoadedSource(source, columns.label, [], columns.problems, columns.title, columns)
     else:
         index, problems = parse_index_text(data, str(path))
         models, title = index.models, index.name or ""
-    base = str(path.resolve().parent)
     return LoadedSource(source, _label_for(source), _with_origin(models, source, base), problems, title)
 
 
@@ -126,6 +129,8 @@ def read_http_index(url: str, timeout: float = 30.0) -> LoadedSource:
     if parquet:
         models, problems = parse_models(parquet_rows(body, url), url)
         title = Path(urlsplit(url).path).stem
+    elif columns := read_json_columns(body, url, source=url, label=_label_for(url), base=base):
+        return LoadedSource(url, columns.label, [], columns.problems, columns.title, columns)
     else:
         index, problems = parse_index_text(body, url)
         models, title = index.models, index.name or ""
