@@ -13,7 +13,7 @@ from ckptzoo_widgets.errors import ZooError
 from ckptzoo_widgets.sources import read_source
 from ckptzoo_widgets.sources.timm import parse_results
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 REAL_CSV = SHARED_DATA / "timm" / "results-imagenet.csv"
 
 

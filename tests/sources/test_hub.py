@@ -18,7 +18,7 @@ from ckptzoo_widgets.errors import ZooError  # noqa: E402
 from ckptzoo_widgets.sources import read_source  # noqa: E402
 from ckptzoo_widgets.sources.hub import model_data, parse_source  # noqa: E402
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 REAL_INFO = SHARED_DATA / "hf-api" / "model_info-google-bert--bert-base-uncased.json"
 ANSWERS = json.loads((FIXTURES / "hub" / "answers.json").read_text())
 

@@ -19,7 +19,7 @@ from tensorboard.util import tensor_util
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.sources.tensorboard import Scalars
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def legacy(tag: str, value: float) -> Summary.Value:
