@@ -6,7 +6,8 @@ CLI) passes it through :func:`accept`, which returns the URL without them and
 keeps them in this process only, for requests to the same scheme, host and
 port (:func:`auth_for`). Load code, cache records, messages and the widget see
 the clean URL; a fresh process asks again (or reads ``~/.netrc``, see
-docs/downloads.md "Authentication").
+docs/downloads.md "Authentication"). Object-storage URLs carrying credentials are
+refused here: their credentials come from the environment (``storage``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import threading
 import urllib.parse
 from typing import Any
+
+from .errors import ZooError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _store: dict[tuple[str, str, int], tuple[str, str]] = {}
@@ -54,9 +57,21 @@ def strip(url: str) -> str:
 
 def accept(source: Any) -> Any:
     """A source (or list of sources) as the product may keep it: credentials taken out
-    of each http(s) URL and remembered in this process for that URL's origin."""
+    of each http(s) URL and remembered in this process for that URL's origin.
+
+    An object-storage URL (``s3://KEY:SECRET@bucket/...``) with credentials is refused
+    (ZooError, the URL shown without them): those come from the environment or
+    ``storage_options`` (``ckptzoo_widgets.storage``)."""
     if isinstance(source, (list, tuple)):
         return type(source)(accept(item) for item in source)
+    if isinstance(source, str) and "@" in source:
+        from . import storage
+
+        if storage.is_object_url(source) and storage.strip_userinfo(source) != source:
+            raise ZooError(
+                f"{storage.shown(source)}: credentials in the URL are not accepted; "
+                "use the environment or storage_options (docs/downloads.md, Object storage)"
+            )
     split = _split(source)
     if split is None:
         return source

@@ -305,3 +305,27 @@ def test_load_code_fetches_the_object_url_and_runs(s3_server, cache, tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert blobs(cache) and blobs(cache)[0].read_bytes() == data
+
+
+def test_credentials_in_an_object_url_never_enter_through_any_door(tmp_path):
+    url = "s3://AKIAIOSFODNN7EXAMPLE:hunter2hunter2@team-zoo/zoo/index.parquet"
+    with pytest.raises(cz.ZooError) as info:
+        cz.open_zoo(url)
+    assert "hunter2" not in str(info.value) and "AKIAIOSFODNN7EXAMPLE" not in str(info.value)
+    assert "s3://team-zoo/zoo/index.parquet" in str(info.value)
+    with pytest.raises(cz.ZooError):
+        cz.open_zoo(["builtin", url])
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CKPTZOO_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-m", "ckptzoo_widgets.cli", "validate", url], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 2
+    assert "hunter2" not in done.stdout + done.stderr and "AKIAIOSFODNN7EXAMPLE" not in done.stdout + done.stderr
+
+
+def test_a_hostile_object_name_reaches_the_cache_as_plain_text(s3_server, cache):
+    bucket = s3_server.make_bucket()
+    data = b"weights" * 100
+    url = s3_server.put(bucket, 'zoo/<img src=x onerror="alert(1)">.safetensors', data)
+    path = cz.fetch(url, sha256=hashlib.sha256(data).hexdigest())
+    assert path.name == "download.safetensors" and path.read_bytes() == data
