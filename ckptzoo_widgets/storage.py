@@ -187,7 +187,7 @@ def error_message(exc: BaseException, storage_options: dict[str, Any] | None = N
     elif code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "AccessDenied"):
         reason = f"credentials refused ({code})"
     elif isinstance(exc, PermissionError) or code in ("403", "Forbidden"):
-        reason = "access denied (check the credentials in the environment or storage_options)"
+        reason = "the credentials (environment or storage_options) were refused or lack permission"
     else:
         reason = f"{type(exc).__name__}: {text}" if code is None else f"{code}: {text}"
     return one_line(redact(reason, storage_options), 300)

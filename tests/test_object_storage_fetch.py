@@ -329,3 +329,16 @@ def test_a_hostile_object_name_reaches_the_cache_as_plain_text(s3_server, cache)
     url = s3_server.put(bucket, 'zoo/<img src=x onerror="alert(1)">.safetensors', data)
     path = cz.fetch(url, sha256=hashlib.sha256(data).hexdigest())
     assert path.name == "download.safetensors" and path.read_bytes() == data
+
+
+def test_a_too_slow_object_store_is_given_up_within_the_budget(s3_server, cache, monkeypatch):
+    bucket = s3_server.make_bucket()
+    data = os.urandom(2 << 20)
+    url = s3_server.put(bucket, "slow.bin", data)
+    s3_server.behave(bucket, "slow.bin", rate=64 << 10)
+    monkeypatch.setenv("CKPTZOO_MIN_SPEED", str(1 << 20))
+    monkeypatch.setenv("CKPTZOO_SPEED_WINDOW", "1")
+    with pytest.raises(cz.ZooError, match=r"too slow") as info:
+        cz.fetch(url, sha256=hashlib.sha256(data).hexdigest())
+    assert url in str(info.value) and "\n" not in str(info.value)
+    assert blobs(cache) == []

@@ -30,6 +30,7 @@ _MODIFIED_KEYS = ("LastModified", "last_modified", "updated", "mtime")
 #: how long one readinto may wait to fill its buffer before handing back what it has
 #: (so the state machine's deadline and minimum speed see a slow server)
 FILL_FOR = 0.1
+READ_SIZE = 1 << 16
 
 
 class ObjectOpener:
@@ -170,7 +171,8 @@ class _S3Body:
     async def _fill_for(self, mv: memoryview) -> int:
         n, t_end = 0, time.monotonic() + FILL_FOR
         while n < len(mv):
-            chunk = await self.stream.read(len(mv) - n)
+            # what arrived, 64 KiB at most: a larger read makes aiohttp join its chunks first
+            chunk = await self.stream.read(min(len(mv) - n, READ_SIZE))
             if not chunk:
                 break
             mv[n : n + len(chunk)] = chunk
