@@ -178,6 +178,19 @@ def test_missing_extra_names_it_in_one_line(tmp_path):
         "MissingExtraError",
         "reading s3:// needs s3fs: pip install 'ckptzoo-widgets[s3]'",
     ], out.stderr
+    # a file already in a (shared) cache is served without the extra
+    data = b"cached by someone with s3fs"
+    sha = hashlib.sha256(data).hexdigest()
+    blob = tmp_path / "cache" / "blobs" / "sha256" / sha[:2] / sha
+    blob.parent.mkdir(parents=True)
+    blob.write_bytes(data)
+    cached = (
+        "import sys; sys.modules['s3fs'] = None\n"
+        "import ckptzoo_widgets as cz\n"
+        f"print(cz.fetch('s3://bucket/model.safetensors', sha256={sha!r}).read_bytes())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", cached], capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.splitlines() == [repr(data)], out.stderr
 
 
 def test_wrong_credentials_are_refused_without_the_secret(s3_auth_server, tmp_path, monkeypatch):

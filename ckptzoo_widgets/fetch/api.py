@@ -88,7 +88,6 @@ def _fetch(
                 f"{storage.shown(url)}: credentials in the URL are not accepted; "
                 "use the environment or storage_options (docs/downloads.md)"
             )
-        storage.require(storage.protocol(url))  # the missing extra before any cache lookup fails oddly
         return _fetch_url(url, sha, size, parts, settings, storage_options)
     target = credentials.accept(str(url_or_path))  # user:pw@ stays in this process only
     parsed = urllib.parse.urlsplit(target)
