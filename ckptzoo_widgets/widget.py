@@ -40,6 +40,7 @@ from .widget_assets import CSS, ESM
 from .widget_payload import error_line, source_label
 from .widget_protocol import MAX_SEQ, Request, RequestError, parse_request, summarise
 from .widget_query import FILTERS, PAGE_SIZE, Query, Suggester, clamp_limit, search_page, zoo_menus
+from .widget_queue import SearchQueue
 from .widget_select import load_code, put_in_next_cell, resolve
 from .widget_static import SavedView, static_view
 
@@ -90,6 +91,7 @@ class ZooBrowser(anywidget.AnyWidget):
     cards = t.List(t.Dict()).tag(sync=True)
     total = t.Int(0).tag(sync=True)
     page_version = t.Int(0).tag(sync=True)
+    page_seq = t.Int(0).tag(sync=True)  # the page's search request these cards answer (older answers are dropped)
     loading = t.Bool(False).tag(sync=True)
     facets = t.Dict().tag(sync=True)
     sort_keys = t.List(t.Unicode()).tag(sync=True)
@@ -135,6 +137,7 @@ class ZooBrowser(anywidget.AnyWidget):
                 self.license = license or ""
                 self.sort = sort or ""
                 self.limit = clamp_limit(limit)
+        self._searches = SearchQueue(self._run_search, self._reply)
         self.on_msg(self._on_custom_msg)
         if zoo is not None and _is_zoo(zoo):
             self._use_zoo(zoo, source_label(zoo, zoo))
@@ -410,14 +413,29 @@ class ZooBrowser(anywidget.AnyWidget):
 
     def _on_custom_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
         seq = content.get("seq") if isinstance(content, dict) else None
+        seq = seq if type(seq) is int and 0 <= seq <= MAX_SEQ else None
+        queued = False
         try:
             request = parse_request(content, buffers or ())
-            self._handle(request)
+            if request.kind == "search":  # typing: the newest of the searches queued together runs
+                queued = True
+                self._searches.submit(request.fields, seq)  # replies once it ran (widget_queue.py)
+            else:
+                self._handle(request)
         except RequestError as exc:
             self.rejected_messages += 1
             self.error = one_line(f"Ignored a request from the page: {exc}", 300)
         finally:
-            self._reply(seq if type(seq) is int and 0 <= seq <= MAX_SEQ else None)
+            if not queued:
+                self._reply(seq)
+
+    def _run_search(self, fields: dict[str, Any], seq: int | None) -> None:
+        with self.hold_sync():
+            if self.error.startswith("Ignored a request"):
+                self.error = ""
+            if seq is not None:
+                self.page_seq = seq
+            self._apply_search(fields)
 
     def _reply(self, seq: int | None) -> None:
         """Tell the page that a request was handled, so it drops its provisional state."""
@@ -428,9 +446,7 @@ class ZooBrowser(anywidget.AnyWidget):
         if self.error.startswith("Ignored a request"):
             self.error = ""
         fields = request.fields
-        if request.kind == "search":
-            self._apply_search(fields)
-        elif request.kind == "select":
+        if request.kind == "select":
             ref = fields.get("ref", "")
             if ref:
                 self._select(ref)  # sets `selected` only when the zoo has that checkpoint

@@ -7,6 +7,7 @@ to a dummy comm outside a kernel).
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 
 import pytest
@@ -282,6 +283,40 @@ def test_page_requests_drive_the_search(browser, zoo, monkeypatch):
     assert browser.selected == "" and browser.code == ""
     assert comm.replies() == [{"done": n} for n in range(1, 7)]
     assert browser.error == "" and browser.rejected_messages == 0
+
+
+def test_searches_queued_while_the_kernel_is_busy_run_once_for_the_newest(browser, zoo, monkeypatch):
+    """Typing on a large zoo: requests that arrive together become one search; each still gets its reply."""
+    comm = PageComm(browser, monkeypatch)
+    before = browser.page_version
+
+    async def type_fast() -> None:
+        # in a kernel, these are the messages read from the socket one after the other
+        for seq, query in enumerate(["m", "ml", "mlp"], 1):
+            page_custom(browser, {"request": "search", "seq": seq, "query": query})
+        page_custom(browser, {"request": "search", "seq": 4, "offset": 1})
+        assert browser.page_version == before and comm.replies() == []  # held for the queue to settle
+        await asyncio.sleep(0.2)
+
+    asyncio.run(type_fast())
+    assert browser._searches.runs == 1 and browser.page_version == before + 1
+    assert browser.query == "mlp" and browser.offset == 1
+    assert ids(browser) == list(zoo.search("mlp")["id"])[1:]
+    assert comm.replies() == [{"done": n} for n in (1, 2, 3, 4)]
+    assert comm.states()["page_seq"] == 4  # the page shows this answer to request 4 only
+
+
+def test_a_later_query_in_the_queue_drops_an_earlier_page_offset(browser, monkeypatch):
+    PageComm(browser, monkeypatch)
+
+    async def page_then_type() -> None:
+        page_custom(browser, {"request": "search", "seq": 1, "query": "digits"})
+        page_custom(browser, {"request": "search", "seq": 2, "offset": 2})
+        page_custom(browser, {"request": "search", "seq": 3, "query": "mlp"})
+        await asyncio.sleep(0.2)
+
+    asyncio.run(page_then_type())
+    assert browser._searches.runs == 1 and (browser.query, browser.offset) == ("mlp", 0)
 
 
 HOSTILE_MESSAGES = [

@@ -27,7 +27,9 @@ const isTyping = (t) =>
   t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
 
 export class ZooView {
-  constructor(model, el, { debounceMs = 200 } = {}) {
+  // Typing: a short pause (quak-like), then one request; the kernel runs only the newest
+  // of the requests that queue up, and answers that are not for the newest are dropped.
+  constructor(model, el, { debounceMs = 50 } = {}) {
     this.model = model;
     this.el = el;
     this.doc = el.ownerDocument || document;
@@ -42,6 +44,10 @@ export class ZooView {
     // one, the view shows what was asked over the model's values.
     this.asked = {};
     this.seq = 0;
+    // the newest request that changes the page (search, refresh) until the kernel answers it:
+    // a page tagged with another request (`page_seq`) is an older answer and is not shown
+    this.pageSeq = 0;
+    this.pageDropped = false;
     this.dropCols = 0; // columns of the checkpoint table left out so that it fits the widget's width
     this.pointerInside = false;
     this.sendQuery = debounce(() => this.commitQuery(), debounceMs);
@@ -62,7 +68,10 @@ export class ZooView {
     if (entries.some(([k]) => k === "selected")) Object.assign(msg, { request: "select", ref: changes.selected });
     else if (entries.some(([k]) => k === "code_library"))
       Object.assign(msg, { request: "library", library: changes.code_library });
-    else Object.assign(msg, { request: "search" }, changes);
+    else {
+      Object.assign(msg, { request: "search" }, changes);
+      this.pageSeq = msg.seq;
+    }
     Object.assign(this.asked, changes);
     this.send(msg);
     this.rerender(entries.map(([k]) => k));
@@ -79,6 +88,10 @@ export class ZooView {
   /** The kernel answered request `seq`: once the last one is answered, show the kernel's state. */
   onKernelMessage(msg) {
     if (!msg || typeof msg !== "object" || !("done" in msg)) return;
+    if (this.pageSeq && typeof msg.done === "number" && msg.done >= this.pageSeq) {
+      this.pageSeq = 0; // answered (or merged into a newer one): what the kernel holds now is the page
+      if (this.pageDropped) this.renderPage();
+    }
     if (msg.done !== null && msg.done < this.seq) return;
     const keys = Object.keys(this.asked);
     this.asked = {};
@@ -188,7 +201,10 @@ export class ZooView {
     // Re-read the source (a runs folder, an MLflow experiment) so new checkpoints appear.
     const refresh = { class: "cz-btn cz-refresh", "data-testid": "cz-refresh", type: "button", text: "↻ Refresh" };
     this.refreshBtn = h(d, "button", { ...refresh, title: "Read the source again", "aria-label": "Refresh" });
-    this.refreshBtn.addEventListener("click", () => this.send({ seq: ++this.seq, request: "refresh" }));
+    this.refreshBtn.addEventListener("click", () => {
+      this.pageSeq = ++this.seq;
+      this.send({ seq: this.seq, request: "refresh" });
+    });
     header.appendChild(this.refreshBtn);
 
     this.root.append(header, toolbar, this.errorBox, this.warnBox, this.listView, this.detailView);
@@ -218,13 +234,23 @@ export class ZooView {
     this.el.replaceChildren(this.root);
   }
 
+  /** Is the kernel's page the answer to an older request than the newest this view sent? */
+  staleAnswer() {
+    const answered = this.model.get("page_seq");
+    return this.pageSeq > 0 && typeof answered === "number" && answered !== this.pageSeq;
+  }
+
+  renderPage() {
+    this.pageDropped = this.staleAnswer();
+    if (this.pageDropped) return; // the newest answer is on its way
+    this.awaitingPage = false;
+    this.renderStatus();
+    this.renderGrid();
+    this.renderPager();
+  }
+
   bindModel() {
-    const page = () => {
-      this.awaitingPage = false;
-      this.renderStatus();
-      this.renderGrid();
-      this.renderPager();
-    };
+    const page = () => this.renderPage();
     this.on("change:cards", page);
     this.on("change:total", page);
     this.on("change:page_version", page);
@@ -234,7 +260,7 @@ export class ZooView {
     this.on("change:sort_keys", () => this.renderSort());
     this.on("change:sort", () => {
       this.renderSort();
-      this.renderGrid();
+      if (!this.staleAnswer()) this.renderGrid();
     });
     for (const [name] of FILTERS) this.on(`change:${name}`, () => this.renderFilters());
     this.on("change:query", () => {

@@ -71,6 +71,63 @@ describe("ZooView", () => {
     expect(qa("cz-card").length).toBe(1);
   });
 
+  it("sends the query 50 ms after the last key by default", () => {
+    vi.useFakeTimers();
+    const model = new FakeModel(baseState());
+    new ZooView(model, el);
+    const input = q("cz-search");
+    input.value = "mlp";
+    input.dispatchEvent(new Event("input"));
+    vi.advanceTimersByTime(40);
+    expect(model.sent).toEqual([]);
+    vi.advanceTimersByTime(10);
+    expect(model.requests()).toEqual([{ request: "search", query: "mlp" }]);
+  });
+
+  it("drops an answer to an older query and shows the newest one", () => {
+    vi.useFakeTimers();
+    const model = new FakeModel(baseState({ page_seq: 0 }));
+    new ZooView(model, el);
+    const input = q("cz-search");
+    const type = (text) => {
+      input.value = text;
+      input.dispatchEvent(new Event("input"));
+      vi.advanceTimersByTime(60);
+    };
+    type("m");
+    type("mlp");
+    const [first, second] = model.sent.map((m) => m.seq);
+    expect(second).toBeGreaterThan(first);
+    const ids = () => qa("cz-card").map((c) => c.getAttribute("data-model-id"));
+    // the kernel answers "m" while "mlp" is on its way: not shown, the spinner stays
+    model.kernelSet({ query: "m", cards: [CARDS[1]], total: 1, page_seq: first, page_version: 2 });
+    model.emit("msg:custom", { done: first });
+    expect(ids()).toEqual(["digits-mlp", "digits-cnn"]);
+    expect(q("cz-loading")).not.toBeNull();
+    model.kernelSet({ query: "mlp", cards: [CARDS[0]], total: 1, page_seq: second, page_version: 3 });
+    expect(ids()).toEqual(["digits-mlp"]);
+    model.emit("msg:custom", { done: second });
+    expect(ids()).toEqual(["digits-mlp"]);
+    expect(q("cz-loading")).toBeNull();
+  });
+
+  it("shows the kernel's page once it says the newest request is done, whatever the page's tag", () => {
+    vi.useFakeTimers();
+    const model = new FakeModel(baseState({ page_seq: 0 }));
+    new ZooView(model, el);
+    const input = q("cz-search");
+    input.value = "cnn";
+    input.dispatchEvent(new Event("input"));
+    vi.advanceTimersByTime(60);
+    const [seq] = model.sent.map((m) => m.seq);
+    // another view of the same widget asked later: the page carries its tag
+    model.kernelSet({ query: "cnn", cards: [CARDS[1]], total: 1, page_seq: seq + 7, page_version: 2 });
+    expect(qa("cz-card").length).toBe(2);
+    model.emit("msg:custom", { done: seq });
+    expect(qa("cz-card").map((c) => c.getAttribute("data-model-id"))).toEqual(["digits-cnn"]);
+    expect(q("cz-loading")).toBeNull();
+  });
+
   it("sends sort and filter changes as the API's keys", () => {
     const model = new FakeModel(baseState());
     new ZooView(model, el);
