@@ -11,6 +11,7 @@ from typing import Any
 
 from ... import safety
 from .._parse import epoch_of, step_of
+from ..base import checkpoint_data
 from ..tensorboard import Curve, Scalars
 from .artifacts import artifacts, checkpoint_name, file_location, local_folder
 from .client import Connection
@@ -53,19 +54,6 @@ class RunModel:
     data: dict[str, Any]  # the model entry
     checkpoints: list[Ckpt]
     base: str  # the run's local artifact folder ("" when remote)
-
-
-def checkpoint_data(checkpoint: Ckpt) -> dict[str, Any]:
-    data = {
-        "name": checkpoint.name,
-        "step": checkpoint.step,
-        "epoch": checkpoint.epoch,
-        "metrics": checkpoint.metrics,
-        "files": checkpoint.files,
-        "uri": checkpoint.uri,
-        "notes": checkpoint.notes,
-    }
-    return {k: v for k, v in data.items() if v not in (None, [], {})}
 
 
 def histories(conn: Connection, run: Any) -> Scalars:

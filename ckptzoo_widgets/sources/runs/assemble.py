@@ -16,9 +16,10 @@ from ...schema import MAX_COUNT as MAX_PARAMS
 from ...schema import ModelEntry, Problem, validate_models
 from .. import tensorboard
 from .._folder import Budget, Folder, FolderReadError
+from ..base import checkpoint_data
 from ..modelcard import Card, read_card
 from . import lightning, lmeval, trainer
-from .state import Run, checkpoint_data, headline, order
+from .state import Run, headline, order
 from .walk import Scanner
 
 MAX_CARD = 1 << 20  # a model card (the index keeps at most 200,000 characters of it)

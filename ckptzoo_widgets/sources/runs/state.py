@@ -83,16 +83,3 @@ def headline(metrics: dict[str, float]) -> str | None:
         if name in metrics:
             return name
     return next((n for n in metrics if n not in ("learning_rate", "epoch")), None)
-
-
-def checkpoint_data(checkpoint: Ckpt) -> dict[str, Any]:
-    data = {
-        "name": checkpoint.name,
-        "step": checkpoint.step,
-        "epoch": checkpoint.epoch,
-        "metrics": checkpoint.metrics,
-        "files": [f.model_dump(exclude_none=True) for f in checkpoint.files],
-        "revision": checkpoint.revision,
-        "notes": checkpoint.notes,
-    }
-    return {k: v for k, v in data.items() if v is not None}
