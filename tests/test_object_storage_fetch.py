@@ -355,3 +355,33 @@ def test_a_too_slow_object_store_is_given_up_within_the_budget(s3_server, cache,
         cz.fetch(url, sha256=hashlib.sha256(data).hexdigest())
     assert url in str(info.value) and "\n" not in str(info.value)
     assert blobs(cache) == []
+
+
+def test_ckptzoo_download_reads_the_bucket_from_a_shell(s3_server, cache, tmp_path):
+    index, ref, data = s3_zoo(s3_server, tmp_path)
+    env = child_env(s3_server, cache)
+    done = subprocess.run(
+        [sys.executable, "-m", "ckptzoo_widgets.cli", "download", ref, "--zoo", str(index), "--quiet"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    (printed,) = done.stdout.split()
+    assert Path(printed).read_bytes() == data
+    missing = json.loads(index.read_text())
+    gone = missing["models"][0]["checkpoints"][0]["files"][0]
+    gone["url"] += ".gone"
+    gone["sha256"] = hashlib.sha256(b"not in the cache either").hexdigest()  # (the old one is: a cache hit)
+    index.write_text(json.dumps(missing))
+    done = subprocess.run(
+        [sys.executable, "-m", "ckptzoo_widgets.cli", "download", ref, "--zoo", str(index), "--quiet"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "does not exist" in lines[0], done.stderr
