@@ -21,11 +21,13 @@ def _part(loaded: LoadedSource) -> Part:
     return EntriesPart(loaded.source, loaded.label, loaded.models, loaded.problems, loaded.title)
 
 
-def open_zoo(source: str | Sequence[str] | Zoo | None = None) -> Zoo:
+def open_zoo(source: str | Sequence[str] | Zoo | None = None, *, storage_options: dict | None = None) -> Zoo:
     """Open a zoo: the built-in one (default), an index path or URL, or several merged.
 
     With several sources, one that fails to open is reported in `zoo.errors`
     and the others still open; a single source that fails raises ZooError.
+    `storage_options` go to fsspec for object-storage sources (`s3://...`):
+    credentials, an endpoint; they are kept in this process only.
     """
     if isinstance(source, Zoo):
         return source
@@ -37,10 +39,10 @@ def open_zoo(source: str | Sequence[str] | Zoo | None = None) -> Zoo:
     errors: list[str] = []
     for item in sources:
         if len(sources) == 1:
-            loaded.append(read_source(item))
+            loaded.append(read_source(item, storage_options))
             continue
         try:
-            loaded.append(read_source(item))
+            loaded.append(read_source(item, storage_options))
         except ZooError as error:
             errors.append(f"source {item!r} failed to open: {error}")
     if not loaded:

@@ -15,6 +15,11 @@ The rule (docs/security.md, "Folders"):
 - Every read is capped by the bytes actually read (a file may lie about its
   size, or grow), and a whole walk has a budget of files, bytes and seconds.
   When the budget runs out the walk stops, says so, and what was found opens.
+
+A folder on object storage (`s3://bucket/runs/`, any fsspec file system) is an
+`ObjectFolder`: the same budget and the same capped reads; only listing and
+opening differ (objects have no links, and anything that is not a file object
+is refused). Reads are ranged: a capped read fetches about what it counts.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
 
 from ..errors import ZooError
 from ..humanize import human_bytes
@@ -90,10 +95,20 @@ def _kind(mode: int) -> str:
 class Folder:
     """A zoo's folder: walk it, and open, stat or read the files found in it under the rule above."""
 
+    local = True  # on this machine's file system (an ObjectFolder is not)
+
     def __init__(self, root: str | Path, budget: Budget | None = None):
-        self.given = Path(root).expanduser()
-        self.root = Path(os.path.realpath(Path(root).expanduser()))
+        self.given: Any = Path(root).expanduser()
+        self.root: Any = Path(os.path.realpath(Path(root).expanduser()))
         self.budget = budget or Budget()
+
+    @property
+    def name(self) -> str:
+        """The folder's own name (what a run at its top is called)."""
+        return self.root.name
+
+    def is_dir(self) -> bool:
+        return bool(self.root.is_dir())
 
     def inside(self, path: str | Path) -> bool:
         real = os.path.realpath(path)
@@ -138,8 +153,10 @@ class Folder:
 
     def read(self, path: str | Path, limit: int) -> bytes:
         """At most `limit` bytes, counted as read (FolderReadError when the file holds more)."""
-        handle, _size = self.open(path)
+        handle, size = self.open(path)
         with handle:
+            if size > limit:  # said by the file system; the capped read below catches a file that grows
+                raise FolderReadError(f"larger than {human_bytes(limit)}; not read")
             return self._read(handle, limit, strict=True)
 
     def head(self, path: str | Path, count: int) -> bytes:
@@ -171,3 +188,84 @@ class Folder:
         if total > limit:
             raise FolderReadError(f"larger than {human_bytes(limit)}; not read")
         return b"".join(parts)
+
+
+READ_BLOCK = 256 << 10  # ranged reads of an object: a capped read fetches at most this much past its cap
+
+
+class ObjectFolder(Folder):
+    """A folder on object storage, read in place through fsspec, under the same budget and caps.
+
+    Objects are regular files by nature and there are no links; a key with `.`
+    or `..` segments, or a name found outside the folder, is refused. The sizes
+    the listing gave are used for `open`, so reading a run costs no extra
+    requests per file.
+    """
+
+    local = False
+
+    def __init__(self, url: str, budget: Budget | None = None, storage_options: dict[str, Any] | None = None):
+        from .. import storage
+
+        self.url = url.rstrip("/") + "/"
+        self.options = storage_options
+        self.fs, path = storage.filesystem(url, storage_options)
+        self.given = self.root = PurePosixPath(path.rstrip("/") or "/")
+        self.budget = budget or Budget()
+        self._infos: dict[str, dict[str, Any]] = {}
+
+    @property
+    def name(self) -> str:
+        return self.root.name or "runs"
+
+    def url_of(self, path: str | PurePosixPath) -> str:
+        """The URL of a file found in the folder."""
+        return self.url + PurePosixPath(path).relative_to(self.root).as_posix()
+
+    def is_dir(self) -> bool:
+        from .. import storage
+
+        try:
+            return bool(self.fs.isdir(str(self.root)))
+        except Exception as error:  # noqa: BLE001 - every backend raises its own kinds
+            why = storage.error_message(error, self.options)
+            raise ZooError(f"{storage.shown(self.url)}: cannot list ({why})") from None
+
+    def inside(self, path: str | Path) -> bool:
+        parts = PurePosixPath(path).parts
+        root = self.root.parts
+        return parts[: len(root)] == root and not {".", ".."} & set(parts[len(root) :])
+
+    def walk(self, on_error: object = None) -> Iterator[tuple[Any, list[str], list[str]]]:
+        def failed(error: OSError) -> None:
+            if callable(on_error):
+                on_error(error)
+
+        for dirpath, dirs, files in self.fs.walk(str(self.root), detail=True, topdown=True, on_error=failed):
+            self.budget.charge_files(len(files) + len(dirs))
+            folder = PurePosixPath(dirpath)
+            names = [name for name, info in files.items() if name and info.get("type") == "file"]
+            for name in names:
+                self._infos[str(folder / name)] = files[name]
+            dirnames = list(dirs)
+            yield folder, dirnames, names
+            for name in [d for d in dirs if d not in dirnames]:  # pruned by the caller, as with os.walk
+                del dirs[name]
+
+    def open(self, path: str | Path) -> tuple[BinaryIO, int]:
+        from .. import storage
+
+        key = str(PurePosixPath(path))
+        if not self.inside(key):
+            raise FolderReadError("a name outside the zoo's folder; not read")
+        try:
+            info = self._infos.get(key) or self.fs.info(key)
+            if info.get("type") != "file":
+                raise FolderReadError(f"{info.get('type') or 'not a file'}, not a regular file; not read")
+            size = int(info.get("size") or 0)
+            handle = self.fs.open(key, "rb", block_size=READ_BLOCK, cache_type="readahead", size=size)
+        except FolderReadError:
+            raise
+        except Exception as error:  # noqa: BLE001 - every backend raises its own kinds
+            raise FolderReadError(f"cannot open ({storage.error_message(error, self.options)})") from None
+        return handle, size

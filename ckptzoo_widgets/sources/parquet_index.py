@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import os
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -58,18 +58,60 @@ def _fail(origin: str, why: str) -> ParquetIndexError:
     return ParquetIndexError(one_line(f"{origin}: {why}"))
 
 
+# A Parquet index: a local path (memory-mapped), its bytes, or an open seekable file with its size
+# (an fsspec file on object storage: every read is a ranged read).
+Data = str | Path | bytes | tuple[BinaryIO, int]
+
+
 class ParquetIndex:
     """One Parquet index, read in place (a catalog part: see catalog/parts.py)."""
 
-    def __init__(self, data: str | Path | bytes, *, source: str, label: str, base: str, origin: str | None = None):
+    def __init__(self, data: Data, *, source: str, label: str, base: str, origin: str | None = None):
         self.source, self.label, self.base = source, label, base
         self.origin = origin or source
         self.problems: list[Problem] = []
         self.notes: list[str] = []
+        self._opener: Callable[[], Data] | None = None
+        self._open(data)
+        meta = self._metadata.metadata or {}
+        self.title = meta.get(NAME_KEY, b"").decode("utf-8", "replace")[:200]
+        self._starts = np.cumsum([0] + [self._metadata.row_group(i).num_rows for i in range(self._groups)])
+        self._grid, self._keep = self._read_grid()
+        self._cache: OrderedDict[tuple[int, str], pa.Array] = OrderedDict()
+
+    @classmethod
+    def from_grid(
+        cls,
+        grid: pa.Table,
+        keep: np.ndarray,
+        starts: np.ndarray,
+        opener: Callable[[], Data],
+        *,
+        source: str,
+        label: str,
+        base: str,
+        origin: str,
+        title: str = "",
+        problems: Iterable[Problem] = (),
+    ) -> ParquetIndex:
+        """An index whose checked grid was kept (a cache); the file is opened by `opener` when a model is."""
+        self = cls.__new__(cls)
+        self.source, self.label, self.base, self.origin, self.title = source, label, base, origin, title
+        self.problems, self.notes = list(problems), []
+        self._grid, self._keep, self._starts, self._opener = grid, keep, starts, opener
+        self._file = None
+        self._cache = OrderedDict()
+        return self
+
+    def _open(self, data: Data) -> None:
+        """Read and check the footer (nothing else)."""
         if isinstance(data, bytes):
             self._size, handle = len(data), pa.BufferReader(data)
+        elif isinstance(data, tuple):
+            handle, self._size = data  # ranged reads: let pyarrow coalesce a row group's grid columns
         else:
             self._size, handle = os.path.getsize(data), pa.memory_map(str(data))
+        remote = isinstance(data, tuple)
         try:
             probe = pq.ParquetFile(handle)
         except Exception as error:  # pyarrow raises several types for a file that is not Parquet
@@ -77,12 +119,28 @@ class ParquetIndex:
         self._metadata = probe.metadata
         self._check_footer()
         dictionary = [probe.schema.column(i).path for i in range(len(probe.schema)) if _is_text(probe.schema, i)]
-        self._file = pq.ParquetFile(handle, read_dictionary=dictionary)
-        meta = self._metadata.metadata or {}
-        self.title = meta.get(NAME_KEY, b"").decode("utf-8", "replace")[:200]
-        self._starts = np.cumsum([0] + [self._metadata.row_group(i).num_rows for i in range(self._groups)])
-        self._grid, self._keep = self._read_grid()
-        self._cache: OrderedDict[tuple[int, str], pa.Array] = OrderedDict()
+        self._file = pq.ParquetFile(handle, read_dictionary=dictionary, metadata=self._metadata, pre_buffer=remote)
+
+    def _ensure_file(self) -> None:
+        """The file behind a grid kept in the cache, opened when a model is (it must still be the same file)."""
+        if self._file is not None or self._opener is None:
+            return
+        starts = self._starts
+        self._open(self._opener())
+        now = np.cumsum([0] + [self._metadata.row_group(i).num_rows for i in range(self._metadata.num_row_groups)])
+        if len(now) != len(starts) or (now != starts).any():
+            self._file = None
+            raise _fail(self.origin, "the index changed since it was opened; open the zoo again")
+
+    @property
+    def keep(self) -> np.ndarray:
+        """For each grid row, its row in the file (rows the rules refused are left out)."""
+        return self._keep
+
+    @property
+    def starts(self) -> np.ndarray:
+        """The first file row of each row group, and the row count at the end."""
+        return self._starts
 
     # --- checks before reading ------------------------------------------------
 
@@ -187,10 +245,13 @@ class ParquetIndex:
         return self._grid
 
     def _read(self, group: int, columns: list[str]) -> pa.Table:
+        self._ensure_file()
         try:
             return self._file.read_row_group(group, columns=columns)
-        except (OSError, pa.ArrowException) as error:  # a damaged or lying file: one line, no traceback
-            raise _fail(self.origin, f"row group {group} cannot be read ({str(error)[:120]})") from None
+        except ZooError:
+            raise
+        except Exception as error:  # a damaged or lying file, a backend's error: one line, no traceback
+            raise _fail(self.origin, f"row group {group} cannot be read ({_short(error)})") from None
 
     def _decode(self, column: pa.ChunkedArray, max_length: int, kind: pa.DataType) -> tuple[pa.ChunkedArray, int]:
         try:
@@ -205,6 +266,7 @@ class ParquetIndex:
     def _column_of_group(self, group: int, name: str) -> pa.Array:
         key = (group, name)
         if key not in self._cache:
+            self._ensure_file()
             chunk = self._metadata.row_group(group)
             size = sum(chunk.column(i).total_uncompressed_size for i in range(chunk.num_columns))
             if size > MAX_GRID_BYTES:
@@ -240,11 +302,18 @@ class ParquetIndex:
 
     def card_words(self) -> Iterator[pa.Array]:
         keep = self._keep
-        for group in range(self._groups):
+        for group in range(len(self._starts) - 1):
             column, _ = self._decode(self._read(group, ["card_words"])["card_words"], 20_000, pa.string())
             start, end = self._starts[group], self._starts[group + 1]
             inside = keep[(keep >= start) & (keep < end)] - start
             yield column.take(pa.array(inside)) if len(inside) != len(column) else column
+
+
+def _short(error: BaseException) -> str:
+    """A reader's or a backend's error as a few words on one line (no credentials: see storage.error_message)."""
+    from .. import storage
+
+    return storage.error_message(error)[:160]
 
 
 def _plain(kind: pa.DataType) -> pa.DataType:

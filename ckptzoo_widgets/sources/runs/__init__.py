@@ -26,7 +26,9 @@ half-written is reported with its path and skipped; the rest is indexed.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from .._folder import ObjectFolder
 from .._parse import step_of
 from ..base import LoadedSource
 from .assemble import RunsReader, safetensors_params
@@ -45,6 +47,13 @@ def read_runs(source: str) -> LoadedSource:
     return LoadedSource(source, label, [m.with_origin(source, base) for m in models], problems, label)
 
 
+def read_object_runs(url: str, storage_options: dict[str, Any] | None = None) -> LoadedSource:
+    """`cz.open_zoo("s3://bucket/runs/")`: the runs read where they lie (ranged reads, the same caps)."""
+    folder = ObjectFolder(url, storage_options=storage_options)
+    models, problems = RunsReader(folder.root, url, folder=folder).read()
+    return LoadedSource(url, folder.name, [m.with_origin(url, folder.url) for m in models], problems, folder.name)
+
+
 def is_runs_folder(source: str) -> bool:
     """A folder without an index.json (those are static zoos), or an explicit `runs:` prefix."""
     if source.startswith("runs:"):
@@ -61,6 +70,7 @@ __all__ = [
     "eval_metrics",
     "is_runs_folder",
     "model_args",
+    "read_object_runs",
     "read_runs",
     "safetensors_params",
     "step_of",

@@ -66,22 +66,26 @@ def _by_id(item: tuple[str, Path, Any]) -> str:
 class RunsReader:
     """Index a folder of training runs into model entries (used by the source and `index build`)."""
 
-    def __init__(self, root: str | Path, source: str | None = None, budget: Budget | None = None):
-        self.root = Path(root).expanduser()
+    def __init__(
+        self, root: str | Path, source: str | None = None, budget: Budget | None = None, folder: Folder | None = None
+    ):
+        # `folder` reads the runs where they lie (an ObjectFolder on object storage); else the local folder `root`.
+        self.folder = folder or Folder(Path(root).expanduser(), budget)
+        self.root = self.folder.given
         self.source = source or str(root)
         self.budget = budget
 
     def model_id(self, run: Run) -> str:
         parts = list(run.folder.relative_to(self.root).parts) if run.folder != self.root else []
         if parts and parts[0] == "lightning_logs":
-            parts[0] = self.root.resolve().name
-        parts = [p for p in parts if p not in ("lightning_logs",)] or [self.root.resolve().name]
+            parts[0] = self.folder.name
+        parts = [p for p in parts if p not in ("lightning_logs",)] or [self.folder.name]
         return parts[0] if len(parts) == 1 else f"{parts[0]}/{'.'.join(parts[1:])}"
 
     def read(self) -> tuple[list[ModelEntry], list[Problem]]:
-        if not self.root.is_dir():
-            raise ZooError(f"{self.root}: not a folder")
-        scanner = Scanner(self.root, self.source, self.budget)
+        if not self.folder.is_dir():
+            raise ZooError(f"{self.source}: not a folder")
+        scanner = Scanner(self.root, self.source, self.budget, self.folder)
         scanner.scan()
         hub_runs = lmeval.attach_evals(scanner)
         cards: dict[Path, Path] = {path.parent: path for path in scanner.card_candidates}
@@ -139,7 +143,8 @@ class RunsReader:
             if checkpoint.epoch is None and epoch is not None:
                 checkpoint.epoch = epoch
         data: dict[str, Any] = {}
-        tensorboard.attach_scalars(run.folder, checkpoints, data, scanner.report)  # event files: metrics + curves
+        if scanner.folder.local:  # event files are read with tensorboard's own reader, from local files only
+            tensorboard.attach_scalars(run.folder, checkpoints, data, scanner.report)  # metrics + curves
         default = None
         if run.best and run.best in run.checkpoints:
             default = run.best

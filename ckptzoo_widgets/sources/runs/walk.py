@@ -51,10 +51,10 @@ MAX_JSON = 64 << 20
 class Scanner:
     """The walk's state: runs found, evaluations, card candidates, problems; reads go through `folder`."""
 
-    def __init__(self, root: Path, source: str, budget: Budget | None = None):
+    def __init__(self, root: Path, source: str, budget: Budget | None = None, folder: Folder | None = None):
         self.root = root
         self.source = source
-        self.folder = Folder(root, budget)
+        self.folder = folder or Folder(root, budget)
         self.problems = Problems()
         self.runs: dict[Path, Run] = {}
         self.evals: list[Eval] = []
