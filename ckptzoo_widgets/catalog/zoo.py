@@ -273,8 +273,13 @@ class Zoo:
         number of matches before `limit`/`offset`.
         """
         words = query_words(query)
-        if not self._warming and len(self) >= WARM_UP_ROWS:
+        if (
+            not self._warming
+            and len(self) >= WARM_UP_ROWS
+            and not any(getattr(p, "remote", False) for p in self._parts)
+        ):
             # the word index of a large zoo takes seconds: build it while the first page is looked at
+            # (not for an index on object storage: that would download every card's words at once)
             self._warming = True
             threading.Thread(target=self._warm_up, name="ckptzoo-word-index", daemon=True).start()
         mask = None

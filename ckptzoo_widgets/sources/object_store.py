@@ -268,23 +268,34 @@ def read_object_parquet(url: str, storage_options: Options = None) -> LoadedSour
 # --- a folder: its index, or its runs ------------------------------------------------------
 
 
+INDEX_NAMES = ("index.parquet", "index.json")
+
+
+def folder_index(url: str, storage_options: Options = None) -> str | None:
+    """The URL of the index a folder on object storage holds (index.parquet first), or None."""
+    folder = url.rstrip("/") + "/"
+    if config.offline():  # whatever index of this folder the cache holds
+        for name in INDEX_NAMES:
+            if (cache.read_json(cache.index_paths(config.cache_root(), folder + name)[1]) or {}).get("url"):
+                return folder + name
+        raise ZooError(f"{storage.shown(url)}: offline (CKPTZOO_OFFLINE) and no index of this folder is in the cache")
+    fs, path = storage.filesystem(folder, storage_options)
+    for name in INDEX_NAMES:
+        try:
+            fs.invalidate_cache(path.rstrip("/"))
+            if fs.isfile(path.rstrip("/") + "/" + name):
+                return folder + name
+        except Exception as error:  # noqa: BLE001
+            raise _fail(url, "cannot list", error, storage_options) from None
+    return None
+
+
 def read_object_folder(url: str, storage_options: Options = None) -> LoadedSource:
     """`s3://bucket/zoo/`: its index.parquet or index.json when it has one, else its training runs."""
     from .runs import read_object_runs
 
-    folder = url.rstrip("/") + "/"
-    if not config.offline():
-        fs, path = storage.filesystem(folder, storage_options)
-        for name, reader in (("index.parquet", read_object_parquet), ("index.json", read_object_json)):
-            try:
-                found = fs.isfile(path.rstrip("/") + "/" + name)
-            except Exception as error:  # noqa: BLE001
-                raise _fail(url, "cannot list", error, storage_options) from None
-            if found:
-                return reader(folder + name, storage_options)
-    else:  # offline: whatever index of this folder the cache holds
-        for name, reader in (("index.parquet", read_object_parquet), ("index.json", read_object_json)):
-            if (cache.read_json(cache.index_paths(config.cache_root(), folder + name)[1]) or {}).get("url"):
-                return reader(folder + name, storage_options)
-        raise ZooError(f"{storage.shown(url)}: offline (CKPTZOO_OFFLINE) and no index of this folder is in the cache")
-    return read_object_runs(folder, storage_options)
+    index = folder_index(url, storage_options)
+    if index is not None:
+        reader = read_object_parquet if index.endswith(".parquet") else read_object_json
+        return reader(index, storage_options)
+    return read_object_runs(url.rstrip("/") + "/", storage_options)

@@ -72,6 +72,7 @@ class ParquetIndex:
         self.problems: list[Problem] = []
         self.notes: list[str] = []
         self._opener: Callable[[], Data] | None = None
+        self.remote = isinstance(data, tuple)  # read over a network: the catalog builds no word index unasked
         self._open(data)
         meta = self._metadata.metadata or {}
         self.title = meta.get(NAME_KEY, b"").decode("utf-8", "replace")[:200]
@@ -99,6 +100,7 @@ class ParquetIndex:
         self.source, self.label, self.base, self.origin, self.title = source, label, base, origin, title
         self.problems, self.notes = list(problems), []
         self._grid, self._keep, self._starts, self._opener = grid, keep, starts, opener
+        self.remote = True
         self._file = None
         self._cache = OrderedDict()
         return self
