@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from object_zoos import make_runs, upload
+from fixtures.object_zoos import make_runs, upload
 
 import ckptzoo_widgets as cz
 

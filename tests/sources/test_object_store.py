@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from object_zoos import make_runs, upload
+from fixtures.object_zoos import make_runs, upload
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.errors import ZooError
