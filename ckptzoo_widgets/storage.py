@@ -174,6 +174,22 @@ def redact(text: str, storage_options: dict[str, Any] | None = None) -> str:
     return text
 
 
+# Error codes that mean the credentials were refused (S3, Azure, GCS wording).
+CREDENTIAL_CODES = frozenset(
+    {
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "InvalidToken",
+        "ExpiredToken",
+        "AccessDenied",
+        "AuthenticationFailed",
+        "AuthorizationFailure",
+        "AuthorizationPermissionMismatch",
+        "InvalidAuthenticationInfo",
+    }
+)
+
+
 def error_message(exc: BaseException, storage_options: dict[str, Any] | None = None) -> str:
     """One plain-text line saying what went wrong in an fsspec backend, with no credentials.
 
@@ -184,7 +200,7 @@ def error_message(exc: BaseException, storage_options: dict[str, Any] | None = N
     text = str(exc) or type(exc).__name__
     if isinstance(exc, FileNotFoundError):
         reason = "not found"
-    elif code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "AccessDenied"):
+    elif code in CREDENTIAL_CODES:
         reason = f"credentials refused ({code})"
     elif isinstance(exc, PermissionError) or code in ("403", "Forbidden"):
         reason = "the credentials (environment or storage_options) were refused or lack permission"
@@ -204,7 +220,8 @@ def error_code(exc: BaseException) -> str | None:
             code = (response.get("Error") or {}).get("Code")
             if code:
                 return str(code)
-        code = getattr(e, "error_code", None)
+        code = getattr(e, "error_code", None)  # azure: a str enum (its value is the service's code)
+        code = getattr(code, "value", code)
         if isinstance(code, str) and code:
             return code
         e = e.__cause__ or e.__context__
@@ -223,6 +240,7 @@ def is_transient(exc: BaseException) -> bool:
 
 
 __all__ = [
+    "CREDENTIAL_CODES",
     "INDEX_PROTOCOLS",
     "PROTOCOLS",
     "MissingExtraError",

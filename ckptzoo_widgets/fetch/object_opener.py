@@ -70,7 +70,7 @@ class ObjectOpener:
         if isinstance(e, (FileNotFoundError, IsADirectoryError)):
             code = storage.error_code(e) or ""
             return HTTPStatusError(f"{self.shown} does not exist" + (f" ({code})" if code.isalpha() else ""), 404)
-        if isinstance(e, PermissionError) or "credentials refused" in message:
+        if isinstance(e, PermissionError) or storage.error_code(e) in storage.CREDENTIAL_CODES:
             return HTTPStatusError(f"access denied to {self.shown}: {message}", 403)
         if storage.is_transient(e):
             return Retry(message)
