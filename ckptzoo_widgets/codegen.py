@@ -14,6 +14,7 @@ import importlib.util
 import keyword
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 
 from .errors import ZooError
@@ -152,20 +153,37 @@ _TAKEN |= {"mlflow", "os"}
 _TAKEN |= set(dir(__import__("builtins")))
 
 
+# Set by `generate(..., qualified=True)` for the generator it calls: name after the whole id.
+_QUALIFIED: ContextVar[bool] = ContextVar("ckptzoo_qualified_names", default=False)
+
+
 def _words(text: str) -> list[str]:
     return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+
+
+def names_alike(model_id: str, other_id: str) -> bool:
+    """Whether `other_id`'s load code may name its variable as `model_id`'s does.
+
+    Names come from the words of an id's last part (org1/mlp and org2/mlp are
+    both `mlp`); a merge may put a source's label before them (`runs.mlp`),
+    so `other_id` is alike when its last part ends with the same words.
+    """
+    words, other = _words(model_id.rpartition("/")[2]), _words(other_id.rpartition("/")[2])
+    return bool(words) and other[-len(words) :] == words
 
 
 def variable_name(model: ModelEntry, checkpoint: Checkpoint, suffix: str = "") -> str:
     """The name load code assigns to: model and checkpoint, e.g. `mlp_epoch_1` for digits-mlp@epoch-1.
 
     Built only from the validated model id and checkpoint name (ASCII letters,
-    digits, `._-`): the words of the id's last part, less words that only
-    repeat the training data (`digits` of `sklearn-digits`), then the
-    checkpoint's words when the model has more than one checkpoint. Always a
-    valid identifier, never a keyword, a builtin or a name the snippet imports.
+    digits, `._-`): the words of the id's last part (of the whole id, org
+    included, when `generate` is told the short name is shared in the zoo),
+    less words that only repeat the training data (`digits` of
+    `sklearn-digits`), then the checkpoint's words when the model has more
+    than one checkpoint. Always a valid identifier, never a keyword, a
+    builtin or a name the snippet imports.
     """
-    words = _words(model.local_id.rpartition("/")[2])
+    words = _words(model.id if _QUALIFIED.get() else model.local_id.rpartition("/")[2])
     data_words = {w for dataset in model.datasets for w in _words(dataset)}
     words = [w for w in words if w not in data_words] or words
     if len(model.checkpoints) > 1:
@@ -346,8 +364,12 @@ def libraries_for(model: ModelEntry, checkpoint: Checkpoint) -> list[str]:
     return applicable
 
 
-def generate(model: ModelEntry, checkpoint: Checkpoint, library: str | None = None) -> str:
-    """The load code for one checkpoint, with `library` or the best one that applies."""
+def generate(model: ModelEntry, checkpoint: Checkpoint, library: str | None = None, *, qualified: bool = False) -> str:
+    """The load code for one checkpoint, with `library` or the best one that applies.
+
+    `qualified`: another model of the zoo has the same short name (`names_alike`),
+    so variables are named after the whole id (`org1_mlp_epoch_1`, `org2_mlp_epoch_1`).
+    """
     applicable = libraries_for(model, checkpoint)
     if library is None:
         if not applicable:
@@ -363,4 +385,8 @@ def generate(model: ModelEntry, checkpoint: Checkpoint, library: str | None = No
             f"{library} code does not apply to {model.id}@{checkpoint.name}; "
             f"applicable: {', '.join(applicable) or 'none'}"
         )
-    return GENERATORS[library][1](model, checkpoint)
+    token = _QUALIFIED.set(qualified)
+    try:
+        return GENERATORS[library][1](model, checkpoint)
+    finally:
+        _QUALIFIED.reset(token)

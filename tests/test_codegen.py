@@ -222,6 +222,44 @@ def test_builtin_code_names_the_variable_after_model_and_checkpoint():
     assert "cnn_epoch_5_state_dict = load_file(" in zoo.load_code("digits-cnn@epoch-5", library="safetensors-numpy")
 
 
+def test_models_with_the_same_short_name_get_different_variable_names(tmp_path):
+    from ckptzoo_widgets.catalog import Zoo
+
+    def entry(model_id):
+        return model(
+            id=model_id, checkpoints=[{"name": n, "files": files("w.safetensors")} for n in ("epoch-0", "epoch-1")]
+        )
+
+    zoo = Zoo([entry("org1/mlp"), entry("org2/mlp"), entry("org1/cnn")])
+    names = {
+        ref: re.match(r"(\w+) = ", zoo.load_code(ref).split("\n\n")[1]).group(1)
+        for ref in ("org1/mlp@epoch-1", "org2/mlp@epoch-1", "org1/cnn@epoch-1")
+    }
+    assert names == {
+        "org1/mlp@epoch-1": "org1_mlp_epoch_1_state_dict",
+        "org2/mlp@epoch-1": "org2_mlp_epoch_1_state_dict",
+        "org1/cnn@epoch-1": "cnn_epoch_1_state_dict",
+    }  # a short name nobody else has stays short
+    # every library's code takes the qualified name
+    assert "org2_mlp_epoch_1_state_dict = load_file(" in zoo.load_code("org2/mlp@epoch-1", library="safetensors-numpy")
+    # a merge that had to prefix an id: the two digits-mlp differ in the notebook too
+    runs = tmp_path / "runs" / "digits-mlp"
+    runs.mkdir(parents=True)
+    from fixtures.make_runs import weights
+
+    weights(runs / "w.safetensors", 1)
+    merged = cz.open_zoo(["builtin", str(tmp_path / "runs")])
+    builtin_code, runs_code = merged.load_code("digits-mlp@epoch-1"), merged.load_code("runs.digits-mlp@w")
+    assert "mlp_epoch_1 = " in builtin_code and "runs_digits_mlp" not in builtin_code
+    assert re.search(r"^runs_\w*mlp\w* = ", runs_code, re.M) and not re.search(r"^mlp\w* = ", runs_code, re.M)
+
+
+def test_names_alike():
+    assert codegen.names_alike("org1/mlp", "org2/mlp") and codegen.names_alike("digits-mlp", "runs.digits-mlp")
+    assert codegen.names_alike("a/My-MLP", "b/my_mlp")  # the same words, as the variable name sees them
+    assert not codegen.names_alike("org1/mlp", "org1/cnn") and not codegen.names_alike("org/mlp-big", "org/mlp")
+
+
 # --- portable code: what runs here runs on another install ------------------------------------
 
 PACKAGE = Path(cz.__file__).resolve().parent

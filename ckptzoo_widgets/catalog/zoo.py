@@ -383,7 +383,18 @@ class Zoo:
 
     def load_code(self, ref: str, library: str | None = None) -> str:
         """Python source that loads exactly this checkpoint (values only as literals)."""
-        return codegen.generate(*self.resolve(ref), library=library)
+        model, checkpoint = self.resolve(ref)
+        return codegen.generate(model, checkpoint, library=library, qualified=self._short_name_shared(model))
+
+    def _short_name_shared(self, model: ModelEntry) -> bool:
+        """Another model here would get the same variable name in its load code (org1/mlp, org2/mlp)."""
+        tail = re.search(r"[A-Za-z0-9]+$", model.local_id)
+        if tail is None:
+            return False
+        ids = self._grid["id"]
+        # Only ids that end alike can be alike: one vectorised pass, then a word check of those few.
+        alike = ids.filter(pc.ends_with(ids, tail.group())).to_pylist()
+        return any(other != model.id and codegen.names_alike(model.local_id, other) for other in alike)
 
     def download(self, ref: str, *, quiet: bool | None = None) -> list[Path]:
         """Local, verified paths of the checkpoint's files (downloaded into the cache when remote)."""
