@@ -14,7 +14,7 @@ from ckptzoo_widgets.errors import ZooError
 from ckptzoo_widgets.sources import read_source
 from ckptzoo_widgets.sources.build import write_index
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 @pytest.fixture

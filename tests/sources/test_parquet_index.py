@@ -16,7 +16,7 @@ import ckptzoo_widgets as cz
 from ckptzoo_widgets.cli import main
 from ckptzoo_widgets.sources.parquet_index import ParquetIndex
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def converted(tmp_path: Path, document: dict | str) -> tuple[Path, Path]:
