@@ -109,7 +109,8 @@ def _brief_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offs
     # What showtraceback would have recorded: `%tb` and `%debug` read these.
     sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
     name = etype.__name__
-    if getattr(shell, "colors", "NoColor") != "NoColor":
+    # IPython 8 names the scheme "NoColor", IPython 9 "nocolor".
+    if str(getattr(shell, "colors", "NoColor")).lower() != "nocolor":
         name = f"{_RED}{name}{_RESET}"
     # The message may carry zoo text (ids, URLs): plain text on a terminal-like sink.
     lines = [f"{name}: {terminal_safe(str(value))}", "(%tb shows the full traceback)"]
