@@ -213,6 +213,7 @@ def main() -> None:
             times = measure_zoo(args.zoo, WORDS[: args.words], args.key_ms, browser)
             print(f"zoo {args.zoo}, one key every {args.key_ms} ms, load {load[0]:.2f} -> {os.getloadavg()[0]:.2f}")
             print(f"JupyterLab  last key to rendered cards  {percentiles(times)}   goal p50 <= 150 ms")
+            print("  per word: " + ", ".join(f"{w} {t:.0f}" for w, t in zip(WORDS, times, strict=False)))
             browser.close()
             return
         for kind in ("lab", "notebook"):

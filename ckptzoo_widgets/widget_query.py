@@ -102,8 +102,11 @@ class Suggester:
             return []
         if self._ids is None:
             try:
-                # Bounded: a huge zoo offers suggestions from its first ids only.
-                self._ids = [str(i) for i in list(self._zoo.models["id"])[:SUGGEST_FROM]]
+                # Bounded: a huge zoo offers suggestions from its first ids only (read from
+                # the Arrow table: the whole `models` DataFrame of a 1M zoo takes seconds).
+                table = getattr(self._zoo, "table", None)
+                ids = table["id"].slice(0, SUGGEST_FROM).to_pylist() if table is not None else self._zoo.models["id"]
+                self._ids = [str(i) for i in list(ids)[:SUGGEST_FROM]]
             except Exception:  # noqa: BLE001 - suggestions are a nicety
                 self._ids = []
         lowered = {i.lower(): i for i in self._ids}

@@ -117,7 +117,7 @@ export function sortLabel(value) {
   return `${labelFor(key)} (${value.startsWith("-") ? "descending" : "ascending"})`;
 }
 
-/** A small debounce with cancel/flush. */
+/** A small debounce with cancel/flush/pending. */
 export function debounce(fn, ms) {
   let timer = null;
   let lastArgs = null;
@@ -133,6 +133,7 @@ export function debounce(fn, ms) {
     if (timer !== null) clearTimeout(timer);
     timer = null;
   };
+  wrapped.pending = () => timer !== null;
   wrapped.flush = () => {
     if (timer !== null) {
       clearTimeout(timer);

@@ -243,7 +243,7 @@ export class ZooView {
   renderPage() {
     this.pageDropped = this.staleAnswer();
     if (this.pageDropped) return; // the newest answer is on its way
-    this.awaitingPage = false;
+    this.awaitingPage = this.sendQuery.pending(); // typed since: that query is still to be asked
     this.renderStatus();
     this.renderGrid();
     this.renderPager();

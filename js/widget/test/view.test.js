@@ -128,6 +128,26 @@ describe("ZooView", () => {
     expect(q("cz-loading")).toBeNull();
   });
 
+  it("keeps the spinner when an answer arrives while newer keys wait for their pause", () => {
+    vi.useFakeTimers();
+    const model = new FakeModel(baseState({ page_seq: 0 }));
+    new ZooView(model, el);
+    const input = q("cz-search");
+    input.focus(); // typing: the kernel's echo of the query does not overwrite the box
+    input.value = "ml";
+    input.dispatchEvent(new Event("input"));
+    vi.advanceTimersByTime(60);
+    const [seq] = model.sent.map((m) => m.seq);
+    input.value = "mlp";
+    input.dispatchEvent(new Event("input"));
+    model.kernelSet({ query: "ml", cards: [CARDS[0]], total: 1, page_seq: seq, page_version: 2 });
+    model.emit("msg:custom", { done: seq });
+    expect(qa("cz-card").length).toBe(1); // shown: the best answer so far
+    expect(q("cz-loading")).not.toBeNull(); // but "mlp" is still to come
+    vi.advanceTimersByTime(60);
+    expect(model.requests().at(-1)).toEqual({ request: "search", query: "mlp" });
+  });
+
   it("sends sort and filter changes as the API's keys", () => {
     const model = new FakeModel(baseState());
     new ZooView(model, el);
