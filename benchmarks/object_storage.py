@@ -13,10 +13,22 @@ Sections (``--sections`` picks some; all by default):
   round, the median and best of each, the ratios against the goal (within 10%
   of ``fs.get``), the client CPU seconds per GiB, and the bytes the server sent.
 
+* ``first-page``: a Parquet zoo of ``--models`` models (1M by default; made once
+  with benchmarks/scale.py's generator into ``--data``, benchmarks/data/ by
+  default, git-ignored, and reused) put into a bucket; the time to the first page
+  of cards (``ZooBrowser(zoo).cards``, a fresh interpreter, imports included)
+  opening ``s3://.../index.parquet`` with a cold cache, again with the ETag
+  unchanged (the grid from the cache), and the same file on local disk; the
+  bytes the server sent for the first page as a share of the index's bytes
+  (goal: under 10%); then opening one model from the middle of the zoo. moto
+  reads a whole object to answer a ranged GET, so each request on a 560 MB
+  object costs it a fixed time, measured and printed beside the figures.
+
 Not a test: nothing is asserted. The server's CPU is not counted (another
 process). Usage::
 
-    python benchmarks/object_storage.py [--sections download] [--size-mib 256] [--rounds 3]
+    python benchmarks/object_storage.py [--sections download,first-page] [--size-mib 256] [--rounds 3]
+                                        [--models 1000000]
 
 A section is a function ``(server, args) -> None`` in ``SECTIONS``; ``main()``
 starts the server once and runs the chosen sections in order.
@@ -26,11 +38,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import pathlib
+import random
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +55,7 @@ from typing import Any
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import s3_server  # noqa: E402  (tests/s3_server.py: the moto server and its byte counter)
 
@@ -152,9 +168,108 @@ def download_section(server: s3_server.S3Server, args: argparse.Namespace) -> No
         shutil.rmtree(work, ignore_errors=True)
 
 
+def parquet_zoo(size: int, data: pathlib.Path) -> pathlib.Path:
+    """A synthetic Parquet zoo of `size` models (scale.py's generator), written once and reused."""
+    from scale import model  # benchmarks/scale.py
+
+    from ckptzoo_widgets.schema import ModelEntry
+    from ckptzoo_widgets.sources.parquet_index import write_parquet
+
+    out = data / f"objstore-{size}.parquet"
+    if out.exists():
+        return out
+    data.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(size)
+    started = time.perf_counter()
+
+    def entries():
+        for i in range(size):
+            yield ModelEntry.model_validate({k: v for k, v in model(rng, i).items() if v is not None})
+
+    partial = out.with_suffix(".partial")
+    write_parquet(entries(), partial, name="synthetic")
+    partial.replace(out)
+    print(f"  generated {out.name}: {out.stat().st_size / 1e6:,.0f} MB in {time.perf_counter() - started:.0f} s")
+    return out
+
+
+FIRST_PAGE = """
+import json, time
+t0 = time.perf_counter()
+import ckptzoo_widgets as cz
+from ckptzoo_widgets.widget import ZooBrowser
+zoo = cz.open_zoo(SOURCE)
+cards = ZooBrowser(zoo).cards
+seconds = time.perf_counter() - t0
+model_s = None
+if OPEN_MODEL:  # a separate run: the first page's bytes are counted without it
+    middle = zoo.search("", limit=1, offset=len(zoo) // 2)["id"].iloc[0]
+    t = time.perf_counter(); zoo.model(middle); model_s = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "cards": len(cards), "models": len(zoo), "model_s": model_s}))
+"""
+FIRST_PAGE_SHARE = 0.10  # goal: the first page after reading under 10% of the index's bytes
+
+
+def child(code: str, env: dict[str, str]) -> dict[str, Any]:
+    """Run `code` in a fresh interpreter (imports included in its timings); it prints one JSON line last."""
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full, timeout=3600)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def first_page_section(server: s3_server.S3Server, args: argparse.Namespace) -> None:
+    """Time to the first page of cards: S3 (cold cache, then ETag unchanged) against local disk."""
+    print(f"\n[first-page] a {args.models:,}-model Parquet zoo read in place")
+    path = parquet_zoo(args.models, pathlib.Path(args.data))
+    size = path.stat().st_size
+    bucket, key = server.make_bucket(), "zoo/index.parquet"
+    started = time.perf_counter()
+    server.client().upload_file(str(path), bucket, key)
+    print(f"  {size / 1e6:,.0f} MB of Parquet, uploaded to moto in {time.perf_counter() - started:.0f} s")
+    client, probes = server.client(), []
+    for _ in range(5):  # what one small ranged GET of this object costs moto (it reads the whole object)
+        t = time.perf_counter()
+        client.get_object(Bucket=bucket, Key=key, Range="bytes=100-199")["Body"].read()
+        probes.append(time.perf_counter() - t)
+    per_request = statistics.median(probes)
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**server.env, "CKPTZOO_CACHE": cache}
+        remote, disk = f"SOURCE = {f's3://{bucket}/{key}'!r}\n", f"SOURCE = {str(path)!r}\n"
+        server.reset_counts()
+        cold = child(remote + "OPEN_MODEL = False\n" + FIRST_PAGE, env)
+        served = server.counts(bucket, key)
+        server.reset_counts()
+        warm = child(remote + "OPEN_MODEL = True\n" + FIRST_PAGE, env)
+        warm_served = server.counts(bucket, key)
+        local = child(disk + "OPEN_MODEL = True\n" + FIRST_PAGE, {"CKPTZOO_CACHE": cache})
+    share = served["bytes"] / size
+    print(f"  first page of {cold['cards']} cards of {cold['models']:,} models, fresh interpreter (imports included):")
+    print(f"    local disk                    {local['seconds']:7.2f} s")
+    print(
+        f"    S3, cold cache                {cold['seconds']:7.2f} s   ({cold['seconds'] / local['seconds']:.1f}x disk)"
+    )
+    print(f"    S3, ETag unchanged (cached)   {warm['seconds']:7.2f} s   {warm_served['requests']} request(s) in all")
+    print(
+        f"  read from the server for the first page: {served['bytes'] / 1e6:,.1f} MB in {served['requests']} "
+        f"requests = {share:.1%} of the index's bytes   goal < {FIRST_PAGE_SHARE:.0%}  "
+        f"{'met' if share < FIRST_PAGE_SHARE else 'MISSED'}"
+    )
+    print(
+        f"  moto answers one 100-byte ranged GET of this object in {per_request * 1e3:.0f} ms (it reads the whole "
+        f"object for each); the first page took {served['requests']} ranged GETs, 8 at a time"
+    )
+    print(
+        f"  opening a model from the middle (its row group's entry and card): S3 {warm['model_s'] * 1e3:.0f} ms, "
+        f"disk {local['model_s'] * 1e3:.0f} ms"
+    )
+
+
 #: name -> section, in the order they run
 SECTIONS: dict[str, Callable[[s3_server.S3Server, argparse.Namespace], None]] = {
     "download": download_section,
+    "first-page": first_page_section,
 }
 
 
@@ -163,6 +278,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
     parser.add_argument("--size-mib", type=int, default=256, help="download: size of the file")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--models", type=int, default=1_000_000, help="first-page: models in the Parquet zoo")
+    parser.add_argument("--data", default=str(ROOT / "benchmarks" / "data"), help="first-page: where the zoo is kept")
     parser.add_argument("--dir", default=None, help="where files are written (default: the temp folder)")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.sections.split(",") if s.strip()]

@@ -259,7 +259,7 @@ def read_object_parquet(url: str, storage_options: Options = None) -> LoadedSour
             problems=problems,
         )
     else:
-        index = ParquetIndex(opener(), source=url, label=label, base=base, origin=url)
+        index = ParquetIndex(opener, source=url, label=label, base=base, origin=url)
         _save_grid(url, version, index)
     title = index.title or PurePosixPath(_path_of(url)).stem
     return LoadedSource(url, label, [], list(index.problems), title, index)

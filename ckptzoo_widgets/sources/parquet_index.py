@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -58,9 +59,11 @@ def _fail(origin: str, why: str) -> ParquetIndexError:
     return ParquetIndexError(one_line(f"{origin}: {why}"))
 
 
-# A Parquet index: a local path (memory-mapped), its bytes, or an open seekable file with its size
-# (an fsspec file on object storage: every read is a ranged read).
-Data = str | Path | bytes | tuple[BinaryIO, int]
+# A Parquet index: a local path (memory-mapped), its bytes, or a function opening a seekable file and
+# giving its size (an fsspec file on object storage: every read is a ranged read).
+Opener = Callable[[], tuple[BinaryIO, int]]
+Data = str | Path | bytes | Opener
+REMOTE_READERS = 8  # row groups read at once from object storage (each read waits on the network)
 
 
 class ParquetIndex:
@@ -71,8 +74,8 @@ class ParquetIndex:
         self.origin = origin or source
         self.problems: list[Problem] = []
         self.notes: list[str] = []
-        self._opener: Callable[[], Data] | None = None
-        self.remote = isinstance(data, tuple)  # read over a network: the catalog builds no word index unasked
+        self._opener: Opener | None = data if callable(data) else None
+        self.remote = self._opener is not None  # read over a network: the catalog builds no word index unasked
         self._open(data)
         meta = self._metadata.metadata or {}
         self.title = meta.get(NAME_KEY, b"").decode("utf-8", "replace")[:200]
@@ -86,7 +89,7 @@ class ParquetIndex:
         grid: pa.Table,
         keep: np.ndarray,
         starts: np.ndarray,
-        opener: Callable[[], Data],
+        opener: Opener,
         *,
         source: str,
         label: str,
@@ -107,28 +110,31 @@ class ParquetIndex:
 
     def _open(self, data: Data) -> None:
         """Read and check the footer (nothing else)."""
+        remote = callable(data)
         if isinstance(data, bytes):
             self._size, handle = len(data), pa.BufferReader(data)
-        elif isinstance(data, tuple):
-            handle, self._size = data  # ranged reads: let pyarrow coalesce a row group's grid columns
+        elif callable(data):
+            handle, self._size = data()  # ranged reads: pyarrow coalesces a row group's grid columns
         else:
             self._size, handle = os.path.getsize(data), pa.memory_map(str(data))
-        remote = isinstance(data, tuple)
         try:
             probe = pq.ParquetFile(handle)
         except Exception as error:  # pyarrow raises several types for a file that is not Parquet
             raise _fail(self.origin, f"not a readable Parquet file ({type(error).__name__})") from None
         self._metadata = probe.metadata
         self._check_footer()
-        dictionary = [probe.schema.column(i).path for i in range(len(probe.schema)) if _is_text(probe.schema, i)]
-        self._file = pq.ParquetFile(handle, read_dictionary=dictionary, metadata=self._metadata, pre_buffer=remote)
+        self._dictionary = [probe.schema.column(i).path for i in range(len(probe.schema)) if _is_text(probe.schema, i)]
+        self._file = self._parquet_file(handle, remote)
+
+    def _parquet_file(self, handle: Any, remote: bool) -> pq.ParquetFile:
+        return pq.ParquetFile(handle, read_dictionary=self._dictionary, metadata=self._metadata, pre_buffer=remote)
 
     def _ensure_file(self) -> None:
         """The file behind a grid kept in the cache, opened when a model is (it must still be the same file)."""
         if self._file is not None or self._opener is None:
             return
         starts = self._starts
-        self._open(self._opener())
+        self._open(self._opener)
         now = np.cumsum([0] + [self._metadata.row_group(i).num_rows for i in range(self._metadata.num_row_groups)])
         if len(now) != len(starts) or (now != starts).any():
             self._file = None
@@ -197,7 +203,7 @@ class ParquetIndex:
         if not self._groups:
             return self._checked(pa.table({n: pa.array([], FIXED.get(n, pa.float64())) for n in names}))
         # strings arrive dictionary-encoded (read_dictionary), one chunk per row group
-        table = pa.concat_tables([self._read(group, names) for group in range(self._groups)])
+        table = pa.concat_tables(self._read_groups(names))
         budget = MAX_GRID_BYTES
         columns = {}
         for name in names:
@@ -246,10 +252,26 @@ class ParquetIndex:
     def grid(self) -> pa.Table:
         return self._grid
 
-    def _read(self, group: int, columns: list[str]) -> pa.Table:
+    def _read_groups(self, names: list[str]) -> list[pa.Table]:
+        """Every row group's `names`; from object storage several at once, each reader with its own file."""
+        if self._opener is None or self._groups < 2:
+            return [self._read(group, names) for group in range(self._groups)]
+        from concurrent.futures import ThreadPoolExecutor
+
+        local = threading.local()
+
+        def read(group: int) -> pa.Table:
+            if not hasattr(local, "file"):
+                local.file = self._parquet_file(self._opener()[0], True)  # type: ignore[misc]
+            return self._read(group, names, local.file)
+
+        with ThreadPoolExecutor(REMOTE_READERS, thread_name_prefix="ckptzoo-parquet") as pool:
+            return list(pool.map(read, range(self._groups)))
+
+    def _read(self, group: int, columns: list[str], file: pq.ParquetFile | None = None) -> pa.Table:
         self._ensure_file()
         try:
-            return self._file.read_row_group(group, columns=columns)
+            return (file or self._file).read_row_group(group, columns=columns)
         except ZooError:
             raise
         except Exception as error:  # a damaged or lying file, a backend's error: one line, no traceback
