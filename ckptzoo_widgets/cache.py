@@ -9,7 +9,9 @@ it. docs/downloads.md ("The cache layout") describes it for users::
       urls/<sha256 of the URL>.json          what a URL resolved to: sha256, size, ETag, Last-Modified, time
       views/<zoo>/<model>/<ckpt>/<file>      readable links into blobs/ (symlink, hard link)
       views/by-url/<key>/<file>              the same for a URL fetched without a view
-      indexes/<key>.body, <key>.json         zoo indexes read over http(s), with their validators
+      indexes/<key>.body, <key>.json         zoo indexes read over http(s), with their validators;
+                                             the checked grid of a Parquet index on object storage (Arrow)
+      indexes/<key>.parts/                   its row groups' entries and cards read since (a model opened offline)
       scans/sha256/<sha256>.json             the pickle-scan verdict of a file content
       tmp/<key>.part, <key>.part.json        a download in progress and its validators (resume)
       locks/<key>.lock                       one lock per file being downloaded (gone once cached)
@@ -27,6 +29,7 @@ import logging
 import os
 import pathlib
 import re
+import shutil
 import threading
 import time
 import urllib.parse
@@ -65,6 +68,11 @@ def index_paths(root: pathlib.Path, url: str) -> tuple[pathlib.Path, pathlib.Pat
     """(body, record) of a zoo index read over http(s)."""
     key = url_key(url)[:40]
     return root / "indexes" / f"{key}.body", root / "indexes" / f"{key}.json"
+
+
+def index_parts(body: pathlib.Path) -> pathlib.Path:
+    """The pieces read on demand from an index kept in place (``<key>.parts/``), removed with it."""
+    return body.with_suffix(".parts")
 
 
 def scan_record_path(root: pathlib.Path, sha: str) -> pathlib.Path:
@@ -385,6 +393,7 @@ def remove_blob(root: pathlib.Path, info: BlobInfo) -> None:
 def remove_index(info: IndexInfo) -> None:
     info.record.unlink(missing_ok=True)
     info.body.unlink(missing_ok=True)
+    shutil.rmtree(index_parts(info.body), ignore_errors=True)
 
 
 def age(t: float) -> str:

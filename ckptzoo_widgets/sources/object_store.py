@@ -7,7 +7,8 @@ Three kinds of source string (docs/sources.md, "Object storage"):
   read when it is opened. The checked grid is kept in the cache
   (`cache.index_paths`: an Arrow file and a record with the object's ETag), so
   opening it again costs one metadata request while the ETag is unchanged, and
-  none offline (`CKPTZOO_OFFLINE`).
+  none offline (`CKPTZOO_OFFLINE`). The entries and cards of the row groups
+  read since are kept beside it, so a model opened once opens offline too.
 - `s3://bucket/zoo/index.json` (or `.json.gz`): a JSON index, read within the
   JSON budget and cached with its ETag the same way.
 - `s3://bucket/runs/`: a folder; its `index.parquet` or `index.json` when it has
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
 from pathlib import PurePosixPath
 from typing import Any
@@ -212,6 +214,51 @@ def _save_grid(url: str, version: str | None, index: Any) -> None:
         temporary.unlink(missing_ok=True)
 
 
+class GroupPieces:
+    """The `entry` and `description` columns of the row groups read so far, kept beside the cached grid
+    (`indexes/<key>.parts/`, removed with it) for the index's current version only."""
+
+    NAMES = ("entry", "description")
+
+    def __init__(self, url: str, fresh: bool):
+        body, _record = cache.index_paths(config.cache_root(), url)
+        self.folder = cache.index_parts(body)
+        if fresh:  # a new version of the index: what was kept belongs to the old one
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _path(self, group: int, name: str) -> Any:
+        return self.folder / f"{group}.{name}.arrow"
+
+    def get(self, group: int, name: str) -> Any:
+        import pyarrow as pa
+
+        if name not in self.NAMES:
+            return None
+        try:
+            with pa.memory_map(str(self._path(group, name))) as source:
+                return pa.ipc.open_file(source).read_all()[name]
+        except (OSError, pa.ArrowException, KeyError):
+            return None
+
+    def put(self, group: int, name: str, column: Any) -> None:
+        import pyarrow as pa
+
+        if name not in self.NAMES:
+            return
+        path = self._path(group, name)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            table = pa.table({name: column})
+            with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            os.replace(temporary, path)
+        except OSError:
+            pass  # a read-only or full cache: this session keeps it in memory
+        finally:
+            temporary.unlink(missing_ok=True)
+
+
 def read_object_parquet(url: str, storage_options: Options = None) -> LoadedSource:
     """A Parquet index on object storage, read in place (grid now, the rest of a model when it is opened)."""
     from .parquet_index import ParquetIndex
@@ -258,9 +305,11 @@ def read_object_parquet(url: str, storage_options: Options = None) -> LoadedSour
             title=str(record.get("title", "")),
             problems=problems,
         )
+        index.pieces = GroupPieces(url, fresh=False)
     else:
         index = ParquetIndex(opener, source=url, label=label, base=base, origin=url)
         _save_grid(url, version, index)
+        index.pieces = GroupPieces(url, fresh=True)
     title = index.title or PurePosixPath(_path_of(url)).stem
     return LoadedSource(url, label, [], list(index.problems), title, index)
 

@@ -22,7 +22,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -49,6 +49,7 @@ MAX_DECODED_COLUMN = 512 << 20  # one column of one row group, decoded
 ID_RE2 = safety.MODEL_ID_PATTERN.replace(r"(?!.*\.\.)(?!.*--)", "")
 assert "?!" not in ID_RE2
 _CACHE_GROUPS = 8
+_REMOTE_CACHE_GROUPS = 64  # over a network: a sorted page's cards span up to 24 row groups (~1.6 MB each)
 
 
 class ParquetIndexError(IndexFormatError):
@@ -66,8 +67,19 @@ Data = str | Path | bytes | Opener
 REMOTE_READERS = 8  # row groups read at once from object storage (each read waits on the network)
 
 
+class Pieces(Protocol):
+    """Where the row-group columns read on demand are kept between sessions (a cache), so that a model
+    opened once opens again offline."""
+
+    def get(self, group: int, name: str) -> pa.ChunkedArray | None: ...
+
+    def put(self, group: int, name: str, column: pa.ChunkedArray) -> None: ...
+
+
 class ParquetIndex:
     """One Parquet index, read in place (a catalog part: see catalog/parts.py)."""
+
+    pieces: Pieces | None = None  # set by a reader that keeps what it reads (sources/object_store.py)
 
     def __init__(self, data: Data, *, source: str, label: str, base: str, origin: str | None = None):
         self.source, self.label, self.base = source, label, base
@@ -290,14 +302,19 @@ class ParquetIndex:
     def _column_of_group(self, group: int, name: str) -> pa.Array:
         key = (group, name)
         if key not in self._cache:
-            self._ensure_file()
-            chunk = self._metadata.row_group(group)
-            size = sum(chunk.column(i).total_uncompressed_size for i in range(chunk.num_columns))
-            if size > MAX_GRID_BYTES:
-                raise _fail(self.origin, f"row group {group} declares {size} bytes; refused")
-            column = self._read(group, [name])[name]
-            self._cache[key], _ = self._decode(column, 1 << 20 if name == "entry" else 200_000, pa.string())
-            while len(self._cache) > _CACHE_GROUPS:
+            kept = self.pieces.get(group, name) if self.pieces is not None else None
+            if kept is None:
+                self._ensure_file()
+                chunk = self._metadata.row_group(group)
+                size = sum(chunk.column(i).total_uncompressed_size for i in range(chunk.num_columns))
+                if size > MAX_GRID_BYTES:
+                    raise _fail(self.origin, f"row group {group} declares {size} bytes; refused")
+                column = self._read(group, [name])[name]
+                kept, _ = self._decode(column, 1 << 20 if name == "entry" else 200_000, pa.string())
+                if self.pieces is not None:
+                    self.pieces.put(group, name, kept)
+            self._cache[key] = kept
+            while len(self._cache) > (_REMOTE_CACHE_GROUPS if self.remote else _CACHE_GROUPS):
                 self._cache.popitem(last=False)
         return self._cache[key]
 

@@ -141,17 +141,26 @@ def test_unchanged_etag_reuses_the_cached_grid_and_offline_needs_no_server(
     s3_server.reset_counts()
     offline = cz.open_zoo(url)
     assert len(offline) == 6000 and s3_server.counts(bucket, key)["requests"] == 0
+    assert offline.model("team1/model-8").name == "Model 8"  # its row group was read online: kept
     with pytest.raises(ZooError, match="offline"):
-        offline.model("team2/model-2")
+        offline.model("team2/model-5000")  # another row group, never read
+    assert s3_server.counts(bucket, key)["requests"] == 0
+    (parts,) = (fresh_cache / "indexes").glob("*.parts")
+    assert sorted(p.name for p in parts.iterdir()) == ["0.description.arrow", "0.entry.arrow"]
     monkeypatch.delenv("CKPTZOO_OFFLINE")
 
     # a new index under the same key: a new ETag, read again
     smaller = tmp_path / "smaller.parquet"
     write_parquet(zoo_entries(50, seed=2), smaller)
     s3_server.put(bucket, key, smaller.read_bytes())
-    assert len(cz.open_zoo(url)) == 50
+    newer = cz.open_zoo(url)
+    assert len(newer) == 50 and not parts.exists()  # what was kept belonged to the old version
+    newer.model(newer.models["id"].iloc[3])
+    assert any(parts.iterdir())
 
     cz_cli(["cache", "prune", "--all"])
+    indexes = fresh_cache / "indexes"
+    assert not indexes.exists() or not any(indexes.iterdir())  # the grid, its record, the kept row groups
     monkeypatch.setenv("CKPTZOO_OFFLINE", "1")
     with pytest.raises(ZooError, match="not in the cache"):
         cz.open_zoo(url)
