@@ -79,7 +79,7 @@ class CountingApp:
                 entry["ranges"].append(environ["HTTP_RANGE"])
             behaviour = self.behave.get(key, {})
             fail = behaviour.get("fail") or []
-            status = fail.pop(0) if fail else None
+            status = fail.pop(0) if fail and method in behaviour.get("methods", ("GET", "HEAD")) else None
         if status is not None:
             entry["failed"] = entry.get("failed", 0) + 1
             body = _INTERNAL_ERROR if method == "GET" else b""
@@ -109,7 +109,11 @@ class CountingApp:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
         with self.lock:
-            self.behave[spec["key"]] = {"fail": list(spec.get("fail") or []), "rate": spec.get("rate")}
+            self.behave[spec["key"]] = {
+                "fail": list(spec.get("fail") or []),
+                "methods": list(spec.get("methods") or ("GET", "HEAD")),
+                "rate": spec.get("rate"),
+            }
         start_response("204 No Content", [])
         return []
 
@@ -200,11 +204,19 @@ class S3Server:
             all_counts = json.load(resp)
         return all_counts.get(f"{bucket}/{key}", {"requests": 0, "bytes": 0, "ranges": []})
 
-    def behave(self, bucket: str, key: str, *, fail: Sequence[int] = (), rate: float | None = None) -> None:
-        """From now on, for one object: answer the next len(fail) GET/HEADs with these
-        statuses (500: S3's InternalError), and send its body at ``rate`` bytes/s."""
-        spec = json.dumps({"key": f"{bucket}/{key}", "fail": list(fail), "rate": rate}).encode()
-        req = urllib.request.Request(self.endpoint_url + BEHAVE_PATH, data=spec, method="POST")
+    def behave(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        fail: Sequence[int] = (),
+        methods: Sequence[str] = ("GET", "HEAD"),
+        rate: float | None = None,
+    ) -> None:
+        """From now on, for one object: answer the next len(fail) requests of ``methods``
+        with these statuses (500: S3's InternalError), and send its body at ``rate`` bytes/s."""
+        spec = {"key": f"{bucket}/{key}", "fail": list(fail), "methods": list(methods), "rate": rate}
+        req = urllib.request.Request(self.endpoint_url + BEHAVE_PATH, data=json.dumps(spec).encode(), method="POST")
         urllib.request.urlopen(req, timeout=30).close()
 
     def reset_counts(self) -> None:

@@ -107,6 +107,13 @@ def test_server_errors_are_retried_within_the_budget(s3_server, cache, monkeypat
     counts = s3_server.counts(bucket, "flaky.bin")
     assert counts["failed"] == 3 and counts["bytes"] == len(data)
 
+    get_fails = os.urandom(1 << 20)
+    url = s3_server.put(bucket, "get-fails.bin", get_fails)
+    s3_server.behave(bucket, "get-fails.bin", fail=[500, 503], methods=["GET"])
+    assert cz.fetch(url, sha256=hashlib.sha256(get_fails).hexdigest()).read_bytes() == get_fails
+    counts = s3_server.counts(bucket, "get-fails.bin")
+    assert counts["methods"] == ["HEAD", "GET"] * 3 and counts["failed"] == 2
+
     other_data = os.urandom(1 << 20)
     other = s3_server.put(bucket, "down.bin", other_data)
     s3_server.behave(bucket, "down.bin", fail=[500] * 50)
@@ -385,3 +392,13 @@ def test_ckptzoo_download_reads_the_bucket_from_a_shell(s3_server, cache, tmp_pa
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "does not exist" in lines[0], done.stderr
+
+
+def test_a_size_that_differs_from_the_index_is_refused_before_the_body(s3_server, cache):
+    bucket = s3_server.make_bucket()
+    data = os.urandom(2 << 20)
+    url = s3_server.put(bucket, "grown.bin", data)
+    with pytest.raises(IntegrityError, match=r"size mismatch .* expected 1048576 bytes"):
+        cz.fetch(url, sha256=hashlib.sha256(data[: 1 << 20]).hexdigest(), size=1 << 20)
+    assert s3_server.counts(bucket, "grown.bin")["bytes"] == 0  # the HEAD said so: no GET
+    assert blobs(cache) == [] and partials(cache) == []

@@ -138,28 +138,35 @@ class _RangeReader:
 
 
 class _S3Body:
-    """S3: one GetObject from ``start`` to the end, its body streamed on s3fs's event loop."""
+    """S3: one GetObject from ``start`` to the end, its body streamed on s3fs's event loop.
+
+    The request is sent at the first read, so a size the state machine refuses
+    (known from the HEAD) costs no body."""
 
     def __init__(self, opener: ObjectOpener, start: int, etag: str | None, remaining: float):
         from fsspec.asyn import sync
 
         self.o, self.sync, self.received = opener, sync, 0
-        fs = opener.fs
-        bucket, key, version = fs.split_path(opener.path)
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        bucket, key, version = opener.fs.split_path(opener.path)
+        self.request: dict[str, Any] = {"Bucket": bucket, "Key": key}
         if version:
-            kwargs["VersionId"] = version
+            self.request["VersionId"] = version
         if start:
-            kwargs["Range"] = f"bytes={start}-"
+            self.request["Range"] = f"bytes={start}-"
         if etag:
-            kwargs["IfMatch"] = etag  # changed between info and this request: 412, start over
+            self.request["IfMatch"] = etag  # changed between info and this request: 412, start over
+        self.t_end = time.monotonic() + remaining
+        self.stream: Any = None
+
+    def _open(self) -> None:
+        fs = self.o.fs
         try:
-            self.body = sync(fs.loop, fs._call_s3, "get_object", timeout=remaining, **kwargs)
+            body = self.sync(fs.loop, fs._call_s3, "get_object", timeout=self.t_end - time.monotonic(), **self.request)
         except Exception as e:
             if storage.error_code(e) == "PreconditionFailed":
                 raise Restart() from None
-            raise opener._fail(e) from None
-        self.stream = self.body["Body"]
+            raise self.o._fail(e) from None
+        self.stream = body["Body"]
 
     async def _fill(self, mv: memoryview) -> int:
         """Read until ``mv`` is full, the body ends, or FILL_FOR seconds passed; at most
@@ -182,6 +189,8 @@ class _S3Body:
         return n
 
     def readinto(self, mv: memoryview) -> int:
+        if self.stream is None:
+            self._open()
         try:
             n: int = self.sync(self.o.fs.loop, self._fill, mv)
         except Exception as e:
@@ -193,6 +202,8 @@ class _S3Body:
         return self.received
 
     def close(self) -> None:
+        if self.stream is None:
+            return
         try:
             self.stream.close()
         except Exception:  # closing a broken stream: nothing left to do
