@@ -88,8 +88,9 @@ class CountingApp:
         return self._count_body(self.app(environ, start_response), entry, behaviour.get("rate"))
 
     def _count_body(self, body: Any, entry: dict[str, Any], rate: float | None) -> Iterator[bytes]:
-        """The body in pieces, each counted once the server has written it (a client that
-        hangs up mid-body is not counted for what it never got, to the piece)."""
+        """The body in pieces, each counted as it is handed to the server to write, and
+        taken back when that write fails (the client hung up): a count never lags behind
+        what a client received, nor includes a piece it never got."""
         step = 1 << 16 if rate else 1 << 20
         try:
             for chunk in body:
@@ -97,9 +98,14 @@ class CountingApp:
                     piece = chunk[i : i + step]
                     if rate:
                         time.sleep(len(piece) / rate)
-                    yield piece
                     with self.lock:
                         entry["bytes"] += len(piece)
+                    try:
+                        yield piece
+                    except GeneratorExit:  # the server closes the body after a failed write
+                        with self.lock:
+                            entry["bytes"] -= len(piece)
+                        raise
         finally:
             close = getattr(body, "close", None)
             if close is not None:
