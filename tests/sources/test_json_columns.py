@@ -219,3 +219,14 @@ def test_other_layouts_open_on_the_exact_path(tmp_path, always_columns, layout):
     index, problems = parse_index_text(data, "zoo.json")
     zoo = cz.open_zoo(str(tmp_path / "zoo.json"))
     assert len(zoo) == len(index.models) and len(zoo.errors) == len(problems)
+
+
+def test_what_index_convert_writes_opens_as_columns(tmp_path, always_columns):
+    from ckptzoo_widgets.convert import convert
+
+    write_lines(tmp_path / "in.json", [model(i) for i in range(60)])
+    convert(tmp_path / "in.json", tmp_path / "zoo.parquet", report=lambda problem: None)
+    convert(tmp_path / "zoo.parquet", tmp_path / "out.json", report=lambda problem: None)
+    columns, exact, index = both((tmp_path / "out.json").read_bytes())
+    assert len(index.models) == 60 and columns.problems == exact.problems == []
+    assert columns.grid.equals(exact.grid) and columns.title == (index.name or "")
