@@ -163,11 +163,13 @@ def redact(text: str, storage_options: dict[str, Any] | None = None) -> str:
     """``text`` with every credential taken out: secret env values, secret storage
     options, key=value pairs naming a secret, access key ids, tokens, ``user:pw@``,
     query strings of URLs."""
-    secrets = [os.environ.get(name, "") for name in _SECRET_ENV]
+    # Environment values from 8 characters (emulators' "test" / "testing" would mangle
+    # ordinary words; real keys are 20-40), options given to this call from 4.
+    secrets = [v for v in (os.environ.get(name, "") for name in _SECRET_ENV) if len(v) >= 8]
     for name, value in (storage_options or {}).items():
-        if isinstance(value, str) and _SECRET_OPTION.search(name):
+        if isinstance(value, str) and len(value) >= 4 and _SECRET_OPTION.search(name):
             secrets.append(value)
-    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
+    for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "…")
     for pattern, repl in _REDACTIONS:
         text = pattern.sub(repl, text)

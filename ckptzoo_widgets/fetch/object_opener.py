@@ -40,26 +40,24 @@ class ObjectOpener:
         self.s = settings
         self.options = dict(storage_options or {})
         self.s3 = storage.protocol(url) in ("s3", "s3a")
-        if self.s3:
-            # one try per request: retries (and their budget) are the state machine's
-            self.options.setdefault(
-                "config_kwargs",
-                {
-                    "connect_timeout": settings.connect_timeout,
-                    "read_timeout": settings.read_timeout,
-                    "retries": {"total_max_attempts": 1, "mode": "standard"},
-                },
-            )
+        # One try per request: retries (and their budget) are the state machine's. Only
+        # when the caller left botocore's config to us: then the file system instance
+        # (fsspec caches one per set of options) is used by downloads alone.
+        own_config = self.s3 and "config_kwargs" not in self.options
+        if own_config:
+            self.options["config_kwargs"] = {
+                "connect_timeout": settings.connect_timeout,
+                "read_timeout": settings.read_timeout,
+                "retries": {"total_max_attempts": 1, "mode": "standard"},
+            }
         try:
             self.fs, self.path = storage.filesystem(url, self.options)
-        except FetchError:
+        except (FetchError, storage.MissingExtraError):
             raise
         except ZooError as e:
-            if isinstance(e, storage.MissingExtraError):
-                raise
             raise FetchError(str(e)) from None
-        if self.s3:
-            self.fs.retries = 1  # (s3fs's own retry loop; this instance is ours: its options are)
+        if own_config:
+            self.fs.retries = 1  # s3fs's own retry loop around each call
 
     def close(self) -> None:
         pass
