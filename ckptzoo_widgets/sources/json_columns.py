@@ -16,7 +16,6 @@ one entry asked for with pydantic, from its own line of the file.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -89,8 +88,7 @@ _URL_RE2 = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[\x21-\x3f\x41-\x7e]*)?$"
 _PATH_RE2 = r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$"
 _SHA256_RE2 = r"^[0-9a-f]{64}$"
 _FORMATS = ("safetensors", "pytorch", "onnx", "keras", "h5", "gguf", "npz", "other")
-# A `null` anywhere: Arrow cannot tell it from a missing key, pydantic can (description: null is an error).
-_NULL = re.compile(rb'"\s*:\s*null\b|[\[,]\s*null\b')
+_SPACE = frozenset(b" \t\r\n")
 
 
 class JsonIndex:
@@ -143,7 +141,7 @@ def read_json_columns(data: bytes, origin: str, *, source: str, label: str, base
             data = decompress(data, json_limit())
         except ParseError:
             return None  # the exact path says why
-    if len(data) > json_limit() or (b"null" in data and _NULL.search(data)):
+    if len(data) > json_limit() or _has_null(data):
         return None
     split = _split(data, origin)
     if split is None:
@@ -160,6 +158,23 @@ def read_json_columns(data: bytes, origin: str, *, source: str, label: str, base
         return None
     table = table.combine_chunks()
     return _Columns(table, lines, origin).part(source=source, label=label, base=base, title=title)
+
+
+def _has_null(data: bytes) -> bool:
+    """Whether a `null` may stand as a value: Arrow cannot tell it from a missing key, pydantic can.
+
+    From each literal `null`, back over whitespace to a `:`, `[` or `,` (a card that says
+    "null" in its text costs one look back; one that says ", null" is read the exact way).
+    """
+    at = data.find(b"null")
+    while at >= 0:
+        before = at - 1
+        while before >= 0 and data[before] in _SPACE:
+            before -= 1
+        if before >= 0 and data[before] in b":[,":
+            return True
+        at = data.find(b"null", at + 4)
+    return False
 
 
 def _split(data: bytes, origin: str) -> tuple[str, list[bytes]] | None:

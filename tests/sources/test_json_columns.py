@@ -230,3 +230,11 @@ def test_what_index_convert_writes_opens_as_columns(tmp_path, always_columns):
     columns, exact, index = both((tmp_path / "out.json").read_bytes())
     assert len(index.models) == 60 and columns.problems == exact.problems == []
     assert columns.grid.equals(exact.grid) and columns.title == (index.name or "")
+
+
+def test_cards_that_say_null_still_open_as_columns(tmp_path, always_columns):
+    entries = [model(i) for i in range(30)]
+    for entry in entries[:10]:
+        entry["description"] = "Returns null for nullable inputs; see `x = null`."
+    columns, exact, _ = both(write_lines(tmp_path / "zoo.json", entries))
+    assert columns.grid.equals(exact.grid) and columns.cards([0])[0].startswith("Returns null")
