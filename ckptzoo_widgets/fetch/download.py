@@ -47,7 +47,9 @@ class Download:
         storage_options: dict[str, Any] | None = None,
     ):
         self.url = url
-        self.opener = opener_for(url, settings, storage_options)  # http(s), or fsspec for object storage
+        # http(s), or fsspec for object storage; a sha256 to check makes a store's own
+        # (weaker) checksum of the body redundant
+        self.opener = opener_for(url, settings, storage_options, hashed=sha is not None)
         self.shown = self.opener.shown  # the URL as messages quote it
         self.sha = sha
         self.size = size

@@ -57,13 +57,16 @@ class Opener(Protocol):
     def close(self) -> None: ...
 
 
-def opener_for(url: str, settings: Settings, storage_options: dict[str, Any] | None = None) -> Opener:
+def opener_for(
+    url: str, settings: Settings, storage_options: dict[str, Any] | None = None, *, hashed: bool = False
+) -> Opener:
+    """The opener for ``url``; ``hashed``: the download's sha256 is known and checked."""
     from .. import storage
 
     if storage.is_object_url(url):
         from .object_opener import ObjectOpener
 
-        return ObjectOpener(url, settings, storage_options)
+        return ObjectOpener(url, settings, storage_options, hashed=hashed)
     from .http_opener import HttpOpener
 
     return HttpOpener(url, settings)
