@@ -152,8 +152,8 @@ WORDS = (
 ).split()
 
 
-def measure_zoo(path: str, words: list[str], key_ms: int, browser) -> list[float]:
-    """Keystroke-to-cards on the zoo at `path` in JupyterLab, one figure per word."""
+def measure_zoo(path: str, words: list[str], key_ms: int, browser) -> tuple[list[float], str]:
+    """Keystroke-to-cards on the zoo at `path` in JupyterLab, one figure per word, and the kernel's search count."""
     import ckptzoo_widgets as cz
 
     zoo = cz.open_zoo(path)
@@ -163,7 +163,8 @@ def measure_zoo(path: str, words: list[str], key_ms: int, browser) -> list[float
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         setup = f"import ckptzoo_widgets as cz\nbrowser = cz.browse({path!r})\nbrowser"
-        nb = server.write_notebook(f"bench-{uuid.uuid4().hex[:8]}", [setup])
+        count = "print(browser._searches.runs, browser._searches.requests)"
+        nb = server.write_notebook(f"bench-{uuid.uuid4().hex[:8]}", [setup, count])
         server.open_notebook(page, nb)
         run_cell(page, 0)
         page.wait_for_selector('[data-testid="cz-card"]', timeout=300_000)
@@ -173,8 +174,11 @@ def measure_zoo(path: str, words: list[str], key_ms: int, browser) -> list[float
         for word in words:
             page.evaluate(TYPE_WORD_JS, ["", expected[""], key_ms])  # an empty box: the first page
             times.append(page.evaluate(TYPE_WORD_JS, [word, expected[word], key_ms]))
+        outputs = run_cell(page, 1).get("outputs") or []
+        counted = "".join(str(o.get("text", "")) for o in outputs).split()
         page.close()
-        return times
+        searches = f"the kernel ran {counted[0]} searches for {counted[1]} requests" if len(counted) == 2 else ""
+        return times, searches
     finally:
         server.stop()
 
@@ -210,10 +214,11 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         if args.zoo:
             load = os.getloadavg()
-            times = measure_zoo(args.zoo, WORDS[: args.words], args.key_ms, browser)
+            times, searches = measure_zoo(args.zoo, WORDS[: args.words], args.key_ms, browser)
             print(f"zoo {args.zoo}, one key every {args.key_ms} ms, load {load[0]:.2f} -> {os.getloadavg()[0]:.2f}")
             print(f"JupyterLab  last key to rendered cards  {percentiles(times)}   goal p50 <= 150 ms")
             print("  per word: " + ", ".join(f"{w} {t:.0f}" for w, t in zip(WORDS, times, strict=False)))
+            print(f"  {searches}")
             browser.close()
             return
         for kind in ("lab", "notebook"):

@@ -43,9 +43,11 @@ class SearchQueue:
         self._run, self._reply = run, reply
         self._fields: dict[str, Any] = {}
         self._seqs: list[int | None] = []
-        self.runs = 0  # searches run (what the coalescing saves shows here)
+        self.requests = 0  # search requests received
+        self.runs = 0  # searches run: fewer when requests queued up together
 
     def submit(self, fields: dict[str, Any], seq: int | None) -> None:
+        self.requests += 1
         first = not self._seqs
         self._fields = merge(self._fields, fields)
         self._seqs.append(seq)
