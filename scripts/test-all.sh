@@ -75,6 +75,19 @@ npm_ci_if_needed() {
 }
 run "npm ci" npm_ci_if_needed
 
+# 2b. Azurite, Microsoft's Azure Blob API emulator, for the az:// tests; its own
+#     locked folder so the front end's lock stays small.
+azurite_ci_if_needed() {
+  local marker=tests/azurite/node_modules/.package-lock.json
+  if [ -f "$marker" ] && [ ! tests/azurite/package-lock.json -nt "$marker" ]; then
+    echo "tests/azurite/node_modules is up to date with its lock"
+    return 0
+  fi
+  (cd tests/azurite && npm ci --no-progress </dev/null)
+}
+run "npm ci (azurite)" azurite_ci_if_needed
+export CKPTZOO_AZURITE="$ROOT/tests/azurite/node_modules/.bin/azurite-blob"
+
 # 3. The package with its test extras. The hatch-jupyter-builder hook builds
 #    js/ (widget bundle + labextension) when the built files are missing or
 #    older than their sources, and installs the labextension.
