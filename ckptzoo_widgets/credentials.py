@@ -7,7 +7,11 @@ keeps them in this process only, for requests to the same scheme, host and
 port (:func:`auth_for`). Load code, cache records, messages and the widget see
 the clean URL; a fresh process asks again (or reads ``~/.netrc``, see
 docs/downloads.md "Authentication"). Object-storage URLs carrying credentials are
-refused here: their credentials come from the environment (``storage``).
+refused here: their credentials come from the environment (``storage``) or from
+``storage_options``. Options a zoo was opened with are remembered here for the
+buckets that zoo names (:func:`remember_storage`), so ``cz.fetch`` of one of its
+files (its generated load code, run in the same kernel) uses them too; they live
+in this process's memory only.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from .errors import ZooError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _store: dict[tuple[str, str, int], tuple[str, str]] = {}
+_storage: dict[tuple[str, str], dict[str, Any]] = {}  # (fsspec family, bucket) -> storage_options
 _lock = threading.Lock()
 
 
@@ -98,10 +103,28 @@ def auth_for(url: str) -> tuple[str, str] | None:
         return _store.get(origin)
 
 
+def remember_storage(url: str, options: dict[str, Any]) -> None:
+    """Use ``options`` for later downloads of object URLs in ``url``'s bucket (same family)."""
+    from . import storage
+
+    with _lock:
+        _storage[storage.scope(url)] = dict(options)
+
+
+def storage_options_for(url: str) -> dict[str, Any] | None:
+    """The storage_options remembered for ``url``'s bucket, or None (the environment then)."""
+    from . import storage
+
+    with _lock:
+        options = _storage.get(storage.scope(url))
+    return None if options is None else dict(options)
+
+
 def forget() -> None:
     """Drop every remembered credential (tests; a long-lived kernel)."""
     with _lock:
         _store.clear()
+        _storage.clear()
 
 
-__all__ = ["accept", "auth_for", "forget", "strip"]
+__all__ = ["accept", "auth_for", "forget", "remember_storage", "storage_options_for", "strip"]

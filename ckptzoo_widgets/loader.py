@@ -81,9 +81,18 @@ class LoadedModel(DigitsClassifier):
         )
 
 
-def load(ref: str, zoo: str | Sequence[str] | Zoo | None = None, *, quiet: bool | None = None) -> LoadedModel:
-    """Load `model@checkpoint` from `zoo` (the built-in zoo by default), verified against the index."""
-    opened = open_zoo(zoo)
+def load(
+    ref: str,
+    zoo: str | Sequence[str] | Zoo | None = None,
+    *,
+    quiet: bool | None = None,
+    storage_options: dict[str, Any] | None = None,
+) -> LoadedModel:
+    """Load `model@checkpoint` from `zoo` (the built-in zoo by default), verified against the index.
+
+    `storage_options` open a zoo given by its URL, as in `open_zoo`; a `Zoo` already
+    opened with them uses its own."""
+    opened = open_zoo(zoo, storage_options=storage_options)
     model, checkpoint = opened.resolve(ref)
     if model.library != "ckptzoo":
         raise ZooError(

@@ -79,6 +79,25 @@ def protocol(url: str) -> str:
     return head.lower() if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", head) else ""
 
 
+def family(url: str) -> str:
+    """The package that reads ``url`` (``s3fs`` for s3:// and s3a://): URLs of one family
+    share credentials and endpoint options."""
+    proto = protocol(url)
+    return (PROTOCOLS.get(proto) or _TEST_PROTOCOLS.get(proto) or (proto, ""))[0]
+
+
+def scope(url: str) -> tuple[str, str]:
+    """(family, bucket) of an object URL: what storage options given for one URL may be
+    reused for. The bucket is the account / container for az://, the repository for hf://."""
+    parts = urllib.parse.urlsplit(strip_userinfo(url))
+    if protocol(url) == "hf":
+        words = (parts.netloc + parts.path).split("/")
+        kind = words[0] if words[0] in ("datasets", "spaces") else ""
+        repo = "/".join(words[: 3 if kind else 2]).partition("@")[0]
+        return family(url), repo
+    return family(url), parts.netloc.lower()
+
+
 def is_object_url(s: str) -> bool:
     """True for an object-storage URL we read through fsspec (s3, gs/gcs, az/abfs, hf, memory);
     False for http(s), file:// and local paths."""
@@ -249,12 +268,14 @@ __all__ = [
     "check_url",
     "error_code",
     "error_message",
+    "family",
     "filesystem",
     "is_object_url",
     "is_transient",
     "protocol",
     "redact",
     "require",
+    "scope",
     "shown",
     "strip_userinfo",
 ]

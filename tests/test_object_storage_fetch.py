@@ -402,3 +402,75 @@ def test_a_size_that_differs_from_the_index_is_refused_before_the_body(s3_server
         cz.fetch(url, sha256=hashlib.sha256(data[: 1 << 20]).hexdigest(), size=1 << 20)
     assert s3_server.counts(bucket, "grown.bin")["bytes"] == 0  # the HEAD said so: no GET
     assert blobs(cache) == [] and partials(cache) == []
+
+
+# ------------------------------------------------- credentials given only as storage_options
+
+
+def test_a_zoo_opened_with_storage_options_downloads_its_files_with_them(s3_auth_server, tmp_path, monkeypatch):
+    """No AWS_* variable: the options given to open_zoo reach zoo.download, cz.load, the
+    generated load code run in this kernel and the browser, and are written nowhere."""
+    from ckptzoo_widgets import credentials
+    from ckptzoo_widgets.widget import browse
+
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("CKPTZOO_QUIET", "1")
+    monkeypatch.setenv("CKPTZOO_BACKOFF", "0.01")
+    credentials.forget()
+    server = s3_auth_server
+    doc = json.loads((BUILTIN / "index.json").read_text())
+    model = copy.deepcopy(next(m for m in doc["models"] if m["id"] == "digits-mlp"))
+    checkpoint = model["checkpoints"][-1]
+    bucket = server.make_bucket()
+    (file,) = checkpoint["files"]
+    data = (BUILTIN / file["path"]).read_bytes()
+    file["path"] = "files/model.safetensors"  # relative to the index: s3://bucket/zoo/files/...
+    server.put(bucket, "zoo/files/model.safetensors", data)
+    model["checkpoints"], model["default_checkpoint"] = [checkpoint], checkpoint["name"]
+    index = server.put(bucket, "zoo/index.json", json.dumps({**doc, "models": [model]}).encode())
+    other = server.put(server.make_bucket(), "model.safetensors", data)  # a bucket the zoo does not name
+    ref, sha = f"digits-mlp@{checkpoint['name']}", hashlib.sha256(data).hexdigest()
+    options = {
+        "key": server.key_id,
+        "secret": server.secret,
+        "endpoint_url": server.endpoint_url,
+        "client_kwargs": {"region_name": "us-east-1"},
+    }
+
+    def use_cache(name: str) -> Path:
+        monkeypatch.setenv("CKPTZOO_CACHE", str(tmp_path / name))
+        return tmp_path / name
+
+    try:
+        roots = [use_cache("cache-download")]
+        with pytest.raises(cz.ZooError):  # nothing in the environment: the options are needed
+            cz.open_zoo(index)
+        zoo = cz.open_zoo(index, storage_options=options)
+        (path,) = zoo.download(ref)
+        assert path.read_bytes() == data
+
+        roots.append(use_cache("cache-load"))
+        assert cz.load(ref, zoo=zoo).sha256 == sha
+        assert [p.read_bytes() for p in blobs(roots[-1])] == [data]
+
+        roots.append(use_cache("cache-code"))  # the browser's insert: load code run in this kernel
+        b = browse(zoo)
+        code = zoo.load_code(ref, library="safetensors-numpy")
+        exec(compile(code, "<cell>", "exec"), {})
+        assert [p.read_bytes() for p in blobs(roots[-1])] == [data]
+
+        # the options stay with the buckets the zoo names: another bucket still needs the environment
+        roots.append(use_cache("cache-other"))  # (the blob is not there by its sha256)
+        with pytest.raises(FetchError):
+            cz.fetch(other, sha256=sha)
+        assert cz.fetch(other, sha256=sha, storage_options=options).read_bytes() == data
+
+        shown = [code, repr(zoo), "\n".join(zoo.errors), json.dumps(b.get_state(), default=str)]
+        shown += [p.read_text(errors="replace") for root in roots for p in root.rglob("*") if p.is_file()]
+        for text in shown:
+            assert server.secret not in text and server.key_id not in text and server.endpoint_url not in text
+    finally:
+        credentials.forget()

@@ -193,3 +193,12 @@ def test_relative_paths_resolve_against_an_object_storage_base(tmp_path) -> None
     index, _ = parse_index(good_index(tmp_path), "zoo/index.json")
     alpha = index.models[0].with_origin("s3://team-zoo/zoo/index.json", "s3://team-zoo/zoo/")
     assert alpha.locate(alpha.checkpoints[1].files[0]) == "s3://team-zoo/zoo/files/tiny.safetensors"
+
+
+def test_scope_is_the_family_and_bucket_options_are_remembered_for():
+    assert storage.scope("s3://Bucket/a/b.bin") == ("s3fs", "bucket")
+    assert storage.scope("s3a://bucket/x") == storage.scope("s3://bucket/y")
+    assert storage.scope("gs://bucket/x") != storage.scope("s3://bucket/x")
+    assert storage.scope("hf://org/repo/model.safetensors") == ("huggingface_hub", "org/repo")
+    assert storage.scope("hf://org/repo@main/model.safetensors") == ("huggingface_hub", "org/repo")
+    assert storage.scope("hf://datasets/org/data/train.parquet") == ("huggingface_hub", "datasets/org/data")

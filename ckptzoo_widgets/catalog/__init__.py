@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import credentials
+from .. import credentials, storage
 from ..errors import ZooError
 from ..pickle_verdicts import UnsafePickleWarning
 from ..sources import LoadedSource, read_source
@@ -27,7 +27,9 @@ def open_zoo(source: str | Sequence[str] | Zoo | None = None, *, storage_options
     With several sources, one that fails to open is reported in `zoo.errors`
     and the others still open; a single source that fails raises ZooError.
     `storage_options` go to fsspec for object-storage sources (`s3://...`):
-    credentials, an endpoint; they are kept in this process only.
+    credentials, an endpoint. The zoo also uses them for the files it names on
+    the same protocol (`zoo.download`, `cz.load`, its load code run in this
+    kernel); they are kept in this process's memory only.
     """
     if isinstance(source, Zoo):
         return source
@@ -49,4 +51,11 @@ def open_zoo(source: str | Sequence[str] | Zoo | None = None, *, storage_options
         raise ZooError("no source could be opened: " + "; ".join(errors))
     for part in loaded:
         errors += [str(problem) for problem in part.problems]
-    return Zoo(parts=[_part(part) for part in loaded], sources=[part.source for part in loaded], errors=errors)
+    # the options belong to the protocols of the object-storage sources they opened
+    options = {storage.family(item): dict(storage_options or {}) for item in sources if storage.is_object_url(item)}
+    return Zoo(
+        parts=[_part(part) for part in loaded],
+        sources=[part.source for part in loaded],
+        errors=errors,
+        storage_options=options if storage_options else None,
+    )

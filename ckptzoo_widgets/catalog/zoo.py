@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import codegen, safety
+from .. import codegen, credentials, safety, storage
 from ..columns import FIXED, METRIC_PREFIX
 from ..errors import ZooError
 from ..pickle_verdicts import check_download
@@ -122,11 +122,14 @@ class Zoo:
         sources: Sequence[str] = (),
         errors: Sequence[str] = (),
         parts: Sequence[Part] | None = None,
+        storage_options: dict[str, dict[str, Any]] | None = None,
     ):
         if parts is None:
             parts = [EntriesPart(", ".join(sources), "zoo", list(models), [])]
         self._parts = list(parts)
         self.sources = list(sources)
+        # fsspec family -> the storage_options the zoo was opened with (memory only, never shown)
+        self._storage_options = dict(storage_options or {})
         # values a column could not hold (reported, left out: the rest of the zoo still shows)
         self.errors = list(errors) + [note for part in self._parts for note in part.notes]
         self._grid, self._part_of, self._local = _public_grid(self._parts)
@@ -384,7 +387,19 @@ class Zoo:
     def load_code(self, ref: str, library: str | None = None) -> str:
         """Python source that loads exactly this checkpoint (values only as literals)."""
         model, checkpoint = self.resolve(ref)
+        for file in checkpoint.files:  # the code's cz.fetch, run in this kernel, finds the options
+            self._options_for(model.locate(file))
         return codegen.generate(model, checkpoint, library=library, qualified=self._short_name_shared(model))
+
+    def _options_for(self, url: str) -> dict[str, Any] | None:
+        """The storage_options this zoo was opened with when ``url`` is on the same protocol,
+        remembered in this process for its bucket; None otherwise (the environment then)."""
+        if not self._storage_options or not storage.is_object_url(url):
+            return None
+        options = self._storage_options.get(storage.family(url))
+        if options is not None:
+            credentials.remember_storage(url, options)
+        return options
 
     def _short_name_shared(self, model: ModelEntry) -> bool:
         """Another model here would get the same variable name in its load code (org1/mlp, org2/mlp)."""
@@ -406,8 +421,10 @@ class Zoo:
         label = slug(model.source or BUILTIN)
         paths = []
         for file in checkpoint.files:
+            url = model.locate(file)
             path = fetch(
-                model.locate(file),
+                url,
+                storage_options=self._options_for(url),
                 sha256=file.sha256,
                 size=file.size,
                 quiet=quiet,

@@ -48,8 +48,9 @@ def fetch(
     ``timeout``: total deadline in seconds for one download (default
     ``CKPTZOO_TIMEOUT``, else one hour or 1 MiB/s of the size, whichever is longer).
     ``storage_options``: for object storage, options of the fsspec file system
-    (``endpoint_url``, ``key``, ``secret``, ``anon``, ``token`` ...); without them the
-    environment and the usual config files are read (docs/downloads.md "Object storage").
+    (``endpoint_url``, ``key``, ``secret``, ``anon``, ``token`` ...); without them those a
+    zoo naming this bucket was opened with (``open_zoo(..., storage_options=...)``), else
+    the environment and the usual config files (docs/downloads.md "Object storage").
 
     Raises :class:`FetchError` (or a subclass) with a one-line message;
     :class:`MissingExtraError` when the package for an object URL is not installed.
@@ -88,6 +89,8 @@ def _fetch(
                 f"{storage.shown(url)}: credentials in the URL are not accepted; "
                 "use the environment or storage_options (docs/downloads.md)"
             )
+        if storage_options is None:  # those of the zoo that named this bucket, if any
+            storage_options = credentials.storage_options_for(url)
         return _fetch_url(url, sha, size, parts, settings, storage_options)
     target = credentials.accept(str(url_or_path))  # user:pw@ stays in this process only
     parsed = urllib.parse.urlsplit(target)
