@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from .schema import INDEX_VERSION, IndexFormatError, ModelEntry, Problem, parse_models
-from .sources.parquet_index import ParquetIndex, ParquetWriter
+from .sources.parquet_index import ParquetIndex
+from .sources.parquet_write import ParquetWriter
 
 BATCH = 8192
 _SCALARS = {"string", "number", "boolean", "null"}

@@ -112,7 +112,7 @@ def _write_snapshot(
     from . import storage
     from .catalog import open_zoo
     from .convert import JsonWriter
-    from .sources.parquet_index import ParquetWriter
+    from .sources.parquet_write import ParquetWriter
 
     zoo = open_zoo(sources if len(sources) > 1 else sources[0])
     for error in zoo.errors:
