@@ -23,7 +23,7 @@ import difflib
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anywidget
@@ -31,6 +31,7 @@ import pandas as pd
 import traitlets as t
 
 from .errors import ZooError
+from .widget_payload import curve_points
 
 __all__ = ["MAX_MODELS", "Comparison", "CompareView", "compare", "comparison", "metric_goal", "payload"]
 
@@ -61,6 +62,7 @@ class Comparison:
     axis: str  # "step", "epoch" or "checkpoint" (the order of the checkpoints)
     curves: pd.DataFrame  # model, checkpoint, <axis>, value
     table: pd.DataFrame  # one row per model
+    logged: dict[str, list[list[float]]] = field(default_factory=dict)  # model -> its logged curve, thinned
 
     @property
     def rule(self) -> str:
@@ -72,7 +74,9 @@ def _numeric(value: Any) -> bool:
 
 
 def _model_metrics(model: Any) -> set[str]:
-    return {k for c in model.checkpoints for k, v in (c.metrics or {}).items() if _numeric(v)}
+    """The metrics a model has at its checkpoints or as a logged curve (TensorBoard, MLflow)."""
+    at_checkpoints = {k for c in model.checkpoints for k, v in (c.metrics or {}).items() if _numeric(v)}
+    return at_checkpoints | {k for k, v in (getattr(model, "curves", None) or {}).items() if v}
 
 
 def _tokens(text: str) -> set[str]:
@@ -173,7 +177,11 @@ def comparison(zoo: Any, models: Sequence[str], metric: str | None = None, *, go
     axis = _axis(entries)
 
     rows, best_rows = [], []
+    logged: dict[str, list[list[float]]] = {}
     for entry in entries:
+        curve = (getattr(entry, "curves", None) or {}).get(chosen)
+        if curve and axis == "step":  # a logged curve is per step: drawn as the model's line
+            logged[entry.id] = curve_points(curve)
         points = []
         for i, ckpt in enumerate(entry.checkpoints):
             value = (ckpt.metrics or {}).get(chosen)
@@ -223,6 +231,7 @@ def comparison(zoo: Any, models: Sequence[str], metric: str | None = None, *, go
         axis=axis,
         curves=curves,
         table=table,
+        logged=logged,
     )
 
 
@@ -231,16 +240,17 @@ def payload(result: Comparison) -> dict[str, Any]:
     series = []
     for model in result.models:
         part = result.curves[result.curves["model"] == model]
-        series.append(
-            {
-                "id": model,
-                "label": result.names.get(model) or model,
-                "points": [
-                    [float(x), float(v), str(n)]
-                    for x, v, n in zip(part[result.axis], part["value"], part["checkpoint"], strict=True)
-                ],
-            }
-        )
+        one = {
+            "id": model,
+            "label": result.names.get(model) or model,
+            "points": [
+                [float(x), float(v), str(n)]
+                for x, v, n in zip(part[result.axis], part["value"], part["checkpoint"], strict=True)
+            ],
+        }
+        if model in result.logged:
+            one["line"] = result.logged[model]  # the logged curve; the points are its checkpoints
+        series.append(one)
     return {
         "metric": result.metric,
         "metrics": list(result.metrics),

@@ -1,7 +1,7 @@
 """What the browser's kernel side sends the page: JSON-safe, bounded payloads.
 
-Cards of the grid, the sparkline of a card, the open model's detail, and the
-one-line message of an error. Every value is converted to plain JSON types
+Cards of the grid, the sparkline of a card, the open model's detail (with its
+logged training curves, thinned), and the one-line message of an error. Every value is converted to plain JSON types
 (numpy and pandas scalars, NaN, dates) and bounded in size, so one hostile
 entry cannot make the widget state large (design.md, "Safety").
 """
@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from . import pickle_verdicts
+from .downsample import MAX_DRAWN_POINTS, downsample
 from .errors import ZooError
 from .safety import render_markdown
 from .text import one_line
@@ -21,6 +22,9 @@ from .text import one_line
 log = logging.getLogger(__name__)
 
 MAX_CARD_CHARS = 100_000  # markdown rendered for one model card
+MAX_CURVES = 100  # logged curves of one model sent to the page (the rest are counted)
+MAX_CURVE_BUDGET = 10_000  # points of all of one model's curves together (at most about 200 KB of JSON)
+MIN_CURVE_POINTS = 100  # a curve is never thinner than this, however many there are
 
 
 def plain(value: Any) -> Any:
@@ -126,6 +130,35 @@ def spark_points(zoo: Any, model_id: Any, metric: Any) -> list:
     return points if len(points) >= 2 else []
 
 
+def short_float(value: float) -> float:
+    """Six significant digits: what a chart can show, at a third of the JSON bytes of a full float."""
+    return float(f"{value:.6g}")
+
+
+def curve_points(points: Any, limit: int = MAX_DRAWN_POINTS) -> list[list[float]]:
+    """One logged curve for the page: finite numbers only, at most `limit` points, spikes kept."""
+    return [[step, short_float(value)] for step, value in downsample(points, limit)]
+
+
+def curves_payload(curves: Any) -> tuple[list[dict], int]:
+    """A model's logged curves, each thinned so all of them stay within `MAX_CURVE_BUDGET` points.
+
+    Returns ``([{"metric", "points", "logged"}, ...], how many curves were left out)``;
+    names are plain text (the page sets them as text), a name longer than 200 characters is left out.
+    """
+    if not isinstance(curves, dict):
+        return [], 0
+    named = [(k, v) for k, v in curves.items() if isinstance(k, str) and 0 < len(k) <= 200 and isinstance(v, list)]
+    kept = named[:MAX_CURVES]
+    limit = min(MAX_DRAWN_POINTS, max(MIN_CURVE_POINTS, MAX_CURVE_BUDGET // max(1, len(kept))))
+    out = []
+    for name, points in kept:
+        drawn = curve_points(points, limit)
+        if drawn:
+            out.append({"metric": name, "points": drawn, "logged": len(points)})
+    return out, len(curves) - len(kept)
+
+
 def detail_payload(entry: Any) -> dict:
     """The open model: sanitised card HTML, metadata rows, checkpoints; bounded, JSON-safe."""
 
@@ -183,6 +216,7 @@ def detail_payload(entry: Any) -> dict:
         metadata.append([key, clip(plain(value))])
     for name, value in list((entry.metrics or {}).items())[:100]:
         metadata.append([clip(name, 200), clip(plain(value))])
+    curves, curves_left_out = curves_payload(getattr(entry, "curves", None))
     return {
         "id": entry.id,
         "name": clip(entry.name or entry.id, 300),
@@ -194,6 +228,8 @@ def detail_payload(entry: Any) -> dict:
         "card_html": card_html,
         "metadata": metadata,
         "checkpoints": ckpts,
+        "curves": curves,  # logged training curves (TensorBoard, MLflow), thinned: the chart's lines
+        "curves_left_out": curves_left_out,
     }
 
 

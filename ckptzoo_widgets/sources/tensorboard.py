@@ -8,7 +8,7 @@ turns legacy `simple_value` scalars and TF2 `tf.summary.scalar` tensors into one
 
 Two uses: each checkpoint gets the latest value of every scalar logged at or before
 its step (`attach_scalars`), and the model keeps the whole logged curve for the chart
-(`ModelEntry.curves`, thinned to `MAX_CURVE_POINTS` per metric). Metric names stay as
+(`ModelEntry.curves`, thinned to `MAX_CURVE_POINTS` per metric, spikes kept: downsample.py). Metric names stay as
 logged (`val/acc`, `eval/loss`); a name that breaks the metric rules is reported.
 A truncated or corrupt file is reported with the byte where reading stopped; the
 records before it are kept.
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import safety
+from ..downsample import downsample
 from ._folder import Folder
 
 EVENT_FILE = "events.out.tfevents."
@@ -61,14 +62,10 @@ class Scalars:
         return values
 
     def thinned(self, limit: int = MAX_CURVE_POINTS) -> dict[str, list[list[float]]]:
-        """Each curve with at most `limit` points, evenly spaced, first and last kept (JSON-ready)."""
-        result: dict[str, list[list[float]]] = {}
-        for name, points in self.curves.items():
-            if len(points) > limit:
-                stride = (len(points) - 1) / (limit - 1)
-                points = [points[round(i * stride)] for i in range(limit)]
-            result[name] = [[step, value] for step, value in points]
-        return result
+        """Each curve with at most `limit` points: first, last, and each stretch's low and high (JSON-ready)."""
+        return {
+            name: [[step, value] for step, value in downsample(points, limit)] for name, points in self.curves.items()
+        }
 
 
 def event_files(folder: Path) -> list[Path]:

@@ -177,6 +177,55 @@ export function chartPoints(checkpoints, metric) {
   return { axis, points: pts };
 }
 
+/** The metrics the detail chart can plot: the checkpoints' metrics (headline first), then logged curves. */
+export function chartMetrics(checkpoints, curves, headline) {
+  const out = metricNames(checkpoints, headline);
+  const logged = (curves || []).filter((c) => c && typeof c.metric === "string" && Array.isArray(c.points));
+  if (headline && !out.includes(headline) && logged.some((c) => c.metric === headline)) out.unshift(headline);
+  for (const c of logged) if (!out.includes(c.metric)) out.push(c.metric);
+  return out;
+}
+
+/** The logged curve of `metric` from the detail's `curves`, or null. */
+export function loggedCurve(curves, metric) {
+  return (curves || []).find((c) => c && c.metric === metric && Array.isArray(c.points)) || null;
+}
+
+/** The curve's value at `x`, linear between its points; null outside the logged steps. */
+export function valueAt(line, x) {
+  if (!line.length || x < line[0][0] || x > line[line.length - 1][0]) return null;
+  let hi = line.findIndex((p) => p[0] >= x);
+  if (line[hi][0] === x || hi === 0) return line[hi][1];
+  const [x0, y0] = line[hi - 1];
+  const [x1, y1] = line[hi];
+  return y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
+}
+
+/**
+ * What the detail chart draws for `metric`: { axis, points, line, logged }.
+ * With a logged curve the line is the curve (x = step) and the points are the checkpoints
+ * on it (their own value, else the curve's value at their step); without one, chartPoints.
+ */
+export function chartSeries(checkpoints, curves, metric) {
+  const curve = loggedCurve(curves, metric);
+  const line = curve
+    ? curve.points
+        .filter((p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]))
+        .map((p) => [p[0], p[1]])
+        .sort((a, b) => a[0] - b[0])
+    : [];
+  if (line.length === 0) return { ...chartPoints(checkpoints, metric), line: null, logged: 0 };
+  const points = [];
+  for (const c of checkpoints || []) {
+    if (typeof c.step !== "number" || !Number.isFinite(c.step)) continue;
+    const own = c.metrics ? c.metrics[metric] : undefined;
+    const y = typeof own === "number" && Number.isFinite(own) ? own : valueAt(line, c.step);
+    if (y !== null) points.push([c.step, y, c.name]);
+  }
+  const logged = Number.isFinite(curve.logged) ? curve.logged : line.length;
+  return { axis: "step", points, line, logged };
+}
+
 export function checkpointSize(c) {
   return formatBytes(c.size);
 }

@@ -162,6 +162,14 @@ export function renderCompare(doc, data, { onMetric = null, error = "" } = {}) {
       testid: "cz-compare-chart",
     }),
   );
+  if (styled.some((s) => Array.isArray(s.line) && s.line.length > 0))
+    root.append(
+      el(doc, "div", {
+        class: "cz-muted cz-curve-note",
+        "data-testid": "cz-curve-note",
+        text: "Lines: the curves logged during training (thinned, highs and lows kept). Dots: the checkpoints.",
+      }),
+    );
   root.append(
     el(doc, "h4", { class: "cz-compare-rule", text: `Best checkpoint per model (◇ on the chart): ${data.rule || ""}` }),
     bestTable(doc, styled, { goal: data.goal, axis: data.axis }),

@@ -73,6 +73,13 @@ export function sparkline(points, { width = 96, height = 24, label = "" } = {}) 
   return svg;
 }
 
+/** A logged curve that can be drawn (finite [step, value] pairs, sorted), or null when it has no points. */
+function drawableLine(line) {
+  if (!Array.isArray(line)) return null;
+  const pts = cleanPoints(line).map((p) => [p[0], p[1]]);
+  return pts.length > 0 ? pts : null;
+}
+
 /** The points of a series that can be drawn: finite [x, y, name], sorted by x. */
 function drawable(points) {
   return (points || [])
@@ -84,7 +91,9 @@ function drawable(points) {
 /**
  * A line chart of one metric across training stages.
  *
- * series: [{ label, points: [[x, y, checkpointName], ...], color?, dash?, best? }]
+ * series: [{ label, points: [[x, y, checkpointName], ...], line?, color?, dash?, best? }]
+ *   line: a logged training curve [[step, value], ...] drawn as the series' line, its points
+ *     then marked on it as checkpoints (TensorBoard style); without one the line joins the points;
  *   color / dash: stroke colour and dash pattern (a single series without one uses the theme accent);
  *   best: the name of the checkpoint to mark as the best one.
  * Options: xLabel, yLabel, logX (true / false; null chooses: log when x spans two decades),
@@ -105,7 +114,7 @@ export function lineChart(
     doc = document,
   } = {},
 ) {
-  const list = (series || []).map((s) => ({ ...s, points: drawable(s.points) }));
+  const list = (series || []).map((s) => ({ ...s, points: drawable(s.points), line: drawableLine(s.line) }));
   const el = (tag, attrs) => svgEl(tag, attrs, doc);
   const svg = el("svg", {
     class: "cz-chart",
@@ -118,8 +127,8 @@ export function lineChart(
   const title = el("title");
   title.textContent = `${yLabel || "metric"} versus ${xLabel}`;
   svg.appendChild(title);
-  const xs = list.flatMap((s) => s.points.map((p) => p[0]));
-  const ys = list.flatMap((s) => s.points.map((p) => p[1]));
+  const xs = list.flatMap((s) => [...s.points, ...(s.line || [])].map((p) => p[0]));
+  const ys = list.flatMap((s) => [...s.points, ...(s.line || [])].map((p) => p[1]));
   if (xs.length === 0) {
     const t = el("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "cz-chart-empty" });
     t.textContent = "no metric values";
@@ -139,6 +148,7 @@ export function lineChart(
   const desc = el("desc");
   desc.textContent =
     `${list.length} series (${list.map((s) => s.label).join(", ")}); ` +
+    (list.some((s) => s.line) ? "lines are logged training curves, dots their checkpoints; " : "") +
     `${xLabel} from ${formatMetric(Math.min(...xs))} to ${formatMetric(Math.max(...xs))}` +
     `${log ? " on a log scale" : ""}; ${yLabel || "value"} from ${formatMetric(Math.min(...ys))} to ${formatMetric(Math.max(...ys))}.`;
   svg.appendChild(desc);
@@ -184,10 +194,11 @@ export function lineChart(
     const g = el("g", { class: "cz-series", "data-series": s.label ?? String(si) });
     const stroke = s.color ? `stroke:${s.color}` : "";
     const line = el("polyline", {
-      points: s.points.map((p) => `${x.map(p[0]).toFixed(1)},${y.map(p[1]).toFixed(1)}`).join(" "),
+      points: (s.line || s.points).map((p) => `${x.map(p[0]).toFixed(1)},${y.map(p[1]).toFixed(1)}`).join(" "),
       fill: "none",
-      class: "cz-chart-line",
+      class: s.line ? "cz-chart-line cz-curve-line" : "cz-chart-line",
     });
+    if (s.line) line.setAttribute("data-testid", "cz-curve");
     if (stroke) line.setAttribute("style", stroke);
     if (s.dash) line.setAttribute("stroke-dasharray", s.dash);
     g.appendChild(line);
@@ -278,7 +289,7 @@ export function chartFigure(series, options = {}) {
   const doc = options.doc || document;
   const box = doc.createElement("div");
   box.className = "cz-chart-box";
-  const xs = (series || []).flatMap((s) => drawable(s.points).map((p) => p[0]));
+  const xs = (series || []).flatMap((s) => [...drawable(s.points), ...(drawableLine(s.line) || [])].map((p) => p[0]));
   const canLog = xs.length > 1 && xs.every((v) => v >= 0) && Math.max(...xs) > 10;
   let chart = lineChart(series, { ...options, logX: canLog ? logChoice : false });
   box.appendChild(chart);
@@ -312,9 +323,15 @@ export function resetLogChoice() {
   logChoice = null;
 }
 
-/** One model's metric-versus-step chart. points: [[step, value, name], ...]; selected: checkpoint name. */
-export function metricChart(points, { metric = "", xLabel = "step", selected = null, onPick = null, ...rest } = {}) {
-  return lineChart([{ label: metric, points }], {
+/**
+ * One model's metric-versus-step chart. points: [[step, value, name], ...] (its checkpoints);
+ * line: the logged curve [[step, value], ...] or null; selected: checkpoint name.
+ */
+export function metricChart(
+  points,
+  { metric = "", xLabel = "step", selected = null, onPick = null, line = null, ...rest } = {},
+) {
+  return lineChart([{ label: metric, points, line }], {
     ...rest,
     xLabel,
     yLabel: metric,
@@ -324,8 +341,11 @@ export function metricChart(points, { metric = "", xLabel = "step", selected = n
 }
 
 /** metricChart with the log toggle and the values table (what the detail view shows). */
-export function metricFigure(points, { metric = "", xLabel = "step", selected = null, onPick = null, ...rest } = {}) {
-  return chartFigure([{ label: metric, points }], {
+export function metricFigure(
+  points,
+  { metric = "", xLabel = "step", selected = null, onPick = null, line = null, ...rest } = {},
+) {
+  return chartFigure([{ label: metric, points, line }], {
     ...rest,
     xLabel,
     yLabel: metric,

@@ -1,6 +1,6 @@
 // The zoo browser view: binds an anywidget model to the DOM.
 // The kernel searches, sorts and pages; this file renders what it is sent.
-import { h, renderCard, sortCheckpoints, metricNames, chartPoints } from "./cards.js";
+import { h, renderCard, sortCheckpoints, metricNames, chartMetrics, chartSeries, loggedCurve } from "./cards.js";
 import {
   formatCount,
   formatMetric,
@@ -669,7 +669,9 @@ export class ZooView {
     const selected = this.get("selected") || "";
     const selName = selected.includes("@") ? selected.slice(selected.indexOf("@") + 1) : detail.default_checkpoint;
     const metrics = metricNames(ckpts, detail.headline_metric);
-    if (!this.chartMetric || !metrics.includes(this.chartMetric)) this.chartMetric = metrics[0] || null;
+    const curves = Array.isArray(detail.curves) ? detail.curves : [];
+    const plottable = chartMetrics(ckpts, curves, detail.headline_metric);
+    if (!this.chartMetric || !plottable.includes(this.chartMetric)) this.chartMetric = plottable[0] || null;
     const hasStep = ckpts.some((c) => typeof c.step === "number");
     const hasEpoch = ckpts.some((c) => typeof c.epoch === "number");
 
@@ -785,14 +787,15 @@ export class ZooView {
         }),
       );
     if (this.chartMetric && ckpts.length > 0) {
-      const { axis, points } = chartPoints(ckpts, this.chartMetric);
+      const { axis, points, line, logged } = chartSeries(ckpts, curves, this.chartMetric);
       const chartHead = h(d, "div", { class: "cz-chart-head" });
-      if (metrics.length > 1) {
+      const optionText = (m) => labelFor(m) + (loggedCurve(curves, m) ? " (logged curve)" : "");
+      if (plottable.length > 1) {
         const sel = h(
           d,
           "select",
           { class: "cz-select", "data-testid": "cz-chart-metric", "aria-label": "Metric to plot" },
-          ...metrics.map((m) => h(d, "option", { value: m, text: labelFor(m) })),
+          ...plottable.map((m) => h(d, "option", { value: m, text: optionText(m) })),
         );
         sel.value = this.chartMetric;
         sel.addEventListener("change", () => {
@@ -801,9 +804,9 @@ export class ZooView {
         });
         chartHead.append(sel, ` versus ${axis}`);
       } else {
-        chartHead.append(`${labelFor(this.chartMetric)} versus ${axis}`);
+        chartHead.append(`${optionText(this.chartMetric)} versus ${axis}`);
       }
-      if (points.length > 0) {
+      if (points.length > 0 || line) {
         out.push(
           chartHead,
           metricFigure(points, {
@@ -811,10 +814,31 @@ export class ZooView {
             xLabel: axis,
             selected: selName,
             onPick: (n) => this.pickCheckpoint(n),
+            line,
+          }),
+        );
+      }
+      if (line) {
+        const thinned =
+          logged > line.length
+            ? ` (${line.length.toLocaleString("en-US")} of ${logged.toLocaleString("en-US")} logged points: each stretch's lowest and highest kept)`
+            : "";
+        out.push(
+          h(d, "div", {
+            class: "cz-muted cz-curve-note",
+            "data-testid": "cz-curve-note",
+            text: `Line: the curve logged during training${thinned}. Dots: the checkpoints (${points.length}).`,
           }),
         );
       }
     }
+    if (detail.curves_left_out > 0)
+      out.push(
+        h(d, "div", {
+          class: "cz-muted",
+          text: `${detail.curves_left_out} more logged curves are not shown here (the zoo has them: zoo.model(...).curves).`,
+        }),
+      );
     return out;
   }
 
