@@ -154,7 +154,7 @@ def filesystem(url: str, storage_options: dict[str, Any] | None = None) -> tuple
     ``storage_options`` go to the file system (``key``, ``secret``, ``endpoint_url``,
     ``anon``, ``token``, ``account_name`` ...); without them each package reads the
     environment and its own config files. For S3, ``AWS_ENDPOINT_URL`` (or
-    ``AWS_ENDPOINT_URL_S3``) names the endpoint.
+    ``AWS_ENDPOINT_URL_S3``) names the endpoint; for the Hub, ``HF_ENDPOINT``.
     """
     proto = protocol(url)
     if strip_userinfo(url) != url:
@@ -168,6 +168,11 @@ def filesystem(url: str, storage_options: dict[str, Any] | None = None) -> tuple
         client_kwargs = dict(options.get("client_kwargs") or {})
         if endpoint and "endpoint_url" not in options and "endpoint_url" not in client_kwargs:
             options["endpoint_url"] = endpoint
+    if proto == "hf" and "endpoint" not in options:
+        # read now: huggingface_hub reads HF_ENDPOINT once, when it is first imported
+        endpoint = os.environ.get("HF_ENDPOINT", "").strip().rstrip("/")
+        if endpoint:
+            options["endpoint"] = endpoint
     try:
         fs, path = fsspec.core.url_to_fs(url, **options)
     except ImportError:
@@ -219,11 +224,11 @@ def error_message(exc: BaseException, storage_options: dict[str, Any] | None = N
     """
     code = error_code(exc)
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, FileNotFoundError):
+    if isinstance(exc, FileNotFoundError) or code in ("404", "410"):
         reason = "not found"
     elif code in CREDENTIAL_CODES:
         reason = f"credentials refused ({code})"
-    elif isinstance(exc, PermissionError) or code in ("403", "Forbidden"):
+    elif isinstance(exc, PermissionError) or code in ("401", "403", "Forbidden"):
         reason = "the credentials (environment or storage_options) were refused or lack permission"
     else:
         reason = f"{type(exc).__name__}: {text}" if code is None else f"{code}: {text}"
@@ -241,6 +246,9 @@ def error_code(exc: BaseException) -> str | None:
             code = (response.get("Error") or {}).get("Code")
             if code:
                 return str(code)
+        status = getattr(response, "status_code", None)  # an HTTP client's response (huggingface_hub ...)
+        if isinstance(status, int) and 400 <= status < 600:
+            return str(status)
         code = getattr(e, "error_code", None)  # azure: a str enum (its value is the service's code)
         code = getattr(code, "value", code)
         if isinstance(code, str) and code:
@@ -254,6 +262,8 @@ def is_transient(exc: BaseException) -> bool:
     code = error_code(exc) or ""
     if code in ("InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "Throttling", "500", "502", "503"):
         return True
+    if code.isdigit():  # any other HTTP status an HTTP client raised for: 429 and 5xx only
+        return code in ("429", "504")
     if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError, ValueError)):
         return False
     name = type(exc).__name__

@@ -5,7 +5,11 @@ generation ...), then reads from the partial file's end:
 
 - S3 (``s3fs``): one ``GetObject`` with ``Range: bytes=<offset>-`` and ``If-Match``
   on the ETag, its body streamed (the same single request ``s3fs.get`` makes);
-- any other file system: ranged reads (``cat_file(start=, end=)``), one buffer each.
+- any other file system: one file object per attempt, opened without fsspec's
+  read-ahead cache (``cache_type="none"``), so each buffer is one ranged read of
+  exactly its bytes (``cat_file(start=, end=)`` of a file system that keeps fsspec's
+  default, such as ``HfFileSystem``, opens a read-ahead file per call: 1.7 times the
+  bytes of the file came over the wire).
 
 Credentials and the endpoint come from ``storage.filesystem`` (environment,
 profiles, ``storage_options``). Backend errors become one line through
@@ -71,10 +75,10 @@ class ObjectOpener:
     def _fail(self, e: BaseException) -> Exception:
         """The exception an attempt raises for a backend error ``e``."""
         message = storage.error_message(e, self.options)
-        if isinstance(e, (FileNotFoundError, IsADirectoryError)):
+        if isinstance(e, (FileNotFoundError, IsADirectoryError)) or storage.error_code(e) in ("404", "410"):
             code = storage.error_code(e) or ""
             return HTTPStatusError(f"{self.shown} does not exist" + (f" ({code})" if code.isalpha() else ""), 404)
-        if isinstance(e, PermissionError) or storage.error_code(e) in storage.CREDENTIAL_CODES:
+        if isinstance(e, PermissionError) or storage.error_code(e) in (*storage.CREDENTIAL_CODES, "401", "403"):
             return HTTPStatusError(f"access denied to {self.shown}: {message}", 403)
         if storage.is_transient(e):
             return Retry(message)
@@ -113,17 +117,21 @@ class ObjectOpener:
 
 
 class _RangeReader:
-    """Any fsspec file system: one ranged read per buffer."""
+    """Any fsspec file system: one ranged read per buffer, through one unbuffered file."""
 
     def __init__(self, opener: ObjectOpener, start: int, total: int | None):
         self.o, self.pos, self.total, self.received = opener, start, total, 0
+        self.file: Any = None  # opened at the first read
 
     def readinto(self, mv: memoryview) -> int:
         end = self.pos + len(mv) if self.total is None else min(self.total, self.pos + len(mv))
         if end <= self.pos:
             return 0
         try:
-            data = self.o.fs.cat_file(self.o.path, start=self.pos, end=end)
+            if self.file is None:
+                self.file = self.o.fs.open(self.o.path, "rb", cache_type="none")
+                self.file.seek(self.pos)
+            data = self.file.read(end - self.pos)
         except Exception as e:
             failure = self.o._fail(e)
             if isinstance(failure, Retry):
@@ -138,7 +146,11 @@ class _RangeReader:
         return self.received
 
     def close(self) -> None:
-        pass
+        if self.file is not None:
+            try:
+                self.file.close()
+            except Exception:  # closing after a broken read: nothing left to do
+                pass
 
 
 class _S3Body:
