@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 from .. import credentials, safety
 from ..decode import json_limit
 from ..errors import ZooError
-from ..schema import IndexFormatError, ModelEntry, parse_index_text, parse_models
+from ..schema import IndexFormatError, ModelEntry, parse_models
 from ._folder import Folder, FolderReadError
 from ._http import cached_get, get_bounded
 from .base import LoadedSource
-from .json_columns import read_json_columns
+from .json_columns import read_json_index
 
 # List-valued and nested fields are stored as JSON text in a Parquet index.
 PARQUET_JSON_COLUMNS = ("datasets", "tags", "metrics", "checkpoints", "curves")
@@ -82,15 +82,10 @@ def read_local_index(path: str | Path, source: str | None = None) -> LoadedSourc
     except FolderReadError as error:
         raise ZooError(f"{path}: {error}") from None
     base = str(path.resolve().parent)
-    if path.suffix == ".parquet":
-        models, problems = parse_models(parquet_rows(data, str(path)), str(path))
-        title = path.stem
-    elif columns := read_json_columns(data, str(path), source=source, label=_label_for(source), base=base):
-        return LoadedSource(source, columns.label, [], columns.problems, columns.title, columns)
-    else:
-        index, problems = parse_index_text(data, str(path))
-        models, title = index.models, index.name or ""
-    return LoadedSource(source, _label_for(source), _with_origin(models, source, base), problems, title)
+    if path.suffix != ".parquet":
+        return read_json_index(data, str(path), source=source, label=_label_for(source), base=base)
+    models, problems = parse_models(parquet_rows(data, str(path)), str(path))
+    return LoadedSource(source, _label_for(source), _with_origin(models, source, base), problems, path.stem)
 
 
 BUILTIN_INDEX = Path(__file__).resolve().parents[1] / "zoo" / "index.json"
@@ -126,12 +121,8 @@ def read_http_index(url: str, timeout: float = 30.0) -> LoadedSource:
     parquet = urlsplit(url).path.endswith(".parquet")
     body, _how = cached_get(url, timeout=timeout, limit=MAX_PARQUET_BYTES if parquet else json_limit())
     base = url.split("?", 1)[0].rsplit("/", 1)[0] + "/"
-    if parquet:
-        models, problems = parse_models(parquet_rows(body, url), url)
-        title = Path(urlsplit(url).path).stem
-    elif columns := read_json_columns(body, url, source=url, label=_label_for(url), base=base):
-        return LoadedSource(url, columns.label, [], columns.problems, columns.title, columns)
-    else:
-        index, problems = parse_index_text(body, url)
-        models, title = index.models, index.name or ""
+    if not parquet:
+        return read_json_index(body, url, source=url, label=_label_for(url), base=base)
+    models, problems = parse_models(parquet_rows(body, url), url)
+    title = Path(urlsplit(url).path).stem
     return LoadedSource(url, _label_for(url), _with_origin(models, url, base), problems, title)

@@ -10,7 +10,8 @@ Three kinds of source string (docs/sources.md, "Object storage"):
   none offline (`CKPTZOO_OFFLINE`). The entries and cards of the row groups
   read since are kept beside it, so a model opened once opens offline too.
 - `s3://bucket/zoo/index.json` (or `.json.gz`): a JSON index, read within the
-  JSON budget and cached with its ETag the same way.
+  JSON budget and cached with its ETag the same way; a large one written one
+  entry per line opens as columns, as it does from disk (`json_columns`).
 - `s3://bucket/runs/`: a folder; its `index.parquet` or `index.json` when it has
   one, else its training runs read where they lie (`sources/runs` through an
   `ObjectFolder`: the folder rule's caps and budget).
@@ -34,8 +35,9 @@ import numpy as np
 from .. import cache, config, storage
 from ..decode import json_limit
 from ..errors import ZooError
-from ..schema import Problem, parse_index_text
+from ..schema import Problem
 from .base import LoadedSource
+from .json_columns import read_json_index
 
 Options = dict[str, Any] | None
 GRID_FORMAT = "parquet-grid-1"  # the record's `kind`: what the cached body holds
@@ -154,10 +156,8 @@ def object_bytes(url: str, limit: int, storage_options: Options = None) -> bytes
 
 def read_object_json(url: str, storage_options: Options = None) -> LoadedSource:
     """A JSON index on object storage; relative file paths resolve next to it in the bucket."""
-    index, problems = parse_index_text(object_bytes(url, json_limit(), storage_options), url)
-    base = _base_of(url)
-    models = [model.with_origin(url, base) for model in index.models]
-    return LoadedSource(url, _label_of(url), models, problems, index.name or "")
+    data = object_bytes(url, json_limit(), storage_options)
+    return read_json_index(data, url, source=url, label=_label_of(url), base=_base_of(url))
 
 
 # --- Parquet index, read in place ----------------------------------------------------------

@@ -191,6 +191,38 @@ def test_json_index_and_a_folder_holding_one(s3_server, s3_env, fresh_cache, tmp
     assert len(cz.open_zoo(f"s3://{bucket}/course")) == 3
 
 
+def test_a_large_json_index_opens_as_columns_from_s3_as_from_disk(s3_server, s3_env, fresh_cache, tmp_path) -> None:
+    from ckptzoo_widgets.sources.json_columns import COLUMNAR_FROM, JsonIndex
+
+    entries = [m.model_dump(mode="json", exclude_none=True) for m in zoo_entries(400)]
+    entries[5]["id"] = "bad id"  # refused by the id rule
+    entries[9]["id"] = entries[8]["id"]  # a duplicate
+    entries[12]["checkpoints"] = []  # no checkpoint
+    entries[20]["checkpoints"][0]["step"] = -1  # a negative step
+    lines = ",\n".join(json.dumps(e) for e in entries)  # one entry per line, as `ckptzoo index convert` writes
+    data = f'{{"ckptzoo_index": 1, "models": [\n{lines}\n],\n"name": "lines on s3"}}\n'
+    assert len(data) > COLUMNAR_FROM
+    (tmp_path / "index.json").write_text(data)
+    bucket = s3_server.make_bucket()
+    url = s3_server.put(bucket, "big/index.json", data.encode())
+
+    remote, local = cz.open_zoo(url), cz.open_zoo(str(tmp_path / "index.json"))
+    assert isinstance(local._parts[0], JsonIndex)
+    assert isinstance(remote._parts[0], JsonIndex)  # the columnar path, as from disk
+    assert remote._parts[0].title == local._parts[0].title == "lines on s3"
+    assert len(remote) == len(local) == 396
+    assert remote.models.drop(columns="source").equals(local.models.drop(columns="source"))
+    assert len(local.errors) == 4
+    assert [e.replace(url, "INDEX") for e in remote.errors] == [
+        e.replace(str(tmp_path / "index.json"), "INDEX") for e in local.errors
+    ]
+    for model_id in ("team1/model-1", "team0/model-399"):
+        ours, theirs = remote.model(model_id), local.model(model_id)
+        assert ours.model_dump() == theirs.model_dump()
+        file = ours.checkpoints[0].files[0]
+        assert ours.locate(file) == f"s3://{bucket}/big/{file.path}"
+
+
 def test_runs_folder_read_in_place_matches_the_same_folder_on_disk(s3_server, s3_env, fresh_cache, tmp_path) -> None:
     make_runs(tmp_path / "runs")
     bucket = s3_server.make_bucket()
