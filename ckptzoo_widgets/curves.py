@@ -11,6 +11,10 @@
 anywidget that draws it, reusing the browser's bundle; `ZooBrowser` sends the
 same payload when the user ticks cards and presses Compare.
 
+A metric a model logged as a curve (TensorBoard, MLflow: `ModelEntry.curves`)
+may be compared too: the curve, thinned (`downsample.py`), is drawn as that
+model's line, its checkpoints as dots on it.
+
 Best checkpoint: the highest value, or the lowest for loss-like metrics (a name
 containing loss, error, perplexity, ppl, mse, mae, nll, wer, cer, bits_per);
 ties go to the earliest checkpoint, so "where validation stops improving" is

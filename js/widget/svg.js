@@ -135,7 +135,12 @@ export function lineChart(
     svg.appendChild(t);
     return svg;
   }
-  const log = logX === null || logX === undefined ? shouldUseLog(xs) : !!logX && xs.every((x) => x >= 0);
+  // Automatic: by the checkpoints' steps (a logged curve is evenly spaced, as TensorBoard draws it linear).
+  const markedXs = list.flatMap((s) => s.points.map((p) => p[0]));
+  const log =
+    logX === null || logX === undefined
+      ? shouldUseLog(markedXs.length > 0 ? markedXs : xs)
+      : !!logX && xs.every((x) => x >= 0);
   svg.setAttribute("data-x-scale", log ? "log" : "linear");
 
   const left = 52;

@@ -821,7 +821,7 @@ export class ZooView {
       if (line) {
         const thinned =
           logged > line.length
-            ? ` (${line.length.toLocaleString("en-US")} of ${logged.toLocaleString("en-US")} logged points: each stretch's lowest and highest kept)`
+            ? ` (${line.length.toLocaleString("en-US")} of ${logged.toLocaleString("en-US")} points: each stretch's lowest and highest kept)`
             : "";
         out.push(
           h(d, "div", {

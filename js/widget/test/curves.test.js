@@ -11,7 +11,16 @@ import { FakeModel, baseState, DETAIL } from "./fake-model.js";
 const LOSS = Array.from({ length: 11 }, (_, i) => [i * 10, i === 7 ? 5 : 2 - i * 0.15]);
 const CURVES = [
   { metric: "train/loss", points: LOSS, logged: 10000 },
-  { metric: "val_accuracy", points: [[0, 0.1], [10, 0.8], [50, 0.95], [100, 0.9733]], logged: 4 },
+  {
+    metric: "val_accuracy",
+    points: [
+      [0, 0.1],
+      [10, 0.8],
+      [50, 0.95],
+      [100, 0.9733],
+    ],
+    logged: 4,
+  },
 ];
 const WITH_CURVES = { ...DETAIL, curves: CURVES, curves_left_out: 0 };
 
@@ -95,6 +104,15 @@ describe("lineChart with a logged curve", () => {
     expect(Math.max(...yTicks)).toBeGreaterThanOrEqual(5);
     expect(svg.querySelector("desc").textContent).toContain("logged training curves");
   });
+
+  it("chooses the step axis by the checkpoints: an evenly logged curve stays linear", () => {
+    const even = Array.from({ length: 2001 }, (_, i) => [i * 10, 1 / (1 + i)]);
+    const marks = [5000, 10000, 20000].map((s) => [s, 1 / (1 + s / 10), `step-${s}`]);
+    expect(lineChart([{ label: "loss", points: marks, line: even }]).getAttribute("data-x-scale")).toBe("linear");
+    // log-spaced checkpoints (Pythia) still get the log axis, curve or not
+    const pythia = [0, 1, 10, 100, 1000, 10000].map((s) => [s, 0.5, `step${s}`]);
+    expect(lineChart([{ label: "acc", points: pythia, line: even }]).getAttribute("data-x-scale")).toBe("log");
+  });
 });
 
 describe("the detail view", () => {
@@ -112,7 +130,7 @@ describe("the detail view", () => {
     const chart = q("cz-chart");
     expect(chart.querySelector('[data-testid="cz-curve"]').getAttribute("points").split(" ").length).toBe(11);
     expect(chart.querySelectorAll("circle.cz-chart-dot").length).toBe(3);
-    expect(q("cz-curve-note").textContent).toContain("11 of 10,000 logged points");
+    expect(q("cz-curve-note").textContent).toContain("11 of 10,000 points");
     // val_loss has no curve: the checkpoints alone, joined by a plain line
     const again = q("cz-chart-metric");
     again.value = "val_loss";
