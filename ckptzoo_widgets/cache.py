@@ -1,17 +1,21 @@
 """The cache layout: where everything lives under the cache root, and what is there.
 
 The one module that knows the layout; the downloader (``fetch``), the cache
-CLI (``ckptzoo cache``) and the index cache (``sources.index_file``) go through
-it. docs/downloads.md ("The cache layout") describes it for users::
+CLI (``ckptzoo cache``) and the index readers (``sources._http`` for http(s),
+``sources.object_store`` for object storage) go through it. docs/downloads.md
+("The cache layout") describes it for users::
 
     <root>/                                  config.cache_root(): CKPTZOO_CACHE or the platform cache dir
       blobs/sha256/ab/<sha256>               downloaded files, named by their sha256 (one copy per content)
       urls/<sha256 of the URL>.json          what a URL resolved to: sha256, size, ETag, Last-Modified, time
       views/<zoo>/<model>/<ckpt>/<file>      readable links into blobs/ (symlink, hard link)
       views/by-url/<key>/<file>              the same for a URL fetched without a view
-      indexes/<key>.body, <key>.json         zoo indexes read over http(s), with their validators;
-                                             the checked grid of a Parquet index on object storage (Arrow)
-      indexes/<key>.parts/                   its row groups' entries and cards read since (a model opened offline)
+      indexes/<key>.body, <key>.json         a zoo index read over http(s) or from object storage (a JSON or
+                                             Parquet body; of a Parquet index on object storage, its checked
+                                             grid as an Arrow file) and its record (URL, validators, sha256)
+      indexes/<key>.parts/<group>.<column>.arrow
+                                             of that Parquet index, the `entry` and `description` columns of
+                                             the row groups read since (a model opened once opens offline)
       scans/sha256/<sha256>.json             the pickle-scan verdict of a file content
       tmp/<key>.part, <key>.part.json        a download in progress and its validators (resume)
       locks/<key>.lock                       one lock per file being downloaded (gone once cached)
@@ -293,7 +297,7 @@ class IndexInfo:
     url: str
     body: pathlib.Path
     record: pathlib.Path
-    size: int
+    size: int  # the body and what is kept beside it (`index_parts`)
     sha256: str | None  # recorded when it was downloaded (None: an older record)
     fetched: float
 
@@ -361,12 +365,13 @@ def scan(root: pathlib.Path) -> CacheContents:
         body = rec_path.with_suffix(".body")
         if isinstance(rec.get("url"), str) and body.is_file():
             sha = rec.get("sha256")
+            kept = sum(p.stat().st_size for p in _files(index_parts(body)))  # removed with it: counted with it
             indexes.append(
                 IndexInfo(
                     rec["url"],
                     body,
                     rec_path,
-                    body.stat().st_size,
+                    body.stat().st_size + kept,
                     sha if isinstance(sha, str) and SHA_RE.fullmatch(sha) else None,
                     float(rec.get("fetched") or body.stat().st_mtime),
                 )

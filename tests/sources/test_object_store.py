@@ -135,7 +135,10 @@ def test_unchanged_etag_reuses_the_cached_grid_and_offline_needs_no_server(
     assert again.model("team1/model-8").name == "Model 8"  # the file is opened when a model is
 
     listed = json.loads(cz_cli(["cache", "ls", "--json"]))
-    assert any(item["url"] == url for item in listed["indexes"])
+    (item,) = [item for item in listed["indexes"] if item["url"] == url]
+    body = Path(item["path"])
+    kept = sum(p.stat().st_size for p in body.with_suffix(".parts").iterdir())
+    assert kept > 0 and item["size"] == body.stat().st_size + kept  # the row groups kept count with the grid
 
     monkeypatch.setenv("CKPTZOO_OFFLINE", "1")
     s3_server.reset_counts()
