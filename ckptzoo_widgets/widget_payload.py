@@ -25,6 +25,7 @@ MAX_CARD_CHARS = 100_000  # markdown rendered for one model card
 MAX_CURVES = 100  # logged curves of one model sent to the page (the rest are counted)
 MAX_CURVE_BUDGET = 10_000  # points of all of one model's curves together (at most about 200 KB of JSON)
 MIN_CURVE_POINTS = 100  # a curve is never thinner than this, however many there are
+SPARK_POINTS = 32  # a card's sparkline of a logged curve (96 pixels wide)
 
 
 def plain(value: Any) -> Any:
@@ -114,13 +115,22 @@ def card_payload(row: dict, zoo: Any, sort: str) -> dict:
 
 
 def spark_points(zoo: Any, model_id: Any, metric: Any) -> list:
-    """The headline metric across training stages, [[x, y], ...]; [] with fewer than two."""
+    """The headline metric across training, [[x, y], ...]; [] with fewer than two.
+
+    The curve the run logged when it has one (thinned to `SPARK_POINTS`, spikes kept),
+    else the values at its checkpoints.
+    """
     if not model_id or not metric:
         return []
     try:
         entry = zoo.model(model_id)
     except Exception:  # noqa: BLE001 - a card without a sparkline is fine
         return []
+    logged = (getattr(entry, "curves", None) or {}).get(metric)
+    if isinstance(logged, list):
+        line = curve_points(logged, SPARK_POINTS)
+        if len(line) >= 2:
+            return line
     points = []
     for i, ckpt in enumerate(entry.checkpoints):
         y = (ckpt.metrics or {}).get(metric)

@@ -14,7 +14,13 @@ from ckptzoo_widgets.curves import comparison, payload
 from ckptzoo_widgets.downsample import MAX_DRAWN_POINTS, downsample, finite_points
 from ckptzoo_widgets.schema import ModelEntry
 from ckptzoo_widgets.widget import ZooBrowser
-from ckptzoo_widgets.widget_payload import MAX_CURVE_BUDGET, MAX_CURVES, curves_payload, detail_payload
+from ckptzoo_widgets.widget_payload import (
+    MAX_CURVE_BUDGET,
+    MAX_CURVES,
+    SPARK_POINTS,
+    curves_payload,
+    detail_payload,
+)
 
 
 def noisy_loss(n: int, seed: int = 0) -> list[tuple[int, float]]:
@@ -140,6 +146,27 @@ def test_browser_sends_the_curve_of_a_runs_index(tmp_path):
     assert curve["metric"] == "train/loss" and curve["logged"] == 50_000
     assert len(curve["points"]) <= MAX_DRAWN_POINTS
     assert [50_000 * 10 // 3 // 10 * 10, 50.0] in curve["points"]
+
+
+def test_a_card_sparkline_follows_the_logged_curve(tmp_path):
+    index = {
+        "ckptzoo_index": 1,
+        "models": [
+            {
+                "id": "run",
+                "headline_metric": "train/loss",
+                "curves": {"train/loss": [list(p) for p in noisy_loss(50_000)]},
+                "checkpoints": [{"name": "last", "step": 499_990, "metrics": {"train/loss": 0.1}}],
+            },
+            {"id": "plain", "headline_metric": "acc", "checkpoints": [{"name": "only", "metrics": {"acc": 0.5}}]},
+        ],
+    }
+    browser = ZooBrowser(cz.open_zoo(str(write_index(tmp_path, index))))
+    cards = {c["id"]: c for c in browser.cards}
+    spark = cards["run"]["spark"]
+    assert 2 < len(spark) <= SPARK_POINTS and [s for s, _ in spark] == sorted(s for s, _ in spark)
+    assert spark[0][0] == 0 and spark[-1][0] == 499_990 and max(v for _, v in spark) == 50.0
+    assert cards["plain"]["spark"] == []  # one checkpoint, no curve: no sparkline, as before
 
 
 def test_compare_draws_logged_curves_where_a_model_has_one(tmp_path):
