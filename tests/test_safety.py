@@ -3,8 +3,10 @@
 import re
 from html.parser import HTMLParser
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ckptzoo_widgets import safety
@@ -161,3 +163,32 @@ def test_markdown_tables_and_links_survive():
     html = safety.render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n\n[docs](https://example.org/x)")
     assert "<table>" in html and "<td>1</td>" in html
     assert 'href="https://example.org/x"' in html and 'rel="noopener noreferrer nofollow"' in html
+
+
+@pytest.mark.parametrize(
+    ("pattern", "check", "refused"),
+    [  # what sources/json_rules.py and sources/parquet_grid.py refuse beside the RE2 match
+        (safety.MODEL_ID_PATTERN, safety.check_model_id, lambda v: ".." in v or "--" in v),
+        (safety.CHECKPOINT_NAME_PATTERN, safety.check_checkpoint_name, lambda v: ".." in v or "--" in v),
+        (safety.REVISION_PATTERN, safety.check_revision, lambda v: ".." in v or "//" in v or v.endswith("/")),
+    ],
+)
+@settings(deadline=None)  # no timing in tests: the first example imports pyarrow
+@given(st.text(alphabet="ab9._-/ A", max_size=12))
+def test_the_re2_form_and_its_separate_refusals_make_the_same_rule(pattern, check, refused, value):
+    """What the columnar readers check with Arrow (RE2, no look-arounds) is the rule the validators apply."""
+    form = safety.re2_form(pattern)
+    assert "(?" not in form
+    matched = pc.match_substring_regex(pa.array([value]), form)[0].as_py()
+    columnar = matched and not refused(value)
+    try:
+        check(value)
+        exact = True
+    except ValueError:
+        exact = False
+    assert columnar == exact, value
+
+
+def test_re2_form_refuses_a_look_around_it_cannot_drop():
+    with pytest.raises(ValueError, match="look-around"):
+        safety.re2_form(r"^(?=a)b$")

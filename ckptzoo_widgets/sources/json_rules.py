@@ -8,25 +8,25 @@ problems reported are those `ckptzoo validate` reports.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import safety
-from ..schema import MAX_COUNT
+from ..schema import MAX_COUNT, FileFormat
 from .json_lines import FILE, MODEL, TEXT_FIELDS
 
-_NAME_RE2 = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$"
-_ID_RE2 = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$"
-_REVISION_RE2 = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$"
+_NAME_RE2 = safety.re2_form(safety.CHECKPOINT_NAME_PATTERN)  # `..`, `--` and `//`: checked on their own
+_ID_RE2 = safety.re2_form(safety.MODEL_ID_PATTERN)
+_REVISION_RE2 = safety.re2_form(safety.REVISION_PATTERN)
 # Stricter than safety.check_url / check_relative_path (what passes here passes there; the rest
 # goes to the exact check): lower-case scheme, an ASCII host, no '@', no whitespace or controls.
 _URL_RE2 = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[\x21-\x3f\x41-\x7e]*)?$"
 _PATH_RE2 = r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$"
-_SHA256_RE2 = r"^[0-9a-f]{64}$"
-_FORMATS = ("safetensors", "pytorch", "onnx", "keras", "h5", "gguf", "npz", "other")
+_SHA256_RE2 = safety.SHA256_PATTERN
+_FORMATS = get_args(FileFormat)
 
 
 def as_numpy(values: Any) -> np.ndarray:
