@@ -34,6 +34,10 @@ def finite_points(points: Iterable[Any]) -> list[tuple[int, float]]:
         if not isinstance(point, (list, tuple)) or len(point) < 2:
             continue
         step, value = point[0], point[1]
+        if type(step) is int and type(value) is float:  # the usual pair, checked fast
+            if step >= 0 and value - value == 0:  # False for NaN and the infinities
+                by_step[step] = value
+            continue
         if not (_number(step) and _number(value)):
             continue
         step_f, value_f = float(step), float(value)
