@@ -113,7 +113,10 @@ def jupyter_server():
 # ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio loop running in
+# the main thread while it is open, and the tests after tests/browser/ (the widget's
+# search queue among them) must run without one, as a script does.
+@pytest.fixture(scope="package")
 def _playwright():
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
@@ -123,7 +126,7 @@ def _playwright():
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(_playwright):
     # Playwright gives the launched browser a fresh temporary profile.
     browser = _playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
