@@ -37,7 +37,6 @@ starts the server once and runs the chosen sections in order.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import pathlib
@@ -58,6 +57,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import s3_server  # noqa: E402  (tests/s3_server.py: the moto server and its byte counter)
+from download import make_file  # noqa: E402  (benchmarks/download.py: a random file and its sha256)
 
 GOAL = 0.90  # fetch within 10% of s3fs's own get
 
@@ -72,19 +72,6 @@ def timed(work: Callable[[], Any]) -> tuple[float, float]:
     c0, t0 = cpu_seconds(), time.perf_counter()
     work()
     return time.perf_counter() - t0, cpu_seconds() - c0
-
-
-def make_file(path: pathlib.Path, size: int) -> str:
-    h = hashlib.sha256()
-    chunk = 16 << 20
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            data = os.urandom(min(chunk, left))
-            f.write(data)
-            h.update(data)
-            left -= len(data)
-    return h.hexdigest()
 
 
 def gbps(size: int, seconds: float) -> float:
