@@ -247,16 +247,32 @@ def test_other_file_systems_download_with_ranged_reads(cache):
 
 
 @pytest.mark.slow
-def test_sixteen_processes_share_one_verified_copy(s3_server, cache):
+def test_sixteen_processes_share_one_verified_copy(s3_server, cache, tmp_path):
+    """16 notebooks open the same zoo on S3 (a Parquet index read in place) and download
+    the same checkpoint into one shared cache at the same moment."""
+    from ckptzoo_widgets.schema import ModelEntry
+    from ckptzoo_widgets.sources.parquet_index import write_parquet
+
     bucket = s3_server.make_bucket()
     data = os.urandom(16 << 20)
     sha = hashlib.sha256(data).hexdigest()
     url = s3_server.put(bucket, "shared/model.safetensors", data)
+    entry = ModelEntry.model_validate(
+        {
+            "id": "team/shared-model",
+            "library": "safetensors",
+            "checkpoints": [{"name": "final", "files": [{"url": url, "sha256": sha, "size": len(data)}]}],
+        }
+    )
+    index = tmp_path / "index.parquet"
+    write_parquet([entry], index, name="shared zoo")
+    index_url = s3_server.put(bucket, "zoo/index.parquet", index.read_bytes())
     s3_server.behave(bucket, "shared/model.safetensors", rate=4 << 20)  # 4 s: the others wait on the lock
     code = (
         "import sys, time, ckptzoo_widgets as cz\n"
         "while time.time() < float(sys.argv[1]): time.sleep(0.01)\n"
-        f"print(cz.fetch({url!r}, sha256={sha!r}).resolve())\n"
+        f"zoo = cz.open_zoo({index_url!r})\n"
+        "print(zoo.download('team/shared-model@final')[0].resolve())\n"
     )
     start = str(time.time() + 8)  # all 16 start together, once their imports are done
     env = child_env(s3_server, cache)
@@ -273,6 +289,16 @@ def test_sixteen_processes_share_one_verified_copy(s3_server, cache):
     served = s3_server.counts(bucket, "shared/model.safetensors")
     assert served["bytes"] == len(data)  # each byte sent once for this cache
     assert served["methods"] == ["HEAD", "GET"]  # by the one process that held the lock
+    # The index's checked grid is one cached copy too, and it opens offline afterwards.
+    assert [p for p in (cache / "indexes").rglob("*") if p.name.endswith(".tmp")] == []  # no half-written record
+    offline = subprocess.run(
+        [sys.executable, "-c", f"import ckptzoo_widgets as cz; print(cz.open_zoo({index_url!r}).models['id'][0])"],
+        env={**env, "CKPTZOO_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert offline.returncode == 0 and offline.stdout.strip() == "team/shared-model", offline.stderr[-2000:]
 
 
 # ---------------------------------------------------------------- zoos on object storage
