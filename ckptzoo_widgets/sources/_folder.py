@@ -29,7 +29,7 @@ import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, BinaryIO
 
 from ..errors import ZooError
@@ -110,9 +110,10 @@ class Folder:
     def is_dir(self) -> bool:
         return bool(self.root.is_dir())
 
-    def inside(self, path: str | Path) -> bool:
-        real = os.path.realpath(path)
-        return real == str(self.root) or real.startswith(str(self.root).rstrip(os.sep) + os.sep)
+    def inside(self, path: str | PurePath, folder: str | PurePath | None = None) -> bool:
+        """Whether `path` really lies inside the zoo's folder (or inside `folder`, one of its sub-folders)."""
+        real, top = os.path.realpath(path), str(self.root) if folder is None else os.path.realpath(folder)
+        return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
 
     def walk(self, on_error: object = None) -> Iterator[tuple[Path, list[str], list[str]]]:
         """`os.walk` without following linked folders, charging the budget (BudgetExhausted ends it).
@@ -125,11 +126,16 @@ class Folder:
             dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
             yield Path(dirpath), dirnames, filenames
 
-    def open(self, path: str | Path) -> tuple[BinaryIO, int]:
-        """An open regular file inside the folder, and its size from the descriptor."""
+    def open(self, path: str | PurePath, within: str | PurePath | None = None) -> tuple[BinaryIO, int]:
+        """An open regular file inside the folder (and inside its sub-folder `within`), and its size.
+
+        The size comes from the descriptor.
+        """
         real = os.path.realpath(path)
         if not self.inside(real):
             raise FolderReadError("a symbolic link to a place outside the zoo's folder; not followed")
+        if within is not None and not self.inside(real, within):
+            raise FolderReadError("a symbolic link to a place outside its run's folder; not followed")
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
         try:
@@ -231,10 +237,10 @@ class ObjectFolder(Folder):
             why = storage.error_message(error, self.options)
             raise ZooError(f"{storage.shown(self.url)}: cannot list ({why})") from None
 
-    def inside(self, path: str | Path) -> bool:
+    def inside(self, path: str | PurePath, folder: str | PurePath | None = None) -> bool:
         parts = PurePosixPath(path).parts
-        root = self.root.parts
-        return parts[: len(root)] == root and not {".", ".."} & set(parts[len(root) :])
+        top = self.root.parts if folder is None else PurePosixPath(folder).parts
+        return parts[: len(top)] == top and not {".", ".."} & set(parts[len(top) :])
 
     def walk(self, on_error: object = None) -> Iterator[tuple[Any, list[str], list[str]]]:
         def failed(error: OSError) -> None:
@@ -252,11 +258,11 @@ class ObjectFolder(Folder):
             for name in [d for d in dirs if d not in dirnames]:  # pruned by the caller, as with os.walk
                 del dirs[name]
 
-    def open(self, path: str | Path) -> tuple[BinaryIO, int]:
+    def open(self, path: str | PurePath, within: str | PurePath | None = None) -> tuple[BinaryIO, int]:
         from .. import storage
 
         key = str(PurePosixPath(path))
-        if not self.inside(key):
+        if not self.inside(key) or (within is not None and not self.inside(key, within)):
             raise FolderReadError("a name outside the zoo's folder; not read")
         try:
             info = self._infos.get(key) or self.fs.info(key)

@@ -12,22 +12,28 @@ its step (`attach_scalars`), and the model keeps the whole logged curve for the 
 logged (`val/acc`, `eval/loss`); a name that breaks the metric rules is reported.
 A truncated or corrupt file is reported with the byte where reading stopped; the
 records before it are kept.
+
+The runs walk finds the event files (`is_event_file`); each is read through the
+walk's folder (`Folder` on disk, `ObjectFolder` on object storage), so both are
+read one way, under the same budget (`read_scalars`).
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+import os
 import struct
 import tempfile
 import time
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import BinaryIO
 
 from .. import safety
 from ..downsample import downsample
-from ._folder import Folder
+from ._folder import CHUNK, Folder, FolderReadError
 
 EVENT_FILE = "events.out.tfevents."
 # Where event files lie, relative to a run folder: the folder itself (Lightning's
@@ -42,7 +48,7 @@ MISSING_HINT = (
     "their metrics are left out (pip install 'ckptzoo-widgets[tensorboard]')"
 )
 
-Report = Callable[[Path, str], None]
+Report = Callable[[PurePath, str], None]
 Curve = list[tuple[int, float]]
 
 
@@ -68,18 +74,30 @@ class Scalars:
         }
 
 
-def event_files(folder: Path) -> list[Path]:
-    """The event files of a run folder (regular files only, not following links), oldest first."""
-    inside = Folder(folder).inside  # glob follows linked folders: keep only files that stay in the run
-    found = {
-        p for pattern in EVENT_GLOBS for p in folder.glob(pattern) if p.is_file() and not p.is_symlink() and inside(p)
-    }
+def is_event_file(name: str) -> bool:
+    return name.startswith(EVENT_FILE)
 
-    def order(path: Path) -> tuple[int, str]:  # events.out.tfevents.<unix time>.<host>...
+
+def event_files(run: PurePath, found: Iterable[PurePath]) -> list[PurePath]:
+    """The event files of the run in folder `run` among those a walk `found`, oldest first.
+
+    They lie in the run folder itself or in `runs/<date_host>/` below it (EVENT_GLOBS);
+    the walk never enters linked folders, and reading checks that a linked file stays in the run.
+    """
+
+    def in_run(path: PurePath) -> bool:  # anchored at the run folder, as a glob from it would be
+        if not path.is_relative_to(run):
+            return False
+        below = path.relative_to(run)
+        return any(len(below.parts) == len(PurePath(p).parts) and below.match(p) for p in EVENT_GLOBS)
+
+    mine = [path for path in found if in_run(path)]
+
+    def order(path: PurePath) -> tuple[int, str]:  # events.out.tfevents.<unix time>.<host>...
         stamp = path.name[len(EVENT_FILE) :].split(".", 1)[0]
         return (int(stamp) if stamp.isdigit() else 0, path.as_posix())
 
-    return sorted(found, key=order)
+    return sorted(set(mine), key=order)
 
 
 def available() -> bool:
@@ -90,26 +108,43 @@ def available() -> bool:
     return True
 
 
-def intact_length(path: Path, size: int, limit: int) -> int:
-    """How many bytes of `path` are whole records by their length fields.
+def copy_records(source: BinaryIO, size: int, limit: int, sink: BinaryIO, deadline: float) -> int:
+    """Copy the whole records at the start of `source` into `sink`, up to the first past `limit` bytes.
 
     A record is an 8-byte length, a 4-byte CRC, the data and a 4-byte CRC. A length
-    that claims more than the file holds ends the intact part here, before any reader
+    that claims more than the file holds ends the copy there, before any reader
     allocates a buffer of the claimed size (CRCs are left to tensorboard's reader).
+    Returns the bytes copied: the copy holds whole records only.
     """
     offset = 0
-    with open(path, "rb") as handle:
-        while offset + 12 <= size and offset < limit:
-            (length,) = struct.unpack("<Q", handle.read(8))
-            if offset + 16 + length > size:
-                break
-            offset += 16 + length
-            handle.seek(offset)
+    while offset + 12 <= size and offset < max(limit, 1) and time.monotonic() <= deadline:
+        header = source.read(8)
+        if len(header) < 8:
+            break
+        (length,) = struct.unpack("<Q", header)
+        if offset + 16 + length > size:
+            break
+        sink.write(header)
+        remaining = 8 + length  # the two CRCs and the data
+        while remaining:
+            block = source.read(min(CHUNK, remaining))
+            if not block:  # the file held less than its size said
+                sink.truncate(offset)
+                return offset
+            sink.write(block)
+            remaining -= len(block)
+        offset += 16 + length
     return offset
 
 
-def read_scalars(files: Iterable[Path], report: Report) -> Scalars:
-    """Every scalar in `files` (a later file wins where two log the same metric at the same step)."""
+def read_scalars(folder: Folder, run: PurePath, files: Iterable[PurePath], report: Report) -> Scalars:
+    """Every scalar in `files` of the run in `run` (a later file wins where two log the same metric at the same step).
+
+    Each file is opened through `folder` (the folder rule: a file that leaves the run
+    folder is refused) and its whole records, up to this run's byte budget, are
+    copied to a temporary file for tensorboard's reader, deleted after: one way for a
+    local folder and for one on object storage (where the copy comes from ranged reads).
+    """
     from tensorboard import data_compat
     from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
     from tensorboard.compat.proto import event_pb2
@@ -119,19 +154,22 @@ def read_scalars(files: Iterable[Path], report: Report) -> Scalars:
     bad_names: set[str] = set()
     budget_bytes, budget_points = MAX_EVENT_BYTES, MAX_POINTS
     deadline = time.monotonic() + MAX_SECONDS
-    cleanup: list[Path] = []
+    path: PurePath = run
     for path in files:
+        descriptor, name = tempfile.mkstemp(prefix="ckptzoo-events-")
+        copy = Path(name)
         try:
-            size = path.stat().st_size
-            intact = intact_length(path, size, budget_bytes)
-            damaged = intact < min(size, budget_bytes)
-            if damaged:  # the reader gets a copy of the intact records only
-                with open(path, "rb") as source, tempfile.NamedTemporaryFile("wb", delete=False) as copy:
-                    cleanup.append(Path(copy.name))
-                    for _ in range(0, intact, 1 << 20):
-                        copy.write(source.read(min(1 << 20, intact - copy.tell())))
-            loader = RawEventFileLoader(str(cleanup[-1] if damaged else path))
+            with os.fdopen(descriptor, "wb") as sink:
+                handle, size = folder.open(path, within=run)
+                with handle:
+                    copy_records(handle, size, budget_bytes, sink, deadline)
+            loader = RawEventFileLoader(str(copy))
+        except FolderReadError as error:
+            copy.unlink(missing_ok=True)
+            report(path, f"{error}; skipped")
+            continue
         except Exception as error:  # noqa: BLE001 - any reader failure is this file's problem only
+            copy.unlink(missing_ok=True)
             report(path, f"cannot read TensorBoard events ({type(error).__name__}); skipped")
             continue
         consumed = 0
@@ -164,39 +202,46 @@ def read_scalars(files: Iterable[Path], report: Report) -> Scalars:
                     budget_points -= 1
         except Exception as error:  # noqa: BLE001 - a damaged record: keep what came before it
             stopped = f"a damaged record ({type(error).__name__})"
+        finally:
+            copy.unlink(missing_ok=True)
         budget_bytes -= consumed
         if stopped:
             report(path, f"TensorBoard events read up to byte {consumed} of {size}: stopped at {stopped}")
         elif consumed < size:
             message = f"TensorBoard event file cut short or corrupt at byte {consumed} of {size}; earlier events kept"
             report(path, message)
-    for copy_path in cleanup:
-        copy_path.unlink(missing_ok=True)
     if bad_names:
         names = ", ".join(repr(name[:60]) for name in sorted(bad_names)[:5])
         report(path, f"TensorBoard metric name(s) {names} break the metric-name rules; left out")
     return Scalars({name: sorted(by_step.items()) for name, by_step in points.items()})
 
 
-def run_scalars(folder: Path, report: Report) -> Scalars | None:
-    """The scalars of the run in `folder`, or None when it has no event files (a hint when unreadable)."""
-    files = event_files(folder)
+def run_scalars(folder: Folder, run: PurePath, found: Iterable[PurePath], report: Report) -> Scalars | None:
+    """The scalars of the run in `run`, or None when it has no event files (a hint when unreadable)."""
+    files = event_files(run, found)
     if not files:
         return None
     if not available():
-        report(folder, MISSING_HINT)
+        report(run, MISSING_HINT)
         return None
-    return read_scalars(files, report)
+    return read_scalars(folder, run, files, report)
 
 
 def attach_scalars(
-    folder: Path, checkpoints: Iterable[object], data: MutableMapping[str, object], report: Report
+    folder: Folder,
+    run: PurePath,
+    found: Iterable[PurePath],
+    checkpoints: Iterable[object],
+    data: MutableMapping[str, object],
+    report: Report,
 ) -> None:
     """Give each checkpoint (`.step`, `.metrics`) the scalars at its step; put the curves in `data`.
 
-    Metrics a checkpoint already has (from its name, trainer_state.json, metrics.csv) win.
+    `found` are the event files the walk of `folder` found (`is_event_file`); those of
+    the run in `run` are read. Metrics a checkpoint already has (from its name,
+    trainer_state.json, metrics.csv) win.
     """
-    scalars = run_scalars(folder, report)
+    scalars = run_scalars(folder, run, found, report)
     if scalars is None or not scalars.curves:
         return
     for checkpoint in checkpoints:

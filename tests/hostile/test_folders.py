@@ -219,12 +219,19 @@ def test_any_file_names_open_and_every_model_id_obeys_the_rules(tmp_path_factory
                 assert file.path and safety.check_relative_path(file.path)
 
 
-def test_tensorboard_event_files_in_a_linked_folder_outside_are_not_read(tmp_path):
-    from ckptzoo_widgets.sources.tensorboard import event_files
-
+def test_tensorboard_event_files_outside_the_run_are_not_read(tmp_path):
+    pytest.importorskip("tensorboard")
     outside = tmp_path / "outside" / "logs"
     write(outside / "events.out.tfevents.1.host", b"secret events")
     run = _run(tmp_path / "runs")
+    other = _run(tmp_path / "runs" / "other")
+    write(other / "events.out.tfevents.3.host", b"another run's events")
     write(run / "runs" / "mine" / "events.out.tfevents.2.host", b"own events")
-    (run / "runs" / "linked").symlink_to(outside, target_is_directory=True)
-    assert [p.parent.name for p in event_files(run)] == ["mine"]
+    (run / "runs" / "linked").symlink_to(outside, target_is_directory=True)  # a folder: never entered
+    (run / "events.out.tfevents.4.host").symlink_to(other / "events.out.tfevents.3.host")  # a file leaving the run
+    errors = cz.open_zoo(str(tmp_path / "runs")).errors
+    # Only the run's own file reaches the reader (not an event file: reported as such).
+    assert any("run/runs/mine/events.out.tfevents.2.host" in e and "cut short or corrupt" in e for e in errors)
+    assert not any("linked" in e or "secret" in e for e in errors)
+    linked = [e for e in errors if "run/events.out.tfevents.4.host" in e]
+    assert len(linked) == 1 and "outside its run's folder; not followed" in linked[0]

@@ -171,3 +171,74 @@ def test_refresh_shows_new_checkpoints_of_a_live_run(tmp_path):
     (run / "checkpoints" / "epoch=2-step=30.ckpt").write_bytes(b"x")
     page_refresh(browser)
     assert len(browser.detail["checkpoints"]) == 3 and browser.total == 1
+
+
+# --- the same runs on object storage (a real S3 API server on 127.0.0.1: tests/s3_server.py) ---
+
+
+def without_root(errors: list[str], root: str) -> list[str]:
+    """A zoo's messages with the folder each names (a path here, a URL there) left out."""
+    return sorted(e.replace(root, "ROOT") for e in errors)
+
+
+@pytest.fixture
+def s3_runs(s3_server, s3_env, tmp_path, monkeypatch):
+    """Upload a runs folder below a fresh bucket; the zoo from S3 and the same from disk."""
+    pytest.importorskip("s3fs")
+    from fixtures.object_zoos import upload
+
+    monkeypatch.setenv("CKPTZOO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("CKPTZOO_OFFLINE", raising=False)
+
+    def opened(root: Path) -> tuple:
+        bucket = s3_server.make_bucket()
+        upload(s3_server, bucket, root, "runs")
+        s3_server.reset_counts()
+        return bucket, cz.open_zoo(f"s3://{bucket}/runs/"), cz.open_zoo(str(root))
+
+    return opened
+
+
+def test_event_files_on_s3_give_the_same_metrics_and_curves_as_on_disk(s3_runs, runs):
+    bucket, remote, local = s3_runs(runs)
+    assert sorted(m.id for m in remote) == sorted(m.id for m in local) == ["bert", "cut/version_0", "mnist/version_0"]
+    for model in local:
+        ours = remote.model(model.id)
+        assert ours.curves == model.curves and ours.curves
+        assert ours.model_dump(exclude={"description"}) == model.model_dump(exclude={"description"})
+        assert remote.checkpoints(model.id).equals(local.checkpoints(model.id))
+    table = remote.checkpoints("mnist/version_0").set_index("checkpoint")
+    assert table.loc["epoch-0-step-12", "val/acc"] == val_acc(10)
+    # the same reports: the truncated file, the bad metric name
+    ours, theirs = without_root(remote.errors, f"{bucket}/runs"), without_root(local.errors, str(runs))
+    assert ours == theirs and any("cut short" in e for e in ours) and any("'eval bad name'" in e for e in ours)
+
+
+def test_an_oversized_event_file_on_s3_is_cut_at_the_budget_without_reading_it_whole(
+    s3_runs, s3_server, tmp_path, monkeypatch
+):
+    from ckptzoo_widgets.sources import _folder, tensorboard
+
+    root = tmp_path / "runs"
+    run = root / "lightning_logs" / "version_0"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "epoch=0-step=5.ckpt").write_bytes(b"x")
+    writer = EventFileWriter(str(run))
+    for step in range(64):  # a scalar, then 64 KiB of something else (a graph): 4 MiB in all
+        writer.add_event(Event(step=step, summary=Summary(value=[legacy("val/acc", val_acc(step))])))
+        writer.add_event(Event(step=step, graph_def=bytes(64 << 10)))
+    writer.close()
+    (events,) = run.glob("events.out.tfevents.*")
+    size = events.stat().st_size
+    monkeypatch.setattr(tensorboard, "MAX_EVENT_BYTES", 256 << 10)  # a run's budget, as 1 GiB is for real logs
+    bucket, remote, local = s3_runs(root)
+    key = f"runs/{events.relative_to(root).as_posix()}"
+    served = s3_server.counts(bucket, key)["bytes"]
+    (message,) = [e for e in local.errors if "tfevents" in e]
+    assert f"of {size}: stopped at the read budget of this run" in message
+    assert without_root(remote.errors, f"{bucket}/runs") == without_root(local.errors, str(root))
+    # the steps before the budget ran out, the same from both
+    assert remote.model("runs/version_0").curves == local.model("runs/version_0").curves
+    assert [s for s, _ in local.model("runs/version_0").curves["val/acc"]] == [0, 1, 2, 3]
+    # about the budget was fetched (ranged reads of READ_BLOCK), never the 4 MiB file
+    assert 256 << 10 <= served <= (256 << 10) + 2 * _folder.READ_BLOCK < size

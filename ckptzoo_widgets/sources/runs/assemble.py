@@ -143,8 +143,8 @@ class RunsReader:
             if checkpoint.epoch is None and epoch is not None:
                 checkpoint.epoch = epoch
         data: dict[str, Any] = {}
-        if scanner.folder.local:  # event files are read with tensorboard's own reader, from local files only
-            tensorboard.attach_scalars(run.folder, checkpoints, data, scanner.report)  # metrics + curves
+        # metrics + curves from the run's TensorBoard event files, read through the folder (local or object storage)
+        tensorboard.attach_scalars(scanner.folder, run.folder, scanner.event_files, checkpoints, data, scanner.report)
         default = None
         if run.best and run.best in run.checkpoints:
             default = run.best

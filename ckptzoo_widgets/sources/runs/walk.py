@@ -7,7 +7,7 @@ The walk finds files and hands each kind to its parser (`trainer`, `lightning`,
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from ... import safety
 from ...decode import ParseError, load_json
 from ...schema import WEIGHT_SUFFIXES, FileEntry, Problem, Problems
+from .. import tensorboard
 from .._folder import Budget, BudgetExhausted, Folder, FolderReadError
 from .._parse import epoch_of, step_of
 from ..modelcard import metric_name
@@ -59,11 +60,12 @@ class Scanner:
         self.runs: dict[Path, Run] = {}
         self.evals: list[Eval] = []
         self.card_candidates: list[Path] = []
+        self.event_files: list[Path] = []  # TensorBoard's, read per run by `tensorboard.attach_scalars`
 
-    def report(self, path: Path | str, message: str, entry: str = "") -> None:
+    def report(self, path: PurePath | str, message: str, entry: str = "") -> None:
         self.problems.add(Problem(str(self.root), entry or self.rel(path), "", message))
 
-    def rel(self, path: Path | str) -> str:
+    def rel(self, path: PurePath | str) -> str:
         try:
             return Path(path).relative_to(self.root).as_posix() or "."
         except ValueError:
@@ -137,6 +139,7 @@ class Scanner:
                 lmeval.maybe_eval(self, folder / name)
         if "README.md" in names:
             self.card_candidates.append(folder / "README.md")
+        self.event_files += [folder / name for name in sorted(names) if tensorboard.is_event_file(name)]
 
     def configs(self, run: Run, folder: Path, names: set[str]) -> None:
         if "config.json" in names and not run.config:
