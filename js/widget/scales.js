@@ -26,12 +26,13 @@ export function linearTicks(lo, hi, count = 5) {
   if (lo > hi) [lo, hi] = [hi, lo];
   if (lo === hi) {
     const pad = Math.abs(lo) * 0.05 || 1;
-    lo -= pad;
-    hi += pad;
+    lo = Math.max(lo - pad, -Number.MAX_VALUE);
+    hi = Math.min(hi + pad, Number.MAX_VALUE);
   }
-  const step = niceStep(hi - lo, count);
-  const start = Math.floor(lo / step + 1e-9) * step;
-  const end = Math.ceil(hi / step - 1e-9) * step;
+  // Values near ±1.8e308 (float64's end): hi - lo overflows, so the step is found from half the span.
+  const step = Number.isFinite(hi - lo) ? niceStep(hi - lo, count) : 2 * niceStep(hi / 2 - lo / 2, count);
+  const start = Math.max(Math.floor(lo / step + 1e-9) * step, -Number.MAX_VALUE);
+  const end = Math.min(Math.ceil(hi / step - 1e-9) * step, Number.MAX_VALUE);
   const ticks = [];
   for (let i = 0, v = start; v <= end + step * 1e-9 && i < 100; i += 1, v = start + i * step)
     ticks.push(clean(v, step));
@@ -100,7 +101,8 @@ export function makeScale(values, [p0, p1], { kind = "linear", count = 5, nice =
   }
   const d0 = f(domain[0]);
   const d1 = f(domain[1]);
-  const map = (v) => (d1 === d0 ? (p0 + p1) / 2 : p0 + ((f(v) - d0) / (d1 - d0)) * (p1 - p0));
+  // In halves: the difference of two finite values (±1e308) may overflow, half of it never does.
+  const map = (v) => (d1 === d0 ? (p0 + p1) / 2 : p0 + ((f(v) / 2 - d0 / 2) / (d1 / 2 - d0 / 2)) * (p1 - p0));
   return { map, ticks, domain, kind };
 }
 

@@ -117,3 +117,23 @@ describe("chartFigure", () => {
     expect(rows[4][1]).toBe("—");
   });
 });
+
+describe("a metric at ±1e308 (hostile zoos, issue 17)", () => {
+  it("draws every point at finite coordinates", () => {
+    const points = [
+      [0, -1e308, "a"],
+      [1, 0.5, "b"],
+      [2, 1e308, "c"],
+    ];
+    const svg = metricChart(points, { metric: "acc", xLabel: "step" });
+    const circles = [...svg.querySelectorAll("circle")];
+    expect(circles.length).toBe(3);
+    for (const c of circles) {
+      expect(Number.isFinite(Number(c.getAttribute("cx")))).toBe(true);
+      expect(Number.isFinite(Number(c.getAttribute("cy")))).toBe(true);
+    }
+    const line = svg.querySelector("polyline").getAttribute("points");
+    expect(line).not.toContain("NaN");
+    expect(svg.querySelectorAll(".cz-tick-y").length).toBeGreaterThan(1);
+  });
+});

@@ -76,3 +76,23 @@ describe("makeScale", () => {
     expect(flat.map(5)).toBeCloseTo(50);
   });
 });
+
+describe("values at float64's end (±1e308: hostile zoos, issue 17)", () => {
+  it("keep finite ticks, domain and pixels (hi - lo overflows)", () => {
+    const { domain, ticks } = linearTicks(-1e308, 1e308, 5);
+    expect(domain.every(Number.isFinite)).toBe(true);
+    expect(domain[0]).toBeLessThanOrEqual(-1e308);
+    expect(domain[1]).toBeGreaterThanOrEqual(1e308);
+    expect(ticks.length).toBeGreaterThan(1);
+    expect(ticks.every(Number.isFinite)).toBe(true);
+    const s = makeScale([-1e308, 0, 1e308], [300, 0]);
+    for (const v of [-1e308, 0, 1e308]) expect(Number.isFinite(s.map(v))).toBe(true);
+    expect(s.map(-1e308)).toBeGreaterThan(s.map(0));
+    expect(s.map(0)).toBeGreaterThan(s.map(1e308));
+  });
+  it("give a flat series at the largest double a finite band", () => {
+    const s = makeScale([Number.MAX_VALUE, Number.MAX_VALUE], [300, 0]);
+    expect(s.domain.every(Number.isFinite)).toBe(true);
+    expect(Number.isFinite(s.map(Number.MAX_VALUE))).toBe(true);
+  });
+});
