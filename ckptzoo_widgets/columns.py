@@ -140,5 +140,12 @@ def entry_json(model: ModelEntry) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-def metric_columns(schema: pa.Schema) -> list[str]:
-    return [name for name in schema.names if name.startswith(METRIC_PREFIX)]
+def metric_columns(schema: pa.Schema, limit: int = MAX_METRIC_COLUMNS) -> list[str]:
+    """The `metric:<name>` columns a grid keeps: the first `limit` in the schema's order.
+
+    The one cap on metric columns for every form: a JSON index and the readers keep
+    the `limit` most frequent names (`metric_names`), the Parquet writer stores them
+    in that order, and a Parquet index read in place keeps its first `limit` (a file
+    with 8,000 metric columns opens as one with 64; every metric stays in the entry).
+    """
+    return [name for name in schema.names if name.startswith(METRIC_PREFIX)][: max(limit, 0)]

@@ -1,9 +1,16 @@
-"""Untrusted bytes decoded within budgets: gzip with a cap on what it expands to, JSON with a byte cap.
+"""Untrusted bytes decoded within budgets: gzip with a cap on what it expands to, JSON with a byte cap,
+and the budgets of every decoder that allocates what a file declares.
 
 Every index, Hub answer, trainer_state.json or safetensors header is decoded
 here, so a 600 KiB gzip body that expands to 1.3 GiB, a 100,000-deep
 document or an integer of 5,000 digits is a clear `ParseError` (a ZooError),
 never a MemoryError, a RecursionError or a bare ValueError.
+
+Decoders that read a size from the data before allocating it (a TensorBoard
+tensor's shape, a Parquet column chunk's or page's value count and size, a
+remote index read) check that declared size with `within_budget` against one
+of the budgets below first: over it is one `BudgetError`, raised before the
+memory is taken (docs/security.md, "Budgets").
 """
 
 from __future__ import annotations
@@ -21,11 +28,43 @@ from .humanize import human_bytes
 # is published as Parquet. CKPTZOO_MAX_JSON_MB raises it for one machine.
 MAX_JSON_BYTES = 64 << 20
 GZIP_MAGIC = b"\x1f\x8b"
+
+# Budgets of what a file declares, checked before decoding it (`within_budget`).
+MAX_TENSOR_BYTES = 1 << 20  # one TensorBoard scalar's tensor, decoded (a scalar needs 8 bytes)
+MAX_DECODED_COLUMN = 512 << 20  # one Parquet column of one row group, decoded
+MAX_PAGE_BYTES = 256 << 20  # one Parquet page, uncompressed
+MAX_GRID_BYTES = 3 << 30  # the decoded grid columns of one Parquet index (a 1M zoo needs ~0.3 GiB)
+GRID_RATIO = 64  # ... and at most this many times the index file's size
+MIN_GRID_BUDGET = 64 << 20  # ... but never less than this
 ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": 32 + zlib.MAX_WBITS}
 
 
 class ParseError(ZooError, ValueError):
     """Bytes that cannot be decoded within the budget: not JSON, too large, too deep."""
+
+
+class BudgetError(ParseError):
+    """A size declared by untrusted data over its budget, refused before anything of that size is allocated."""
+
+
+def within_budget(what: str, declared: int, budget: int) -> int:
+    """`declared` when `0 <= declared <= budget`; otherwise BudgetError, one line naming `what`.
+
+    Called with the size a file or a server declares, before allocating it.
+    """
+    if declared < 0:
+        raise BudgetError(f"{what} declares a negative size ({declared}); refused")
+    if declared > budget:
+        raise BudgetError(
+            f"{what} declares {human_bytes(declared)} ({declared:,} bytes), over its budget of "
+            f"{human_bytes(budget)}; refused"
+        )
+    return declared
+
+
+def grid_budget(file_size: int) -> int:
+    """The decoded-grid budget of a Parquet index of `file_size` bytes: GRID_RATIO times it, within bounds."""
+    return min(MAX_GRID_BYTES, max(MIN_GRID_BUDGET, GRID_RATIO * max(file_size, 0)))
 
 
 def json_limit() -> int:

@@ -11,7 +11,10 @@ its step (`attach_scalars`), and the model keeps the whole logged curve for the 
 (`ModelEntry.curves`, thinned to `MAX_CURVE_POINTS` per metric, spikes kept: downsample.py). Metric names stay as
 logged (`val/acc`, `eval/loss`); a name that breaks the metric rules is reported.
 A truncated or corrupt file is reported with the byte where reading stopped; the
-records before it are kept.
+records before it are kept. A scalar whose tensor declares more than
+`decode.MAX_TENSOR_BYTES` (a shape of [200000000] with one value, which the
+reader would repeat to the declared shape) is reported and skipped before its
+tensor is built (`scalar_value`).
 
 The runs walk finds the event files (`is_event_file`); each is read through the
 walk's folder (`Folder` on disk, `ObjectFolder` on object storage), so both are
@@ -29,9 +32,10 @@ import time
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .. import safety
+from ..decode import MAX_TENSOR_BYTES, BudgetError, within_budget
 from ..downsample import downsample
 from ._folder import CHUNK, Folder, FolderReadError
 
@@ -137,6 +141,28 @@ def copy_records(source: BinaryIO, size: int, limit: int, sink: BinaryIO, deadli
     return offset
 
 
+def scalar_value(tensor: Any) -> float:
+    """The first value of a scalar summary's tensor (a `TensorProto`), its declared size checked first.
+
+    The tensor's shape is a declaration: the reader fills a tensor of that shape
+    by repeating the values stored, so one float and a shape of [100000, 100000]
+    ask for 40 GB. BudgetError when the shape declares more than MAX_TENSOR_BYTES.
+    """
+    from tensorboard.compat.tensorflow_stub import dtypes
+    from tensorboard.util import tensor_util
+
+    dims = [int(dim.size) for dim in tensor.tensor_shape.dim]
+    elements = math.prod(dims) if all(dim >= 0 for dim in dims) else -1
+    try:
+        itemsize = max(int(dtypes.as_dtype(tensor.dtype).size), 1)
+    except (TypeError, ValueError, KeyError):  # an unknown dtype: the reader refuses it below
+        itemsize = 1
+    shape = "[" + ", ".join(map(str, dims[:4])) + (", ..." if len(dims) > 4 else "") + "]"
+    within_budget(f"a scalar's tensor of shape {shape}", elements * itemsize, MAX_TENSOR_BYTES)
+    # str() of a numpy float32 is its shortest form: 0.6, not 0.6000000238.
+    return float(str(tensor_util.make_ndarray(tensor).reshape(-1)[0]))
+
+
 def read_scalars(folder: Folder, run: PurePath, files: Iterable[PurePath], report: Report) -> Scalars:
     """Every scalar in `files` of the run in `run` (a later file wins where two log the same metric at the same step).
 
@@ -148,7 +174,6 @@ def read_scalars(folder: Folder, run: PurePath, files: Iterable[PurePath], repor
     from tensorboard import data_compat
     from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
     from tensorboard.compat.proto import event_pb2
-    from tensorboard.util import tensor_util
 
     points: dict[str, dict[int, float]] = {}
     bad_names: set[str] = set()
@@ -174,6 +199,7 @@ def read_scalars(folder: Folder, run: PurePath, files: Iterable[PurePath], repor
             continue
         consumed = 0
         stopped = ""
+        refused, refusal = 0, ""
         try:
             for record in loader.Load():
                 # A record is framed by a length (8 bytes), two CRCs (4 + 4) and the payload.
@@ -187,8 +213,11 @@ def read_scalars(folder: Folder, run: PurePath, files: Iterable[PurePath], repor
                 for value in event.summary.value:
                     if value.metadata.plugin_data.plugin_name != "scalars":
                         continue
-                    # str() of a numpy float32 is its shortest form: 0.6, not 0.6000000238.
-                    number = float(str(tensor_util.make_ndarray(value.tensor).reshape(-1)[0]))
+                    try:
+                        number = scalar_value(value.tensor)
+                    except BudgetError as error:  # one value refused; the rest of the file is read
+                        refused, refusal = refused + 1, refusal or str(error)
+                        continue
                     if not math.isfinite(number) or event.step < 0:
                         continue
                     if value.tag not in points:
@@ -205,6 +234,8 @@ def read_scalars(folder: Folder, run: PurePath, files: Iterable[PurePath], repor
         finally:
             copy.unlink(missing_ok=True)
         budget_bytes -= consumed
+        if refused:
+            report(path, f"TensorBoard {refusal}; {refused} such value(s) skipped")
         if stopped:
             report(path, f"TensorBoard events read up to byte {consumed} of {size}: stopped at {stopped}")
         elif consumed < size:
