@@ -193,6 +193,45 @@ def cached_blob(root: pathlib.Path, url: str, sha: str | None, size: int | None)
     return cand
 
 
+# ------------------------------------------------------------------- a course pack
+
+#: the folder of a course pack (``ckptzoo_widgets.pack``) laid out like this cache, read-only
+PACK_LAYER = "ckptzoo"
+
+
+def pack_blob(pack: pathlib.Path | None, url: str, sha: str | None, size: int | None) -> pathlib.Path | None:
+    """The file a course pack holds for ``url`` (by its sha256, else by the pack's URL record),
+    served in place: no lock, no record, no touch (students cannot write the pack).
+
+    None when there is no pack or it does not hold this file (the user's own cache answers).
+    FetchError naming the teacher's fix when the pack lists the file but it is missing or damaged.
+    """
+    if pack is None:
+        return None
+    layer = pack / PACK_LAYER
+    rec = read_json(url_record_path(layer, url)) or {}
+    listed = rec.get("sha256") if isinstance(rec.get("sha256"), str) and SHA_RE.fullmatch(rec["sha256"]) else None
+    want = sha or listed
+    if want is None:
+        return None
+    expected = size if size is not None else (rec.get("size") if want == listed else None)
+    cand = blob_path(layer, want)
+    fix = f"the teacher runs `ckptzoo pack build COURSE.toml -o {pack}` (`ckptzoo pack verify {pack}` lists the damage)"
+    try:
+        found = cand.stat().st_size
+    except FileNotFoundError:
+        if want != listed:
+            return None
+        raise FetchError(f"the course pack {pack} lists {one_line(url)}, its file {cand} is missing; {fix}") from None
+    except OSError as e:
+        raise FetchError(f"cannot read the course pack's {cand}: {e.strerror or e}; {fix}") from None
+    if expected is not None and found != expected:
+        raise FetchError(
+            f"the course pack {pack} holds {one_line(url)} damaged ({cand}: {found} bytes, expected {expected}); {fix}"
+        )
+    return cand
+
+
 # ----------------------------------------------------------------------------- views
 
 

@@ -3,6 +3,7 @@
 ``CKPTZOO_CACHE``    the cache folder (default: the platform's user cache dir)
 ``CKPTZOO_OFFLINE``  never touch the network; serve the cache (1/true/yes/on)
 ``CKPTZOO_QUIET``    no progress bars
+``CKPTZOO_PACK``     a course pack, read before the cache and never written (docs/classroom.md)
 Download tuning (``CKPTZOO_TIMEOUT``, ``CKPTZOO_RETRIES``, ...) is read by
 ``fetch.settings`` through :func:`env_number`; docs/downloads.md lists them all.
 """
@@ -43,6 +44,12 @@ def cache_root() -> pathlib.Path:
     return pathlib.Path(platformdirs.user_cache_dir("ckptzoo", appauthor=False))
 
 
+def pack_root() -> pathlib.Path | None:
+    """``CKPTZOO_PACK``: the course pack a teacher staged (``ckptzoo pack build``), or None."""
+    env = os.environ.get("CKPTZOO_PACK", "").strip()
+    return pathlib.Path(env).expanduser() if env else None
+
+
 def offline() -> bool:
     """``CKPTZOO_OFFLINE``: serve only what is cached."""
     return env_flag("CKPTZOO_OFFLINE")
@@ -53,4 +60,4 @@ def quiet() -> bool:
     return env_flag("CKPTZOO_QUIET")
 
 
-__all__ = ["cache_root", "env_flag", "env_number", "offline", "quiet"]
+__all__ = ["cache_root", "env_flag", "env_number", "offline", "pack_root", "quiet"]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from .. import __version__, cache_cli, index_cli
 from ..errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, ZooError
 from ..text import terminal_safe
-from . import zoo_commands
+from . import pack_commands, zoo_commands
 from .args import attach_dash_values
 
 
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     zoo_commands.add_parsers(commands)
     cache_cli.add_parser(commands)
     index_cli.add_parser(commands)
+    pack_commands.add_parser(commands)
     return parser
 
 

@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from .. import cache, credentials, storage
+from .. import cache, config, credentials, storage
 from ..errors import FetchError, IntegrityError, MissingExtraError, OfflineError
 from ..text import one_line
 from .download import Download
@@ -140,6 +140,9 @@ def _fetch_url(
 ) -> pathlib.Path:
     root = settings.root
     view = view or cache.default_view(url)
+    packed = cache.pack_blob(config.pack_root(), url, sha, size)  # a course pack: read-only, before the cache
+    if packed is not None:
+        return cache.link_view(root, view, packed)
     hit = cache.cached_blob(root, url, sha, size)
     if hit is None:
         if settings.offline:
