@@ -21,6 +21,7 @@ from .. import cache, config, credentials
 from ..decode import ParseError, decompress, json_limit
 from ..errors import ZooError
 from ..humanize import human_bytes
+from ._budget import ListingBudget
 
 CHUNK = 1 << 16
 DEADLINE_S = 300.0  # a whole answer, however slowly it drips
@@ -36,42 +37,67 @@ def get_bounded(
     params: dict[str, Any] | None = None,
     session: Any = None,
     auth: tuple[str, str] | None = None,
+    budget: ListingBudget | None = None,
 ) -> tuple[requests.Response, bytes]:
     """The response (status, headers, links) and its decoded body of at most `limit` bytes.
 
     Raises requests' exceptions for transport failures (callers decide about cached copies)
     and ZooError for a body that is too large, expands too far, or arrives too slowly.
+    `budget` (a `_budget.ListingBudget`): the source open's bytes and seconds are charged too.
     """
     limit = json_limit() if limit is None else limit
     getter = session or requests
     ask = {**(headers or {}), "Accept-Encoding": "gzip"}
+    if budget is not None:
+        budget.check()
+        deadline = min(deadline, budget.remaining())
     # Credentials the user gave for this origin (`credentials.auth_for`), never taken from the URL.
     response = getter.get(url, params=params or None, headers=ask, timeout=timeout, stream=True, auth=auth)
     with response:
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise ZooError(f"{url}: the answer is {human_bytes(int(declared))}, more than {human_bytes(limit)}")
-        ends = time.monotonic() + deadline
-        parts: list[bytes] = []
-        total = 0
-        try:
-            for block in response.raw.stream(CHUNK, decode_content=False):
-                total += len(block)
-                if total > limit:
-                    raise ZooError(f"{url}: the answer is larger than {human_bytes(limit)}; refused")
-                if time.monotonic() > ends:
-                    raise ZooError(f"{url}: the answer took longer than {deadline:g} s; refused")
-                parts.append(block)
-        except urllib3.exceptions.HTTPError as error:  # raw reads raise urllib3's errors, not requests'
-            raise requests.ConnectionError(str(error)) from None
-        body = b"".join(parts)
+        body = read_bounded(response, url, limit=limit, deadline=deadline, budget=budget)
+    return response, body
+
+
+def read_bounded(
+    response: requests.Response,
+    url: str,
+    *,
+    limit: int,
+    deadline: float = DEADLINE_S,
+    budget: ListingBudget | None = None,
+) -> bytes:
+    """The decoded body of a streamed response, cut at `limit` bytes while it streams, never after.
+
+    A `Content-Length` over the limit is refused before reading; the raw bytes are counted as
+    they arrive (and charged to `budget`, a `_budget.ListingBudget`, when given), under a total
+    `deadline`; gzip or deflate is inflated into at most `limit` bytes. ZooError past any of them.
+    """
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ZooError(f"{url}: the answer is {human_bytes(int(declared))}, more than {human_bytes(limit)}")
+    ends = time.monotonic() + deadline
+    parts: list[bytes] = []
+    total = 0
+    try:
+        for block in response.raw.stream(CHUNK, decode_content=False):
+            total += len(block)
+            if total > limit:
+                raise ZooError(f"{url}: the answer is larger than {human_bytes(limit)}; refused")
+            if time.monotonic() > ends:
+                raise ZooError(f"{url}: the answer took longer than {deadline:g} s; refused")
+            if budget is not None:
+                budget.charge_bytes(len(block))
+            parts.append(block)
+    except urllib3.exceptions.HTTPError as error:  # raw reads raise urllib3's errors, not requests'
+        raise requests.ConnectionError(str(error)) from None
+    body = b"".join(parts)
     encoding = response.headers.get("Content-Encoding", "").strip().lower()
     if encoding not in ("", "identity"):
         try:
             body = decompress(body, limit, encoding)
         except ParseError as error:
             raise ZooError(f"{url}: the answer {error}") from None
-    return response, body
+    return body
 
 
 # --- the cached GET (the `indexes/` records of the cache layout, ckptzoo_widgets.cache) ---

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import posixpath
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from ... import safety
+from ...errors import ZooError
 from ...schema import WEIGHT_SUFFIXES
-from .._folder import Folder
+from .._budget import ListingBudgetSpent
+from .._folder import Folder, ObjectFolder
+from .._http import read_bounded
 from .._parse import step_of
 from .client import Connection, message
 
@@ -55,6 +57,11 @@ def artifacts(conn: Connection, run: Any) -> tuple[list[tuple[str, bool, int | N
     while queue and listings < MAX_LISTINGS:
         folder, depth = queue.pop(0)
         listings += 1
+        try:
+            conn.budget.page()
+        except ListingBudgetSpent as error:
+            conn.spent(error)
+            return found, sums
         for info in repository.list_artifacts(folder):
             base = posixpath.basename(info.path)
             if folder is None and base == "SHA256SUMS" and not info.is_dir:
@@ -68,21 +75,56 @@ def artifacts(conn: Connection, run: Any) -> tuple[list[tuple[str, bool, int | N
     return found, sums
 
 
+def sums_bytes(conn: Connection, run: Any, repository: Any) -> bytes:
+    """SHA256SUMS's bytes, cut at MAX_SUMS_BYTES while they arrive (ZooError past it), however it is stored.
+
+    MLflow's own download writes a whole answer to a file before anyone could count it
+    (a server that lists 64 bytes and streams without end fills the disk), so it is not used.
+    """
+    local_root = local_folder(run.info.artifact_uri)
+    if local_root:
+        # A local artifact store is a folder like any other zoo's: no link out of it,
+        # no FIFO or device, a capped read.
+        return Folder(local_root).read(Path(local_root, "SHA256SUMS"), MAX_SUMS_BYTES)
+    artifact_uri = run.info.artifact_uri or ""
+    if hasattr(repository, "_host_creds"):  # mlflow-artifacts: (through the tracking server) and http(s)
+        from mlflow.utils.rest_utils import http_request
+
+        endpoint = "/SHA256SUMS"
+        conn.budget.check()
+        # MLflow's request (its credentials, TLS settings, one retry), our read of the body.
+        response = http_request(
+            repository._host_creds,
+            endpoint,
+            "GET",
+            stream=True,
+            extra_headers={"Accept-Encoding": "gzip"},
+            timeout=min(30.0, max(1.0, conn.budget.remaining())),
+        )
+        with response:
+            if response.status_code != 200:
+                raise ZooError(f"the server answered HTTP {response.status_code}")
+            where = f"{repository._host_creds.host}{endpoint}"
+            return read_bounded(
+                response, where, limit=MAX_SUMS_BYTES, deadline=conn.budget.remaining(), budget=conn.budget
+            )
+    from ... import storage
+
+    if storage.is_object_url(artifact_uri):
+        folder = ObjectFolder(artifact_uri)
+        return folder.read(folder.root / "SHA256SUMS", MAX_SUMS_BYTES)
+    raise ZooError(f"artifacts at {artifact_uri.partition(':')[0][:20]!r} are not read by ckptzoo")
+
+
 def read_sums(conn: Connection, run: Any, repository: Any, size: int | None) -> dict[str, str]:
     if size is not None and size > MAX_SUMS_BYTES:
         conn.report(run.info.run_id, "SHA256SUMS larger than 1 MiB; files left unverified")
         return {}
     try:
-        local_root = local_folder(run.info.artifact_uri)
-        if local_root:
-            # A local artifact store is a folder like any other zoo's: no link out of it,
-            # no FIFO or device, a capped read (download_artifacts would copy /dev/zero).
-            raw = Folder(local_root).read(Path(local_root, "SHA256SUMS"), MAX_SUMS_BYTES)
-        else:
-            with tempfile.TemporaryDirectory() as folder:
-                local = repository.download_artifacts("SHA256SUMS", folder)
-                raw = Folder(folder).read(local, MAX_SUMS_BYTES)
-        text = raw.decode("utf-8", "replace")
+        text = sums_bytes(conn, run, repository).decode("utf-8", "replace")
+    except ListingBudgetSpent as error:
+        conn.spent(error)
+        return {}
     except Exception as error:  # noqa: BLE001
         conn.report(run.info.run_id, f"SHA256SUMS unreadable ({message(error)}); files left unverified")
         return {}

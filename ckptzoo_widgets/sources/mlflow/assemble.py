@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ... import safety
 from ...errors import ZooError
 from ...schema import ModelEntry, Problems, validate_models
+from .._budget import ListingBudgetSpent
 from ..base import LoadedSource
 from .client import MISSING, SQLITE_HINT, Connection, client_env, installed, message
 from .registry import registered_models
@@ -17,16 +19,24 @@ from .runs import RunModel, run_model
 from .spec import PREFIX, canonical, looks_like_mlruns, parse_source
 
 WORKERS = 8
+MAX_EXPERIMENTS = 10_000
+MAX_LOGGED_MODELS = 50_000
 
 
 def list_experiments(conn: Connection) -> dict[str, str]:
     """experiment id -> name (those asked for by name or id, else every active one)."""
     found: dict[str, str] = {}
     if not conn.spec.experiments:
-        for each in conn.client.search_experiments(max_results=1000):
+
+        def fetch(token: str | None) -> tuple[list[Any], str | None]:
+            page = conn.client.search_experiments(max_results=1000, page_token=token)
+            return list(page), page.token
+
+        for each in conn.listing("experiments", fetch, limit=MAX_EXPERIMENTS):
             found[each.experiment_id] = each.name
         return found
     for wanted in conn.spec.experiments:
+        conn.budget.page()
         experiment: Any = conn.client.get_experiment_by_name(wanted)
         if experiment is None and wanted.isdigit():
             with contextlib.suppress(Exception):
@@ -38,32 +48,25 @@ def list_experiments(conn: Connection) -> dict[str, str]:
 
 
 def list_runs(conn: Connection, experiment_ids: list[str]) -> list[Any]:
-    runs: list[Any] = []
-    token = None
-    while len(runs) < conn.spec.max_runs:
-        page = conn.client.search_runs(
-            experiment_ids, max_results=min(1000, conn.spec.max_runs - len(runs)), page_token=token
-        )
-        runs += list(page)
-        token = page.token
-        if not token:
-            break
-    return runs
+    def fetch(token: str | None) -> tuple[list[Any], str | None]:
+        page = conn.client.search_runs(experiment_ids, max_results=min(1000, conn.spec.max_runs), page_token=token)
+        return list(page), page.token
+
+    return conn.listing("runs", fetch, limit=conn.spec.max_runs)
 
 
 def list_logged_models(conn: Connection, experiment_ids: list[str]) -> dict[str, list[Any]]:
     """source run id -> its logged models (MLflow 3; an older server has none)."""
     by_run: dict[str, list[Any]] = {}
+
+    def fetch(token: str | None) -> tuple[list[Any], str | None]:
+        page = conn.client.search_logged_models(experiment_ids=experiment_ids, max_results=1000, page_token=token)
+        return list(page), page.token
+
     try:
-        token = None
-        while True:
-            page = conn.client.search_logged_models(experiment_ids=experiment_ids, max_results=1000, page_token=token)
-            for model in page:
-                if model.source_run_id:
-                    by_run.setdefault(model.source_run_id, []).append(model)
-            token = page.token
-            if not token:
-                break
+        for model in conn.listing("logged models", fetch, limit=MAX_LOGGED_MODELS):
+            if model.source_run_id:
+                by_run.setdefault(model.source_run_id, []).append(model)
     except Exception as error:  # noqa: BLE001 - an MLflow 2 server: runs still open
         conn.report("logged models", f"not listed ({message(error)})")
     return by_run
@@ -71,16 +74,20 @@ def list_logged_models(conn: Connection, experiment_ids: list[str]) -> dict[str,
 
 def read(conn: Connection) -> list[tuple[ModelEntry, str]]:
     """The models, each with the folder its relative file paths resolve against."""
-    experiments = list_experiments(conn)
+    try:
+        experiments = list_experiments(conn)
+    except ListingBudgetSpent as error:
+        conn.spent(error)
+        experiments = {}
     ids = list(experiments)
     runs = list_runs(conn, ids) if ids else []
     logged = list_logged_models(conn, ids) if ids else {}
-    names = [r.info.run_name or "" for r in runs]
+    names = Counter(r.info.run_name or "" for r in runs)
     model_ids = {}
     for run in runs:
         name = run.info.run_name or ""
         valid = bool(re.fullmatch(safety.MODEL_ID_PATTERN.strip("^$"), name)) and "/" not in name
-        model_ids[run.info.run_id] = name if valid and names.count(name) == 1 else run.info.run_id
+        model_ids[run.info.run_id] = name if valid and names[name] == 1 else run.info.run_id
 
     def one(run: Any) -> RunModel | None:
         try:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from ...schema import Problem
+from .._budget import ListingBudget, ListingBudgetSpent, paged
 from .spec import Spec
+
+T = TypeVar("T")
 
 # While we read: one retry and a 15 s timeout per request (MLflow's defaults retry for
 # minutes), and the read-only use of an `mlruns/` folder that MLflow 3 otherwise refuses.
@@ -70,6 +75,28 @@ class Connection:
         self.client = MlflowClient(tracking_uri=spec.tracking_uri, registry_uri=spec.tracking_uri)
         self.problems: list[Problem] = []
         self.origin = source.partition("?")[0]
+        self.budget = ListingBudget()  # pages, points, bytes and seconds of this open (sources/_budget.py)
+        self._lock = threading.Lock()
+        self._budget_reported = False
 
     def report(self, entry: str, text: str) -> None:
-        self.problems.append(Problem(self.origin, entry, "", text))
+        with self._lock:
+            self.problems.append(Problem(self.origin, entry, "", text))
+
+    def spent(self, error: ListingBudgetSpent) -> None:
+        """A budget of this open ran out: one problem naming it, however many readers met it."""
+        with self._lock:
+            if not self._budget_reported:
+                self._budget_reported = True
+                self.problems.append(Problem(self.origin, f"{error.budget} budget", "", str(error)))
+
+    def listing(
+        self, what: str, fetch: Callable[[str | None], tuple[Sequence[T], Any]], limit: int | None = None
+    ) -> list[T]:
+        """Every item of a token-paged listing within the budget; what was read when it ran out."""
+        items: list[T] = []
+        try:
+            items.extend(paged(self.budget, fetch, lambda text: self.report(what, text), limit=limit))
+        except ListingBudgetSpent as error:
+            self.spent(error)
+        return items

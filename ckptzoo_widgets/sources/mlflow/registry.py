@@ -5,13 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from ... import safety
+from .._budget import ListingBudgetSpent
 from .client import Connection
 from .runs import RunModel, headline, iso
+
+MAX_REGISTERED = 10_000
 
 
 def registered_models(conn: Connection, run_models: dict[str, RunModel], limit_to_runs: bool) -> list[dict[str, Any]]:
     models: list[dict[str, Any]] = []
-    for registered in conn.client.search_registered_models(max_results=1000):
+
+    def fetch(token: str | None) -> tuple[list[Any], str | None]:
+        page = conn.client.search_registered_models(max_results=1000, page_token=token)
+        return list(page), page.token
+
+    for registered in conn.listing("registry", fetch, limit=MAX_REGISTERED):
         name = registered.name
         entry = f"registered model {name[:100]!r}"
         if "'" in name or "/" in name:
@@ -22,6 +30,11 @@ def registered_models(conn: Connection, run_models: dict[str, RunModel], limit_t
         except ValueError as error:
             conn.report(entry, f"name breaks the id rules ({error}); skipped")
             continue
+        try:
+            conn.budget.page()
+        except ListingBudgetSpent as error:
+            conn.spent(error)
+            break
         versions = list(conn.client.search_model_versions(f"name='{name}'", max_results=1000))
         if limit_to_runs and not any(v.run_id in run_models for v in versions):
             continue

@@ -10,11 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import safety
+from ...metrics import headline_metric as headline  # one rule for every source (metrics.py)
+from .._budget import MAX_HISTORY_POINTS
 from .._parse import epoch_of, step_of
 from ..base import checkpoint_data
 from ..tensorboard import Curve, Scalars
 from .artifacts import artifacts, checkpoint_name, file_location, local_folder
 from .client import Connection
+
+HISTORY_PAGE = 25_000  # points asked for per page (MLflow's own page size)
 
 
 @dataclass
@@ -35,25 +39,26 @@ def iso(millis: Any) -> str | None:
     return dt.datetime.fromtimestamp(millis / 1000, dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def headline(metrics: dict[str, Any]) -> str | None:
-    names = sorted(metrics)
-    for test in (
-        lambda n: ("val" in n or "eval" in n or "test" in n) and "acc" in n,
-        lambda n: "acc" in n,
-        lambda n: ("val" in n or "eval" in n) and "loss" in n,
-        lambda n: "loss" in n,
-    ):
-        found = [n for n in names if test(n.lower())]
-        if found:
-            return found[0]
-    return names[0] if names else None
-
-
 @dataclass
 class RunModel:
     data: dict[str, Any]  # the model entry
     checkpoints: list[Ckpt]
     base: str  # the run's local artifact folder ("" when remote)
+
+
+def metric_history(conn: Connection, run_id: str, key: str) -> list[Any]:
+    """One metric's history, page by page within the open's budget, at most MAX_HISTORY_POINTS points."""
+    store = conn.client._tracking_client.store  # the client's own loop pages without end
+
+    def fetch(token: str | None) -> tuple[list[Any], str | None]:
+        page = store.get_metric_history(run_id=run_id, metric_key=key, max_results=HISTORY_PAGE, page_token=token)
+        conn.budget.charge_points(len(page))
+        return list(page), getattr(page, "token", None)
+
+    history = conn.listing(f"{run_id} metric {key[:60]!r}", fetch, limit=MAX_HISTORY_POINTS)
+    if len(history) >= MAX_HISTORY_POINTS:
+        conn.report(run_id, f"metric {key[:60]!r}: history cut at {MAX_HISTORY_POINTS:,} points")
+    return history
 
 
 def histories(conn: Connection, run: Any) -> Scalars:
@@ -64,7 +69,7 @@ def histories(conn: Connection, run: Any) -> Scalars:
         except ValueError:
             conn.report(run.info.run_id, f"metric {key[:60]!r} breaks the metric-name rules; left out")
             continue
-        points = {int(m.step): float(m.value) for m in conn.client.get_metric_history(run.info.run_id, key)}
+        points = {int(m.step): float(m.value) for m in metric_history(conn, run.info.run_id, key)}
         curves[key] = sorted((s, v) for s, v in points.items() if s >= 0 and v == v and abs(v) != float("inf"))
     return Scalars(curves)
 
