@@ -222,11 +222,13 @@ class ModelEntry(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelEntry:
-        names = [c.name for c in self.checkpoints]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate checkpoint names: {', '.join(duplicates)}")
-        if self.default_checkpoint is not None and self.default_checkpoint not in names:
+        # one pass (a Counter): an index controls how many checkpoints there are (55,000 in 0.9 MiB)
+        counts = Counter(c.name for c in self.checkpoints)
+        if len(counts) < len(self.checkpoints):
+            duplicates = sorted(name for name, count in counts.items() if count > 1)
+            shown = ", ".join(duplicates[:10]) + (f" and {len(duplicates) - 10:,} more" if len(duplicates) > 10 else "")
+            raise ValueError(f"duplicate checkpoint names: {shown}")
+        if self.default_checkpoint is not None and self.default_checkpoint not in counts:
             raise ValueError(f"default_checkpoint {self.default_checkpoint!r} is not one of the checkpoints")
         return self
 
