@@ -16,6 +16,11 @@ CLI (``ckptzoo cache``) and the index readers (``sources._http`` for http(s),
       indexes/<key>.parts/<group>.<column>.arrow
                                              of that Parquet index, the `entry` and `description` columns of
                                              the row groups read since (a model opened once opens offline)
+      hub/<key>.body, <key>.json             an answer of a live source's API (the Hugging Face Hub: a page of a
+                                             search, a model's info, its branches, its README) and its record
+                                             (URL without credentials, ETag, when it was fetched, the next-page
+                                             link); reused within a freshness window, revalidated after it
+                                             (sources/hub_client.py), served offline
       scans/sha256/<sha256>.json             the pickle-scan verdict of a file content
       tmp/<key>.part, <key>.part.json        a download in progress and its validators (resume)
       locks/<key>.lock                       one lock per file being downloaded (gone once cached)
@@ -50,7 +55,7 @@ SHA_RE = re.compile(r"[0-9a-f]{64}")
 CHUNK = 4 << 20  # read size when hashing a file
 _BAD_VIEW_PART = re.compile(r"[\x00-\x1f/\\:*?\"<>|]")
 _SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}")
-SUBFOLDERS = ("blobs", "urls", "views", "indexes", "scans", "tmp", "locks")
+SUBFOLDERS = ("blobs", "urls", "views", "indexes", "hub", "scans", "tmp", "locks")
 
 
 # ---------------------------------------------------------------------------- paths
@@ -72,6 +77,12 @@ def index_paths(root: pathlib.Path, url: str) -> tuple[pathlib.Path, pathlib.Pat
     """(body, record) of a zoo index read over http(s)."""
     key = url_key(url)[:40]
     return root / "indexes" / f"{key}.body", root / "indexes" / f"{key}.json"
+
+
+def hub_answer_paths(root: pathlib.Path, url: str) -> tuple[pathlib.Path, pathlib.Path]:
+    """(body, record) of one answer of a live source's API, keyed by its URL (never by a credential)."""
+    key = url_key(url)[:40]
+    return root / "hub" / f"{key}.body", root / "hub" / f"{key}.json"
 
 
 def index_parts(body: pathlib.Path) -> pathlib.Path:
@@ -399,7 +410,8 @@ def scan(root: pathlib.Path) -> CacheContents:
         if isinstance(sha, str) and sha in found and isinstance(rec.get("url"), str):
             found[sha].urls.append(rec["url"])
     indexes = []
-    for rec_path in sorted((root / "indexes").glob("*.json")) if (root / "indexes").is_dir() else []:
+    records = [p for sub in ("indexes", "hub") if (root / sub).is_dir() for p in sorted((root / sub).glob("*.json"))]
+    for rec_path in records:  # live answers (hub/) are listed, verified and pruned like indexes
         rec = read_json(rec_path) or {}
         body = rec_path.with_suffix(".body")
         if isinstance(rec.get("url"), str) and body.is_file():

@@ -8,6 +8,7 @@ from .. import credentials, storage
 from ..errors import ZooError
 from ..pickle_verdicts import UnsafePickleWarning
 from ..sources import LoadedSource, read_source
+from .live import LivePart
 from .parts import EntriesPart, Part
 from .zoo import BUILTIN, FILTERS, MODEL_COLUMNS, Zoo, parse_ref
 
@@ -54,7 +55,8 @@ def open_zoo(source: str | Sequence[str] | Zoo | None = None, *, storage_options
     # the options belong to the protocols of the object-storage sources they opened
     options = {storage.family(item): dict(storage_options or {}) for item in sources if storage.is_object_url(item)}
     return Zoo(
-        parts=[_part(part) for part in loaded],
+        parts=[_part(part) for part in loaded if part.live is None],
+        live=[LivePart(part.live) for part in loaded if part.live is not None],
         sources=[part.source for part in loaded],
         errors=errors,
         storage_options=options if storage_options else None,

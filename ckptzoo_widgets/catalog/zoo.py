@@ -26,6 +26,7 @@ from ..columns import FIXED, METRIC_PREFIX
 from ..errors import ZooError
 from ..pickle_verdicts import check_download
 from ..schema import Checkpoint, ModelEntry
+from .live import LivePart, count_range, live_id, live_search
 from .parts import EntriesPart, Part
 from .search import LEVELS, TextSearch, query_words, snippet
 from .words import WordIndex
@@ -123,10 +124,12 @@ class Zoo:
         errors: Sequence[str] = (),
         parts: Sequence[Part] | None = None,
         storage_options: dict[str, dict[str, Any]] | None = None,
+        live: Sequence[LivePart] = (),
     ):
         if parts is None:
             parts = [EntriesPart(", ".join(sources), "zoo", list(models), [])]
         self._parts = list(parts)
+        self._live = list(live)  # sources asked per query (catalog/live.py), never read whole
         self.sources = list(sources)
         # fsspec family -> the storage_options the zoo was opened with (memory only, never shown)
         self._storage_options = dict(storage_options or {})
@@ -143,26 +146,48 @@ class Zoo:
     # --- tables -------------------------------------------------------------
 
     def __len__(self) -> int:
+        self._whole("len(zoo)")
         return self._grid.num_rows
+
+    def __bool__(self) -> bool:
+        return True
+
+    @property
+    def is_live(self) -> bool:
+        """True when a part answers queries where it lives (the Hub): `models`, `len` and
+        iteration would need all of it and raise; `search` asks it for a page."""
+        return bool(self._live)
+
+    def _whole(self, what: str) -> None:
+        if self._live:
+            raise ZooError(
+                f"{what} would need every model of {self._live[0].source}, a live source; "
+                "use zoo.search(...) for a page, or `ckptzoo index build` for a snapshot"
+            )
 
     def __contains__(self, model_id: object) -> bool:
         return isinstance(model_id, str) and self._row(model_id) is not None
 
     def __iter__(self) -> Iterator[ModelEntry]:
-        return (self._entry(row) for row in range(len(self)))
+        self._whole("iterating over the zoo")
+        return (self._entry(row) for row in range(self._grid.num_rows))
 
     def __repr__(self) -> str:
-        checkpoints = pc.sum(self._grid["num_checkpoints"]).as_py() or 0 if len(self) else 0
-        return f"<Zoo {', '.join(self.sources) or 'empty'}: {len(self)} models, {checkpoints} checkpoints>"
+        checkpoints = pc.sum(self._grid["num_checkpoints"]).as_py() or 0 if self._grid.num_rows else 0
+        live = f", live: {', '.join(p.source for p in self._live)}" if self._live else ""
+        size = f"{self._grid.num_rows} {'local ' if live else ''}models, {checkpoints} checkpoints"
+        return f"<Zoo {', '.join(self.sources) or 'empty'}: {size}{live}>"
 
     @property
     def table(self) -> pa.Table:
         """The models as an Arrow table (what `models` shows, without a copy)."""
+        self._whole("zoo.table")
         return self._grid
 
     @cached_property
     def models(self) -> pd.DataFrame:
         """One row per model: metadata, headline metric and one column per metric."""
+        self._whole("zoo.models")
         return _to_pandas(self._grid)
 
     def checkpoints(self, model_id: str) -> pd.DataFrame:
@@ -195,12 +220,38 @@ class Zoo:
         """Columns `search(sort=...)` accepts (prefix '-' for descending)."""
         return [c for c in self._grid.schema.names if c not in _UNSORTABLE]
 
-    def facets(self) -> dict[str, list[str]]:
-        """The values each filter can take, for the filter menus."""
+    def _local_facets(self) -> dict[str, list[str]]:
         facets = {}
         for name in FILTERS:
-            values = pc.unique(self._grid[name].combine_chunks()).drop_null().to_pylist() if len(self) else []
+            values = pc.unique(self._grid[name].combine_chunks()).drop_null().to_pylist() if self._grid.num_rows else []
             facets[name] = sorted({str(v) for v in values}, key=str.lower)
+        return facets
+
+    @property
+    def sort_options(self) -> Any:
+        """A live zoo's sort menu (`() -> [{key, label, direction, group}]`, from its source); None otherwise."""
+        return (lambda: self._live[0].live.sort_options()) if self._live else None
+
+    @property
+    def filter_options(self) -> Any:
+        """A live zoo's filter menus (`() -> {filter: values}`: the source's, with the local values); None otherwise."""
+        return self.facets if self._live else None
+
+    def range_options(self) -> dict[str, list[dict[str, str]]]:
+        """Range filters (`search(num_params="min:1B,max:7B")`): preset ranges, the live source's when there is one."""
+        if self._live:
+            return self._live[0].live.range_options()
+        from ..sources.hub_live import PARAM_RANGES
+
+        return {"num_params": [{"value": v, "label": label} for v, label in PARAM_RANGES]}
+
+    def facets(self) -> dict[str, list[str]]:
+        """The values each filter can take, for the filter menus (a live source's menus merged in)."""
+        facets = self._local_facets()
+        for part in self._live:
+            for name, values in part.live.filter_options().items():
+                if name in facets:
+                    facets[name] = sorted({*facets[name], *values}, key=str.lower)
         return facets
 
     def _sort_order(self, sort: str) -> np.ndarray:
@@ -261,6 +312,7 @@ class Zoo:
         task: str | None = None,
         library: str | None = None,
         license: str | None = None,
+        num_params: str | None = None,
         sort: str | None = None,
         limit: int | None = 50,
         offset: int = 0,
@@ -273,12 +325,35 @@ class Zoo:
         match come first, then tags, then card-only matches. The result has a
         `match` column ("id", "name", "tag" or "card"; empty without a query) and a
         `snippet` of the card for card-only matches; `attrs["total"]` is the
-        number of matches before `limit`/`offset`.
+        number of matches before `limit`/`offset`. `num_params` is a range,
+        `"min:1B,max:7B"` (either side may be left out).
+
+        A zoo with a live part (`hf:`) asks it for the page (catalog/live.py):
+        its rows alternate with the local ones, `attrs["total"]` is None when the
+        source does not say, `attrs["more"]` whether a next page exists and
+        `attrs["notes"]` what could not be answered (one line each).
         """
+        filters = {"task": task, "library": library, "license": license, "num_params": num_params}
+        if self._live:
+            return live_search(self, query, filters, sort, limit, offset)
+        return self._search_local(query, sort=sort, limit=limit, offset=offset, **filters)
+
+    def _search_local(
+        self,
+        query: str = "",
+        *,
+        task: str | None = None,
+        library: str | None = None,
+        license: str | None = None,
+        num_params: str | None = None,
+        sort: str | None = None,
+        limit: int | None = 50,
+        offset: int = 0,
+    ) -> pd.DataFrame:
         words = query_words(query)
         if (
             not self._warming
-            and len(self) >= WARM_UP_ROWS
+            and self._grid.num_rows >= WARM_UP_ROWS
             and not any(getattr(p, "remote", False) for p in self._parts)
         ):
             # the word index of a large zoo takes seconds: build it while the first page is looked at
@@ -290,6 +365,9 @@ class Zoo:
             if value:
                 step = self._filter(name, str(value))
                 mask = step if mask is None else mask & step
+        if num_params:
+            step = self._in_range("num_params", num_params)
+            mask = step if mask is None else mask & step
         order = self._sort_order(sort) if sort else None
         levels = None
         if words:
@@ -304,7 +382,7 @@ class Zoo:
                 ranked = np.argsort(found, kind="stable")  # rows are in row order already
             matching, levels = rows[ranked], found[ranked]
         else:
-            matching = order if order is not None else np.arange(len(self))
+            matching = order if order is not None else np.arange(self._grid.num_rows)
             if mask is not None:
                 matching = matching[mask[matching]]
         offset = max(int(offset), 0)
@@ -316,6 +394,16 @@ class Zoo:
         result.attrs["total"] = int(len(matching))
         self._page_rows = dict(zip(result["id"], page.tolist(), strict=True))
         return result
+
+    def _in_range(self, name: str, text: str) -> np.ndarray:
+        low, high = count_range(text)
+        values = self._grid[name]
+        keep = pc.is_valid(values)
+        if low is not None:
+            keep = pc.and_(keep, pc.greater_equal(values, low))
+        if high is not None:
+            keep = pc.and_(keep, pc.less_equal(values, high))
+        return pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
 
     def _position(self, sort: str) -> np.ndarray:
         key = "@" + sort
@@ -339,9 +427,9 @@ class Zoo:
 
     def _row(self, model_id: str) -> int | None:
         row = self._page_rows.get(model_id)
-        if row is not None and row < len(self) and self._grid["id"][row].as_py() == model_id:
+        if row is not None and row < self._grid.num_rows and self._grid["id"][row].as_py() == model_id:
             return row
-        found = pc.index(self._grid["id"], pa.scalar(model_id, pa.string())).as_py() if len(self) else -1
+        found = pc.index(self._grid["id"], pa.scalar(model_id, pa.string())).as_py() if self._grid.num_rows else -1
         return None if found < 0 else found
 
     def _entry(self, row: int) -> ModelEntry:
@@ -356,6 +444,15 @@ class Zoo:
     def model(self, model_id: str) -> ModelEntry:
         """The full entry of a model (card, metadata, checkpoints)."""
         row = self._row(model_id) if isinstance(model_id, str) else None
+        if row is None and isinstance(model_id, str):
+            for part in self._live:  # a live source reads the model when it is opened
+                own = live_id(part, model_id)
+                if part.live.owns(own):
+                    entry = part.live.model(own)
+                    if own == model_id:
+                        return entry
+                    renamed = entry.model_copy(update={"id": model_id})
+                    return renamed.with_origin(entry.source, entry.base, local_id=entry.id)
         if row is None:
             close = difflib.get_close_matches(str(model_id)[:200], self._close_candidates(str(model_id)), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -365,7 +462,7 @@ class Zoo:
     def _close_candidates(self, model_id: str) -> list[str]:
         # difflib over every id is too slow for a large zoo: ids sharing the first letters
         ids = self._grid["id"]
-        if len(self) <= 20_000:
+        if self._grid.num_rows <= 20_000:
             return ids.to_pylist()
         hits = pc.starts_with(ids, model_id[:3])
         return ids.filter(hits).slice(0, 20_000).to_pylist()
@@ -404,7 +501,7 @@ class Zoo:
     def _short_name_shared(self, model: ModelEntry) -> bool:
         """Another model here would get the same variable name in its load code (org1/mlp, org2/mlp)."""
         tail = re.search(r"[A-Za-z0-9]+$", model.local_id)
-        if tail is None:
+        if tail is None or not self._grid.num_rows:
             return False
         ids = self._grid["id"]
         # Only ids that end alike can be alike: one vectorised pass, then a word check of those few.
@@ -427,6 +524,7 @@ class Zoo:
                 storage_options=self._options_for(url),
                 sha256=file.sha256,
                 size=file.size,
+                sha256_prefix=codegen.hash_prefix(model, file),  # torch.hub's rule for torchvision's files
                 quiet=quiet,
                 view=(label, *model.id.split("/"), checkpoint.name, file.name),
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..schema import Checkpoint, FileEntry, ModelEntry, Problem
 
@@ -18,6 +18,58 @@ class LoadedSource:
     problems: list[Problem] = field(default_factory=list)
     title: str = ""
     table: Any = None  # a columnar part (sources/parquet_index.ParquetIndex) instead of `models`
+    live: LiveSource | None = None  # a source that answers each query where it lives, instead of `models`
+
+
+# --- live sources: asked for one page and one model at a time --------------------------------
+
+
+@dataclass(frozen=True)
+class LiveQuery:
+    """One question to a live source. Empty strings mean "any"; `sort` is a key of its
+    `sort_options()` with `-` first for descending ("" = the source's own order)."""
+
+    text: str = ""
+    task: str = ""
+    library: str = ""
+    license: str = ""
+    num_params: str = ""  # a range "min:1B,max:7B" (either side may be left out)
+    sort: str = ""
+
+
+@dataclass
+class LivePage:
+    """One page of a live source's answer to a query."""
+
+    models: list[ModelEntry]  # card fields only: checkpoints, files and the card text come with `model()`
+    next: str | None  # an opaque cursor for the next page; None: this is the last one
+    total: int | None  # every match, when the source says; else None
+    problems: list[Problem] = field(default_factory=list)
+    note: str = ""  # one line when the page is not a fresh answer ("offline: showing what was seen before")
+
+
+class LiveSource(Protocol):
+    """A source too large to copy (the Hugging Face Hub): the catalog asks it for one page of a
+    query and for one model when it is opened (catalog/live.py); menus come from the source."""
+
+    source: str
+    label: str
+    title: str
+    problems: list[Problem]
+
+    def page(self, query: LiveQuery, cursor: str | None) -> LivePage: ...
+
+    def model(self, model_id: str) -> ModelEntry: ...
+
+    def owns(self, model_id: str) -> bool: ...
+
+    def can_sort(self, sort: str) -> bool: ...
+
+    def filter_options(self) -> dict[str, list[str]]: ...
+
+    def sort_options(self) -> list[dict[str, str]]: ...
+
+    def range_options(self) -> dict[str, list[dict[str, str]]]: ...
 
 
 def checkpoint_data(checkpoint: Any) -> dict[str, Any]:

@@ -2,88 +2,58 @@
 
 Source strings:
 
-- `"hf:"` - the most downloaded models;
-- `"hf:author=EleutherAI"`, `"hf:search=pythia"`, combined with `&`:
-  `"hf:author=EleutherAI&search=pythia&sort=downloads&limit=20"`; other keys:
-  `filter=<tag>`, `task=<pipeline_tag>`, `library=<library_name>`,
-  `sort=downloads|likes|trending_score|created_at|last_modified`,
-  `refs=yes|no` (list each repo's branches, default yes);
-- `"hf:EleutherAI/pythia-70m"` - one repo, with its model card.
+- `"hf:"` - the whole Hub, live: each query is asked where it lives (sources/hub_live.py);
+- `"hf:author=EleutherAI"`, `"hf:search=pythia"`, combined with `&`: fixed filters of a live
+  source; other keys: `filter=<tag>`, `task=<pipeline_tag>`, `library=<library_name>`,
+  `license=<licence>`, `num_params=min:1B,max:7B`,
+  `sort=downloads|likes|trending|created|updated` (the default order), `limit=N` (the most
+  models `ckptzoo index build` writes), `details=no` (a snapshot without cards and branches);
+- `"hf:EleutherAI/pythia-70m"` - one repo, read whole (card, branches, files).
 
 Each repo is a model: card data (licence, datasets, tags, base model), metrics
 from `model-index`, downloads and likes, parameter count from its safetensors
-metadata. Its branches (`list_repo_refs`) are its checkpoints - Pythia's
-`step0` ... `step143000`, OLMo's `stepN-tokensMB` - ordered by step, `main`
-last, each pinning `revision=`. The endpoint is `HF_ENDPOINT` (read when the
+metadata. Its branches (`/refs`) are its checkpoints - Pythia's `step0` ...
+`step143000`, OLMo's `stepN-tokensMB` - ordered by step, `main` last and the
+default, each pinning `revision=`. The endpoint is `HF_ENDPOINT` (read when the
 source opens). A Hub answer with unexpected or missing fields is reported and
 skipped; the other repos still open.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from pydantic import ValidationError
 
 from .. import safety
-from ..decode import ParseError, load_json
 from ..errors import ZooError
-from ..schema import ENTRY_ERRORS, WEIGHT_SUFFIXES, Candidate, FileEntry, Problem, Problems, validate_models
-from ..text import truncate
-from ._http import get_bounded
+from ..schema import WEIGHT_SUFFIXES, FileEntry, Problem
 from ._parse import step_of
 from .base import LoadedSource
+from .hub_client import HubClient, endpoint
+from .hub_live import SORT_ALIASES, SORTS, HubLive
 from .modelcard import card_from_metadata, read_card
 
-MAX_README = 1 << 20
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 1000
-SORTS = {
-    "downloads": "downloads",
-    "likes": "likes",
-    "trending_score": "trendingScore",
-    "trendingScore": "trendingScore",
-    "created_at": "createdAt",
-    "createdAt": "createdAt",
-    "last_modified": "lastModified",
-    "lastModified": "lastModified",
+MAX_LIMIT = 1_000_000
+KEYS = {
+    "author",
+    "search",
+    "sort",
+    "limit",
+    "filter",
+    "task",
+    "pipeline_tag",
+    "library",
+    "license",
+    "num_params",
+    "refs",
+    "details",
 }
-KEYS = {"author", "search", "sort", "limit", "filter", "task", "pipeline_tag", "library", "refs"}
 TOKENS = re.compile(r"tokens(\d+(?:\.\d+)?)([KMBT]?)", re.I)
 SCALE = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
 _SHA1 = re.compile(r"[0-9a-f]{40}")
-
-
-def _hub() -> Any:
-    try:
-        import huggingface_hub.utils as hub_utils
-    except ImportError:
-        raise ZooError("the Hugging Face Hub source needs huggingface_hub: pip install 'ckptzoo-widgets[hf]'") from None
-    return hub_utils
-
-
-def _hub_error(body: bytes) -> str:
-    """The Hub's own error message from an error answer (`{"error": "..."}`), if any."""
-    try:
-        message = load_json(body, limit=1 << 16).get("error")
-    except (ParseError, AttributeError):
-        return ""
-    return f" ({truncate(message, 200)})" if isinstance(message, str) else ""
-
-
-def endpoint() -> str:
-    """`HF_ENDPOINT` when set (read now, not at import), else huggingface_hub's default."""
-    value = os.environ.get("HF_ENDPOINT", "").strip()
-    if not value:
-        from huggingface_hub import constants
-
-        value = constants.ENDPOINT
-    return value.rstrip("/")
 
 
 def parse_source(source: str) -> dict[str, str]:
@@ -98,8 +68,12 @@ def parse_source(source: str) -> dict[str, str]:
     unknown = sorted(set(options) - KEYS)
     if unknown:
         raise ZooError(f"{source!r}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(KEYS))}")
-    if "sort" in options and options["sort"].lstrip("-") not in SORTS:
-        raise ZooError(f"{source!r}: cannot sort by {options['sort']!r}; the Hub sorts by {', '.join(SORTS)}")
+    if "sort" in options:
+        key = options["sort"].lstrip("-")
+        key = SORT_ALIASES.get(key, key)
+        if key not in SORTS:
+            raise ZooError(f"{source!r}: cannot sort by {options['sort']!r}; the Hub sorts by {', '.join(SORTS)}")
+        options["sort"] = "-" + key
     if "limit" in options:
         try:
             limit = int(options["limit"])
@@ -108,84 +82,6 @@ def parse_source(source: str) -> dict[str, str]:
         if not 0 < limit <= MAX_LIMIT:
             raise ZooError(f"{source!r}: limit must be between 1 and {MAX_LIMIT}")
     return options
-
-
-class _Client:
-    def __init__(self, source: str):
-        self.hub = _hub()
-        self.source = source
-        self.endpoint = endpoint()
-        # huggingface_hub's headers (user agent, the user's token); the transfer is ours, within budgets.
-        self.headers = self.hub.build_hf_headers()
-
-    def _get(self, url: str, params: dict[str, Any] | None = None, limit: int | None = None) -> tuple[Any, bytes]:
-        # One request, no retry loop: an unreachable Hub fails at once (the other sources still open).
-        # The body is read within get_bounded's byte, gzip and time budgets.
-        try:
-            response, body = get_bounded(url, params=params, headers=self.headers, limit=limit)
-        except ZooError:
-            raise
-        except Exception as error:  # connection errors, timeouts
-            message = str(error).splitlines()[0] if str(error) else ""
-            raise ZooError(f"{url}: {type(error).__name__}: {truncate(message, 200)}") from None
-        if response.status_code != 200:
-            raise ZooError(f"{url}: the Hub answered HTTP {response.status_code}{_hub_error(body)}")
-        return response, body
-
-    def get(self, path: str, **params: Any) -> Any:
-        url = f"{self.endpoint}{path}"
-        _response, body = self._get(url, params)
-        try:
-            return load_json(body)
-        except ParseError as error:
-            raise ZooError(f"{url}: the answer is {error}") from None
-
-    def text(self, path: str) -> str | None:
-        try:
-            _response, body = self._get(f"{self.endpoint}{path}", limit=MAX_README)
-        except ZooError:
-            return None
-        return body.decode("utf-8", errors="replace")
-
-    def list_models(self, options: dict[str, str]) -> list[Any]:
-        params: dict[str, Any] = {"cardData": True, "full": True}
-        for key, target in (
-            ("author", "author"),
-            ("search", "search"),
-            ("filter", "filter"),
-            ("task", "pipeline_tag"),
-            ("pipeline_tag", "pipeline_tag"),
-            ("library", "library"),
-        ):
-            if options.get(key):
-                params[target] = options[key]
-        sort = options.get("sort", "downloads")
-        params["sort"] = SORTS[sort.lstrip("-")]
-        params["direction"] = -1  # the Hub sorts in descending order only
-        limit = int(options.get("limit", DEFAULT_LIMIT))
-        params["limit"] = min(limit, 100)
-        url: str | None = f"{self.endpoint}/api/models"
-        items: list[Any] = []
-        seen: set[str] = set()
-        # Each page at most once, and an empty page ends the listing: a "next" link that points
-        # back (to itself or in a cycle) cannot page forever, and every page adds a model, so
-        # there are at most `limit` (<= 1000) pages.
-        while url and len(items) < limit and url not in seen:
-            seen.add(url)
-            response, body = self._get(url, params)
-            try:
-                page = load_json(body)
-            except ParseError as error:
-                raise ZooError(f"{url}: the answer is {error}") from None
-            if not isinstance(page, list):
-                raise ZooError(f"{url}: expected a JSON list of models, got {type(page).__name__}")
-            if not page:
-                break
-            items += page
-            nxt = (response.links.get("next") or {}).get("url")  # Link: <...>; rel="next"
-            url = nxt if isinstance(nxt, str) and nxt.startswith(self.endpoint + "/") else None
-            params = {}  # the next link carries the query
-        return items[:limit]
 
 
 def _str(value: Any, limit: int = 200) -> str | None:
@@ -340,46 +236,13 @@ def model_data(
 
 
 def read_hub(source: str) -> LoadedSource:
+    """`hf:owner/name`: that repo, read whole; any other `hf:` source: live (`LoadedSource.live`)."""
     options = parse_source(source)
-    client = _Client(source)
-    origin = f"{client.endpoint} ({source})"
-    problems = Problems()
-    readmes: dict[str, str | None] = {}
+    live = HubLive(source, options, HubClient())
     if "repo" in options:
-        repo = options["repo"]
-        items = [client.get(f"/api/models/{repo}")]
-        readmes[repo] = client.text(f"/{repo}/resolve/main/README.md")
-    else:
-        items = client.list_models(options)
-    want_refs = options.get("refs", "yes").lower() not in ("no", "0", "false", "none")
+        model = live.model(options["repo"])
+        return LoadedSource(source, "hf", [model], list(live.problems), live.title)
+    return LoadedSource(source, "hf", [], [], live.title, live=live)
 
-    def refs_of(item: Any) -> tuple[list[dict[str, Any]] | None, list[Problem]]:
-        repo = item.get("id") if isinstance(item, dict) else None
-        if not want_refs or not isinstance(repo, str):
-            return None, []
-        try:
-            safety.check_model_id(repo)
-            answer = client.get(f"/api/models/{repo}/refs")
-            return checkpoints_from_refs(answer, repo, origin)
-        except (ZooError, *ENTRY_ERRORS) as error:
-            return None, [Problem(origin, repo, "refs", f"{error}; only main is listed")]
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        refs = list(pool.map(refs_of, items))
-
-    def build(item: Any, checkpoints: list[dict[str, Any]] | None) -> dict[str, Any] | None:
-        repo = item.get("id") if isinstance(item, dict) else None
-        readme = readmes.get(repo) if isinstance(repo, str) else None
-        data, item_problems = model_data(item, origin, client.endpoint, checkpoints, readme)
-        problems.extend(item_problems)
-        return data
-
-    candidates: list[Candidate] = []
-    for position, (item, (checkpoints, refs_problems)) in enumerate(zip(items, refs, strict=True)):
-        problems.extend(refs_problems)
-        item_id = item.get("id") if isinstance(item, dict) else None
-        label = item_id if isinstance(item_id, str) else f"models[{position}]"
-        candidates.append((origin, label, partial(build, item, checkpoints)))
-    models = validate_models(candidates, problems)
-    models = [model.with_origin(source, client.endpoint + "/") for model in models]
-    return LoadedSource(source, "hf", models, problems.as_list(), f"Hugging Face Hub ({source})")
+__all__ = ["checkpoints_from_refs", "endpoint", "model_data", "parse_source", "read_hub"]

@@ -1,0 +1,328 @@
+"""The Hugging Face Hub's API as a good citizen: cached answers, the Hub's rate limits, one-line failures.
+
+Every request the `hf:` source makes goes through `HubClient.get`:
+
+- **Cached with its validators.** An answer is kept in the cache (`cache.hub_answer_paths`:
+  body and record, keyed by the URL, which never holds a credential). Within
+  `fresh_seconds` (`CKPTZOO_HUB_FRESH`, default 600 s) it is reused without asking;
+  after that it is revalidated with `If-None-Match` (a `304` costs no body). Another
+  kernel on the same machine reads the same records.
+- **Offline** (`CKPTZOO_OFFLINE=1`, `HF_HUB_OFFLINE=1`, or the Hub unreachable): what
+  was seen before is served; anything else is one line, `offline: ... was not seen before`.
+- **Rate limits.** The `RateLimit` / `RateLimit-Policy` headers (parsed by
+  huggingface_hub's own parser) are read on every answer: when none are left, the
+  next request waits for the window to reset if that is at most `max_wait` seconds
+  (`CKPTZOO_HUB_MAX_WAIT`, default 5 s), else it is not sent and the caller gets one
+  line, `the Hub asks to wait 12 s` (or the answer seen before). A `429` is handled
+  the same way from its `Retry-After`: one wait within the cap, one retry, never a loop.
+- **Failures are one line.** A `5xx` (the answer seen before if there is one), no answer
+  within `timeout` (`the Hub did not answer in 5 s`), no connection (`offline: ...`),
+  never raw urllib3 text or a traceback.
+- **The token** (`HF_TOKEN` or huggingface_hub's saved login, through
+  `huggingface_hub.utils.get_token`) is sent to the Hub's own endpoint only; it
+  is never part of a URL, a record, a message or load code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from .. import cache, config
+from ..decode import ParseError, load_json
+from ..errors import ZooError
+from ..text import one_line, truncate
+from ._http import get_bounded
+
+TIMEOUT_S = 5.0  # connect and read: a Hub that accepts the connection and stays silent costs this
+DEADLINE_S = 60.0  # one whole answer
+FRESH_S = 600.0  # answers reused without asking within this window
+MAX_WAIT_S = 5.0  # the longest wait the Hub may ask for before we say so instead of waiting
+MAX_TEXT = 1 << 20  # a README or a result file
+
+
+class HubUnavailable(ZooError):
+    """The Hub cannot answer now and nothing was seen before: offline, rate-limited, silent, failing.
+
+    `kind` is "offline", "rate-limit", "timeout" or "server"; the message is one line.
+    """
+
+    def __init__(self, message: str, kind: str, wait: float | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.wait = wait
+
+
+class HubNotFound(ZooError):
+    """The Hub answered 404 (no such repo, revision or file)."""
+
+
+@dataclass
+class Answer:
+    """One answer: the decoded body, the next-page link, the total when the Hub gives one."""
+
+    data: Any
+    next: str | None
+    total: int | None
+    how: str  # "downloaded", "fresh", "not-modified", "cached" (offline / rate-limited / failing: seen before)
+    note: str = ""  # why an older answer was served ("offline: ...", "the Hub asks to wait 12 s")
+
+
+def _hub_utils() -> Any:
+    try:
+        import huggingface_hub.utils as hub_utils
+    except ImportError:
+        raise ZooError("the Hugging Face Hub source needs huggingface_hub: pip install 'ckptzoo-widgets[hf]'") from None
+    return hub_utils
+
+
+def endpoint() -> str:
+    """`HF_ENDPOINT` when set (read now, not at import), else huggingface_hub's default."""
+    value = os.environ.get("HF_ENDPOINT", "").strip()
+    if not value:
+        from huggingface_hub import constants
+
+        value = constants.ENDPOINT
+    return value.rstrip("/")
+
+
+def offline() -> bool:
+    return config.offline() or config.env_flag("HF_HUB_OFFLINE")
+
+
+def _error_text(body: bytes) -> str:
+    """The Hub's own error message (`{"error": "..."}`), quoted as one short line."""
+    try:
+        message = load_json(body, limit=1 << 16).get("error")
+    except (ParseError, AttributeError):
+        return ""
+    return f" ({one_line(truncate(message, 200))})" if isinstance(message, str) else ""
+
+
+def _headers(hub: Any) -> dict[str, str]:
+    """Our user agent and the user's token (HF_TOKEN or huggingface_hub's saved login), unless
+    HF_HUB_DISABLE_IMPLICIT_TOKEN. Not `build_hf_headers`: its user agent asks the Hub for a
+    registry of agent harnesses once a day, a request the user did not ask for."""
+    from .. import __version__
+
+    headers = {"User-Agent": f"ckptzoo-widgets/{__version__}"}
+    if not config.env_flag("HF_HUB_DISABLE_IMPLICIT_TOKEN"):
+        try:
+            token = hub.get_token()
+        except Exception:  # noqa: BLE001 - a broken login file: ask anonymously
+            token = None
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+class _Limits:
+    """What the Hub said about its rate limit, per endpoint, shared by every client in this process."""
+
+    lock = threading.Lock()
+    blocked_until: dict[str, float] = {}
+
+    @classmethod
+    def wait_for(cls, base: str) -> float:
+        with cls.lock:
+            return max(0.0, cls.blocked_until.get(base, 0.0) - time.monotonic())
+
+    @classmethod
+    def block(cls, base: str, seconds: float) -> None:
+        with cls.lock:
+            cls.blocked_until[base] = max(cls.blocked_until.get(base, 0.0), time.monotonic() + seconds)
+
+
+def wait_text(seconds: float) -> str:
+    return f"the Hub asks to wait {max(1, math.ceil(seconds))} s"
+
+
+class HubClient:
+    """GET the Hub's API with the cache, limits and budgets above. One per source; thread-safe enough for
+    the widget's worker (each request is independent; the limit state is shared under a lock)."""
+
+    def __init__(
+        self,
+        base: str | None = None,
+        *,
+        fresh: float | None = None,
+        max_wait: float | None = None,
+        timeout: float | None = None,
+        on_wait: Callable[[float], None] | None = None,
+    ):
+        hub = _hub_utils()
+        self.hub = hub
+        self.base = (base or endpoint()).rstrip("/")
+        self.fresh = config.env_number("CKPTZOO_HUB_FRESH", FRESH_S) if fresh is None else fresh
+        self.max_wait = config.env_number("CKPTZOO_HUB_MAX_WAIT", MAX_WAIT_S) if max_wait is None else max_wait
+        self.timeout = config.env_number("CKPTZOO_HUB_TIMEOUT", TIMEOUT_S) if timeout is None else timeout
+        self.on_wait = on_wait  # told before each wait (the index build prints it)
+        self._headers = _headers(hub)
+        self._session = requests.Session()
+        self.sent = 0  # requests sent by this client (benchmarks read it)
+
+    # --- URLs -------------------------------------------------------------------------
+    def url(self, path: str, params: Sequence[tuple[str, str]] = ()) -> str:
+        query = urlencode(list(params))
+        return f"{self.base}{path}" + (f"?{query}" if query else "")
+
+    def owns(self, url: str) -> bool:
+        """A URL on the Hub's own endpoint (a next link elsewhere is not followed: the token stays home)."""
+        mine, theirs = urlsplit(self.base), urlsplit(url)
+        return (theirs.scheme, theirs.netloc) == (mine.scheme, mine.netloc) and theirs.path.startswith(mine.path + "/")
+
+    # --- the cache ----------------------------------------------------------------------
+    def _cached(self, url: str) -> tuple[dict[str, Any], bytes] | None:
+        body_path, record_path = cache.hub_answer_paths(config.cache_root(), url)
+        record = cache.read_json(record_path)
+        if not record or record.get("url") != url:
+            return None
+        try:
+            body = body_path.read_bytes()
+        except OSError:
+            return None
+        return record, body
+
+    def _store(
+        self, url: str, body: bytes, response: requests.Response | None, record: dict[str, Any], kind: str = "json"
+    ) -> None:
+        body_path, record_path = cache.hub_answer_paths(config.cache_root(), url)
+        if response is not None:
+            nxt = (response.links.get("next") or {}).get("url")
+            total = response.headers.get("X-Total-Count", "")
+            record = {
+                "url": url,
+                "kind": kind,
+                "etag": response.headers.get("ETag"),
+                "next": nxt if isinstance(nxt, str) else None,
+                "total": int(total) if total.isdigit() else None,
+                "size": len(body),
+                "sha256": hashlib.sha256(body).hexdigest(),  # `ckptzoo cache verify` checks it
+            }
+        record["fetched"] = time.time()
+        try:
+            if response is not None:
+                cache.write_atomic(body_path, body)
+            cache.write_json_atomic(record_path, record)
+        except OSError:
+            pass  # a read-only cache still serves this session
+
+    def _answer(self, url: str, record: dict[str, Any], body: bytes, how: str, note: str = "") -> Answer:
+        try:
+            data = load_json(body) if record.get("kind", "json") == "json" else body.decode("utf-8", "replace")
+        except ParseError as error:
+            raise ZooError(f"{self._where(url)}: the answer is {error}") from None
+        nxt = record.get("next")
+        total = record.get("total")
+        return Answer(
+            data,
+            nxt if isinstance(nxt, str) and self.owns(nxt) else None,
+            total if isinstance(total, int) else None,
+            how,
+            note,
+        )
+
+    def _where(self, url: str) -> str:
+        parts = urlsplit(url)
+        return one_line(truncate(parts.path + (f"?{parts.query}" if parts.query else ""), 200))
+
+    # --- one GET --------------------------------------------------------------------------
+    def get(self, url: str, *, what: str, text: bool = False, fresh: float | None = None) -> Answer:
+        """The answer at `url` (JSON, or text with `text=True`), from the cache when fresh.
+
+        `what` names it in messages ("the search 'pythia'", "EleutherAI/pythia-70m").
+        Raises HubUnavailable (one line) when the Hub cannot answer and nothing was seen
+        before, HubNotFound on a 404, ZooError on an answer that breaks the budgets.
+        """
+        if not self.owns(url):
+            raise ZooError(f"{one_line(truncate(url, 200))}: not on the Hub's endpoint {self.base}; not asked")
+        window = self.fresh if fresh is None else fresh
+        seen = self._cached(url)
+        if seen is not None and time.time() - float(seen[0].get("fetched") or 0) < window:
+            return self._answer(url, *seen, "fresh")
+        if offline():
+            if seen is not None:
+                return self._answer(url, *seen, "cached", "offline: showing what was seen before")
+            raise HubUnavailable(f"offline: {what} was not seen before", "offline")
+        kind = "text" if text else "json"
+        for attempt in (0, 1):  # one retry at most, after a wait the Hub asked for
+            wait = _Limits.wait_for(self.base)
+            if wait > 0:
+                if wait > self.max_wait:
+                    if seen is not None:
+                        return self._answer(url, *seen, "cached", wait_text(wait))
+                    raise HubUnavailable(wait_text(wait), "rate-limit", wait)
+                if self.on_wait is not None:
+                    self.on_wait(wait)
+                time.sleep(wait)
+            headers = dict(self._headers)
+            if seen is not None and seen[0].get("etag"):
+                headers["If-None-Match"] = str(seen[0]["etag"])
+            try:
+                self.sent += 1
+                response, body = get_bounded(
+                    url,
+                    limit=MAX_TEXT if text else None,
+                    timeout=self.timeout,
+                    deadline=DEADLINE_S,
+                    headers=headers,
+                    session=self._session,
+                )
+            except requests.Timeout:
+                return self._failed(url, seen, f"the Hub did not answer in {self.timeout:g} s", "timeout")
+            except requests.RequestException:
+                host = urlsplit(self.base).netloc
+                return self._failed(url, seen, f"offline: the Hub ({host}) cannot be reached", "offline")
+            self._note_limits(response)
+            status = response.status_code
+            if status == 429:
+                retry = response.headers.get("Retry-After", "").strip()
+                wait = float(retry) if retry.isdigit() else max(_Limits.wait_for(self.base), 1.0)
+                _Limits.block(self.base, wait)
+                if attempt == 0 and wait <= self.max_wait:
+                    continue
+                if seen is not None:
+                    return self._answer(url, *seen, "cached", wait_text(wait))
+                raise HubUnavailable(wait_text(wait), "rate-limit", wait)
+            if status == 304 and seen is not None:
+                self._store(url, b"", None, dict(seen[0]))
+                return self._answer(url, *seen, "not-modified")
+            if status == 404:
+                raise HubNotFound(f"{what}: not found on the Hub{_error_text(body)}")
+            if status >= 500:
+                return self._failed(url, seen, f"the Hub answered HTTP {status}{_error_text(body)}", "server")
+            if status != 200:
+                raise ZooError(f"{what}: the Hub answered HTTP {status}{_error_text(body)}")
+            self._store(url, body, response, {}, kind)
+            stored = self._cached(url)
+            if stored is None:  # a read-only cache: the answer as it came
+                nxt = (response.links.get("next") or {}).get("url")
+                stored = ({"url": url, "next": nxt, "kind": kind}, body)
+            return self._answer(url, *stored, "downloaded")
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def _failed(self, url: str, seen: tuple[dict[str, Any], bytes] | None, message: str, kind: str) -> Answer:
+        if seen is not None:
+            return self._answer(url, *seen, "cached", f"{message}: showing what was seen before")
+        raise HubUnavailable(message, kind)
+
+    def _note_limits(self, response: requests.Response) -> None:
+        """The Hub's RateLimit headers: none left means wait for the window's reset before the next request."""
+        try:
+            info = self.hub.parse_ratelimit_headers(response.headers)
+        except Exception:  # noqa: BLE001 - an odd header is no reason to fail the answer
+            info = None
+        if info is not None and info.remaining <= 0 and info.reset_in_seconds > 0:
+            _Limits.block(self.base, float(info.reset_in_seconds))
+
+    def get_json(self, path: str, params: Sequence[tuple[str, str]] = (), *, what: str) -> Answer:
+        return self.get(self.url(path, params), what=what)
