@@ -73,7 +73,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_INPUT if status.missing_files else EXIT_OK
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction) -> None:
     pack = commands.add_parser("pack", help="a course pack: stage checkpoints once for a class (read-only, offline)")
     sub = pack.add_subparsers(dest="pack_command", required=True, metavar="ACTION")
     build = sub.add_parser("build", help="fetch, verify and lay out a course's checkpoints (again: only what changed)")

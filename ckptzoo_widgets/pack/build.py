@@ -19,6 +19,7 @@ import datetime
 import json
 import os
 import pathlib
+import stat
 from typing import Any
 
 from .. import cache
@@ -80,19 +81,28 @@ class _Builder:
 
     # --- helpers ------------------------------------------------------------------------------
     def _in_pack(self, rel: str, sha: str | None, size: int | None) -> bool:
-        """The pack already holds this content at ``rel`` (by the previous manifest and the size)."""
+        """The pack already holds this content at ``rel``: listed by the previous build, of the
+        right size and, hashed again, the right sha256 (a damaged file is placed anew)."""
         listed = self.old["files"].get(rel)
         if not isinstance(listed, dict) or (sha is not None and listed.get("sha256") != sha):
             return False
+        path = self.pack / rel
         try:
-            st = (self.pack / rel).stat()
+            st = path.lstat()
         except OSError:
             return False
-        return (size is None or st.st_size == size) and st.st_size == listed.get("size")
+        if not stat.S_ISREG(st.st_mode) or st.st_size != listed.get("size"):
+            return False
+        if size is not None and st.st_size != size:
+            return False
+        return cache.hash_file(path) == listed.get("sha256")
 
     def _fetch(self, url: str, sha: str | None, size: int | None) -> pathlib.Path:
-        """A verified blob of the teacher's cache (downloaded now unless it is there)."""
+        """A verified blob of the teacher's cache (downloaded now unless it is there intact)."""
         hit = cache.cached_blob(self.s.root, url, sha, size)
+        if hit is not None and cache.hash_file(hit) != hit.name:  # it goes into the pack: hashed again
+            hit.unlink()
+            hit = None
         if hit is None:
             hit = download_locked(url, sha, size, self.s)
             self.fetched_files += 1
@@ -130,8 +140,8 @@ class _Builder:
             if safety_is_remote(location):
                 rel_sha = file.sha256 or self.old_urls.get(location)
                 pre = cache.blob_path(pathlib.Path(layout.OURS), rel_sha).as_posix() if rel_sha else None
-                if pre is not None and self._in_pack(pre, rel_sha, file.size):
-                    sha, size, source = rel_sha, self.old["files"][pre]["size"], None
+                if rel_sha is not None and pre is not None and self._in_pack(pre, rel_sha, file.size):
+                    sha, size, source = rel_sha, int(self.old["files"][pre]["size"]), None
                 else:
                     source = self._fetch(location, file.sha256, file.size)
                     sha, size = source.name, source.stat().st_size
@@ -255,7 +265,8 @@ class _Builder:
         for planned in plans:
             for rel, (_, _, source) in planned.files.items():
                 if source is not None:
-                    layout.place_file(self.pack, rel, source)
+                    from_cache = source.is_relative_to(self.s.root / "blobs")
+                    layout.place_file(self.pack, rel, source, link=from_cache)
             for rel, data in planned.texts.items():
                 path = self.pack / rel
                 if not (path.is_file() and path.read_bytes() == data):
@@ -339,6 +350,13 @@ def _sha(data: bytes) -> str:
 
 def _entry(model: Any, checkpoint: Any, files: list[dict[str, Any]]) -> dict[str, Any]:
     data = model.model_dump(mode="json", exclude_none=True)
+    if not data.get("curves"):  # the pack keeps a few checkpoints: their history stays on the card as curves
+        curves: dict[str, list[list[float]]] = {}
+        for each in model.checkpoints:
+            if each.step is not None:
+                for name, value in each.metrics.items():
+                    curves.setdefault(name, []).append([each.step, value])
+        data["curves"] = {name: points for name, points in curves.items() if len(points) > 1}
     kept = checkpoint.model_dump(mode="json", exclude_none=True)
     kept["files"] = files
     data["checkpoints"] = [kept]
@@ -425,7 +443,7 @@ def build_pack(
     """
     from filelock import FileLock
 
-    course = read_course(course_file)
+    course = read_course(pathlib.Path(course_file))
     pack = pathlib.Path(out).expanduser().absolute()
     _check_out(pack)
     settings = Settings.from_env(quiet=quiet, offline=False, timeout=None)

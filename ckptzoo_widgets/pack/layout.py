@@ -88,19 +88,24 @@ def is_temporary(name: str) -> bool:
     return name.startswith(".") and name.endswith(".tmp")
 
 
-def place_file(pack: pathlib.Path, rel: str, source: pathlib.Path) -> None:
-    """Put a verified file at ``pack/rel``: a hard link to ``source`` on the same file system
-    (no second copy of a large checkpoint), else a copy; readable by all; atomic."""
+def place_file(pack: pathlib.Path, rel: str, source: pathlib.Path, *, link: bool = False) -> None:
+    """Put a verified file at ``pack/rel``, readable by all, atomically: with ``link`` (a blob of
+    the teacher's download cache, which nothing rewrites in place) a hard link on the same file
+    system, so a large checkpoint is not stored twice; else, and always for the teacher's own
+    files (a zoo folder, a package), a copy: the pack never shares an inode with them."""
     dest = pack / rel
     _mkdirs(pack, dest.parent)
     tmp = _temporary(dest)
     try:
-        try:
-            os.link(source, tmp)
-            linked = True
-        except OSError:
+        linked = False
+        if link:
+            try:
+                os.link(source, tmp)
+                linked = True
+            except OSError:
+                pass
+        if not linked:
             shutil.copyfile(source, tmp)
-            linked = False
         if linked and stat.S_IMODE(os.stat(tmp).st_mode) & 0o444 != 0o444:
             # the teacher's cache file is shared with the pack: make it readable, do not narrow it
             os.chmod(tmp, stat.S_IMODE(os.stat(tmp).st_mode) | 0o444)

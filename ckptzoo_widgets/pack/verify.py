@@ -10,6 +10,7 @@ import dataclasses
 import os
 import pathlib
 import stat
+from typing import Any
 
 from .. import cache
 from ..errors import ZooError
@@ -35,7 +36,7 @@ class VerifyReport:
         return [f for f in self.findings if f.damage]
 
 
-def manifest_or_fail(pack: pathlib.Path) -> dict:  # type: ignore[type-arg]
+def manifest_or_fail(pack: pathlib.Path) -> dict[str, Any]:
     manifest = layout.read_manifest(pack)
     if manifest is None:
         raise ZooError(
