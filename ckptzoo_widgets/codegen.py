@@ -121,9 +121,23 @@ def _location(model: ModelEntry, file: FileEntry) -> Code:
     return Code(f"{_call('importlib.resources.files', package)}.{_call('joinpath', *parts)}")
 
 
+# Libraries whose weights files follow torch.hub's naming rule (`resnet50-11ad3fa6.pth`: sha256 starts 11ad3fa6).
+HASH_NAMED = ("torchvision", "torch.hub")
+
+
+def hash_prefix(model: ModelEntry, file: FileEntry) -> str | None:
+    """The sha256 prefix a file's name promises, for libraries that name files torch.hub's way."""
+    if model.library not in HASH_NAMED or file.sha256 is not None:
+        return None
+    from .fetch.api import hash_prefix_of_name
+
+    return hash_prefix_of_name(model.locate(file))
+
+
 def _fetch_call(model: ModelEntry, file: FileEntry) -> Code:
     """`cz.fetch(<url, path or resource>, sha256=..., size=...)`: download/verify, return the local path."""
-    return Code(_call("cz.fetch", _location(model, file), sha256=file.sha256, size=file.size))
+    prefix = hash_prefix(model, file)
+    return Code(_call("cz.fetch", _location(model, file), sha256=file.sha256, size=file.size, sha256_prefix=prefix))
 
 
 def _imports(model: ModelEntry, files: list[FileEntry], *lines: str) -> list[str]:
@@ -269,8 +283,13 @@ def torchvision_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
 
 
 def torch_hub_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
-    repo = f"{model.repo}:{checkpoint.revision}" if checkpoint.revision else model.repo
     name = variable_name(model, checkpoint)
+    if model.library == "torchvision":  # torchvision's hubconf: the weights by name, as get_model takes them
+        loaded = _call(
+            "torch.hub.load", model.repo, model.architecture, weights=checkpoint.revision, trust_repo="check"
+        )
+        return _snippet("import torch", "", f"{name} = {loaded}", f"{name}.eval()")
+    repo = f"{model.repo}:{checkpoint.revision}" if checkpoint.revision else model.repo
     # trust_repo="check": torch.hub asks before running code from a repo it has not seen.
     loaded = _call("torch.hub.load", repo, model.architecture, pretrained=True, trust_repo="check")
     return _snippet("import torch", "", f"{name} = {loaded}")
@@ -333,7 +352,13 @@ def _library(*names: str) -> Applies:
 
 
 def _ckptzoo_applies(model: ModelEntry, checkpoint: Checkpoint) -> bool:
+    if model.library == "torchvision":  # cz.load: the verified download, built by torchvision (torchvision_load.py)
+        return _torchvision_applies(model, checkpoint) and len(_files(checkpoint, "pytorch")) == 1
     return model.library == "ckptzoo" and bool(_files(checkpoint, "safetensors"))
+
+
+def _torchvision_applies(model: ModelEntry, checkpoint: Checkpoint) -> bool:
+    return model.library == "torchvision" and bool(model.architecture and checkpoint.revision)
 
 
 # library -> (applies?, generator). Order is the fallback preference.
@@ -341,8 +366,11 @@ GENERATORS: dict[str, tuple[Applies, Generator]] = {
     "ckptzoo": (_ckptzoo_applies, ckptzoo_code),
     "transformers": (lambda m, c: m.library == "transformers" and m.repo is not None, transformers_code),
     "timm": (_library("timm"), timm_code),
-    "torchvision": (lambda m, c: m.library == "torchvision" and bool(m.architecture and c.revision), torchvision_code),
-    "torch.hub": (lambda m, c: m.library == "torch.hub" and bool(m.repo and m.architecture), torch_hub_code),
+    "torchvision": (_torchvision_applies, torchvision_code),
+    "torch.hub": (
+        lambda m, c: bool(m.repo and m.architecture) and (m.library == "torch.hub" or _torchvision_applies(m, c)),
+        torch_hub_code,
+    ),
     "safetensors-numpy": (_has("safetensors"), safetensors_numpy_code),
     "safetensors-torch": (_has("safetensors"), safetensors_torch_code),
     "torch": (_has("pytorch"), torch_state_dict_code),

@@ -87,13 +87,19 @@ def load(
     *,
     quiet: bool | None = None,
     storage_options: dict[str, Any] | None = None,
-) -> LoadedModel:
+) -> Any:
     """Load `model@checkpoint` from `zoo` (the built-in zoo by default), verified against the index.
 
+    Returns a `LoadedModel` for the project's own checkpoints, the torchvision model
+    (`torch.nn.Module`, eval mode) for a torchvision checkpoint (torchvision_load.py).
     `storage_options` open a zoo given by its URL, as in `open_zoo`; a `Zoo` already
     opened with them uses its own."""
     opened = open_zoo(zoo, storage_options=storage_options)
     model, checkpoint = opened.resolve(ref)
+    if model.library == "torchvision":
+        from .torchvision_load import load_torchvision
+
+        return load_torchvision(opened, model, checkpoint, quiet=quiet)
     if model.library != "ckptzoo":
         raise ZooError(
             f"cz.load reads the project's own formats; {model.id} is a {model.library or 'other'} model: "

@@ -45,8 +45,10 @@ class Download:
         key: str,
         settings: Settings,
         storage_options: dict[str, Any] | None = None,
+        prefix: str | None = None,
     ):
         self.url = url
+        self.prefix = prefix  # the first hex digits of the sha256, from the file's name (torch.hub's rule)
         # http(s), or fsspec for object storage; a sha256 to check makes a store's own
         # (weaker) checksum of the body redundant
         self.opener = opener_for(url, settings, storage_options, hashed=sha is not None)
@@ -308,6 +310,11 @@ class Download:
         if self.sha is not None and got != self.sha:
             self._discard()
             raise IntegrityError(f"sha256 mismatch for {self.shown}: expected {self.sha}, got {got}")
+        if self.prefix is not None and not got.startswith(self.prefix):
+            self._discard()
+            raise IntegrityError(
+                f"sha256 mismatch for {self.shown}: its name says it starts with {self.prefix}, got {got}"
+            )
         blob = cache.blob_path(self.root, got)
         blob.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.part, blob)

@@ -2,7 +2,7 @@
 
 A source string names where a zoo lives: `"builtin"`, a path to an index file
 or folder, an http(s) URL of an index, a folder of training runs (`"runs/"`),
-`"timm"` / `"timm:<csv>"`, the Hugging Face Hub (`"hf:"`, `"hf:author=..."`),
+`"timm"` / `"timm:<csv>"`, `"torchvision"`, the Hugging Face Hub (`"hf:"`, `"hf:author=..."`),
 an index or a runs folder on object storage (`"s3://bucket/zoo/index.parquet"`,
 `"s3://bucket/runs/"`). docs/sources.md describes each. Each kind registers a matcher and a
 reader here; `read_source` picks the first that matches.
@@ -31,6 +31,7 @@ from .object_store import (
 from .parquet_index import is_parquet_source, read_parquet_source
 from .runs import is_runs_folder, read_runs
 from .timm import read_timm
+from .torchvision import read_torchvision
 
 INDEX_NAMES = ("index.json", "index.parquet")
 Matcher = Callable[[str], bool]
@@ -40,6 +41,7 @@ Reader = Callable[..., LoadedSource]  # (source) -> LoadedSource; object-storage
 READERS: list[tuple[str, Matcher, Reader]] = [
     ("builtin", lambda s: s == "builtin", read_builtin),
     ("timm", lambda s: s == "timm" or s.startswith("timm:"), read_timm),
+    ("torchvision", lambda s: s == "torchvision" or s.startswith("torchvision:"), read_torchvision),
     ("hf", lambda s: s.startswith("hf:"), read_hub),
     ("mlflow", is_mlflow_source, read_mlflow),
     ("object-parquet", is_object_parquet, read_object_parquet),
