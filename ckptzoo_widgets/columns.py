@@ -37,6 +37,8 @@ FIXED: dict[str, pa.DataType] = {
     "datasets": pa.list_(pa.string()),
     "tags": pa.list_(pa.string()),
 }
+# The columns a search filters on by exact value (`Zoo.search(task=..., library=..., license=...)`).
+FILTERS = ("task", "library", "license")
 # Metric columns kept in the grid: the most frequent names (a Hub-sized zoo has thousands).
 MAX_METRIC_COLUMNS = 64
 METRIC_PREFIX = "metric:"

@@ -15,43 +15,35 @@ A metric a model logged as a curve (TensorBoard, MLflow: `ModelEntry.curves`)
 may be compared too: the curve, thinned (`downsample.py`), is drawn as that
 model's line, its checkpoints as dots on it.
 
-Best checkpoint: the highest value, or the lowest for loss-like metrics (a name
-containing loss, error, perplexity, ppl, mse, mae, nll, wer, cer, bits_per);
-ties go to the earliest checkpoint, so "where validation stops improving" is
-where the best value is first reached.
+Best checkpoint: the highest value, or the lowest for a lower-is-better metric
+(`metrics.lower_is_better`: losses, errors, perplexities, error rates, bits per
+byte, decided on the name's words); ties go to the earliest checkpoint, so
+"where validation stops improving" is where the best value is first reached.
+The x axis: `metrics.checkpoint_axis` of each model, the coarsest of them.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import anywidget
 import pandas as pd
 import traitlets as t
 
+from . import metrics
 from .errors import ZooError
+from .metrics import Goal, axis_x, best_point, checkpoint_axis, common_axis, rule_text
+from .widget_contract import MAX_COMPARE, MAX_TEXT
 from .widget_payload import curve_points
 
 __all__ = ["MAX_MODELS", "Comparison", "CompareView", "compare", "comparison", "metric_goal", "payload"]
 
-MAX_MODELS = 12
-Goal = Literal["max", "min"]
-
-_LOSS_LIKE = re.compile(r"loss|error|perplexity|ppl|mse|mae|nll|(^|[._/-])(wer|cer|err)($|[._/-])|bits_per", re.I)
-
-
-def metric_goal(metric: str) -> Goal:
-    """ "min" for loss-like metric names, "max" for everything else (accuracy, F1, BLEU, ...)."""
-    return "min" if _LOSS_LIKE.search(metric) else "max"
-
-
-def rule_text(goal: Goal) -> str:
-    return "lower is better" if goal == "min" else "higher is better"
+MAX_MODELS = MAX_COMPARE
+metric_goal = metrics.goal  # "min" for a lower-is-better metric name (one rule: metrics.py)
 
 
 @dataclass(frozen=True)
@@ -74,7 +66,7 @@ class Comparison:
 
 
 def _numeric(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return best_point([(0, value)], "max") is not None
 
 
 def _model_metrics(model: Any) -> set[str]:
@@ -118,8 +110,8 @@ def _pick_metric(metric: str | None, shared: list[str], models: list[Any]) -> st
                 return headline
         validation = [m for m in shared if re.search(r"(^|[._/-])(val|eval|valid|validation)", m)]
         return (validation or shared)[0]
-    if not isinstance(metric, str) or len(metric) > 256:
-        raise ZooError("a metric is a name of at most 256 characters")
+    if not isinstance(metric, str) or len(metric) > MAX_TEXT:
+        raise ZooError(f"a metric is a name of at most {MAX_TEXT} characters")
     if metric in shared:
         return metric
     for alias in (metric.replace("/", "."), metric.replace(".", "/")):
@@ -129,23 +121,6 @@ def _pick_metric(metric: str | None, shared: list[str], models: list[Any]) -> st
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     listed = ", ".join(shared[:12]) + (f", … ({len(shared)} in all)" if len(shared) > 12 else "")
     raise ZooError(f"metric {metric[:200]!r} is not shared by these models{hint} (shared: {listed})")
-
-
-def _axis(models: list[Any]) -> str:
-    ckpts = [c for m in models for c in m.checkpoints]
-    if ckpts and all(c.step is not None for c in ckpts):
-        return "step"
-    if ckpts and all(c.epoch is not None for c in ckpts):
-        return "epoch"
-    return "checkpoint"
-
-
-def _x(ckpt: Any, index: int, axis: str) -> float:
-    if axis == "step":
-        return ckpt.step
-    if axis == "epoch":
-        return ckpt.epoch
-    return index
 
 
 def comparison(zoo: Any, models: Sequence[str], metric: str | None = None, *, goal: Goal | None = None) -> Comparison:
@@ -178,7 +153,9 @@ def comparison(zoo: Any, models: Sequence[str], metric: str | None = None, *, go
     if goal not in (None, "max", "min"):
         raise ZooError(f"goal must be 'max' or 'min', not {goal!r}")
     rule: Goal = goal or metric_goal(chosen)
-    axis = _axis(entries)
+    axis = common_axis(
+        checkpoint_axis(e.checkpoints, logged=bool((getattr(e, "curves", None) or {}).get(chosen))) for e in entries
+    )
 
     rows, best_rows = [], []
     logged: dict[str, list[list[float]]] = {}
@@ -189,25 +166,23 @@ def comparison(zoo: Any, models: Sequence[str], metric: str | None = None, *, go
         points = []
         for i, ckpt in enumerate(entry.checkpoints):
             value = (ckpt.metrics or {}).get(chosen)
-            x = _x(ckpt, i, axis)
+            x = axis_x(ckpt, i, axis)
             if value is not None and _numeric(value) and x is not None:
-                points.append((x, i, ckpt.name, float(value)))
-        points.sort()
-        rows += [{"model": entry.id, "checkpoint": n, axis: x, "value": v} for x, _, n, v in points]
-        if not points:
+                points.append((x, float(value), ckpt.name, i))
+        points.sort(key=lambda p: (p[0], p[3]))
+        rows += [{"model": entry.id, "checkpoint": n, axis: x, "value": v} for x, v, n, _ in points]
+        best = best_point(points, rule)  # ties: the earliest checkpoint
+        if best is None:
             continue
-        pick = max if rule == "max" else min
-        # ties: the earliest checkpoint (max/min return the first of equal keys)
-        best = pick(points, key=lambda p: p[3])
         last = points[-1]
         best_rows.append(
             {
                 "model": entry.id,
                 "best_checkpoint": best[2],
                 f"best_{axis}": best[0],
-                "best_value": best[3],
+                "best_value": best[1],
                 "last_checkpoint": last[2],
-                "last_value": last[3],
+                "last_value": last[1],
                 "checkpoints_after_best": sum(1 for p in points if p[0] > best[0]),
                 "rule": rule_text(rule),
             }
@@ -244,7 +219,7 @@ def payload(result: Comparison) -> dict[str, Any]:
     series = []
     for model in result.models:
         part = result.curves[result.curves["model"] == model]
-        one = {
+        one: dict[str, Any] = {
             "id": model,
             "label": result.names.get(model) or model,
             "points": [
@@ -254,6 +229,15 @@ def payload(result: Comparison) -> dict[str, Any]:
         }
         if model in result.logged:
             one["line"] = result.logged[model]  # the logged curve; the points are its checkpoints
+        row = result.table[result.table["model"] == model]
+        if len(row):  # the kernel's best and last checkpoint: the page marks them, it never ranks
+            r = row.iloc[0]
+            one["best"] = {
+                "checkpoint": str(r["best_checkpoint"]),
+                "x": float(r[f"best_{result.axis}"]),
+                "value": float(r["best_value"]),
+            }
+            one["last"] = {"checkpoint": str(r["last_checkpoint"]), "value": float(r["last_value"])}
         series.append(one)
     return {
         "metric": result.metric,

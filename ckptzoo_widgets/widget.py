@@ -37,9 +37,10 @@ from . import credentials
 from .errors import ZooError
 from .text import one_line
 from .widget_assets import CSS, ESM
+from .widget_contract import FILTERS, LIMITS, MAX_SEQ, PAGE_SIZE, SortOption, with_current
 from .widget_payload import error_line, source_label
-from .widget_protocol import MAX_SEQ, Request, RequestError, parse_request, summarise
-from .widget_query import FILTERS, PAGE_SIZE, Query, Suggester, clamp_limit, search_page, zoo_menus
+from .widget_protocol import Request, RequestError, parse_request, summarise
+from .widget_query import Query, Suggester, clamp_limit, search_page, zoo_menus
 from .widget_queue import SearchQueue
 from .widget_select import load_code, put_in_next_cell, resolve
 from .widget_static import SavedView, static_view
@@ -93,8 +94,10 @@ class ZooBrowser(anywidget.AnyWidget):
     page_version = t.Int(0).tag(sync=True)
     page_seq = t.Int(0).tag(sync=True)  # the page's search request these cards answer (older answers are dropped)
     loading = t.Bool(False).tag(sync=True)
-    facets = t.Dict().tag(sync=True)
-    sort_keys = t.List(t.Unicode()).tag(sync=True)
+    # the kernel's decisions the page shows (widget_contract.py): it never re-derives them
+    contract = t.Dict(LIMITS).tag(sync=True)  # limits: text length, page size, models compared
+    filters = t.List(t.Dict()).tag(sync=True)  # [{key, label, all_label, values}]
+    sort_options = t.List(t.Dict()).tag(sync=True)  # [{key, label, direction, value, group}], the current sort listed
     detail = t.Dict().tag(sync=True)
     libraries = t.List(t.Unicode()).tag(sync=True)
     code = t.Unicode("").tag(sync=True)
@@ -129,6 +132,7 @@ class ZooBrowser(anywidget.AnyWidget):
         self._last_sources: list[Any] = []  # what use_source opened last: what refresh() reads again
         self._suggester = Suggester(None)
         self._saved = SavedView()
+        self._sort_menu: list[SortOption] = []  # the zoo's sort menu; `sort_options` adds the current sort
         with self.hold_sync():
             with self._quietly():
                 self.query = query or ""
@@ -173,7 +177,8 @@ class ZooBrowser(anywidget.AnyWidget):
                 with self._quietly():
                     self.selected = ""
                     self.offset = 0
-                self.cards, self.total, self.facets, self.sort_keys = [], 0, {}, []
+                self.cards, self.total, self.filters, self.sort_options = [], 0, [], []
+                self._sort_menu = []
                 self.detail, self.libraries, self.code, self.code_key = {}, [], "", ""
                 self.warnings = []
                 self._detail_id = ""
@@ -199,12 +204,13 @@ class ZooBrowser(anywidget.AnyWidget):
         self._suggester = Suggester(zoo)
         self.error = ""
         problems = list(getattr(zoo, "errors", None) or [])
-        facets, sort_keys, menu_warnings = zoo_menus(zoo)
+        filters, sorts, menu_warnings = zoo_menus(zoo)  # typed dicts: the traits hold plain dicts
+        self._sort_menu = sorts
         with self.hold_sync():
             self.source_label = label
             self.warnings = menu_warnings + summarise(problems, MAX_WARNINGS_SHOWN, total=len(problems))
-            self.facets = facets
-            self.sort_keys = sort_keys
+            self.filters = list(map(dict, filters))
+            self._update_sort_options()
             self._detail_id = ""
             self.detail = {}
         self._refresh()
@@ -218,7 +224,14 @@ class ZooBrowser(anywidget.AnyWidget):
         self.error = one_line(f"{context}: {message}" if context else message, 600)
 
     # ---- searching and paging (widget_query.py) ----------------------------
-    @t.observe("query", "task", "library", "license", "sort")
+    def _update_sort_options(self) -> None:
+        self.sort_options = list(map(dict, with_current(self._sort_menu, self.sort)))
+
+    @t.observe("sort")
+    def _on_sort(self, change: dict) -> None:
+        self._update_sort_options()
+
+    @t.observe("query", *FILTERS, "sort")
     def _on_query(self, change: dict) -> None:
         if self._quiet:
             return

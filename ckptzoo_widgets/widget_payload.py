@@ -3,7 +3,7 @@
 Cards of the grid, the sparkline of a card, the open model's detail (with its
 logged training curves, thinned), and the one-line message of an error. Every value is converted to plain JSON types
 (numpy and pandas scalars, NaN, dates) and bounded in size, so one hostile
-entry cannot make the widget state large (design.md, "Safety").
+entry cannot make the widget state large (docs/security.md).
 """
 
 from __future__ import annotations
@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import pickle_verdicts
+from .credentials import presentable
 from .downsample import MAX_DRAWN_POINTS, downsample
 from .errors import ZooError
+from .metrics import axis_x, checkpoint_axis
 from .safety import render_markdown
 from .text import one_line
 
@@ -26,6 +29,7 @@ MAX_CURVES = 100  # logged curves of one model sent to the page (the rest are co
 MAX_CURVE_BUDGET = 10_000  # points of all of one model's curves together (at most about 200 KB of JSON)
 MIN_CURVE_POINTS = 100  # a curve is never thinner than this, however many there are
 SPARK_POINTS = 32  # a card's sparkline of a logged curve (96 pixels wide)
+MAX_DETAIL_CHECKPOINTS = 500  # checkpoints of the open model sent to the page (about 80 KB of JSON)
 
 
 def plain(value: Any) -> Any:
@@ -79,8 +83,8 @@ def clip(value: Any, text: int = 1000, items: int = 100) -> Any:
 def error_line(exc: BaseException) -> str:
     """One bounded line a user can act on; ZooError already carries one."""
     if isinstance(exc, ZooError):
-        return one_line(exc, 500) or "the zoo reported an error"
-    text = str(exc).strip()
+        return one_line(presentable(exc), 500) or "the zoo reported an error"
+    text = presentable(exc).strip()
     text = one_line(text.splitlines()[0], 500) if text else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -108,8 +112,8 @@ def card_payload(row: dict, zoo: Any, sort: str) -> dict:
     if not card.get("name"):
         card["name"] = card["id"]
     key = sort.lstrip("-")
-    if key and key in row:
-        card["sort_value"] = clip(plain(row.get(key)), 300)
+    if key and key in row and key not in ("name", "num_params", "created", card.get("headline_metric")):
+        card["sort_value"] = clip(plain(row.get(key)), 300)  # a value the card does not show already
     card["spark"] = spark_points(zoo, card["id"], card.get("headline_metric"))
     return card
 
@@ -132,11 +136,14 @@ def spark_points(zoo: Any, model_id: Any, metric: Any) -> list:
         if len(line) >= 2:
             return line
     points = []
+    axis = checkpoint_axis(entry.checkpoints)  # the model's chart axis (metrics.py), as in its detail
     for i, ckpt in enumerate(entry.checkpoints):
         y = (ckpt.metrics or {}).get(metric)
-        x = ckpt.step if ckpt.step is not None else ckpt.epoch if ckpt.epoch is not None else i
-        if isinstance(y, (int, float)) and math.isfinite(y):
+        x = axis_x(ckpt, i, axis)
+        if x is not None and isinstance(y, (int, float)) and math.isfinite(y):
             points.append([plain(x), float(y)])
+    if len(points) > SPARK_POINTS:  # 20,000 checkpoints: 32 points, each stretch's lowest and highest kept
+        points = [points[i] for i, _ in downsample(((i, p[1]) for i, p in enumerate(points)), SPARK_POINTS)]
     return points if len(points) >= 2 else []
 
 
@@ -169,11 +176,33 @@ def curves_payload(curves: Any) -> tuple[list[dict], int]:
     return out, len(curves) - len(kept)
 
 
-def detail_payload(entry: Any) -> dict:
-    """The open model: sanitised card HTML, metadata rows, checkpoints; bounded, JSON-safe."""
+def shown_checkpoints(
+    checkpoints: Sequence[Any], keep: Iterable[str] = (), limit: int = MAX_DETAIL_CHECKPOINTS
+) -> list[int]:
+    """Positions of the checkpoints a detail payload sends: all of them up to `limit`, else
+    `limit` spread evenly from the first to the last (the chart keeps the whole run), the
+    checkpoints named in `keep` (the default, the selected one) always among them. Linear."""
+    count = len(checkpoints)
+    if count <= limit:
+        return list(range(count))
+    wanted = set(keep)
+    kept = {i for i, c in enumerate(checkpoints) if c.name in wanted} if wanted else set()
+    room = max(limit - len(kept), 2)
+    kept.update(round(i * (count - 1) / (room - 1)) for i in range(room))
+    return sorted(kept)
 
+
+def detail_payload(entry: Any, keep: Iterable[str] = ()) -> dict:
+    """The open model: sanitised card HTML, metadata rows, checkpoints; bounded, JSON-safe.
+
+    At most `MAX_DETAIL_CHECKPOINTS` checkpoints are sent (`shown_checkpoints`: spread over
+    the run, the default and those named in `keep` among them); ``num_checkpoints`` says how
+    many the model has, so the page can say "500 of 20,000"."""
+
+    default_name = entry.default_checkpoint or (entry.checkpoints[-1].name if entry.checkpoints else None)
+    chosen = shown_checkpoints(entry.checkpoints, [*keep, *([default_name] if default_name else [])])
     ckpts = []
-    for c in entry.checkpoints:
+    for c in (entry.checkpoints[i] for i in chosen):
         sizes = [f.size for f in c.files]
         formats = []
         for f in c.files:
@@ -193,7 +222,7 @@ def detail_payload(entry: Any) -> dict:
                 "pickle_warning": clip(pickle_verdicts.checkpoint_warning(c), 300),  # None: not marked
             }
         )
-    default = entry.default_checkpoint or (ckpts[-1]["name"] if ckpts else None)
+    default = default_name
     try:
         text = entry.description or ""
         if len(text) > MAX_CARD_CHARS:
@@ -238,13 +267,19 @@ def detail_payload(entry: Any) -> dict:
         "card_html": card_html,
         "metadata": metadata,
         "checkpoints": ckpts,
+        "num_checkpoints": len(entry.checkpoints),  # more than len(checkpoints) when the list was cut
         "curves": curves,  # logged training curves (TensorBoard, MLflow), thinned: the chart's lines
         "curves_left_out": curves_left_out,
     }
 
 
 def source_label(source: Any, zoo: Any) -> str:
-    """The name of the source shown in the widget's header."""
+    """The name of the source shown in the widget's header: presentable (no ``user:pw@``,
+    no secret parameter's value), so never a secret in synced state or the saved view."""
+    return presentable(_source_name(source, zoo))
+
+
+def _source_name(source: Any, zoo: Any) -> str:
     if zoo is not None and source is zoo:
         for attr in ("source", "sources", "name"):
             value = getattr(zoo, attr, None)

@@ -1,7 +1,7 @@
 """What the page may ask of the zoo browser, and how the kernel checks it.
 
 Any script in the Jupyter page can talk to a widget's comm, not only our
-front end, so nothing the page sends is trusted (design.md, "Safety"):
+front end, so nothing the page sends is trusted (docs/security.md):
 
 - Synced traits flow kernel -> page only; `ZooBrowser.set_state` drops what
   the page writes and sends the kernel's values back.
@@ -21,31 +21,24 @@ from typing import Any
 
 from .safety import check_checkpoint_name, check_model_id
 from .text import one_line
+from .widget_contract import MAX_COMPARE, MAX_FIELDS, MAX_LIMIT, MAX_OFFSET, MAX_SEQ, MAX_TEXT, REQUESTS
 
-MAX_TEXT = 256  # query, filter values, sort key, reference, library name
-MAX_FIELDS = 12
-MAX_OFFSET = 10**9
-MAX_LIMIT = 200
-MAX_SEQ = 2**53  # a JavaScript integer
+__all__ = [
+    "MAX_COMPARE",
+    "MAX_FIELDS",
+    "MAX_LIMIT",
+    "MAX_OFFSET",
+    "MAX_SEQ",
+    "MAX_TEXT",
+    "Request",
+    "RequestError",
+    "check_ref",
+    "parse_request",
+    "summarise",
+]
 
-# request kind -> field -> type
-_FIELDS: dict[str, dict[str, type]] = {
-    "search": {
-        "query": str,
-        "task": str,
-        "library": str,
-        "license": str,
-        "sort": str,
-        "offset": int,
-        "limit": int,
-    },
-    "select": {"ref": str},
-    "library": {"library": str},
-    "insert": {"handled": bool},
-    "refresh": {},
-    "compare": {"models": list, "metric": str},
-}
-MAX_COMPARE = 12  # models in one comparison (curves.MAX_MODELS)
+# Limits and request kinds: the contract's (widget_contract.py), re-exported for the readers of this module.
+_FIELDS = REQUESTS
 
 
 class RequestError(ValueError):
@@ -110,7 +103,7 @@ def parse_request(content: Any, buffers: Sequence[Any] = ()) -> Request:
 
 
 def check_ref(ref: str) -> str:
-    """A `model_id[@checkpoint]` that follows the index's id rules (design.md, "The zoo index")."""
+    """A `model_id[@checkpoint]` that follows the index's id rules."""
     model_id, at, ckpt = ref.partition("@")
     try:
         check_model_id(model_id)

@@ -12,14 +12,12 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from .text import one_line
+from .widget_contract import FILTERS, MAX_LIMIT, PAGE_SIZE, FilterMenu, SortOption, filter_menus, sort_menu
 from .widget_payload import card_payload, error_line
-from .widget_protocol import MAX_LIMIT
 
-PAGE_SIZE = 24
-FILTERS = ("task", "library", "license")
+__all__ = ["FILTERS", "PAGE_SIZE", "Page", "Query", "Suggester", "clamp_limit", "search_page", "zoo_menus"]
+
 SUGGEST_FROM = 50_000  # ids compared with a query that matched nothing
-MAX_MENU = 500  # filter values per facet, sort keys
 
 
 @dataclass(frozen=True)
@@ -73,20 +71,20 @@ def search_page(zoo: Any, q: Query, offset: int) -> Page:
     return Page(cards, total, offset)
 
 
-def zoo_menus(zoo: Any) -> tuple[dict[str, list[str]], list[str], list[str]]:
-    """The filter values per facet, the sort keys, and a warning for each that failed (bounded, one line each)."""
+def zoo_menus(zoo: Any) -> tuple[list[FilterMenu], list[SortOption], list[str]]:
+    """The filter menus, the sort menu (widget_contract.py), and a warning for each that failed (one line each)."""
     warnings: list[str] = []
     try:
-        facets = {str(k): [one_line(v, 200) for v in list(vs)[:MAX_MENU]] for k, vs in (zoo.facets() or {}).items()}
+        filters = filter_menus(zoo)
     except Exception as exc:  # noqa: BLE001 - the browser still opens without filters
-        facets = {}
+        filters = []
         warnings.insert(0, f"Filters unavailable: {error_line(exc)}")
     try:
-        sort_keys = [one_line(k, 200) for k in list(zoo.sort_keys())[:MAX_MENU]]
+        sorts = sort_menu(zoo)
     except Exception as exc:  # noqa: BLE001 - the browser still opens without sorting
-        sort_keys = []
+        sorts = []
         warnings.insert(0, f"Sort keys unavailable: {error_line(exc)}")
-    return facets, sort_keys, warnings
+    return filters, sorts, warnings
 
 
 class Suggester:

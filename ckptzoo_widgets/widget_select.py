@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import ZooError
 from .text import one_line
+from .widget_contract import with_decisions
 from .widget_payload import detail_payload
 
 MAX_LIBRARIES = 50
@@ -32,8 +33,11 @@ def resolve(zoo: Any, ref: str, open_id: str, open_detail: dict) -> Selection:
     built again when `ref` names the same model.
     """
     model_id, _, ckpt = ref.partition("@")
-    if model_id != open_id or not open_detail:
-        detail = detail_payload(zoo.model(model_id))
+    sent = {c["name"] for c in open_detail.get("checkpoints") or ()} if model_id == open_id and open_detail else None
+    if sent is None or (ckpt and ckpt not in sent):  # another model, or a checkpoint the cut page left out
+        entry = zoo.model(model_id)
+        # a bounded page of checkpoints, the selected one on it; the table's metrics, the chart's axis
+        detail = with_decisions(entry, detail_payload(entry, keep=[ckpt] if ckpt else []))
         fresh: dict | None = detail
     else:
         detail, fresh = open_detail, None
@@ -41,7 +45,10 @@ def resolve(zoo: Any, ref: str, open_id: str, open_detail: dict) -> Selection:
     if not ckpt:
         ckpt = detail.get("default_checkpoint") or (names[-1] if names else "")
     if ckpt not in names:
-        raise ZooError(f"model {model_id!r} has no checkpoint {ckpt!r} (it has: {', '.join(names)})")
+        shown = ", ".join(names[:20]) + (
+            f", ... ({detail.get('num_checkpoints', len(names)):,} in all)" if len(names) > 20 else ""
+        )
+        raise ZooError(f"model {model_id!r} has no checkpoint {ckpt!r} (it has: {shown})")
     return Selection(f"{model_id}@{ckpt}", model_id, fresh)
 
 

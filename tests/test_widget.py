@@ -40,8 +40,13 @@ def test_opens_on_the_builtin_zoo(browser, zoo):
     assert browser.error == ""
     assert browser.total == 3
     assert sorted(ids(browser)) == ["digits-cnn", "digits-logreg", "digits-mlp"]
-    assert set(browser.facets) >= {"task", "library", "license"}
-    assert "val_accuracy" in browser.sort_keys
+    assert [f["key"] for f in browser.filters] == ["task", "library", "license"]
+    assert {
+        "key": "val_accuracy",
+        "label": "Best val accuracy",
+        "direction": "desc",
+        "value": "-val_accuracy",
+    }.items() <= next(o for o in browser.sort_options if o["key"] == "val_accuracy").items()
     assert browser.page_version >= 1
     assert browser.loading is False
 
@@ -75,6 +80,8 @@ def test_query_filters_and_sort_run_in_the_kernel(browser, zoo):
     browser.sort = "-val_accuracy"
     expected = list(zoo.search(sort="-val_accuracy")["id"])
     assert ids(browser) == expected
+    assert all("sort_value" not in c for c in browser.cards)  # the headline metric: the card shows it
+    browser.sort = "val_loss"
     assert all("sort_value" in c for c in browser.cards)
     browser.sort = "val_accuracy"
     assert ids(browser) == list(zoo.search(sort="val_accuracy")["id"])

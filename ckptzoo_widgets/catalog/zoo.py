@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import codegen, credentials, safety, storage
-from ..columns import FIXED, METRIC_PREFIX
+from ..columns import FILTERS, FIXED, METRIC_PREFIX
 from ..errors import ZooError
 from ..pickle_verdicts import check_download
 from ..schema import Checkpoint, ModelEntry
@@ -34,7 +34,6 @@ from .words import WordIndex
 BUILTIN = "builtin"
 # Columns every models table has, in display order; metric columns follow.
 MODEL_COLUMNS = [*FIXED, "source"]
-FILTERS = ("task", "library", "license")
 WARM_UP_ROWS = 50_000
 _UNSORTABLE = {"datasets", "tags", "source", "headline_metric", "default_checkpoint"}
 

@@ -36,6 +36,11 @@ _CACHE_GROUPS = 8
 _REMOTE_CACHE_GROUPS = 64  # over a network: a sorted page's cards span up to 24 row groups (~1.6 MB each)
 
 
+# One stored entry, decoded: 55,000 checkpoints with a file each take about 5 MB of JSON (the JSON
+# form's whole-document budget is 64 MiB); the row group's decode budget still holds all of them.
+MAX_ENTRY = 16 << 20
+
+
 class Pieces(Protocol):
     """Where the row-group columns read on demand are kept between sessions (a cache), so that a model
     opened once opens again offline."""
@@ -127,7 +132,7 @@ class ParquetIndex:
                 if size > MAX_GRID_BYTES:
                     raise fail(self.origin, f"row group {group} declares {size} bytes; refused")
                 column = file.read(group, [name])[name]
-                kept, _ = decode(column, 1 << 20 if name == "entry" else 200_000, pa.string(), self.origin)
+                kept, _ = decode(column, MAX_ENTRY if name == "entry" else 200_000, pa.string(), self.origin)
                 if self.pieces is not None:
                     self.pieces.put(group, name, kept)
             self._cache[key] = kept
@@ -139,6 +144,10 @@ class ParquetIndex:
         file_row = int(self._keep[row])
         group = int(np.searchsorted(self._starts, file_row, side="right") - 1)
         return self._column_of_group(group, name)[file_row - int(self._starts[group])].as_py()
+        if text is None:  # longer than MAX_ENTRY: left out when decoded
+            raise ZooError(
+                one_line(f"{self.origin}: row {row}: the stored entry is missing or over {MAX_ENTRY:,} bytes")
+            )
 
     def entry(self, row: int) -> ModelEntry:
         """One model, validated (pydantic at the edge): ZooError when its stored entry is bad."""

@@ -17,8 +17,8 @@ export function h(doc, tag, attrs = {}, ...children) {
   return el;
 }
 
-/** One model card. Every string goes in through textContent. */
-export function renderCard(doc, card, { sortKey = "" } = {}) {
+/** One model card. Every string goes in through textContent. `filters`: the kernel's filter menus (a badge each). */
+export function renderCard(doc, card, { sortKey = "", filters = [] } = {}) {
   const el = h(doc, "div", {
     class: "cz-card",
     role: "button",
@@ -36,13 +36,9 @@ export function renderCard(doc, card, { sortKey = "" } = {}) {
   el.appendChild(title);
   if (card.name && card.name !== card.id) el.appendChild(h(doc, "div", { class: "cz-card-id", text: card.id }));
   const badges = h(doc, "div", { class: "cz-badges" });
-  for (const [key, cls] of [
-    ["task", "cz-badge-task"],
-    ["library", "cz-badge-library"],
-    ["license", "cz-badge-license"],
-  ]) {
+  for (const { key, label } of filters) {
     if (card[key])
-      badges.appendChild(h(doc, "span", { class: `cz-badge ${cls}`, title: labelFor(key), text: card[key] }));
+      badges.appendChild(h(doc, "span", { class: `cz-badge cz-badge-${key}`, title: label, text: card[key] }));
   }
   el.appendChild(badges);
 
@@ -84,7 +80,8 @@ export function renderCard(doc, card, { sortKey = "" } = {}) {
   el.appendChild(metricRow);
 
   const key = String(sortKey || "").replace(/^-/, "");
-  if (key && !["name", "num_params", "created", card.headline_metric].includes(key) && card.sort_value !== undefined) {
+  // The kernel sends `sort_value` only when the card does not already show that value.
+  if (key && card.sort_value !== undefined) {
     el.appendChild(
       h(
         doc,
@@ -115,15 +112,11 @@ export function renderCard(doc, card, { sortKey = "" } = {}) {
   return el;
 }
 
-/** Sort checkpoints by "step" (step, then epoch, then original order) or a metric name. Missing values last. */
-export function sortCheckpoints(list, key = "step", descending = false) {
+/** Sort checkpoints by "x" (their place on the kernel's axis) or a metric name. Missing values last. */
+export function sortCheckpoints(list, key = "x", descending = false) {
   const withIndex = (list || []).map((c, i) => [c, i]);
   const valueOf = (c) => {
-    if (key === "step") {
-      if (typeof c.step === "number") return c.step;
-      if (typeof c.epoch === "number") return c.epoch;
-      return null;
-    }
+    if (key === "x") return typeof c.x === "number" ? c.x : null;
     if (key === "name") return c.name ?? null;
     const v = c.metrics ? c.metrics[key] : undefined;
     return typeof v === "number" && Number.isFinite(v) ? v : null;
@@ -141,49 +134,14 @@ export function sortCheckpoints(list, key = "step", descending = false) {
   return withIndex.map(([c]) => c);
 }
 
-/** Metric names across a model's checkpoints, headline first. */
-export function metricNames(checkpoints, headline) {
-  const seen = new Set();
-  const out = [];
-  if (headline) {
-    seen.add(headline);
-    out.push(headline);
-  }
-  for (const c of checkpoints || []) {
-    for (const k of Object.keys(c.metrics || {})) {
-      if (!seen.has(k)) {
-        seen.add(k);
-        out.push(k);
-      }
-    }
-  }
-  return out.filter((m) => (checkpoints || []).some((c) => c.metrics && typeof c.metrics[m] === "number"));
-}
-
-/** The x axis for the chart: "step" when any checkpoint has one, else "epoch", else index. */
+/** The chart's points of `metric`: [x, value, name] at each checkpoint's place on the kernel's axis (`x`). */
 export function chartPoints(checkpoints, metric) {
-  const list = checkpoints || [];
-  const axis = list.some((c) => typeof c.step === "number")
-    ? "step"
-    : list.some((c) => typeof c.epoch === "number")
-      ? "epoch"
-      : "index";
   const pts = [];
-  list.forEach((c, i) => {
-    const x = axis === "index" ? i : c[axis];
+  for (const c of checkpoints || []) {
     const y = c.metrics ? c.metrics[metric] : undefined;
-    if (typeof x === "number" && typeof y === "number" && Number.isFinite(y)) pts.push([x, y, c.name]);
-  });
-  return { axis, points: pts };
-}
-
-/** The metrics the detail chart can plot: the checkpoints' metrics (headline first), then logged curves. */
-export function chartMetrics(checkpoints, curves, headline) {
-  const out = metricNames(checkpoints, headline);
-  const logged = (curves || []).filter((c) => c && typeof c.metric === "string" && Array.isArray(c.points));
-  if (headline && !out.includes(headline) && logged.some((c) => c.metric === headline)) out.unshift(headline);
-  for (const c of logged) if (!out.includes(c.metric)) out.push(c.metric);
-  return out;
+    if (typeof c.x === "number" && typeof y === "number" && Number.isFinite(y)) pts.push([c.x, y, c.name]);
+  }
+  return pts;
 }
 
 /** The logged curve of `metric` from the detail's `curves`, or null. */
@@ -202,9 +160,9 @@ export function valueAt(line, x) {
 }
 
 /**
- * What the detail chart draws for `metric`: { axis, points, line, logged }.
- * With a logged curve the line is the curve (x = step) and the points are the checkpoints
- * on it (their own value, else the curve's value at their step); without one, chartPoints.
+ * What the detail chart draws for `metric`: { points, line, logged }.
+ * With a logged curve the line is the curve and the points are the checkpoints on it
+ * (their own value, else the curve's value at their place); without one, chartPoints.
  */
 export function chartSeries(checkpoints, curves, metric) {
   const curve = loggedCurve(curves, metric);
@@ -214,16 +172,16 @@ export function chartSeries(checkpoints, curves, metric) {
         .map((p) => [p[0], p[1]])
         .sort((a, b) => a[0] - b[0])
     : [];
-  if (line.length === 0) return { ...chartPoints(checkpoints, metric), line: null, logged: 0 };
+  if (line.length === 0) return { points: chartPoints(checkpoints, metric), line: null, logged: 0 };
   const points = [];
   for (const c of checkpoints || []) {
-    if (typeof c.step !== "number" || !Number.isFinite(c.step)) continue;
+    if (typeof c.x !== "number" || !Number.isFinite(c.x)) continue;
     const own = c.metrics ? c.metrics[metric] : undefined;
-    const y = typeof own === "number" && Number.isFinite(own) ? own : valueAt(line, c.step);
-    if (y !== null) points.push([c.step, y, c.name]);
+    const y = typeof own === "number" && Number.isFinite(own) ? own : valueAt(line, c.x);
+    if (y !== null) points.push([c.x, y, c.name]);
   }
   const logged = Number.isFinite(curve.logged) ? curve.logged : line.length;
-  return { axis: "step", points, line, logged };
+  return { points, line, logged };
 }
 
 export function checkpointSize(c) {

@@ -35,23 +35,6 @@ export function contrast(a, b) {
   return (hi + 0.05) / (lo + 0.05);
 }
 
-/**
- * The best point of a curve: the highest value for goal "max", the lowest for "min";
- * ties go to the earliest point (where the curve first reaches its best).
- * points: [[x, value, name], ...]. Returns the point or null.
- */
-export function bestPoint(points, goal = "max") {
-  let best = null;
-  const sorted = (points || [])
-    .filter((p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]))
-    .slice()
-    .sort((a, b) => a[0] - b[0]);
-  for (const p of sorted) {
-    if (best === null || (goal === "min" ? p[1] < best[1] : p[1] > best[1])) best = p;
-  }
-  return best;
-}
-
 function el(doc, tag, attrs = {}, ...children) {
   const node = doc.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -64,8 +47,8 @@ function el(doc, tag, attrs = {}, ...children) {
   return node;
 }
 
-/** The best-checkpoint table: one row per model. */
-export function bestTable(doc, series, { goal = "max", axis = "step" } = {}) {
+/** The best-checkpoint table: one row per model; the best and last checkpoints are the kernel's (`best`, `last`). */
+export function bestTable(doc, series, { axis = "step" } = {}) {
   const head = el(
     doc,
     "tr",
@@ -76,9 +59,8 @@ export function bestTable(doc, series, { goal = "max", axis = "step" } = {}) {
   );
   const body = el(doc, "tbody");
   for (const s of series) {
-    const best = bestPoint(s.points, goal);
-    const pts = (s.points || []).filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]));
-    const last = pts.reduce((a, p) => (a === null || p[0] > a[0] ? p : a), null);
+    const best = s.best || null;
+    const last = s.last || null;
     const swatch = el(doc, "span", { class: "cz-swatch", "aria-hidden": "true" });
     swatch.style.background = s.color || "";
     body.append(
@@ -87,11 +69,11 @@ export function bestTable(doc, series, { goal = "max", axis = "step" } = {}) {
         "tr",
         { "data-testid": "cz-compare-row", "data-model-id": s.id },
         el(doc, "th", { scope: "row" }, swatch, s.label || s.id),
-        el(doc, "td", { class: "cz-compare-best", text: best ? best[2] : "—" }),
-        el(doc, "td", { class: "cz-num", text: best ? formatMetric(best[0]) : "—" }),
-        el(doc, "td", { class: "cz-num", text: best ? formatMetric(best[1]) : "—" }),
-        el(doc, "td", { text: last ? last[2] : "—" }),
-        el(doc, "td", { class: "cz-num", text: last ? formatMetric(last[1]) : "—" }),
+        el(doc, "td", { class: "cz-compare-best", text: best ? best.checkpoint : "—" }),
+        el(doc, "td", { class: "cz-num", text: best ? formatMetric(best.x) : "—" }),
+        el(doc, "td", { class: "cz-num", text: best ? formatMetric(best.value) : "—" }),
+        el(doc, "td", { text: last ? last.checkpoint : "—" }),
+        el(doc, "td", { class: "cz-num", text: last ? formatMetric(last.value) : "—" }),
       ),
     );
   }
@@ -123,7 +105,7 @@ export function renderCompare(doc, data, { onMetric = null, error = "" } = {}) {
     label: s.label || s.id,
     color: styles[i].color,
     dash: styles[i].dash,
-    best: (bestPoint(s.points, data.goal) || [])[2],
+    best: s.best ? s.best.checkpoint : undefined, // the chart marks the kernel's best checkpoint
   }));
 
   const head = el(doc, "div", { class: "cz-compare-head" });
@@ -172,7 +154,11 @@ export function renderCompare(doc, data, { onMetric = null, error = "" } = {}) {
     );
   root.append(
     el(doc, "h4", { class: "cz-compare-rule", text: `Best checkpoint per model (◇ on the chart): ${data.rule || ""}` }),
-    bestTable(doc, styled, { goal: data.goal, axis: data.axis }),
+    bestTable(
+      doc,
+      series.map((s, i) => ({ ...s, label: styled[i].label, color: styled[i].color })),
+      { axis: data.axis },
+    ),
   );
   return root;
 }

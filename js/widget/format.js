@@ -83,40 +83,6 @@ export function labelFor(key) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-// Columns of the zoo's table that are not metrics (sort_keys lists both).
-const NOT_METRICS = new Set([...Object.keys(LABELS), "default_checkpoint", "headline_metric", "step", "epoch"]);
-const LOWER_IS_BETTER = /loss|error|perplexity|ppl|wer|cer|mse|mae|rmse/i;
-
-/** Whether a smaller value of `metric` is better (losses, errors, perplexity). */
-export function lowerIsBetter(metric) {
-  return LOWER_IS_BETTER.test(String(metric));
-}
-
-/** The short sort menu: relevance, name, newest, most parameters, then the zoo's
- * metrics (best first) as a group. Values are exactly what Zoo.search(sort=...)
- * accepts; every other order stays reachable from Python. */
-export function sortOptions(keys) {
-  const have = new Set(keys || []);
-  const main = [{ value: "", label: "Relevance" }];
-  if (have.has("name")) main.push({ value: "name", label: "Name" });
-  if (have.has("created")) main.push({ value: "-created", label: "Newest" });
-  if (have.has("num_params")) main.push({ value: "-num_params", label: "Most parameters" });
-  const metrics = (keys || [])
-    .filter((k) => !NOT_METRICS.has(k))
-    .map((k) =>
-      lowerIsBetter(k)
-        ? { value: k, label: `Lowest ${labelFor(k).toLowerCase()}` }
-        : { value: `-${k}`, label: `Best ${labelFor(k).toLowerCase()}` },
-    );
-  return metrics.length ? [...main, { group: "Metrics", options: metrics }] : main;
-}
-
-/** A label for any sort key (one set from Python that the menu does not list). */
-export function sortLabel(value) {
-  const key = String(value).replace(/^-/, "");
-  return `${labelFor(key)} (${value.startsWith("-") ? "descending" : "ascending"})`;
-}
-
 /** A small debounce with cancel/flush/pending. */
 export function debounce(fn, ms) {
   let timer = null;

@@ -1,27 +1,12 @@
 // The zoo browser view: binds an anywidget model to the DOM.
 // The kernel searches, sorts and pages; this file renders what it is sent.
-import { h, renderCard, sortCheckpoints, metricNames, chartMetrics, chartSeries, loggedCurve } from "./cards.js";
-import {
-  formatCount,
-  formatMetric,
-  formatBytes,
-  formatDate,
-  labelFor,
-  sortOptions,
-  sortLabel,
-  debounce,
-} from "./format.js";
+import { h, renderCard, sortCheckpoints, chartSeries, loggedCurve } from "./cards.js";
+import { formatCount, formatMetric, formatBytes, formatDate, labelFor, debounce } from "./format.js";
 import { metricFigure } from "./svg.js";
 import { renderSafeHtml } from "./sanitize.js";
 import { ComparePanel } from "./compare.js";
 import { highlightedCode } from "./highlight.js";
 import { requestInsert, copyText } from "./bridge.js";
-
-const FILTERS = [
-  ["task", "cz-filter-task", "All tasks"],
-  ["library", "cz-filter-library", "All libraries"],
-  ["license", "cz-filter-license", "All licences"],
-];
 
 const isTyping = (t) =>
   t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
@@ -34,7 +19,7 @@ export class ZooView {
     this.el = el;
     this.doc = el.ownerDocument || document;
     this.awaitingPage = false;
-    this.ckptSort = { key: "step", desc: false };
+    this.ckptSort = { key: "x", desc: false };
     this.chartMetric = null;
     this.fallbackShown = false;
     this.handlers = [];
@@ -100,9 +85,10 @@ export class ZooView {
 
   rerender(keys) {
     if (keys.some((k) => ["selected", "code_library"].includes(k))) this.renderDetail();
-    if (keys.some((k) => ["task", "library", "license"].includes(k))) this.renderFilters();
+    const filters = this.filterKeys();
+    if (keys.some((k) => filters.includes(k))) this.renderFilters();
     if (keys.includes("sort")) this.renderSort();
-    if (keys.some((k) => ["offset", "limit", "query", "sort", "task", "library", "license"].includes(k))) {
+    if (keys.some((k) => ["offset", "limit", "query", "sort", ...filters].includes(k))) {
       this.renderStatus();
       this.renderPager();
     }
@@ -133,7 +119,7 @@ export class ZooView {
       class: "cz-search",
       "data-testid": "cz-search",
       placeholder: "Search models…  (press / to focus)",
-      maxlength: "256",
+      maxlength: String((this.model.get("contract") || {}).text || 256),
       "aria-label": "Search models",
       autocomplete: "off",
       spellcheck: "false",
@@ -149,22 +135,14 @@ export class ZooView {
       }
     });
 
-    this.filterEls = {};
-    const toolbar = h(d, "div", { class: "cz-toolbar" }, this.search);
-    for (const [name, testid, allLabel] of FILTERS) {
-      const sel = h(d, "select", {
-        class: "cz-select",
-        "data-testid": testid,
-        "aria-label": allLabel.replace("All ", "Filter by "),
-      });
-      sel.dataset.allLabel = allLabel;
-      sel.addEventListener("change", () => {
-        this.showAwaiting();
-        this.set({ [name]: sel.value });
-      });
-      this.filterEls[name] = sel;
-      toolbar.appendChild(sel);
-    }
+    this.filterBox = h(d, "span", { class: "cz-filters" });
+    this.filterBox.addEventListener("change", (e) => {
+      const name = e.target.getAttribute("data-filter");
+      if (!name) return;
+      this.showAwaiting();
+      this.set({ [name]: e.target.value });
+    });
+    const toolbar = h(d, "div", { class: "cz-toolbar" }, this.search, this.filterBox);
     this.sortEl = h(d, "select", { class: "cz-select", "data-testid": "cz-sort", "aria-label": "Sort by" });
     this.sortEl.addEventListener("change", () => {
       this.showAwaiting();
@@ -256,13 +234,13 @@ export class ZooView {
     this.on("change:page_version", page);
     this.on("msg:custom", (msg) => this.onKernelMessage(msg));
     this.on("change:loading", () => this.renderStatus());
-    this.on("change:facets", () => this.renderFilters());
-    this.on("change:sort_keys", () => this.renderSort());
+    this.on("change:filters", () => this.renderFilters());
+    this.on("change:sort_options", () => this.renderSort());
     this.on("change:sort", () => {
       this.renderSort();
       if (!this.staleAnswer()) this.renderGrid();
     });
-    for (const [name] of FILTERS) this.on(`change:${name}`, () => this.renderFilters());
+    for (const name of ["task", "library", "license"]) this.on(`change:${name}`, () => this.renderFilters());
     this.on("change:query", () => {
       if (this.doc.activeElement !== this.search) this.search.value = this.get("query") || "";
     });
@@ -319,33 +297,52 @@ export class ZooView {
     this.sourceLabel.textContent = this.get("source_label") || "";
   }
 
+  filterKeys() {
+    return (this.get("filters") || []).map((f) => f.key);
+  }
+
   renderFilters() {
-    const facets = this.get("facets") || {};
-    for (const [name] of FILTERS) {
-      const sel = this.filterEls[name];
-      const current = this.get(name) || "";
-      const values = Array.from(facets[name] || []);
+    const d = this.doc;
+    const sels = (this.get("filters") || []).map((f) => {
+      const current = this.get(f.key) || "";
+      const values = Array.from(f.values || []);
       if (current && !values.includes(current)) values.push(current);
-      const opts = [h(this.doc, "option", { value: "", text: sel.dataset.allLabel })];
-      for (const v of values) opts.push(h(this.doc, "option", { value: v, text: v }));
-      sel.replaceChildren(...opts);
+      const sel = h(
+        d,
+        "select",
+        {
+          class: "cz-select",
+          "data-testid": `cz-filter-${f.key}`,
+          "data-filter": f.key,
+          "aria-label": `Filter by ${String(f.label).toLowerCase()}`,
+        },
+        h(d, "option", { value: "", text: f.all_label }),
+        ...values.map((v) => h(d, "option", { value: v, text: v })),
+      );
       sel.value = current;
       sel.disabled = values.length === 0;
-    }
+      return sel;
+    });
+    this.filterBox.replaceChildren(...sels);
   }
 
   renderSort() {
-    const current = this.get("sort") || "";
-    const options = sortOptions(this.get("sort_keys") || []);
-    const flat = options.flatMap((o) => o.options || [o]);
-    if (current && !flat.some((o) => o.value === current)) options.push({ value: current, label: sortLabel(current) });
-    const option = (o) => h(this.doc, "option", { value: o.value, text: o.label });
-    this.sortEl.replaceChildren(
-      ...options.map((o) =>
-        o.group ? h(this.doc, "optgroup", { label: o.group }, ...o.options.map(option)) : option(o),
-      ),
-    );
-    this.sortEl.value = current;
+    const d = this.doc;
+    const option = (o) => h(d, "option", { value: o.value, text: o.label });
+    const items = [];
+    const groups = new Map();
+    for (const o of this.get("sort_options") || []) {
+      if (!o.group) items.push(option(o));
+      else {
+        if (!groups.has(o.group)) {
+          groups.set(o.group, h(d, "optgroup", { label: o.group }));
+          items.push(groups.get(o.group));
+        }
+        groups.get(o.group).appendChild(option(o));
+      }
+    }
+    this.sortEl.replaceChildren(...items);
+    this.sortEl.value = this.get("sort") || "";
   }
 
   renderError() {
@@ -401,7 +398,8 @@ export class ZooView {
         out.push(btn);
       }
     }
-    const filtered = FILTERS.some(([name]) => this.get(name));
+    const filters = this.filterKeys();
+    const filtered = filters.some((name) => this.get(name));
     if (filtered || this.get("query")) {
       const clear = h(d, "button", {
         type: "button",
@@ -411,7 +409,7 @@ export class ZooView {
       });
       clear.addEventListener("click", () => {
         this.showAwaiting();
-        if (filtered) this.set({ task: "", library: "", license: "" });
+        if (filtered) this.set(Object.fromEntries(filters.map((name) => [name, ""])));
         else {
           this.search.value = "";
           this.set({ query: "" });
@@ -428,7 +426,8 @@ export class ZooView {
     const focusedId = this.grid.contains(this.doc.activeElement)
       ? this.doc.activeElement.getAttribute("data-model-id")
       : null;
-    this.grid.replaceChildren(...cards.map((c) => renderCard(this.doc, c, { sortKey })));
+    const filters = this.get("filters") || [];
+    this.grid.replaceChildren(...cards.map((c) => renderCard(this.doc, c, { sortKey, filters })));
     this.compare.decorate(this.grid);
     if (focusedId) {
       const again = this.cardEl(focusedId);
@@ -536,7 +535,7 @@ export class ZooView {
     this.fallbackShown = false;
     this.chartMetric = null;
     this.dropCols = 0;
-    this.ckptSort = { key: "step", desc: false };
+    this.ckptSort = { key: "x", desc: false };
     this.lastOpened = id;
     this.focusAfterRender = "close";
     this.set({ selected: id });
@@ -668,11 +667,15 @@ export class ZooView {
     const ckpts = detail.checkpoints || [];
     const selected = this.get("selected") || "";
     const selName = selected.includes("@") ? selected.slice(selected.indexOf("@") + 1) : detail.default_checkpoint;
-    const metrics = metricNames(ckpts, detail.headline_metric);
+    // The kernel's decisions (widget_contract.with_decisions): the metric columns with their goal,
+    // the chart's metrics, the axis and each checkpoint's place on it (`x`).
+    const goals = Object.fromEntries((detail.table_metrics || []).map((m) => [m.name, m.goal]));
+    const metrics = (detail.table_metrics || []).map((m) => m.name);
     const curves = Array.isArray(detail.curves) ? detail.curves : [];
-    const plottable = chartMetrics(ckpts, curves, detail.headline_metric);
+    const plottable = (detail.chart_metrics || []).map((m) => m.name);
     if (!this.chartMetric || !plottable.includes(this.chartMetric)) this.chartMetric = plottable[0] || null;
-    const hasStep = ckpts.some((c) => typeof c.step === "number");
+    const axis = detail.axis || { key: "checkpoint", label: "Checkpoint order" };
+    const hasStep = axis.key === "step";
     const hasEpoch = ckpts.some((c) => typeof c.epoch === "number");
 
     const sortHeader = (key, label) => {
@@ -687,18 +690,12 @@ export class ZooView {
       btn.addEventListener("click", () => {
         this.ckptSort = active
           ? { key, desc: !this.ckptSort.desc }
-          : { key, desc: key !== "step" && !/loss|error|perplexity/i.test(key) };
+          : { key, desc: key !== "x" && goals[key] !== "min" }; // best first, as the kernel says
         this.renderDetail();
       });
       return h(d, "th", {}, btn);
     };
-    const headRow = h(
-      d,
-      "tr",
-      {},
-      h(d, "th", { text: "Checkpoint" }),
-      sortHeader("step", hasStep ? "Step" : hasEpoch ? "Epoch" : "Order"),
-    );
+    const headRow = h(d, "tr", {}, h(d, "th", { text: "Checkpoint" }), sortHeader("x", axis.label));
     // Columns left out, in this order, until the table fits the widget: metrics
     // from the last (the headline stays), then format, epoch, size.
     const droppable = [...metrics.slice(1).reverse(), "@format", ...(hasStep && hasEpoch ? ["@epoch"] : []), "@size"];
@@ -734,7 +731,7 @@ export class ZooView {
             : null,
         ),
       );
-      tr.appendChild(h(d, "td", { class: "cz-num", text: hasStep ? fmtNum(c.step) : fmtNum(c.epoch) }));
+      tr.appendChild(h(d, "td", { class: "cz-num", text: fmtNum(c.x) }));
       if (showEpoch) tr.appendChild(h(d, "td", { class: "cz-num", text: fmtNum(c.epoch) }));
       for (const m of shown)
         tr.appendChild(h(d, "td", { class: "cz-num", text: formatMetric(c.metrics ? c.metrics[m] : undefined) }));
@@ -774,7 +771,13 @@ export class ZooView {
       tbody,
     );
 
-    const out = [h(d, "h3", { text: `Checkpoints (${ckpts.length})` }), h(d, "div", { class: "cz-table-wrap" }, table)];
+    // The kernel sends a bounded page of a long list (widget_payload.shown_checkpoints) and the count.
+    const all = Math.max(Number(detail.num_checkpoints) || 0, ckpts.length);
+    const count =
+      all > ckpts.length
+        ? `${ckpts.length.toLocaleString("en-US")} of ${all.toLocaleString("en-US")} shown, spread over the run; all: zoo.checkpoints(...)`
+        : `${ckpts.length}`;
+    const out = [h(d, "h3", { text: `Checkpoints (${count})` }), h(d, "div", { class: "cz-table-wrap" }, table)];
     const hidden = droppable
       .slice(0, this.dropCols)
       .map((c) => (c.startsWith("@") ? labelFor(c.slice(1)) : labelFor(c)));
@@ -787,7 +790,8 @@ export class ZooView {
         }),
       );
     if (this.chartMetric && ckpts.length > 0) {
-      const { axis, points, line, logged } = chartSeries(ckpts, curves, this.chartMetric);
+      const { points, line, logged } = chartSeries(ckpts, curves, this.chartMetric);
+      const xName = axis.label.toLowerCase();
       const chartHead = h(d, "div", { class: "cz-chart-head" });
       const optionText = (m) => labelFor(m) + (loggedCurve(curves, m) ? " (logged curve)" : "");
       if (plottable.length > 1) {
@@ -802,16 +806,16 @@ export class ZooView {
           this.chartMetric = sel.value;
           this.renderDetail();
         });
-        chartHead.append(sel, ` versus ${axis}`);
+        chartHead.append(sel, ` versus ${xName}`);
       } else {
-        chartHead.append(`${optionText(this.chartMetric)} versus ${axis}`);
+        chartHead.append(`${optionText(this.chartMetric)} versus ${xName}`);
       }
       if (points.length > 0 || line) {
         out.push(
           chartHead,
           metricFigure(points, {
             metric: labelFor(this.chartMetric),
-            xLabel: axis,
+            xLabel: xName,
             selected: selName,
             onPick: (n) => this.pickCheckpoint(n),
             line,

@@ -17,18 +17,6 @@ HF_WEIGHTS = re.compile(
     r"(-\d{5}-of-\d{5})?\.(safetensors|bin|h5|onnx)$"
 )
 LIGHTNING_SUFFIX = ".ckpt"
-HEADLINE_PREFERENCE = (
-    "eval_accuracy",
-    "eval_f1",
-    "eval_loss",
-    "val_acc",
-    "val_accuracy",
-    "val_loss",
-    "lambada_openai.acc",
-    "piqa.acc",
-    "arc_easy.acc",
-    "loss",
-)
 
 
 @dataclass
@@ -76,10 +64,3 @@ def order(checkpoint: Ckpt) -> tuple:
         checkpoint.name == "last",
         checkpoint.name,
     )
-
-
-def headline(metrics: dict[str, float]) -> str | None:
-    for name in HEADLINE_PREFERENCE:
-        if name in metrics:
-            return name
-    return next((n for n in metrics if n not in ("learning_rate", "epoch")), None)

@@ -1,12 +1,12 @@
 // @vitest-environment jsdom
 import { describe, it, expect } from "vitest";
-import { renderCard, sortCheckpoints, metricNames, chartPoints } from "../cards.js";
+import { renderCard, sortCheckpoints, chartPoints } from "../cards.js";
 import { sparkline, metricChart, scalePoints } from "../svg.js";
-import { CARDS, DETAIL } from "./fake-model.js";
+import { CARDS, DETAIL, CONTRACT } from "./fake-model.js";
 
 describe("renderCard", () => {
   it("shows name, task, library, licence, params, headline metric, checkpoints and a sparkline", () => {
-    const el = renderCard(document, CARDS[0]);
+    const el = renderCard(document, CARDS[0], { filters: CONTRACT.filters });
     expect(el.getAttribute("data-testid")).toBe("cz-card");
     expect(el.getAttribute("data-model-id")).toBe("digits-mlp");
     const text = el.textContent;
@@ -56,25 +56,18 @@ describe("renderCard", () => {
 
 describe("sortCheckpoints", () => {
   const list = [
-    { name: "b", step: 20, metrics: { acc: 0.5 } },
-    { name: "a", step: 10, metrics: { acc: 0.9 } },
-    { name: "c", step: null, epoch: null, metrics: {} },
-    { name: "d", step: 30, metrics: { acc: 0.7 } },
+    { name: "b", x: 20, metrics: { acc: 0.5 } },
+    { name: "a", x: 10, metrics: { acc: 0.9 } },
+    { name: "c", x: null, metrics: {} },
+    { name: "d", x: 30, metrics: { acc: 0.7 } },
   ];
-  it("sorts by step, missing last", () => {
-    expect(sortCheckpoints(list, "step").map((c) => c.name)).toEqual(["a", "b", "d", "c"]);
-    expect(sortCheckpoints(list, "step", true).map((c) => c.name)).toEqual(["d", "b", "a", "c"]);
+  it("sorts by the axis, missing last", () => {
+    expect(sortCheckpoints(list, "x").map((c) => c.name)).toEqual(["a", "b", "d", "c"]);
+    expect(sortCheckpoints(list, "x", true).map((c) => c.name)).toEqual(["d", "b", "a", "c"]);
   });
   it("sorts by a metric, missing last in both directions", () => {
     expect(sortCheckpoints(list, "acc").map((c) => c.name)).toEqual(["b", "d", "a", "c"]);
     expect(sortCheckpoints(list, "acc", true).map((c) => c.name)).toEqual(["a", "d", "b", "c"]);
-  });
-  it("falls back to epoch when there are no steps", () => {
-    const l = [
-      { name: "x", epoch: 3 },
-      { name: "y", epoch: 1 },
-    ];
-    expect(sortCheckpoints(l, "step").map((c) => c.name)).toEqual(["y", "x"]);
   });
   it("does not mutate the input", () => {
     const copy = list.map((c) => c.name);
@@ -84,13 +77,8 @@ describe("sortCheckpoints", () => {
 });
 
 describe("metrics and charts", () => {
-  it("lists metric names headline first", () => {
-    expect(metricNames(DETAIL.checkpoints, "val_accuracy")).toEqual(["val_accuracy", "val_loss"]);
-    expect(metricNames(DETAIL.checkpoints, "val_loss")).toEqual(["val_loss", "val_accuracy"]);
-  });
-  it("builds chart points on the step axis", () => {
-    const { axis, points } = chartPoints(DETAIL.checkpoints, "val_accuracy");
-    expect(axis).toBe("step");
+  it("puts each checkpoint at the kernel's place for it (x)", () => {
+    const points = chartPoints(DETAIL.checkpoints, "val_accuracy");
     expect(points).toEqual([
       [10, 0.8, "epoch-1"],
       [50, 0.95, "epoch-5"],
@@ -114,7 +102,7 @@ describe("metrics and charts", () => {
     expect(sparkline([[1, 1]])).toBeNull();
   });
   it("draws a chart with one dot per checkpoint and marks the selected one", () => {
-    const { points } = chartPoints(DETAIL.checkpoints, "val_accuracy");
+    const points = chartPoints(DETAIL.checkpoints, "val_accuracy");
     const svg = metricChart(points, { metric: "val accuracy", selected: "epoch-5" });
     expect(svg.querySelectorAll("circle").length).toBe(3);
     expect(svg.querySelectorAll("circle.cz-selected").length).toBe(1);

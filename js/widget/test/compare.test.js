@@ -1,15 +1,6 @@
 // @vitest-environment jsdom
 import { describe, it, expect } from "vitest";
-import {
-  PALETTE,
-  seriesStyle,
-  assignStyles,
-  contrast,
-  bestPoint,
-  renderCompare,
-  CompareView,
-  ComparePanel,
-} from "../compare.js";
+import { PALETTE, seriesStyle, assignStyles, contrast, renderCompare, CompareView, ComparePanel } from "../compare.js";
 import { renderCard } from "../cards.js";
 import { FakeModel, CARDS } from "./fake-model.js";
 
@@ -29,6 +20,8 @@ const DATA = {
         [90, 0.95, "epoch-2"],
         [135, 0.95, "epoch-3"],
       ],
+      best: { checkpoint: "epoch-2", x: 90, value: 0.95 },
+      last: { checkpoint: "epoch-3", value: 0.95 },
     },
     {
       id: "digits-cnn",
@@ -38,6 +31,8 @@ const DATA = {
         [45, 0.9, "epoch-1"],
         [90, 0.85, "epoch-2"],
       ],
+      best: { checkpoint: "epoch-1", x: 45, value: 0.9 },
+      last: { checkpoint: "epoch-2", value: 0.85 },
     },
   ],
 };
@@ -56,30 +51,6 @@ describe("colours", () => {
       expect(contrast(c, "#111111")).toBeGreaterThanOrEqual(3);
     }
     expect(contrast("#ffffff", "#000000")).toBeCloseTo(21);
-  });
-});
-
-describe("bestPoint", () => {
-  it("takes the highest value, or the lowest for loss-like goals", () => {
-    expect(bestPoint(DATA.series[1].points, "max")[2]).toBe("epoch-1");
-    expect(bestPoint(DATA.series[1].points, "min")[2]).toBe("epoch-0");
-  });
-  it("gives ties to the earliest checkpoint, whatever the input order", () => {
-    const pts = [...DATA.series[0].points].reverse();
-    expect(bestPoint(pts, "max")[2]).toBe("epoch-2");
-  });
-  it("ignores non-finite values and returns null for nothing", () => {
-    expect(
-      bestPoint(
-        [
-          [1, NaN, "a"],
-          [2, 0.5, "b"],
-        ],
-        "max",
-      )[2],
-    ).toBe("b");
-    expect(bestPoint([], "max")).toBeNull();
-    expect(bestPoint(undefined)).toBeNull();
   });
 });
 

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 // Logged training curves in the detail chart: the curve as the line, checkpoints marked on it.
 import { describe, it, expect, beforeEach, afterEach } from "vitest";
-import { chartMetrics, chartSeries, valueAt } from "../cards.js";
+import { chartSeries, valueAt } from "../cards.js";
 import { lineChart, resetLogChoice } from "../svg.js";
 import { renderCompare } from "../compare.js";
 import { ZooView } from "../view.js";
@@ -22,7 +22,14 @@ const CURVES = [
     logged: 4,
   },
 ];
-const WITH_CURVES = { ...DETAIL, curves: CURVES, curves_left_out: 0 };
+const logged = (name, goal) => ({ name, goal, logged: true });
+// the kernel's chart menu: the checkpoints' metrics, headline first, then curves logged only
+const WITH_CURVES = {
+  ...DETAIL,
+  curves: CURVES,
+  curves_left_out: 0,
+  chart_metrics: [logged("val_accuracy", "max"), DETAIL.chart_metrics[1], logged("train/loss", "min")],
+};
 
 let el;
 beforeEach(() => {
@@ -49,10 +56,9 @@ function openDetail(detail) {
 
 describe("chartSeries", () => {
   it("uses the logged curve as the line and puts the checkpoints on it", () => {
-    const { axis, points, line, logged } = chartSeries(DETAIL.checkpoints, CURVES, "train/loss");
-    expect(axis).toBe("step");
+    const { points, line, logged: count } = chartSeries(DETAIL.checkpoints, CURVES, "train/loss");
     expect(line).toEqual(LOSS);
-    expect(logged).toBe(10000);
+    expect(count).toBe(10000);
     // no checkpoint has train/loss: each sits on the curve at its step
     expect(points.map((p) => p[2])).toEqual(["epoch-1", "epoch-5", "final"]);
     expect(points[0][1]).toBeCloseTo(2 - 0.15);
@@ -79,14 +85,6 @@ describe("chartSeries", () => {
     expect(valueAt(LOSS, 15)).toBeCloseTo((1.85 + 1.7) / 2);
     expect(valueAt(LOSS, 0)).toBe(2);
     expect(valueAt(LOSS, 101)).toBeNull();
-  });
-
-  it("lists checkpoint metrics first, then curves only logged", () => {
-    expect(chartMetrics(DETAIL.checkpoints, CURVES, "val_accuracy")).toEqual([
-      "val_accuracy",
-      "val_loss",
-      "train/loss",
-    ]);
   });
 });
 
@@ -142,7 +140,11 @@ describe("the detail view", () => {
 
   it("puts hostile curve names in as text", () => {
     const name = '<img src=x onerror="alert(1)">';
-    openDetail({ ...DETAIL, curves: [{ metric: name, points: LOSS, logged: 11 }] });
+    openDetail({
+      ...DETAIL,
+      curves: [{ metric: name, points: LOSS, logged: 11 }],
+      chart_metrics: [...DETAIL.chart_metrics, logged(name, "max")],
+    });
     const picker = q("cz-chart-metric");
     expect([...picker.options].map((o) => o.value)).toContain(name);
     picker.value = name;
@@ -161,8 +163,14 @@ describe("compare with logged curves", () => {
       rule: "best = lowest train/loss",
       axis: "step",
       series: [
-        { id: "a", label: "a", points: [[50, 1.25, "s50"]], line: LOSS },
-        { id: "b", label: "b", points: [[50, 1, "s50"]] },
+        {
+          id: "a",
+          label: "a",
+          points: [[50, 1.25, "s50"]],
+          line: LOSS,
+          best: { checkpoint: "s50", x: 50, value: 1.25 },
+        },
+        { id: "b", label: "b", points: [[50, 1, "s50"]], best: { checkpoint: "s50", x: 50, value: 1 } },
       ],
     });
     const chart = root.querySelector('[data-testid="cz-compare-chart"]');

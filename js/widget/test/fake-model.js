@@ -1,4 +1,9 @@
 // A stand-in for the anywidget model: get/set/save_changes/on/off/send.
+// The kernel's contract (limits, filter menus, real payloads) comes from contract.json,
+// written by tests/test_widget_contract.py from ckptzoo_widgets/widget_contract.py.
+import CONTRACT from "./contract.json";
+
+export { CONTRACT };
 export class FakeModel {
   constructor(state = {}) {
     this.state = { ...state };
@@ -100,10 +105,21 @@ export const DETAIL = {
     ["datasets", ["digits"]],
     ["architecture", null],
   ],
+  // the kernel's decisions (widget_contract.with_decisions)
+  table_metrics: [
+    { name: "val_accuracy", goal: "max", logged: false },
+    { name: "val_loss", goal: "min", logged: false },
+  ],
+  chart_metrics: [
+    { name: "val_accuracy", goal: "max", logged: false },
+    { name: "val_loss", goal: "min", logged: false },
+  ],
+  axis: { key: "step", label: "Step" },
   checkpoints: [
     {
       name: "epoch-1",
       step: 10,
+      x: 10,
       epoch: 1,
       metrics: { val_accuracy: 0.8, val_loss: 0.9 },
       size: 160000,
@@ -112,6 +128,7 @@ export const DETAIL = {
     {
       name: "epoch-5",
       step: 50,
+      x: 50,
       epoch: 5,
       metrics: { val_accuracy: 0.95, val_loss: 0.2 },
       size: 160000,
@@ -120,6 +137,7 @@ export const DETAIL = {
     {
       name: "final",
       step: 100,
+      x: 100,
       epoch: 10,
       metrics: { val_accuracy: 0.9733, val_loss: 0.1 },
       size: 160000,
@@ -127,6 +145,21 @@ export const DETAIL = {
     },
   ],
 };
+
+/** The kernel's filter menus (labels from the contract) with these values. */
+export function withValues(values) {
+  return CONTRACT.filters.map((f) => ({ ...f, values: values[f.key] || [] }));
+}
+
+// The kernel's sort menu for a zoo with name, num_params, created, val_accuracy, val_loss.
+export const SORT_OPTIONS = [
+  { key: "", label: "Relevance", direction: "desc", value: "", group: "" },
+  { key: "name", label: "Name", direction: "asc", value: "name", group: "" },
+  { key: "created", label: "Newest", direction: "desc", value: "-created", group: "" },
+  { key: "num_params", label: "Most parameters", direction: "desc", value: "-num_params", group: "" },
+  { key: "val_accuracy", label: "Best val accuracy", direction: "desc", value: "-val_accuracy", group: "Metrics" },
+  { key: "val_loss", label: "Lowest val loss", direction: "asc", value: "val_loss", group: "Metrics" },
+];
 
 export function baseState(extra = {}) {
   return {
@@ -141,8 +174,9 @@ export function baseState(extra = {}) {
     total: 2,
     page_version: 1,
     loading: false,
-    facets: { task: ["image-classification"], library: ["numpy"], license: ["apache-2.0", "mit"] },
-    sort_keys: ["name", "num_params", "created", "val_accuracy", "val_loss"],
+    contract: CONTRACT.limits,
+    filters: withValues({ task: ["image-classification"], library: ["numpy"], license: ["apache-2.0", "mit"] }),
+    sort_options: SORT_OPTIONS,
     selected: "",
     detail: {},
     code: "",

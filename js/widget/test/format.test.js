@@ -1,5 +1,5 @@
 import { describe, it, expect, vi } from "vitest";
-import { formatCount, formatMetric, formatBytes, formatDate, sortOptions, labelFor, debounce } from "../format.js";
+import { formatCount, formatMetric, formatBytes, formatDate, labelFor, debounce } from "../format.js";
 
 describe("formatCount", () => {
   it("shows parameter counts readably", () => {
@@ -32,19 +32,7 @@ describe("formatMetric", () => {
   });
 });
 
-describe("sortOptions", () => {
-  it("is short: relevance, name, newest, most parameters, then metrics best first", () => {
-    const keys = ["id", "name", "task", "framework", "num_params", "num_checkpoints", "headline_value", "created"];
-    const opts = sortOptions([...keys, "updated", "val_accuracy", "val_loss"]);
-    expect(opts.slice(0, 4).map((o) => o.value)).toEqual(["", "name", "-created", "-num_params"]);
-    expect(opts.slice(0, 4).map((o) => o.label)).toEqual(["Relevance", "Name", "Newest", "Most parameters"]);
-    expect(opts[4].group).toBe("Metrics");
-    expect(opts[4].options).toEqual([
-      { value: "-val_accuracy", label: "Best val accuracy" },
-      { value: "val_loss", label: "Lowest val loss" },
-    ]);
-    expect(opts.length).toBe(5);
-  });
+describe("labelFor", () => {
   it("labels are sentence case", () => {
     expect(labelFor("val_accuracy")).toBe("Val accuracy");
     expect(labelFor("framework")).toBe("Framework");

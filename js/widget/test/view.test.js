@@ -156,7 +156,7 @@ describe("ZooView", () => {
     sort.dispatchEvent(new Event("change"));
     const task = q("cz-filter-task");
     task.value = "image-classification";
-    task.dispatchEvent(new Event("change"));
+    task.dispatchEvent(new Event("change", { bubbles: true })); // as a browser sends it
     expect(model.requests()).toEqual([
       { request: "search", sort: "-val_accuracy" },
       { request: "search", task: "image-classification" },
@@ -207,7 +207,7 @@ describe("ZooView", () => {
     expect(qa("cz-checkpoint").map((r) => r.getAttribute("data-checkpoint"))).toEqual(["epoch-1", "epoch-5", "final"]);
     q("cz-ckpt-sort-val_accuracy").click();
     expect(qa("cz-checkpoint").map((r) => r.getAttribute("data-checkpoint"))).toEqual(["final", "epoch-5", "epoch-1"]);
-    q("cz-ckpt-sort-step").click();
+    q("cz-ckpt-sort-x").click();
     expect(qa("cz-checkpoint").map((r) => r.getAttribute("data-checkpoint"))).toEqual(["epoch-1", "epoch-5", "final"]);
   });
 
