@@ -20,6 +20,7 @@ from pathlib import Path
 from .errors import ZooError
 from .safety import is_url
 from .schema import Checkpoint, FileEntry, ModelEntry, format_from_name
+from .storage import check_destination, is_object_url
 
 BUILTIN = "builtin"
 
@@ -114,6 +115,8 @@ def _location(model: ModelEntry, file: FileEntry) -> Code:
     site-packages path.
     """
     location = model.locate(file)
+    if is_object_url(location):
+        check_destination(location)  # the code never sends credentials where the index chose
     resource = package_resource(location)
     if resource is None:
         return Code(_lit(location))

@@ -12,15 +12,17 @@ refused here: their credentials come from the environment (``storage``) or from
 buckets that zoo names (:func:`remember_storage`), so ``cz.fetch`` of one of its
 files (its generated load code, run in the same kernel) uses them too; they live
 in this process's memory only.
+
+How any source string, URL or message is shown (labels, errors, ``zoo.errors``,
+the widget and its saved view, the CLI) has one owner too: :func:`presentable`.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import urllib.parse
 from typing import Any
-
-from .errors import ZooError
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _store: dict[tuple[str, str, int], tuple[str, str]] = {}
@@ -51,6 +53,44 @@ def _origin(url: str) -> tuple[str, str, int] | None:
     return scheme, (parts.hostname or "").lower(), port
 
 
+# Query or key=value names whose values are secrets (token, access_token, sig, sas, key,
+# password, X-Amz-Signature / Credential / Security-Token, X-Goog-Signature, client_secret,
+# AccountKey, SharedAccessSignature ...): a name containing one of these words.
+_SECRET_NAME = r"[\w.-]*(?:key|secret|token|passw(?:or)?d|pwd|credential|signature|sig|sas|policy|auth)[\w.-]*"
+# scheme:// then a candidate userinfo: up to the last '@' before whitespace, '?', '#' or a quote
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s?#'\"<>]*@)")
+_PRESENTATIONS = [
+    (re.compile(rf"(?i)(?<![\w.-])({_SECRET_NAME}=)[^\s&;,'\"#<>]+"), r"\1…"),  # key=value, query or not
+    (re.compile(rf"(?i)(['\"]{_SECRET_NAME}['\"]\s*:\s*)(['\"])[^'\"]*\2"), r"\1'…'"),  # 'key': 'value'
+    (re.compile(r"(?i)\b(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}"), "…"),  # AWS access key ids
+    (re.compile(r"\bhf_[A-Za-z0-9]{20,}"), "…"),  # Hugging Face tokens
+    (re.compile(r"(?i)\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]+"), r"\1 …"),
+]
+
+
+def _drop_userinfo(match: re.Match[str]) -> str:
+    scheme, userinfo = match.group(1), match.group(2)
+    if "/" not in userinfo:  # RFC 3986 userinfo: removed
+        return scheme
+    if ":" in userinfo:  # 'user:pa/ss@host' typed without percent-encoding: say something went
+        return scheme + "…@"
+    return scheme + userinfo  # hf://org/repo@revision, https://host/pkg@1.0: a path, kept
+
+
+def presentable(text: object) -> str:
+    """``text`` (a source string, URL, message or label) as it may be shown or stored:
+    ``user:password@`` taken out of every URL in it (``mlflow:http://alice:pw@host`` ->
+    ``mlflow:http://host``), the value of every secret parameter redacted (``?token=…``,
+    ``sig=…``, ``X-Amz-Signature=…``, ``AccountKey=…``), access key ids, ``hf_`` tokens and
+    ``Bearer`` values replaced by ``…``. Other text is unchanged; no length bound (each
+    sink cuts to its own, after this). The one owner of how a secret looks when shown:
+    ``storage.shown`` / ``storage.redact`` and every label, error and CLI line use it."""
+    out = _USERINFO.sub(_drop_userinfo, str(text))
+    for pattern, repl in _PRESENTATIONS:
+        out = pattern.sub(repl, out)
+    return out
+
+
 def strip(url: str) -> str:
     """``url`` without ``user:password@`` (other text unchanged)."""
     split = _split(url)
@@ -64,19 +104,17 @@ def accept(source: Any) -> Any:
     """A source (or list of sources) as the product may keep it: credentials taken out
     of each http(s) URL and remembered in this process for that URL's origin.
 
-    An object-storage URL (``s3://KEY:SECRET@bucket/...``) with credentials is refused
-    (ZooError, the URL shown without them): those come from the environment or
-    ``storage_options`` (``ckptzoo_widgets.storage``)."""
+    An object-storage URL that names more than a bucket, container or repository
+    (``s3://KEY:SECRET@bucket/...``, ``az://acct.blob.core.windows.net/...``) is refused
+    (``storage.check_destination``, a ZooError): credentials and where they go come from
+    the environment or ``storage_options``."""
     if isinstance(source, (list, tuple)):
         return type(source)(accept(item) for item in source)
-    if isinstance(source, str) and "@" in source:
+    if isinstance(source, str):
         from . import storage
 
-        if storage.is_object_url(source) and storage.strip_userinfo(source) != source:
-            raise ZooError(
-                f"{storage.shown(source)}: credentials in the URL are not accepted; "
-                "use the environment or storage_options (docs/downloads.md, Object storage)"
-            )
+        if storage.is_object_url(source):  # credentials, account, endpoint: never from the URL
+            return storage.check_destination(source)
     split = _split(source)
     if split is None:
         return source
@@ -127,4 +165,4 @@ def forget() -> None:
         _storage.clear()
 
 
-__all__ = ["accept", "auth_for", "forget", "remember_storage", "storage_options_for", "strip"]
+__all__ = ["accept", "auth_for", "forget", "presentable", "remember_storage", "storage_options_for", "strip"]

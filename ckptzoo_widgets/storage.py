@@ -12,7 +12,9 @@ turns a backend's exception into a message with :func:`error_message`.
   an explicit ``storage_options`` argument; never from an index, and a URL that
   carries ``user:secret@`` is refused.
 - Messages name the URL without credentials or query strings and never quote a
-  key, secret or token (:func:`redact`).
+  key, secret or token (:func:`redact`, through ``credentials.presentable``).
+- A URL names a bucket, container or repository, never the account, endpoint, host or
+  options the credentials are used with (:func:`check_destination`, the one rule).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
+from .credentials import presentable
 from .errors import MissingExtraError, ZooError
 from .text import one_line
 
@@ -60,17 +63,6 @@ _SECRET_ENV = (
     "HUGGING_FACE_HUB_TOKEN",
 )
 _SECRET_OPTION = re.compile(r"key|secret|token|password|credential|sas|signature|connection", re.IGNORECASE)
-_SECRET_WORDS = "(?:key|secret|token|password|credential|signature|sig|sas|policy)"
-_REDACTIONS = [
-    # key=value pairs naming a secret (query strings, connection strings, reprs)
-    (re.compile(rf"(?i)\b([\w.-]*{_SECRET_WORDS}[\w.-]*=)[^\s&;,'\"]+"), r"\1…"),
-    (re.compile(rf"(?i)(['\"][\w.-]*{_SECRET_WORDS}[\w.-]*['\"]\s*:\s*)(['\"])[^'\"]*\2"), r"\1'…'"),
-    (re.compile(r"(?i)\b(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}"), "…"),  # AWS access key ids
-    (re.compile(r"\bhf_[A-Za-z0-9]{20,}"), "…"),  # Hugging Face tokens
-    (re.compile(r"(?i)(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 …"),
-    (re.compile(r"(//)[^/\s@]*@"), r"\1"),  # user:pw@ in any URL
-    (re.compile(r"(https?://[^\s?#]*)\?[^\s#]*"), r"\1?…"),  # signed-URL query strings
-]
 
 
 def protocol(url: str) -> str:
@@ -105,8 +97,9 @@ def is_object_url(s: str) -> bool:
 
 
 def shown(url: str) -> str:
-    """``url`` as a message quotes it: no credentials, no query string, one bounded line."""
-    return one_line(redact(strip_userinfo(url)), 300)
+    """``url`` as a message quotes it: no credentials (``credentials.presentable``), no query
+    string or fragment, one bounded line."""
+    return one_line(redact(re.split(r"[?#]", url, maxsplit=1)[0]), 300)
 
 
 def strip_userinfo(url: str) -> str:
@@ -117,21 +110,75 @@ def strip_userinfo(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
+class CredentialRouteError(ZooError, ValueError):
+    """An object URL that would choose where the user's credentials are sent (an account,
+    endpoint, host, port, user or file-system options in the URL). A ValueError too, so the
+    index validator reports it as one bad entry."""
+
+
+# What may stand between "://" and the first "/": a bucket, a container or a repository's
+# namespace, never a host, account, port, user or endpoint. Azure container names have no
+# dots, so no <account>.blob/.dfs.core.windows.net (adlfs would take the account from it).
+_NAME = {
+    "s3fs": re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}"),
+    "gcsfs": re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,221}"),
+    "adlfs": re.compile(r"\$?[A-Za-z0-9][A-Za-z0-9-]{0,62}"),
+    "huggingface_hub": re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}"),
+}
+_WHERE = "the account, endpoint and host come only from your environment or storage_options"
+
+
+def check_destination(url: str) -> str:
+    """The one rule for where credentials may go: ``url`` unchanged when it names only a
+    bucket, container or repository, :class:`CredentialRouteError` (one line) when any part
+    of it could choose the account, endpoint, host, project or options the user's
+    credentials are used with.
+
+    Every object URL passes here before it reaches fsspec or load code: index entries
+    (:func:`check_url`), source strings (``credentials.accept``), ``cz.fetch``, every
+    file system (:func:`filesystem`) and generated code (``codegen``). Refused: user
+    info (``user@``, ``container@account``), a port or an ARN (``:``), an Azure account
+    host (``acct.blob.core.windows.net``), percent signs, query strings and fragments
+    (fsspec reads options such as ``versionId`` and generations from them), chained URLs
+    (``::``: a second file system with options of its own), whitespace and controls.
+    """
+    proto = protocol(url)
+    name = _NAME.get(family(url))
+    if name is None and proto not in _TEST_PROTOCOLS:
+        raise CredentialRouteError(f"{shown(url)} is not an object-storage URL ({', '.join(sorted(PROTOCOLS))})")
+    if re.search(r"[\s\x00-\x1f\x7f\ud800-\udfff\\]", url):
+        raise CredentialRouteError(f"{shown(url)}: refused: whitespace, a backslash or control characters")
+    rest = url[len(proto) + 3 :]
+    authority = rest.split("/", 1)[0]
+    if "::" in rest:
+        reason = "a chained URL ('::') would open another file system with options of its own"
+    elif "@" in authority:
+        reason = "credentials or user info ('user:secret@', 'container@account') would choose the account"
+    elif "?" in rest or "#" in rest:
+        reason = "a query string or fragment would set file-system options"
+    elif ":" in authority:
+        reason = "a port or an ARN (':') would choose the endpoint or account"
+    elif name is not None and not name.fullmatch(authority):
+        if family(url) == "adlfs" and "." in authority:
+            reason = f"{one_line(authority, 80)!r} names a storage account or host, not a container"
+        else:
+            reason = f"{one_line(authority, 80)!r} is not a bucket, container or repository name"
+    else:
+        return url
+    raise CredentialRouteError(f"{shown(url)}: refused: {reason}; {_WHERE}")
+
+
 def check_url(url: str) -> str:
     """An object URL as an index or a caller may name it: a known protocol, a bucket,
-    a key, no credentials, whitespace or control characters. ValueError otherwise."""
+    a key, nothing that chooses where credentials go (:func:`check_destination`).
+    ValueError otherwise."""
     proto = protocol(url)
     if proto not in PROTOCOLS:
         raise ValueError(f"{shown(url)} is not an object-storage URL ({', '.join(sorted(PROTOCOLS))})")
-    if strip_userinfo(url) != url:
-        raise ValueError(f"{shown(url)} must not carry credentials: they come from the environment or storage_options")
-    if re.search(r"[\s\x00-\x1f\x7f\ud800-\udfff]", url):
-        raise ValueError(f"URL {shown(url)} contains whitespace, control characters or a lone surrogate")
+    check_destination(url)
     parts = urllib.parse.urlsplit(url)
     if not parts.netloc or not parts.path.strip("/"):
         raise ValueError(f"URL {shown(url)} must name a bucket (or repository) and a path in it")
-    if parts.query or parts.fragment:
-        raise ValueError(f"URL {shown(url)} must not have a query string or fragment")
     return url
 
 
@@ -157,8 +204,7 @@ def filesystem(url: str, storage_options: dict[str, Any] | None = None) -> tuple
     ``AWS_ENDPOINT_URL_S3``) names the endpoint; for the Hub, ``HF_ENDPOINT``.
     """
     proto = protocol(url)
-    if strip_userinfo(url) != url:
-        raise ZooError(f"{shown(url)}: credentials in the URL are not accepted; use the environment or storage_options")
+    check_destination(url)
     require(proto)
     import fsspec
 
@@ -184,9 +230,9 @@ def filesystem(url: str, storage_options: dict[str, Any] | None = None) -> tuple
 
 
 def redact(text: str, storage_options: dict[str, Any] | None = None) -> str:
-    """``text`` with every credential taken out: secret env values, secret storage
-    options, key=value pairs naming a secret, access key ids, tokens, ``user:pw@``,
-    query strings of URLs."""
+    """``text`` with every credential taken out: the values of secret environment
+    variables and of secret storage options, then everything ``credentials.presentable``
+    takes out (``user:pw@``, secret parameters, access key ids, tokens)."""
     # Environment values from 8 characters (emulators' "test" / "testing" would mangle
     # ordinary words; real keys are 20-40), options given to this call from 4.
     secrets = [v for v in (os.environ.get(name, "") for name in _SECRET_ENV) if len(v) >= 8]
@@ -195,9 +241,7 @@ def redact(text: str, storage_options: dict[str, Any] | None = None) -> str:
             secrets.append(value)
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "…")
-    for pattern, repl in _REDACTIONS:
-        text = pattern.sub(repl, text)
-    return text
+    return presentable(text)
 
 
 # Error codes that mean the credentials were refused (S3, Azure, GCS wording).
@@ -273,8 +317,10 @@ def is_transient(exc: BaseException) -> bool:
 __all__ = [
     "CREDENTIAL_CODES",
     "INDEX_PROTOCOLS",
+    "CredentialRouteError",
     "PROTOCOLS",
     "MissingExtraError",
+    "check_destination",
     "check_url",
     "error_code",
     "error_message",

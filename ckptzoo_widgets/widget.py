@@ -162,13 +162,19 @@ class ZooBrowser(anywidget.AnyWidget):
     # ---- opening -----------------------------------------------------------
     def use_source(self, source: Any = None) -> bool:
         """(Re)open the browser on a source; a failure shows in the error box. True on success."""
-        source = credentials.accept(source)  # user:pw@ in a URL: never shown in the page
+        refused: ZooError | None = None
+        try:
+            source = credentials.accept(source)  # user:pw@ in a URL: never shown in the page
+        except ZooError as exc:  # an object URL naming an account or endpoint: shown, not raised
+            refused = exc
         label = source_label(source, None)
         self._last_sources = [source] if isinstance(source, str) else list(source or [])
         with self.hold_sync():
             self.loading = True
             self.source_label = label
         try:
+            if refused is not None:
+                raise refused
             zoo = _open_zoo(source)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never raised into the notebook
             self._fail(exc, f"Could not open the zoo {label!r}")

@@ -16,6 +16,7 @@ from typing import Any
 
 import nh3
 
+from .credentials import presentable
 from .humanize import human_count
 from .text import html_text, one_line
 
@@ -41,7 +42,8 @@ def static_view(
     """The mime bundle: {"text/html": ..., "text/plain": ...}."""
     e = html_text
     shown = list(cards)[:_CARDS_SHOWN]
-    head = f"Checkpoint zoo ({source})" + (f", search “{query}”" if query else "")
+    # saved with the notebook: the source is presentable (never a password or token)
+    head = f"Checkpoint zoo ({presentable(source)})" + (f", search “{query}”" if query else "")
     count = f"models {offset + 1:,}–{offset + len(shown):,} of {total:,}" if total else "no models match"
     rows = "".join(
         "<tr>"

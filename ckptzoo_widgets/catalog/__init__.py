@@ -47,11 +47,11 @@ def open_zoo(source: str | Sequence[str] | Zoo | None = None, *, storage_options
         try:
             loaded.append(read_source(item, storage_options))
         except ZooError as error:
-            errors.append(f"source {item!r} failed to open: {error}")
+            errors.append(credentials.presentable(f"source {item!r} failed to open: {error}"))
     if not loaded:
         raise ZooError("no source could be opened: " + "; ".join(errors))
     for part in loaded:
-        errors += [str(problem) for problem in part.problems]
+        errors += [credentials.presentable(problem) for problem in part.problems]
     # the options belong to the protocols of the object-storage sources they opened
     options = {storage.family(item): dict(storage_options or {}) for item in sources if storage.is_object_url(item)}
     return Zoo(

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__, cache_cli, index_cli
+from ..credentials import presentable
 from ..errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, ZooError
 from ..text import terminal_safe
 from . import pack_commands, zoo_commands
@@ -30,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ZooError as error:  # FetchError is a ZooError
-        print(f"ckptzoo: error: {terminal_safe(str(error))}", file=sys.stderr)
+        print(f"ckptzoo: error: {terminal_safe(presentable(error))}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -36,7 +36,7 @@ NOT_FOR_TABLES = {"match", "snippet"}  # the widget's relevance explanation
 def _zoo(args: argparse.Namespace) -> Zoo:
     zoo = open_zoo(args.zoo or None)
     for problem in zoo.errors:
-        print(f"ckptzoo: warning: {terminal_safe(problem)}", file=sys.stderr)
+        print(f"ckptzoo: warning: {terminal_safe(credentials.presentable(problem))}", file=sys.stderr)
     return zoo
 
 
@@ -214,19 +214,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         text = read_index_bytes(location)  # the same byte, gzip and time budgets as open_zoo
     except Exception as error:  # any failure to read is one clear input error
-        print(terminal_safe(f"ckptzoo: error: {location}: cannot read ({error})"), file=sys.stderr)
+        line = credentials.presentable(f"ckptzoo: error: {location}: cannot read ({error})")
+        print(terminal_safe(line), file=sys.stderr)
         return EXIT_INPUT
     try:
         index, problems = parse_index_text(text, location)
     except IndexFormatError as error:
-        print(f"{terminal_safe(str(error))}")
+        print(f"{terminal_safe(credentials.presentable(error))}")
         return EXIT_INPUT
     for problem in problems:
-        print(terminal_safe(str(problem)))
+        print(terminal_safe(credentials.presentable(problem)))
     checkpoints = sum(len(m.checkpoints) for m in index.models)
     verdict = f"{len(problems)} problem(s)" if problems else "valid"
     print(
-        f"{location}: {verdict}; {len(index.models)} valid model(s), {checkpoints} checkpoint(s)",
+        terminal_safe(credentials.presentable(location))
+        + f": {verdict}; {len(index.models)} valid model(s), {checkpoints} checkpoint(s)",
         file=sys.stderr if problems else sys.stdout,
     )
     return EXIT_INPUT if problems else EXIT_OK

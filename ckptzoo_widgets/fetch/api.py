@@ -92,11 +92,10 @@ def _fetch(
         return _fetch_local(pathlib.Path(url_or_path), sha, size, settings, prefix)
     if storage.is_object_url(str(url_or_path)):
         url = str(url_or_path)
-        if storage.strip_userinfo(url) != url:
-            raise FetchError(
-                f"{storage.shown(url)}: credentials in the URL are not accepted; "
-                "use the environment or storage_options (docs/downloads.md)"
-            )
+        try:
+            storage.check_destination(url)  # a bucket, never an account, endpoint or credentials
+        except storage.CredentialRouteError as e:
+            raise FetchError(str(e)) from None
         if storage_options is None:  # those of the zoo that named this bucket, if any
             storage_options = credentials.storage_options_for(url)
         return _fetch_url(url, sha, size, parts, settings, storage_options, prefix)
