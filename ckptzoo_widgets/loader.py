@@ -19,7 +19,7 @@ from .catalog import Zoo, open_zoo
 from .errors import ZooError
 from .humanize import human_bytes
 from .numpy_nets import DigitsClassifier
-from .safetensors_check import read_header
+from .safetensors_check import NUMPY_DTYPES, read_header
 from .text import one_line, terminal_safe
 
 VALIDATION_FILE = Path(__file__).resolve().parent / "zoo" / "digits-validation.safetensors"
@@ -28,10 +28,16 @@ VALIDATION_FILE = Path(__file__).resolve().parent / "zoo" / "digits-validation.s
 def _read_safetensors(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Tensors and metadata of a safetensors file, validated first (`safetensors_check`)."""
     header = read_header(path)  # a clear ZooError for any malformed header, before the library reads it
+    for info in header.tensors.values():
+        if info.dtype not in NUMPY_DTYPES:
+            raise ZooError(
+                f"{path}: tensor {one_line(info.name, 80)!r} is {info.dtype}, which numpy cannot hold "
+                f"(cz.load reads {', '.join(sorted(NUMPY_DTYPES))})"
+            )
     try:
         with safe_open(str(path), framework="np") as handle:
             return {key: handle.get_tensor(key) for key in handle.keys()}, header.metadata
-    except (SafetensorError, OSError, ValueError, TypeError) as error:
+    except (SafetensorError, OSError, ValueError, TypeError, AttributeError) as error:
         raise ZooError(f"{path}: not a readable safetensors file ({one_line(error)})") from None
 
 

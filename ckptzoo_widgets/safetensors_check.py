@@ -55,6 +55,10 @@ DTYPE_SIZES = {
     "F64": 8,
 }
 
+# The dtypes numpy has (safetensors' numpy reader raises AttributeError or TypeError for the others:
+# bfloat16 and the float8 kinds), so `cz.load`, which reads with numpy, refuses those first.
+NUMPY_DTYPES = frozenset(DTYPE_SIZES) - {"BF16", "F8_E5M2", "F8_E4M3", "F8_E8M0"}
+
 
 class SafetensorsFormatError(ZooError):
     """A file that is not a valid safetensors file, with the reason."""

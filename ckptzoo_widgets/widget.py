@@ -142,6 +142,7 @@ class ZooBrowser(anywidget.AnyWidget):
                 self.sort = sort or ""
                 self.limit = clamp_limit(limit)
         self._searches = SearchQueue(self._run_search, self._reply)
+        self._refreshes = SearchQueue(self._run_refresh, self._reply)  # a burst of Refresh clicks: one reopen
         self.on_msg(self._on_custom_msg)
         if zoo is not None and _is_zoo(zoo):
             self._use_zoo(zoo, source_label(zoo, zoo))
@@ -439,6 +440,9 @@ class ZooBrowser(anywidget.AnyWidget):
             if request.kind == "search":  # typing: the newest of the searches queued together runs
                 queued = True
                 self._searches.submit(request.fields, seq)  # replies once it ran (widget_queue.py)
+            elif request.kind == "refresh":  # the Refresh button: the clicks queued together reopen once
+                queued = True
+                self._refreshes.submit(request.fields, seq)
             else:
                 self._handle(request)
         except RequestError as exc:
@@ -455,6 +459,11 @@ class ZooBrowser(anywidget.AnyWidget):
             if seq is not None:
                 self.page_seq = seq
             self._apply_search(fields)
+
+    def _run_refresh(self, fields: dict[str, Any], seq: int | None) -> None:
+        if self.error.startswith("Ignored a request"):
+            self.error = ""
+        self.refresh()
 
     def _reply(self, seq: int | None) -> None:
         """Tell the page that a request was handled, so it drops its provisional state."""

@@ -10,6 +10,9 @@ request still gets its `done` reply, after the search, so the page knows its
 question was answered; the page shows only the answer to its newest request
 (`page_seq`, js/widget/view.js).
 
+Refresh requests go through a queue of their own: 50 clicks queued together
+reopen the source once.
+
 Outside a running event loop (a script, a test calling the handler) a
 request runs at once.
 """

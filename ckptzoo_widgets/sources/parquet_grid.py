@@ -46,12 +46,15 @@ def _checked(grid: pa.Table, origin: str) -> tuple[pa.Table, np.ndarray, list[Pr
         good &= ~bad.to_numpy(zero_copy_only=False)
     good &= pc.fill_null(pc.greater(grid["num_checkpoints"], 0), False).to_numpy(zero_copy_only=False)
     first = np.zeros(len(grid), dtype=bool)
+    # Metric values follow the JSON form's rule (schema.FiniteFloat): a NaN or an infinity refuses the row.
+    for name in ("headline_value", *metric_columns(grid.schema)):
+        good &= pc.fill_null(pc.is_finite(grid[name]), True).to_numpy(zero_copy_only=False)
     _, where = np.unique(
         pc.dictionary_encode(pc.fill_null(ids, "")).combine_chunks().indices.to_numpy(), return_index=True
     )
     first[where] = True
     for row in np.flatnonzero(~(good & first))[:20]:
-        why = "a duplicate id" if good[row] else "an id or count the index rules refuse"
+        why = "a duplicate id" if good[row] else "an id, count or metric value the index rules refuse"
         problems.append(Problem(origin, f"row {row} (id {str(ids[int(row)])[:100]!r})", "", f"{why}; row skipped"))
     skipped = int((~(good & first)).sum())
     if skipped > 20:

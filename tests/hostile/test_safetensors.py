@@ -84,6 +84,10 @@ def _cases() -> dict[str, tuple[bytes, str]]:
             "lie beyond",
         ),
         "unknown-dtype": (_with(lambda h: h["bias"].update(dtype="Q99")), "unknown dtype"),
+        # valid safetensors dtypes numpy has no type for (the library raised AttributeError / TypeError)
+        "f8-e4m3-dtype": (_with(lambda h: h["bias"].update(dtype="F8_E4M3", shape=[40])), "numpy cannot hold"),
+        "f8-e5m2-dtype": (_with(lambda h: h["bias"].update(dtype="F8_E5M2", shape=[40])), "numpy cannot hold"),
+        "bf16-dtype": (_with(lambda h: h["bias"].update(dtype="BF16", shape=[20])), "numpy cannot hold"),
         "dtype-not-a-string": (_with(lambda h: h["bias"].update(dtype=["F32"])), "unknown dtype"),
         "shape-offset-mismatch": (_with(lambda h: h["bias"].update(shape=[11])), "needs 44 bytes"),
         "negative-shape": (_with(lambda h: h["bias"].update(shape=[-10])), "non-negative"),
