@@ -114,15 +114,17 @@ def _write_snapshot(
     from .convert import JsonWriter
     from .sources.parquet_write import ParquetWriter
 
-    zoo = open_zoo(sources if len(sources) > 1 else sources[0])
-    for error in zoo.errors:
+    live = [s for s in sources if s.startswith("hf:") and "=" in s or s.strip() == "hf:"]
+    local = [s for s in sources if s not in live]
+    zoo = open_zoo(local if len(local) > 1 else local[0]) if local else None
+    for error in zoo.errors if zoo is not None else []:
         report(error)
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     writer = ParquetWriter(temporary, name=name or ", ".join(sources)) if fmt == "parquet" else JsonWriter(temporary)
     count = checkpoints = files = 0
     batch = []
-    for model in zoo:
+    for model in _snapshot_models(zoo, live, out, report):
         if model.base and not model.base.startswith(("http://", "https://")) and not storage.is_object_url(model.base):
             model = _relocated(model, folder, report)
         batch.append(model)
@@ -134,7 +136,34 @@ def _write_snapshot(
     writer.write(batch)
     writer.close() if fmt == "parquet" else writer.close(name or ", ".join(sources))  # type: ignore[call-arg]
     os.replace(temporary, out)
+    if live:
+        from .sources.hub_snapshot import finish
+
+        finish(out)
     return out, count, checkpoints, files
+
+
+def _snapshot_models(zoo: Any, live: list[str], out: Path, report: _Reporter) -> Any:
+    """The local sources' models as they open, then every model of each live query (paged to its end,
+    resumable: sources/hub_snapshot.py); a live model whose id a local one has is left out."""
+    seen: set[str] = set()
+    if zoo is not None:
+        for model in zoo:
+            seen.add(model.id)
+            yield model
+    for source in live:
+        from .sources.hub import parse_source
+        from .sources.hub_snapshot import snapshot_models
+
+        def say(line: str, source: str = source) -> None:
+            print(terminal_safe(f"ckptzoo: {source}: {line}"), file=sys.stderr)
+
+        for model in snapshot_models(source, parse_source(source), out, report=report, say=say):
+            if model.id in seen:
+                report(f"{source}: {model.id} is already in an earlier source; left out")
+                continue
+            seen.add(model.id)
+            yield model
 
 
 def _relocated(model: Any, folder: Path | None, report: _Reporter) -> Any:

@@ -101,12 +101,13 @@ class LivePart:
                 self._results.popitem(last=False)
             return result
 
-    def rows(self, query: LiveQuery, stop: int) -> _Result:
-        """The query's result with at least `stop` rows read (or all there are), reading pages as needed."""
+    def rows(self, query: LiveQuery, stop: int, pages_left: int = MAX_PAGES_AHEAD) -> tuple[_Result, int]:
+        """The query's result with at least `stop` rows read (or all there are), reading at most
+        `pages_left` pages; and how many it read."""
         result = self._result(query)
         pages = 0
         while len(result.models) < stop and not result.done:
-            if pages >= MAX_PAGES_AHEAD:
+            if pages >= pages_left:
                 raise ZooError(
                     f"{self.source}: that page is more than {MAX_PAGES_AHEAD} pages past what was read; "
                     "page there step by step or narrow the query"
@@ -120,7 +121,7 @@ class LivePart:
             result.problems += page.problems
             result.next, result.total, result.note = page.next, page.total, page.note
             result.done = page.next is None or not page.models
-        return result
+        return result, pages
 
 
 class _Stream:
@@ -130,6 +131,7 @@ class _Stream:
         self.frame, self.part, self.query, self.tolerant = frame, part, query, tolerant
         self.error = ""
         self.result: _Result | None = None
+        self.pages = 0  # pages this search read
 
     def has(self, index: int) -> bool:
         if self.frame is not None:
@@ -138,7 +140,8 @@ class _Stream:
             return False
         try:
             assert self.part is not None and self.query is not None
-            self.result = self.part.rows(self.query, index + 1)
+            self.result, read = self.part.rows(self.query, index + 1, MAX_PAGES_AHEAD - self.pages)
+            self.pages += read
         except ZooError as error:
             if not self.tolerant:
                 raise
@@ -269,6 +272,8 @@ def live_search(
     result.attrs["total"] = None if any(t is None for t in totals) else int(sum(t or 0 for t in totals))
     result.attrs["more"] = more
     result.attrs["notes"] = notes
+    problems = [str(p) for stream in streams if stream.result is not None for p in stream.result.problems]
+    result.attrs["problems"] = problems[:100]  # entries of the live pages that were skipped, and why
     return result
 
 

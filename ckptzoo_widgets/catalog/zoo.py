@@ -93,7 +93,10 @@ def _public_grid(parts: Sequence[Part]) -> tuple[pa.Table, np.ndarray, np.ndarra
         for metric in metrics:
             columns[metric] = grid[metric] if metric in grid.schema.names else pa.nulls(len(grid), pa.float64())
         tables.append(pa.table(columns))
-    table = pa.concat_tables(tables) if tables else pa.table({})
+    if not tables:  # a zoo of live sources only: no local rows, the columns all the same
+        empty = {n: pa.array([], pa.string() if n in ("datasets", "tags") else t) for n, t in FIXED.items()}
+        tables.append(pa.table({**empty, "source": pa.array([], pa.string())}))
+    table = pa.concat_tables(tables)
     # A metric named like a fixed column loses; the rest drop their prefix.
     names = [n[len(METRIC_PREFIX) :] if n.startswith(METRIC_PREFIX) else n for n in table.schema.names]
     table = table.rename_columns(names)

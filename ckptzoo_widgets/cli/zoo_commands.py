@@ -57,8 +57,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         limit=args.limit,
         offset=args.offset,
     )
+    for note in found.attrs.get("notes") or []:  # a live source that could not answer (one line each)
+        print(f"ckptzoo: note: {terminal_safe(note)}", file=sys.stderr)
     if args.json:
-        print(json.dumps({"total": found.attrs["total"], "models": _json_records(found)}, indent=1))
+        record = {"total": found.attrs["total"], "more": found.attrs.get("more"), "models": _json_records(found)}
+        print(json.dumps(record, indent=1))
         return EXIT_OK
     if found.empty:
         print("no models match")
@@ -67,7 +70,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     width = None if args.columns else terminal_width()
     shown, hidden = fit_columns(found, columns, width)
     print(table(found, shown, width))
-    footer = f"\n{args.offset + 1}-{args.offset + len(found)} of {found.attrs['total']} models"
+    total = found.attrs["total"]
+    if total is None:  # a live source that does not count its matches
+        total = "more" if found.attrs.get("more") else args.offset + len(found)
+    footer = f"\n{args.offset + 1}-{args.offset + len(found)} of {total} models"
     if hidden:
         footer += f"; not shown: {', '.join(hidden)} (choose with --columns)"
     print(footer if width is None else textwrap.fill(footer, width, replace_whitespace=False))

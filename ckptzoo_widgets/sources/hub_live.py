@@ -123,6 +123,7 @@ class HubLive:
         self.title = f"Hugging Face Hub ({source})"
         self.problems: list[Problem] = []
         self.origin = f"{self.base} ({source})"
+        self.page_size = PAGE
         self._open: OrderedDict[str, ModelEntry] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -194,7 +195,7 @@ class HubLive:
             if not self.can_sort("-" + key) or (query.sort and not self.can_sort(query.sort)):
                 raise ZooError(self.sort_error(query.sort or key))
             params.append(("sort", SORTS[key][0]))
-        params.append(("limit", str(PAGE)))
+        params.append(("limit", str(self.page_size)))
         params += [("expand[]", field) for field in EXPAND]
         return params
 
@@ -286,7 +287,7 @@ class HubLive:
         sha = info.get("sha") if isinstance(info, dict) and isinstance(info.get("sha"), str) else None
         revision = sha if sha and len(sha) == 40 else "main"
         readme = None
-        if "README.md" in names:
+        if "README.md" in names or not isinstance(siblings, list):  # (no file list: ask for it anyway)
             readme = self._text(f"/{path}/resolve/{revision}/README.md", f"the card of {repo}", problems, repo)
         evals = self._evals(repo, path, revision, [n for n in names if _result_file(n)], problems)
         data, item_problems = self._model_data(info, self.origin, self.base, checkpoints, readme)

@@ -211,9 +211,9 @@ def test_the_published_schema_states_the_bounds():
 HUB_MODELS = [{"id": f"team/m{number}", "library_name": "timm"} for number in range(6)]
 
 LIST_HUB = """
-from ckptzoo_widgets.sources import read_source
-loaded = read_source(SOURCE)
-print(len(loaded.models))
+import ckptzoo_widgets as cz
+page = cz.open_zoo(SOURCE).search("", limit=200)  # as many pages as 200 rows need
+print(len(page))
 """
 
 
@@ -223,17 +223,20 @@ def test_a_hub_page_that_links_back_does_not_page_forever(next_link):
     from fixtures.fake_hub import FakeHub
 
     with FakeHub(HUB_MODELS, page_size=2, next_link=next_link) as hub:
-        result = run_bounded(LIST_HUB, SOURCE="hf:limit=1000&refs=no", env={"HF_ENDPOINT": hub.url}, seconds=30)
+        result = run_bounded(LIST_HUB, SOURCE="hf:", env={"HF_ENDPOINT": hub.url}, seconds=30)
         assert result.ok, (result.error_type, result.message)
         assert int(result.stdout.split()[-1]) <= 4  # the first page, and the linked one when it differs
         assert len([p for p in hub.seen if p.startswith("/api/models?") or p == "/api/models"]) <= 2
 
 
-def test_one_odd_hub_answer_is_one_problem_and_the_rest_opens(monkeypatch):
+def test_one_odd_hub_answer_is_one_problem_and_the_rest_opens(monkeypatch, tmp_path):
     pytest.importorskip("huggingface_hub")
     from fixtures.fake_hub import FakeHub
 
+    import ckptzoo_widgets as cz
     from ckptzoo_widgets.sources import read_source
+
+    monkeypatch.setenv("CKPTZOO_CACHE", str(tmp_path / "cache"))
 
     surrogate = {
         "id": "team/surrogate",
@@ -249,24 +252,27 @@ def test_one_odd_hub_answer_is_one_problem_and_the_rest_opens(monkeypatch):
         {"id": "team/fine"},
     ]
     refs = {"team/odd-refs": {"branches": [{"name": 7}, "x", {"name": "step\ud800"}]}, "team/fine": {"branches": []}}
-    with FakeHub(odd, refs=refs, page_size=10) as hub:
+    infos = {m["id"]: m for m in odd if m["id"].isascii() and "huge" not in m["id"]}
+    with FakeHub(odd, refs=refs, infos=infos, page_size=10) as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
-        loaded = read_source("hf:")
-    ids = sorted(m.id for m in loaded.models)
-    assert ids == ["team/fine", "team/odd-refs", "team/odd-siblings", "team/surrogate"]
-    files = [f.name for f in next(m for m in loaded.models if m.id == "team/surrogate").checkpoint("main").files]
-    assert files == ["good.safetensors"]
-    text = "\n".join(str(p) for p in loaded.problems)
-    assert "team/surrogate" in text and "file left out" in text
-    assert "team/huge-params" in text and "num_params" in text
-    assert "step" in text  # the surrogate branch name
+        page = cz.open_zoo("hf:").search("")
+        live = read_source("hf:").live
+        opened = {repo: (live.model(repo), list(live.problems)) for repo in ("team/surrogate", "team/odd-refs")}
+        live.model("team/odd-siblings")  # odd fields: the model still opens
+    assert sorted(page["id"]) == ["team/fine", "team/odd-refs", "team/odd-siblings", "team/surrogate"]
+    model, problems = opened["team/surrogate"]
+    assert [f.name for f in model.checkpoint("main").files] == ["good.safetensors"]
+    assert "file left out" in "\n".join(map(str, problems))
+    listing = "\n".join(page.attrs["problems"])
+    assert "team/huge-params" in listing and "num_params" in listing
+    assert "step" in "\n".join(map(str, opened["team/odd-refs"][1]))  # the surrogate branch name
 
 
 def test_a_gzip_bomb_from_the_hub_is_a_clear_error(bomb):
     pytest.importorskip("huggingface_hub")
     with FileServer() as srv:
         srv.add("/api/models", bomb, content_encoding="gzip")
-        result = run_bounded(LIST_HUB, SOURCE="hf:refs=no", env={"HF_ENDPOINT": srv.url("")}, memory_mb=768)
+        result = run_bounded(LIST_HUB, SOURCE="hf:", env={"HF_ENDPOINT": srv.url("")}, memory_mb=768)
     assert result.raised("ZooError") and "expands to more than" in result.message
 
 

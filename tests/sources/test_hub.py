@@ -24,7 +24,8 @@ ANSWERS = json.loads((FIXTURES / "hub" / "answers.json").read_text())
 
 
 @pytest.fixture
-def hub(monkeypatch):
+def hub(monkeypatch, tmp_path):
+    monkeypatch.setenv("CKPTZOO_CACHE", str(tmp_path / "cache"))
     infos = {m["id"]: m for m in ANSWERS["models"] if isinstance(m, dict) and isinstance(m.get("id"), str)}
     if REAL_INFO.is_file():
         real = json.loads(REAL_INFO.read_text())
@@ -35,9 +36,9 @@ def hub(monkeypatch):
 
 
 def test_listing_with_branches_as_checkpoints(hub):
-    loaded = read_source("hf:")
-    ids = [m.id for m in loaded.models]
-    assert ids == [
+    zoo = cz.open_zoo("hf:")
+    page = zoo.search("", limit=10)
+    assert list(page["id"]) == [
         "EleutherAI/pythia-70m",
         "EleutherAI/pythia-160m",
         "allenai/OLMo-1B-hf",
@@ -45,7 +46,9 @@ def test_listing_with_branches_as_checkpoints(hub):
         "timm/resnet18.a1_in1k",
     ]
     assert any("offset=" in path for path in hub.seen)  # paged through Link: rel="next"
-    pythia = loaded.models[0]
+    problems = "\n".join(page.attrs["problems"])
+    assert "without an 'id'" in problems and "bad name" in problems and "a str" in problems
+    pythia = zoo.model("EleutherAI/pythia-70m")  # branches are read when the model is opened
     assert [c.name for c in pythia.checkpoints] == [
         "step0",
         "step1",
@@ -58,11 +61,11 @@ def test_listing_with_branches_as_checkpoints(hub):
         "main",
     ]
     assert all(c.revision == c.name for c in pythia.checkpoints)
-    assert pythia.checkpoint("step3000").step == 3000 and pythia.default_checkpoint is None
+    assert pythia.checkpoint("step3000").step == 3000 and pythia.default_checkpoint == "main"
     assert pythia.license == "apache-2.0" and pythia.datasets == ["EleutherAI/the_pile"]
     assert pythia.num_params == 70426624 and pythia.metrics["downloads"] == 90000
     assert pythia.task == "text-generation" and pythia.library == "transformers"
-    olmo = loaded.models[2]
+    olmo = zoo.model("allenai/OLMo-1B-hf")
     assert [c.name for c in olmo.checkpoints] == [
         "step1000-tokens4B",
         "step20000-tokens84B",
@@ -71,36 +74,35 @@ def test_listing_with_branches_as_checkpoints(hub):
     ]
     assert olmo.checkpoint("step20000-tokens84B").metrics["tokens"] == 84e9
     assert olmo.metrics["piqa.acc"] == 73.7 and olmo.headline == ("piqa.acc", 73.7)  # from model-index
-    problems = "\n".join(map(str, loaded.problems))
-    assert "without an 'id'" in problems and "bad name" in problems and "a str" in problems
-    assert "feature/odd" in problems  # a branch that cannot name a checkpoint
-    assert "someone/odd-fields" in problems  # refs answered 500: only main
+    assert olmo.checkpoint("main").metrics["piqa.acc"] == 73.7  # model-index results: the main branch's
+    odd = zoo.model("someone/odd-fields")  # refs answered 500: main only
+    assert [c.name for c in odd.checkpoints] == ["main"]
 
 
 def test_load_code_pins_the_revision(hub):
     zoo = cz.open_zoo("hf:author=EleutherAI")
-    assert [m.id for m in zoo] == ["EleutherAI/pythia-70m", "EleutherAI/pythia-160m"]
+    assert list(zoo.search("")["id"]) == ["EleutherAI/pythia-70m", "EleutherAI/pythia-160m"]
     code = zoo.load_code("EleutherAI/pythia-70m@step3000")
     assert 'AutoModelForCausalLM.from_pretrained("EleutherAI/pythia-70m", revision="step3000")' in code
     ast.parse(code)
     assert [c.name for c in zoo.model("EleutherAI/pythia-160m").checkpoints] == ["main"]  # refs had no branches
 
 
-def test_search_sort_limit_options(hub):
-    loaded = read_source("hf:search=pythia&sort=likes&limit=1")
-    assert [m.id for m in loaded.models] == ["EleutherAI/pythia-70m"]
+def test_search_sort_options(hub):
+    zoo = cz.open_zoo("hf:search=pythia&sort=likes")
+    assert list(zoo.search("")["id"]) == ["EleutherAI/pythia-70m", "EleutherAI/pythia-160m"]
     query = next(path for path in hub.seen if path.startswith("/api/models?"))
-    assert "search=pythia" in query and "sort=likes" in query and "direction=-1" in query
+    assert "search=pythia" in query and "sort=likes" in query
 
 
 def test_non_transformers_repo_gets_pinned_files(hub):
-    zoo = cz.open_zoo("hf:search=resnet18")
+    zoo = cz.open_zoo("hf:")
     model = zoo.model("timm/resnet18.a1_in1k")
     files = model.checkpoint("main").files
     assert [f.name for f in files] == ["model.safetensors", "pytorch_model.bin"]
     assert files[0].url.endswith("/timm/resnet18.a1_in1k/resolve/" + "c" * 40 + "/model.safetensors")
     assert 'timm.create_model("resnet18.a1_in1k", pretrained=True)' in zoo.load_code("timm/resnet18.a1_in1k")
-    odd = cz.open_zoo("hf:search=odd").model("someone/odd-fields")
+    odd = cz.open_zoo("hf:").model("someone/odd-fields")
     assert odd.checkpoint("main").files[0].sha256 == "a" * 64
     assert odd.tags == [] and odd.task is None and odd.num_params is None
 
@@ -109,6 +111,7 @@ def test_single_repo_with_card(hub):
     zoo = cz.open_zoo("hf:EleutherAI/pythia-70m")
     model = zoo.model("EleutherAI/pythia-70m")
     assert model.description.startswith("# Pythia-70M") and len(model.checkpoints) == 9
+    assert len(zoo) == 1 and not zoo.is_live  # one repo: read whole
 
 
 @pytest.mark.skipif(shared_data_absent(REAL_INFO), reason="../shared/data is absent")
@@ -131,13 +134,13 @@ def test_errors(hub, monkeypatch):
         parse_source("hf:colour=blue")
     with pytest.raises(ZooError, match="cannot sort"):
         parse_source("hf:sort=size")
-    with pytest.raises(ZooError, match="404"):
+    with pytest.raises(ZooError, match="unknown model 'nobody/nothing' on the Hub"):
         read_source("hf:nobody/nothing")
     zoo = cz.open_zoo(["builtin", "hf:nobody/nothing"])  # a failing source is reported, the rest opens
     assert len(zoo) == 3 and "hf:nobody/nothing" in zoo.errors[0]
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
-    with pytest.raises(ZooError):
-        read_source("hf:")
+    with pytest.raises(ZooError, match="^offline: "):
+        cz.open_zoo("hf:").search("")
 
 
 def test_missing_library_is_a_clear_error(monkeypatch):
