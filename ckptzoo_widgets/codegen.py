@@ -166,7 +166,7 @@ def _snippet(*lines: str) -> str:
 _MAX_NAME = 48
 # Names a snippet itself uses, and builtins a student would miss if shadowed.
 _TAKEN = {"cz", "torch", "timm", "keras", "onnxruntime", "torchvision", "importlib", "load_file", "transformers"}
-_TAKEN |= {"mlflow", "os"}
+_TAKEN |= {"mlflow", "os", "kagglehub", "tensorflow_hub"}
 _TAKEN |= set(dir(__import__("builtins")))
 
 
@@ -298,6 +298,36 @@ def torch_hub_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
     return _snippet("import torch", "", f"{name} = {loaded}")
 
 
+# A kagglehub model handle: owner/model/framework/variation/version (Kaggle Models, sources/kaggle.py).
+_KAGGLE_HANDLE = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9]+/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9]+"
+)
+KAGGLE_WEB = "https://www.kaggle.com/models/"
+
+
+def _kaggle_handle(model: ModelEntry, checkpoint: Checkpoint) -> str | None:
+    revision = checkpoint.revision or ""
+    return revision if model.library == "kagglehub" and _KAGGLE_HANDLE.fullmatch(revision) else None
+
+
+def kagglehub_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
+    path = variable_name(model, checkpoint, "path")
+    # kagglehub reads the user's own Kaggle credentials; none are in the code.
+    loaded = _call("kagglehub.model_download", _kaggle_handle(model, checkpoint))
+    return _snippet("import kagglehub", "", f"{path} = {loaded}", path)
+
+
+def _tensorflow_instance(model: ModelEntry, checkpoint: Checkpoint) -> bool:
+    handle = _kaggle_handle(model, checkpoint)
+    return handle is not None and handle.split("/")[2].lower() in ("tensorflow1", "tensorflow2")
+
+
+def tensorflow_hub_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
+    name = variable_name(model, checkpoint)
+    url = KAGGLE_WEB + str(_kaggle_handle(model, checkpoint))  # what tfhub.dev handles now resolve to
+    return _snippet("import tensorflow_hub", "", f"{name} = {_call('tensorflow_hub.KerasLayer', url)}")
+
+
 def onnxruntime_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
     file = _files(checkpoint, "onnx")[0]
     session = _call(
@@ -374,6 +404,8 @@ GENERATORS: dict[str, tuple[Applies, Generator]] = {
         lambda m, c: bool(m.repo and m.architecture) and (m.library == "torch.hub" or _torchvision_applies(m, c)),
         torch_hub_code,
     ),
+    "kagglehub": (lambda m, c: _kaggle_handle(m, c) is not None, kagglehub_code),
+    "tensorflow_hub": (_tensorflow_instance, tensorflow_hub_code),
     "safetensors-numpy": (_has("safetensors"), safetensors_numpy_code),
     "safetensors-torch": (_has("safetensors"), safetensors_torch_code),
     "torch": (_has("pytorch"), torch_state_dict_code),

@@ -55,6 +55,16 @@ CASES = {
         architecture="dino_vits16",
         checkpoints=[{"name": "main", "revision": "main"}],
     ),
+    "kagglehub": model(
+        id="google/gemma",
+        library="kagglehub",
+        checkpoints=[{"name": "keras.gemma_2b_en.v3", "revision": "google/gemma/keras/gemma_2b_en/3"}],
+    ),
+    "tensorflow_hub": model(
+        id="google/mobilenet-v2",
+        library="kagglehub",
+        checkpoints=[{"name": "tf2.v2", "revision": "google/mobilenet-v2/tensorFlow2/100-224-classification/2"}],
+    ),
     "safetensors-numpy": model(checkpoints=[{"name": "c1", "files": files("m.safetensors")}]),
     "safetensors-torch": model(checkpoints=[{"name": "c1", "files": files("m-1.safetensors", "m-2.safetensors")}]),
     "torch": model(checkpoints=[{"name": "c1", "files": files("pytorch_model.bin")}]),
@@ -99,7 +109,8 @@ def test_snippet_parses_is_literal_only_and_pins_the_checkpoint(library):
     assert literal_only(tree) == [], code
     values = constants(code)
     # File-based code names the file and its hash; cz.load checks them against the index itself.
-    file_based = library not in ("ckptzoo", "transformers", "timm", "torchvision", "torch.hub")
+    file_based = library not in ("ckptzoo", "transformers", "timm", "torchvision", "torch.hub", "kagglehub")
+    file_based = file_based and library != "tensorflow_hub"
     for file in codegen._files(checkpoint, "safetensors", "pytorch", "onnx", "keras") if file_based else []:
         assert entry.locate(file) in values and SHA in values and 1234 in values
     if library == "ckptzoo":
@@ -112,6 +123,10 @@ def test_snippet_parses_is_literal_only_and_pins_the_checkpoint(library):
         assert {"resnet50", "ResNet50_Weights.IMAGENET1K_V2"} <= values
     if library == "torch.hub":
         assert {"facebookresearch/dino:main", "dino_vits16", "check"} <= values
+    if library == "kagglehub":
+        assert "google/gemma/keras/gemma_2b_en/3" in values
+    if library == "tensorflow_hub":
+        assert "https://www.kaggle.com/models/google/mobilenet-v2/tensorFlow2/100-224-classification/2" in values
     if library == "torch":
         assert "weights_only=True" in code
     if library == "safetensors-torch":

@@ -2,7 +2,8 @@
 
 A source string names where a zoo lives: `"builtin"`, a path to an index file
 or folder, an http(s) URL of an index, a folder of training runs (`"runs/"`),
-`"timm"` / `"timm:<csv>"`, `"torchvision"`, the Hugging Face Hub (`"hf:"`, `"hf:author=..."`),
+`"timm"` / `"timm:<csv>"`, `"torchvision"`, Kaggle Models (`"kaggle:"`), the Hugging Face
+Hub (`"hf:"`, `"hf:author=..."`),
 an index or a runs folder on object storage (`"s3://bucket/zoo/index.parquet"`,
 `"s3://bucket/runs/"`). docs/sources.md describes each. Each kind registers a matcher and a
 reader here; `read_source` picks the first that matches.
@@ -18,6 +19,7 @@ from ..errors import ZooError
 from .base import LoadedSource
 from .hub import read_hub
 from .index_file import read_builtin, read_http_index, read_local_index
+from .kaggle import is_kaggle_source, read_kaggle
 from .mlflow import matches as is_mlflow_source
 from .mlflow import read_mlflow
 from .object_store import (
@@ -43,6 +45,7 @@ READERS: list[tuple[str, Matcher, Reader]] = [
     ("timm", lambda s: s == "timm" or s.startswith("timm:"), read_timm),
     ("torchvision", lambda s: s == "torchvision" or s.startswith("torchvision:"), read_torchvision),
     ("hf", lambda s: s.startswith("hf:"), read_hub),
+    ("kaggle", is_kaggle_source, read_kaggle),  # also a tfhub.dev handle (before the http(s) index kind)
     ("mlflow", is_mlflow_source, read_mlflow),
     ("object-parquet", is_object_parquet, read_object_parquet),
     ("object-index", is_object_json, read_object_json),
