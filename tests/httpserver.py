@@ -28,7 +28,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -83,7 +83,8 @@ class Request:
 
 @dataclasses.dataclass
 class Reply:
-    """What a route handler answers: a JSON-able value or bytes as the body."""
+    """What a route handler answers: a JSON-able value or bytes as the body, or an iterator of
+    bytes streamed without Content-Length until it ends or the client hangs up (`endless`)."""
 
     status: int = 200
     body: Any = b""
@@ -298,11 +299,34 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         reply = handler(Request(self.command, parts.path, query, self.headers, body, self.path))
+        if isinstance(reply.body, Iterator):
+            self._stream(reply)
+            return
         data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         headers = {"Content-Type": "application/json" if not isinstance(reply.body, bytes) else "text/plain"}
         headers.update(reply.headers)
         self._record(status=reply.status)
         self._empty(reply.status, headers, body=data, reason=reply.reason)
+
+    def _stream(self, reply: Reply) -> None:
+        """A body from an iterator of bytes, without Content-Length, until it ends or the client leaves."""
+        entry = self._record(status=reply.status)
+        self.send_response(reply.status, reply.reason)
+        for k, v in {"Content-Type": "application/octet-stream", **reply.headers}.items():
+            self.send_header(k, v)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if self.command == "HEAD":
+            return
+        try:
+            for piece in reply.body:
+                if self.server.stopping.is_set():
+                    return
+                self.wfile.write(piece)
+                entry["sent"] += len(piece)
+        except (TimeoutError, BrokenPipeError, ConnectionResetError, OSError):
+            return
 
     def _empty(
         self, status: int, headers: dict[str, str] | None = None, body: bytes | None = None, reason: str | None = None

@@ -1,19 +1,23 @@
-"""What opening one remote source may cost: pages, points, bytes and seconds.
+"""What opening one remote source may cost: pages, requests, points, bytes and seconds.
 
 A server decides how many pages a listing has, how many points a metric
 history holds, how many bytes an answer streams and how slowly. One
-`ListingBudget` per source open bounds all four, whoever the server is
-(MLflow's REST API, the Hugging Face Hub): every page a reader asks for is
-charged (`page`, or `paged` for a whole token-paged listing), every metric
-point (`charge_points`), every body byte read through `_http.get_bounded`
-(`charge_bytes`), and every step checks the clock.
+`ListingBudget` per source open bounds them all, whoever the server is
+(MLflow's REST API, the Hugging Face Hub):
 
-When a budget runs out the reader stops listing, reports one problem that
-names the budget (`ListingBudgetSpent`, a ZooError), and what it read so far
-opens. A budget is shared by the reader's worker threads.
+- a token-paged listing goes through `paged`: at most `pages` pages, and it
+  ends at an empty page that names a next one or at a token seen before;
+- every request is charged (`request`), every metric point
+  (`charge_points`), every body byte read through `_http.read_bounded`
+  (`charge_bytes`), and each checks the clock (`seconds`).
 
-The bytes and seconds are a folder walk's (`_folder.MAX_WALK_BYTES`,
-`_folder.MAX_WALK_SECONDS`): a remote listing may cost what a local walk may.
+When a budget runs out the reader reports one problem that names it
+(`ListingBudgetSpent`, a ZooError) and what it read before opens. Requests
+and time stop everything after them; points and bytes stop only more of
+their kind. A budget is shared by the reader's worker threads.
+
+The bytes are a folder walk's (`_folder.MAX_WALK_BYTES`); the seconds what one
+answer may take (`_http.DEADLINE_S`).
 """
 
 from __future__ import annotations
@@ -26,19 +30,21 @@ from typing import Any, TypeVar
 
 from ..errors import ZooError
 from ..humanize import human_bytes
-from ._folder import MAX_WALK_BYTES, MAX_WALK_SECONDS
+from ._folder import MAX_WALK_BYTES
 
-MAX_PAGES = 1_000  # pages of all listings of one source open
+MAX_PAGES = 100  # pages of one listing (MLflow asks for 1,000 items a page, the Hub for 100)
+MAX_REQUESTS = 100_000  # requests of one source open (5,000 runs, each its histories and artifact folders)
 MAX_POINTS = 5_000_000  # metric points of all histories of one source open
 MAX_HISTORY_POINTS = 200_000  # points of one metric history (a chart draws 1,000)
 MAX_BYTES = MAX_WALK_BYTES  # answer bytes of one source open
-MAX_SECONDS = MAX_WALK_SECONDS  # wall time of one source open
+MAX_SECONDS = 300.0  # wall time of one source open (what one answer may take, _http.DEADLINE_S)
 
 T = TypeVar("T")
+_HARD = ("requests", "seconds")  # when these run out nothing more is asked; points and bytes stop only their kind
 
 
 class ListingBudgetSpent(ZooError):
-    """A budget of one source open ran out; `budget` names it ("pages", "points", "bytes", "seconds")."""
+    """A budget of one source open ran out; `budget` names it ("requests", "points", "bytes", "seconds")."""
 
     def __init__(self, budget: str, message: str):
         super().__init__(message)
@@ -47,16 +53,18 @@ class ListingBudgetSpent(ZooError):
 
 @dataclass
 class ListingBudget:
-    """What one source open may read from servers, counted across its threads."""
+    """What one source open may ask of servers and read from them, counted across its threads."""
 
-    pages: int = MAX_PAGES
-    points: int = MAX_POINTS
-    bytes: int = MAX_BYTES
-    seconds: float = MAX_SECONDS
-    pages_read: int = field(init=False, default=0)
+    # The module's values when the budget is made (a test or a notebook may set them first).
+    pages: int = field(default_factory=lambda: MAX_PAGES)
+    requests: int = field(default_factory=lambda: MAX_REQUESTS)
+    points: int = field(default_factory=lambda: MAX_POINTS)
+    bytes: int = field(default_factory=lambda: MAX_BYTES)
+    seconds: float = field(default_factory=lambda: MAX_SECONDS)
+    requests_made: int = field(init=False, default=0)
     points_read: int = field(init=False, default=0)
     bytes_read: int = field(init=False, default=0)
-    spent: ListingBudgetSpent | None = field(init=False, default=None)  # the first budget that ran out
+    spent: dict[str, ListingBudgetSpent] = field(init=False, default_factory=dict)  # budget -> its error
     _deadline: float = field(init=False)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
@@ -64,45 +72,44 @@ class ListingBudget:
         self._deadline = time.monotonic() + self.seconds
 
     def _spend(self, budget: str, message: str) -> ListingBudgetSpent:
-        error = ListingBudgetSpent(budget, f"stopped: {message}; what was read so far is shown")
-        if self.spent is None:
-            self.spent = error
+        error = self.spent.setdefault(
+            budget, ListingBudgetSpent(budget, f"stopped: {message}; what was read before is shown")
+        )
         return error
 
     def remaining(self) -> float:
         """Seconds left (0 when spent): a request's own deadline is at most this."""
         return max(0.0, self._deadline - time.monotonic())
 
-    def check(self) -> None:
-        """Raise when any budget already ran out, or the time is up."""
-        if self.spent is not None:
-            raise self.spent
+    def check(self, kind: str | None = None) -> None:
+        """Raise when the time is up, the requests are spent, or (given) the `kind` budget is."""
+        for name in (*_HARD, kind):
+            if name in self.spent:
+                raise self.spent[name]
         if time.monotonic() > self._deadline:
             raise self._spend("seconds", f"the time budget of {self.seconds:g} s per source open ran out")
 
-    def page(self) -> None:
-        """Charge one page (one listing request)."""
+    def request(self) -> None:
+        """Charge one request (a page of a listing, a folder listed, a file read)."""
         with self._lock:
             self.check()
-            self.pages_read += 1
-            if self.pages_read > self.pages:
-                raise self._spend("pages", f"the page budget of {self.pages:,} pages per source open ran out")
+            self.requests_made += 1
+            if self.requests_made > self.requests:
+                raise self._spend("requests", f"the budget of {self.requests:,} requests per source open ran out")
 
     def charge_points(self, count: int) -> None:
         with self._lock:
-            self.check()
+            self.check("points")
             self.points_read += count
             if self.points_read > self.points:
-                raise self._spend(
-                    "points", f"the point budget of {self.points:,} metric points per source open ran out"
-                )
+                raise self._spend("points", f"the budget of {self.points:,} metric points per source open ran out")
 
     def charge_bytes(self, count: int) -> None:
         with self._lock:
-            self.check()
+            self.check("bytes")
             self.bytes_read += count
             if self.bytes_read > self.bytes:
-                raise self._spend("bytes", f"the byte budget of {human_bytes(self.bytes)} per source open ran out")
+                raise self._spend("bytes", f"the budget of {human_bytes(self.bytes)} per source open ran out")
 
 
 def paged(
@@ -112,24 +119,25 @@ def paged(
     *,
     limit: int | None = None,
 ) -> Iterator[T]:
-    """The items of a token-paged listing: `fetch(token) -> (items, next token)`, each page charged.
+    """The items of a token-paged listing: `fetch(token) -> (items, next token)`, each page a request.
 
-    Ends at the last page, at `limit` items, or when the server pages in a way that never ends:
-    an empty page that names a next page, or a token seen before (each reported once, in `report`).
-    A budget that runs out raises `ListingBudgetSpent` after the items read so far were yielded.
+    Ends at the last page, at `limit` items, at `budget.pages` pages, or when the server pages
+    in a way that never ends: an empty page that names a next page, or a token seen before
+    (each reported in `report`, once). When the open's requests or time run out it raises
+    `ListingBudgetSpent`, after the items read so far were yielded.
     """
     token: str | None = None
     seen: set[str] = set()
     count = 0
-    while True:
-        budget.page()
+    for _ in range(budget.pages):
+        budget.request()
         items, nxt = fetch(token)
         for item in items:
             if limit is not None and count >= limit:
                 return
             count += 1
             yield item
-        if not nxt or not isinstance(nxt, str):
+        if not nxt or not isinstance(nxt, str) or (limit is not None and count >= limit):
             return
         if not items:
             report("the server sent an empty page that names a next page; the listing ends here")
@@ -139,3 +147,4 @@ def paged(
             return
         seen.add(nxt)
         token = nxt
+    report(f"stopped at the page budget of {budget.pages:,} pages per listing; what was listed before is shown")

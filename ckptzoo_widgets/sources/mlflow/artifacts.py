@@ -58,7 +58,7 @@ def artifacts(conn: Connection, run: Any) -> tuple[list[tuple[str, bool, int | N
         folder, depth = queue.pop(0)
         listings += 1
         try:
-            conn.budget.page()
+            conn.budget.request()
         except ListingBudgetSpent as error:
             conn.spent(error)
             return found, sums

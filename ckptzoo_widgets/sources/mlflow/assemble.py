@@ -36,7 +36,7 @@ def list_experiments(conn: Connection) -> dict[str, str]:
             found[each.experiment_id] = each.name
         return found
     for wanted in conn.spec.experiments:
-        conn.budget.page()
+        conn.budget.request()
         experiment: Any = conn.client.get_experiment_by_name(wanted)
         if experiment is None and wanted.isdigit():
             with contextlib.suppress(Exception):

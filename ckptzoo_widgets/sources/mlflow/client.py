@@ -77,7 +77,7 @@ class Connection:
         self.origin = source.partition("?")[0]
         self.budget = ListingBudget()  # pages, points, bytes and seconds of this open (sources/_budget.py)
         self._lock = threading.Lock()
-        self._budget_reported = False
+        self._budgets_reported: set[str] = set()
 
     def report(self, entry: str, text: str) -> None:
         with self._lock:
@@ -86,8 +86,8 @@ class Connection:
     def spent(self, error: ListingBudgetSpent) -> None:
         """A budget of this open ran out: one problem naming it, however many readers met it."""
         with self._lock:
-            if not self._budget_reported:
-                self._budget_reported = True
+            if error.budget not in self._budgets_reported:
+                self._budgets_reported.add(error.budget)
                 self.problems.append(Problem(self.origin, f"{error.budget} budget", "", str(error)))
 
     def listing(
@@ -96,7 +96,8 @@ class Connection:
         """Every item of a token-paged listing within the budget; what was read when it ran out."""
         items: list[T] = []
         try:
-            items.extend(paged(self.budget, fetch, lambda text: self.report(what, text), limit=limit))
+            for item in paged(self.budget, fetch, lambda text: self.report(what, text), limit=limit):
+                items.append(item)
         except ListingBudgetSpent as error:
             self.spent(error)
         return items

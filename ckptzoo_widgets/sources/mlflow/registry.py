@@ -31,7 +31,7 @@ def registered_models(conn: Connection, run_models: dict[str, RunModel], limit_t
             conn.report(entry, f"name breaks the id rules ({error}); skipped")
             continue
         try:
-            conn.budget.page()
+            conn.budget.request()
         except ListingBudgetSpent as error:
             conn.spent(error)
             break
