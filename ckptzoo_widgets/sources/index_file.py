@@ -38,15 +38,21 @@ def parquet_rows(path: Path | bytes, origin: str | None = None) -> list[dict[str
     origin = origin or str(path)
     try:
         import pyarrow as pa
-        import pyarrow.parquet as pq
     except ImportError:
         raise ZooError(
             f"{origin}: reading a Parquet index needs pyarrow: pip install 'ckptzoo-widgets[parquet]'"
         ) from None
-    try:
-        table = pq.read_table(pa.BufferReader(path) if isinstance(path, bytes) else path)
-    except Exception as error:  # pyarrow raises several types for a bad file
-        raise IndexFormatError(f"{origin}: not a readable Parquet file ({error})") from None
+    from .parquet_format import read_legacy
+
+    if isinstance(path, bytes):
+        source, size = pa.BufferReader(path), len(path)
+    else:
+        try:
+            source, size = pa.memory_map(str(path)), os.path.getsize(path)
+        except OSError as error:
+            raise IndexFormatError(f"{origin}: cannot read ({error.strerror or type(error).__name__})") from None
+    # the footer's declared sizes and the decoded strings within the JSON budget, before any is decoded
+    table = read_legacy(source, size, origin, json_limit())
     rows = []
     for row in table.to_pylist():
         clean = {k: v for k, v in row.items() if v is not None}

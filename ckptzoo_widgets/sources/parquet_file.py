@@ -40,6 +40,7 @@ class IndexFile:
         except Exception as error:  # pyarrow raises several types for a file that is not Parquet
             raise fail(origin, f"not a readable Parquet file ({type(error).__name__})") from None
         self.metadata = probe.metadata
+        self.size = size
         check_footer(self.metadata, size, origin)
         self._dictionary = text_columns(probe.schema)
         self._file = self._parquet_file(handle)

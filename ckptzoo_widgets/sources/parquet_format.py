@@ -9,10 +9,17 @@ file's key-value metadata holds `ckptzoo_index = parquet-1` and the zoo's name.
 The footer is checked (schema, row counts, declared sizes) before a byte of
 data is read, and strings stay dictionary-encoded until their decoded size is
 known to fit a budget (`decode`), so a small file cannot make a reader
-allocate gigabytes.
+allocate gigabytes. What decoding a column chunk takes is known from the footer
+before it is read (`declared_bytes`: its values at their width, numbers too, so
+a constant column run-length encoded into a few bytes declares its real cost);
+`check_declared` holds every chunk, and the columns read together, to the
+budgets of `decode` (`within_budget`). The first layout (`legacy_rows`) is read
+under the same checks.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,6 +27,8 @@ import pyarrow.parquet as pq
 
 from .. import safety
 from ..columns import FIXED, metric_columns
+from ..decode import MAX_DECODED_COLUMN, BudgetError, grid_budget, within_budget
+from ..humanize import human_bytes
 from ..schema import IndexFormatError
 from ..text import one_line
 
@@ -28,10 +37,11 @@ NAME_KEY = b"ckptzoo_name"
 STORED = {"description": pa.string(), "card_words": pa.string(), "entry": pa.string()}
 ROW_GROUP_ROWS = 4096  # a model opened reads one row group of `entry` (~2 MB)
 MAX_ROWS = 20_000_000
-MAX_GRID_BYTES = 3 << 30  # decoded grid columns of one index (a 1M zoo needs ~0.3 GiB)
 MAX_TEXT = {"id": 193, "default_checkpoint": 96}  # other grid strings: schema.ShortText (200)
 MAX_LIST_ITEMS = 256
-MAX_DECODED_COLUMN = 512 << 20  # one column of one row group, decoded
+# Bytes per value a decoded Arrow column takes, by Parquet physical type; a byte array read
+# dictionary-encoded takes a 4-byte index and a 4-byte offset per value, plus its stored bytes.
+VALUE_WIDTH = {"BOOLEAN": 1, "INT32": 4, "INT64": 8, "INT96": 12, "FLOAT": 4, "DOUBLE": 8, "BYTE_ARRAY": 8}
 # The id rule for Arrow's RE2 (no look-arounds); `..` and `--` are refused separately.
 ID_RE2 = safety.re2_form(safety.MODEL_ID_PATTERN)
 
@@ -67,25 +77,74 @@ def check_footer(metadata: pq.FileMetaData, size: int, origin: str) -> None:
     for name in metric_columns(schema):
         if not schema.field(name).type.equals(pa.float64()):
             raise fail(origin, f"metric column {name[:60]!r} is {schema.field(name).type}, expected double")
+    check_declared(metadata, size, origin, set(grid_columns(schema)), grid_budget(size), ("datasets", "tags"))
+
+
+def declared_bytes(metadata: pq.FileMetaData, group: int, column: int) -> int:
+    """What reading one column chunk takes at least, decoded, from the footer alone (nothing read).
+
+    Every value at its width (a constant double column of 262,144 rows run-length
+    encoded into a few bytes still takes 2 MiB), a byte array dictionary-encoded
+    as read here (index and offset per value, plus the bytes the chunk stores),
+    a list's offsets per row and the validity bitmaps.
+    """
+    row_group = metadata.row_group(group)
+    chunk = row_group.column(column)
+    values, rows = max(chunk.num_values, 0), max(row_group.num_rows, 0)
+    kind = chunk.physical_type
+    fixed = kind == "FIXED_LEN_BYTE_ARRAY"
+    width = (metadata.schema.column(column).length or 16) if fixed else VALUE_WIDTH.get(kind, 8)
+    stored = max(chunk.total_uncompressed_size, 0) if kind == "BYTE_ARRAY" else 0
+    nested = 4 * rows if chunk.path_in_schema.count(".") else 0
+    return values * width + stored + nested + (values + rows) // 8
+
+
+def check_declared(
+    metadata: pq.FileMetaData,
+    size: int,
+    origin: str,
+    together: set[str],
+    budget: int,
+    lists: Collection[str] = (),
+) -> None:
+    """Refuse a footer that declares more than the file or a budget allows, before any data is read.
+
+    Row counts against the row groups and the file's size; per column chunk its
+    value count against its rows (MAX_LIST_ITEMS per row for the `lists`), its
+    bytes inside the file, and its decoded size (`declared_bytes`) within
+    MAX_DECODED_COLUMN; the columns `together` (read at once), within `budget`.
+    """
     rows = sum(metadata.row_group(i).num_rows for i in range(metadata.num_row_groups))
-    if rows != metadata.num_rows or rows < 0:
+    if (
+        rows != metadata.num_rows
+        or rows < 0
+        or any(metadata.row_group(i).num_rows < 0 for i in range(metadata.num_row_groups))
+    ):
         raise fail(origin, f"declares {metadata.num_rows} rows but its row groups hold {rows}")
     if rows > min(MAX_ROWS, max(size, 1024)):  # every row costs at least a byte of id
         raise fail(origin, f"declares {rows} rows in {size} bytes; refused")
-    grid = set(grid_columns(schema))
     declared = 0
-    for group in range(metadata.num_row_groups):
-        row_group = metadata.row_group(group)
-        for i in range(row_group.num_columns):
-            chunk = row_group.column(i)
-            top = chunk.path_in_schema.split(".", 1)[0]
-            limit = row_group.num_rows * (MAX_LIST_ITEMS if top in ("datasets", "tags") else 1)
-            if chunk.num_values > limit:
-                raise fail(origin, f"column {top!r} declares {chunk.num_values} values for {row_group.num_rows} rows")
-            if top in grid:
-                declared += max(chunk.total_uncompressed_size, 0)
-    if declared > MAX_GRID_BYTES:
-        raise fail(origin, f"its grid columns declare {declared} bytes; refused")
+    try:
+        for group in range(metadata.num_row_groups):
+            row_group = metadata.row_group(group)
+            for i in range(row_group.num_columns):
+                chunk = row_group.column(i)
+                top = chunk.path_in_schema.split(".", 1)[0]
+                limit = row_group.num_rows * (MAX_LIST_ITEMS if top in lists else 1)
+                if chunk.num_values > limit:
+                    why = f"column {top[:60]!r} declares {chunk.num_values} values for {row_group.num_rows} rows"
+                    raise fail(origin, why)
+                offsets = [o for o in (chunk.dictionary_page_offset, chunk.data_page_offset) if o is not None]
+                start = min(offsets, default=0)
+                if start < 0 or chunk.total_compressed_size < 0 or start + chunk.total_compressed_size > size:
+                    raise fail(origin, f"column {top[:60]!r} of row group {group} lies outside the file; refused")
+                cost = declared_bytes(metadata, group, i)
+                within_budget(f"column {top[:60]!r} of row group {group}", cost, MAX_DECODED_COLUMN)
+                if top in together:
+                    declared += cost
+        within_budget(f"what opening reads ({len(together)} columns)", declared, budget)
+    except BudgetError as error:
+        raise fail(origin, str(error)) from None
 
 
 def decode(column: pa.ChunkedArray, max_length: int, kind: pa.DataType, origin: str) -> tuple[pa.ChunkedArray, int]:
@@ -143,3 +202,39 @@ def _decoded(
         chunks.append(chunk.cast(kind))
     result = pa.chunked_array(chunks, kind)
     return result, result.nbytes
+
+
+def read_legacy(data: pa.NativeFile, size: int, origin: str, budget: int) -> pa.Table:
+    """The whole table of an index in the first layout (nested fields as JSON text), within `budget`.
+
+    It becomes Python objects as a JSON index does, so it has the JSON budget:
+    the footer is checked first (`check_declared`, every column read together),
+    strings are read dictionary-encoded and decoded only once their decoded size
+    is known to fit (a 34 kB file whose rows share one 1 MB value is refused
+    before the gigabytes are taken).
+    """
+    try:
+        probe = pq.ParquetFile(data)
+    except Exception as error:  # pyarrow raises several types for a file that is not Parquet
+        raise fail(origin, f"not a readable Parquet file ({type(error).__name__})") from None
+    schema = probe.schema_arrow
+    check_declared(probe.metadata, size, origin, set(schema.names), budget, lists=schema.names)
+    try:
+        file = pq.ParquetFile(data, read_dictionary=text_columns(probe.schema), metadata=probe.metadata)
+        table = file.read()
+    except Exception as error:  # a damaged or lying file: one line
+        raise fail(origin, f"not a readable Parquet file ({type(error).__name__})") from None
+    columns, left = {}, budget
+    for name in table.column_names:
+        try:
+            column, cost = _decoded(table[name], budget, _plain(table.schema.field(name).type), left)
+        except _TooLarge as error:
+            left = -1 - error.args[0]
+        else:
+            left -= cost
+        if left < 0:
+            why = f"its columns decode to more than {human_bytes(budget)}, the budget of a JSON index; refused"
+            raise fail(origin, why)
+        columns[name] = column
+        table = table.drop_columns([name])
+    return pa.table(columns)

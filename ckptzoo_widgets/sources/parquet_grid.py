@@ -9,9 +9,10 @@ import pyarrow.compute as pc
 
 from .. import safety
 from ..columns import FIXED, METRIC_PREFIX, metric_columns
+from ..decode import grid_budget
 from ..schema import MAX_COUNT, Problem
 from .parquet_file import IndexFile
-from .parquet_format import ID_RE2, MAX_GRID_BYTES, MAX_TEXT, decode, fail, grid_columns
+from .parquet_format import ID_RE2, MAX_TEXT, decode, fail, grid_columns
 
 
 def read_grid(file: IndexFile) -> tuple[pa.Table, np.ndarray, list[Problem]]:
@@ -22,7 +23,7 @@ def read_grid(file: IndexFile) -> tuple[pa.Table, np.ndarray, list[Problem]]:
         return _checked(pa.table({n: pa.array([], FIXED.get(n, pa.float64())) for n in names}), origin)
     # strings arrive dictionary-encoded (read_dictionary), one chunk per row group
     table = pa.concat_tables(file.read_groups(names))
-    budget = MAX_GRID_BYTES
+    budget = grid_budget(file.size)
     columns = {}
     for name in names:
         column, cost = decode(table[name], MAX_TEXT.get(name, 200), FIXED.get(name, pa.float64()), origin)
@@ -45,10 +46,10 @@ def _checked(grid: pa.Table, origin: str) -> tuple[pa.Table, np.ndarray, list[Pr
         bad = pc.fill_null(pc.or_(pc.less(values, 0), pc.greater(values, MAX_COUNT)), False)
         good &= ~bad.to_numpy(zero_copy_only=False)
     good &= pc.fill_null(pc.greater(grid["num_checkpoints"], 0), False).to_numpy(zero_copy_only=False)
-    first = np.zeros(len(grid), dtype=bool)
     # Metric values follow the JSON form's rule (schema.FiniteFloat): a NaN or an infinity refuses the row.
     for name in ("headline_value", *metric_columns(grid.schema)):
         good &= pc.fill_null(pc.is_finite(grid[name]), True).to_numpy(zero_copy_only=False)
+    first = np.zeros(len(grid), dtype=bool)
     _, where = np.unique(
         pc.dictionary_encode(pc.fill_null(ids, "")).combine_chunks().indices.to_numpy(), return_index=True
     )

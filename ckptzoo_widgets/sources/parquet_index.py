@@ -26,7 +26,7 @@ from ..errors import ZooError
 from ..schema import ModelEntry, Problem
 from ..text import one_line
 from .parquet_file import Data, IndexFile, Opener
-from .parquet_format import FORMAT, FORMAT_KEY, MAX_GRID_BYTES, NAME_KEY, ParquetIndexError, decode, fail
+from .parquet_format import FORMAT, FORMAT_KEY, NAME_KEY, ParquetIndexError, decode, fail
 from .parquet_grid import read_grid
 from .parquet_write import ParquetWriter, write_parquet
 
@@ -126,11 +126,7 @@ class ParquetIndex:
         if key not in self._cache:
             kept = self.pieces.get(group, name) if self.pieces is not None else None
             if kept is None:
-                file = self._opened()
-                chunk = file.metadata.row_group(group)
-                size = sum(chunk.column(i).total_uncompressed_size for i in range(chunk.num_columns))
-                if size > MAX_GRID_BYTES:
-                    raise fail(self.origin, f"row group {group} declares {size} bytes; refused")
+                file = self._opened()  # its footer passed check_declared: every chunk within its budget
                 column = file.read(group, [name])[name]
                 kept, _ = decode(column, MAX_ENTRY if name == "entry" else 200_000, pa.string(), self.origin)
                 if self.pieces is not None:
@@ -144,14 +140,14 @@ class ParquetIndex:
         file_row = int(self._keep[row])
         group = int(np.searchsorted(self._starts, file_row, side="right") - 1)
         return self._column_of_group(group, name)[file_row - int(self._starts[group])].as_py()
-        if text is None:  # longer than MAX_ENTRY: left out when decoded
-            raise ZooError(
-                one_line(f"{self.origin}: row {row}: the stored entry is missing or over {MAX_ENTRY:,} bytes")
-            )
 
     def entry(self, row: int) -> ModelEntry:
         """One model, validated (pydantic at the edge): ZooError when its stored entry is bad."""
         text = self._value(row, "entry")
+        if text is None:  # longer than MAX_ENTRY: left out when decoded
+            raise ZooError(
+                one_line(f"{self.origin}: row {row}: the stored entry is missing or over {MAX_ENTRY:,} bytes")
+            )
         try:
             data = json.loads(text or "null")
             if not isinstance(data, dict):

@@ -43,7 +43,14 @@ except BaseException as error:
     message = str(error).splitlines()[0] if str(error) else ""
     outcome = {"ok": False, "error_type": type(error).__name__, "message": message[:2000],
                "mro": [cls.__name__ for cls in type(error).__mro__]}
-outcome["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this program's own peak: ru_maxrss also keeps the parent's RSS at fork across exec
+# (a pytest process that built a large table would show as this child's peak).
+try:
+    with open("/proc/self/status") as status:
+        peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except (OSError, StopIteration, ValueError):
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+outcome["peak_rss_mb"] = peak_kb / 1024
 sys.stdout.flush()
 sys.stderr.write("\n@@BOUNDED@@" + json.dumps(outcome) + "\n")
 """

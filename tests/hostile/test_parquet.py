@@ -166,3 +166,76 @@ def test_a_stored_entry_that_is_not_valid_is_one_clear_error(tmp_path):
     pq.write_table(index_table(2, id=ids(2), entry=pa.array(['{"id": "m0", "checkpoints": []}', "[" * 100_000])), path)
     for model in ("m0", "m1"):
         assert_one_line_error(open_bounded(path, model=model), "stored entry")
+
+
+OPEN_WITH_BUILTIN = """
+import ckptzoo_widgets as cz
+zoo = cz.open_zoo([PATH, "builtin"])
+print("models", len(zoo))
+print("\\n".join(zoo.errors))
+"""
+
+
+def assert_refused_beside_builtin(path: Path, *words: str) -> None:
+    """The bomb is one reported problem, found before its memory is taken; the other source opens."""
+    result = run_bounded(OPEN_WITH_BUILTIN, PATH=str(path), memory_mb=1024, seconds=60)
+    assert result.ok, (result.error_type, result.message, result.stderr[-2000:])
+    lines = result.stdout.splitlines()
+    assert lines[0] != "models 0", lines
+    problems = [line for line in lines[1:] if str(path) in line]
+    assert len(problems) == 1, lines
+    for word in words:
+        assert word in problems[0], problems[0]
+    assert result.peak_rss_mb is not None and result.peak_rss_mb < 600, result.peak_rss_mb
+
+
+def test_a_legacy_layout_index_whose_rows_share_a_megabyte_is_refused_before_decoding(tmp_path):
+    # The first layout (nested fields as JSON text, no marker): 4,000 rows share one 1 MB
+    # `checkpoints` value, 10 kB on disk, 4 GB decoded (before: 6.5 GB peak, the problem after).
+    path = tmp_path / "legacy.parquet"
+    huge = '[{"name": "final", "notes": "' + "x" * 1_000_000 + '"}]'
+    legacy = pa.table({"id": ids(4000), "checkpoints": repeated(huge, 4000), "tags": repeated('["x"]', 4000)})
+    pq.write_table(legacy, path, compression="zstd", row_group_size=4000)
+    assert path.stat().st_size < 40_000
+    assert_refused_beside_builtin(path, "decode to more than 64.0 MiB", "refused")
+
+
+def test_a_small_legacy_layout_index_still_opens(tmp_path):
+    path = tmp_path / "legacy.parquet"
+    rows = {"id": ["old-1", "old-2"], "checkpoints": ['[{"name": "final"}]'] * 2, "tags": ['["x"]', '["y"]']}
+    pq.write_table(pa.table(rows), path)
+    result = run_bounded(OPEN, PATH=str(path), MODEL="old-2", memory_mb=1024, seconds=60)
+    assert result.ok, (result.error_type, result.message)
+    assert "models 2 errors 0" in result.stdout
+
+
+def test_constant_numeric_columns_declare_their_decoded_size_in_the_footer(tmp_path):
+    # 1,000 metric columns of one double repeated over 262,144 rows: run-length encoded into
+    # a few bytes each, 2 MiB each decoded. Numbers are checked like strings, from the footer.
+    path = tmp_path / "metrics.parquet"
+    rows = 262_144
+    constant = pa.repeat(pa.scalar(0.5), rows)  # one array for every column: 2 MiB in this process
+    metrics = {f"metric:m{i}": constant for i in range(1000)}
+    pq.write_table(index_table(rows, id=ids(rows), **metrics), path, compression="zstd")
+    assert path.stat().st_size < 6_000_000
+    assert_refused_beside_builtin(path, "what opening reads", "over its budget")
+
+
+@pytest.mark.parametrize("group_rows, groups", [(32_768, 8), (280_000, 1)])
+def test_list_columns_declaring_256_items_per_row_are_refused_from_the_footer(tmp_path, group_rows, groups):
+    # ~270,000 rows (padded to more bytes: the row cap holds), 256 tags and datasets per row,
+    # all one value: 140 million list items, over 1 GB in Arrow, in a 1 MB file; in row groups
+    # that together exceed the grid's budget, or one row group whose column exceeds its own.
+    path = tmp_path / "lists.parquet"
+    items = pa.ListArray.from_arrays(
+        pa.array(range(0, 256 * group_rows + 1, 256), pa.int32()), repeated("t", 256 * group_rows)
+    )
+    table = index_table(group_rows, tags=items, datasets=items)
+    padding = b"p" * 350_000  # key-value metadata, stored uncompressed (twice: raw and in the Arrow schema)
+    table = table.replace_schema_metadata({**table.schema.metadata, b"padding": padding})
+    with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
+        for _ in range(groups):
+            writer.write_table(table, row_group_size=group_rows)
+    assert group_rows * groups < path.stat().st_size < 1_200_000
+    words = ("what opening reads",) if group_rows < 100_000 else ("of row group 0 declares", "budget of 512 MiB")
+    assert_refused_beside_builtin(path, *words)
