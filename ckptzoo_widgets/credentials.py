@@ -57,8 +57,8 @@ def _origin(url: str) -> tuple[str, str, int] | None:
 # password, X-Amz-Signature / Credential / Security-Token, X-Goog-Signature, client_secret,
 # AccountKey, SharedAccessSignature ...): a name containing one of these words.
 _SECRET_NAME = r"[\w.-]*(?:key|secret|token|passw(?:or)?d|pwd|credential|signature|sig|sas|policy|auth)[\w.-]*"
-# scheme:// then a candidate userinfo: up to the last '@' before whitespace, '?', '#' or a quote
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s?#'\"<>]*@)")
+# scheme:// then a candidate userinfo: up to the last '@' before whitespace, '?', '#', '"', '<', '>'
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s?#\"<>]*@)")
 _PRESENTATIONS = [
     (re.compile(rf"(?i)(?<![\w.-])({_SECRET_NAME}=)[^\s&;,'\"#<>]+"), r"\1…"),  # key=value, query or not
     (re.compile(rf"(?i)(['\"]{_SECRET_NAME}['\"]\s*:\s*)(['\"])[^'\"]*\2"), r"\1'…'"),  # 'key': 'value'
@@ -70,6 +70,8 @@ _PRESENTATIONS = [
 
 def _drop_userinfo(match: re.Match[str]) -> str:
     scheme, userinfo = match.group(1), match.group(2)
+    if userinfo == "…@":  # already presented
+        return scheme + userinfo
     if "/" not in userinfo:  # RFC 3986 userinfo: removed
         return scheme
     if ":" in userinfo:  # 'user:pa/ss@host' typed without percent-encoding: say something went
