@@ -225,3 +225,21 @@ def test_merged_with_the_other_zoos(kaggle):
     page = zoo.search("", limit=6)
     assert {"builtin", "kaggle:"} <= set(page["source"])
     assert zoo.model("google/gemma").source == "kaggle:"
+
+
+def test_one_zoo_with_builtin_torchvision_and_timm(kaggle, monkeypatch):
+    import torchvision_ops
+
+    try:
+        torchvision_ops.ensure_importable()  # the fixture tests/torchvision_ops.py explains
+    except ImportError:
+        pytest.skip("torchvision is not installed")
+    monkeypatch.setenv("CKPTZOO_OFFLINE", "0")
+    zoo = cz.open_zoo(["builtin", "torchvision", "timm", "kaggle:"])
+    resnet = zoo.search("resnet50", limit=200)
+    assert {"torchvision", "timm", "kaggle:"} >= set(resnet["source"]) >= {"torchvision", "timm"}
+    assert zoo.model("torchvision/resnet50").source == "torchvision"
+    assert zoo.model("timm/resnet50.a1_in1k").source == "timm"
+    assert zoo.model("google/gemma").source == "kaggle:"
+    assert zoo.model("digits-mlp").source == "builtin"
+    assert 'torchvision.models.get_model("resnet50"' in zoo.load_code("torchvision/resnet50")
