@@ -14,8 +14,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .. import storage
 from ..errors import ZooError
@@ -26,18 +27,27 @@ from .runs import RunsReader
 
 def sha256_of(folder: Folder, path: Path) -> tuple[str, int]:
     """The sha256 and size of a regular file inside `folder`, reading no more than it held when opened."""
-    digest = hashlib.sha256()
     handle, size = folder.open(path)
-    done = 0
     with handle:
-        while block := handle.read(min(1 << 20, size + 1 - done)):
-            done += len(block)
-            if done > size:
-                raise FolderReadError("grew while it was hashed")
-            digest.update(block)
+        return sha256_of_handle(handle, size), size
+
+
+def sha256_of_handle(handle: BinaryIO, size: int, sink: Callable[[bytes], object] | None = None) -> str:
+    """The sha256 of the `size` bytes `handle` holds from where it is; each block also goes to `sink`.
+
+    FolderReadError when the file holds more or fewer bytes than `size` (it changed while read)."""
+    digest = hashlib.sha256()
+    done = 0
+    while block := handle.read(min(1 << 20, size + 1 - done)):
+        done += len(block)
+        if done > size:
+            raise FolderReadError("grew while it was hashed")
+        digest.update(block)
+        if sink is not None:
+            sink(block)
     if done != size:
         raise FolderReadError("shrank while it was hashed")
-    return digest.hexdigest(), size
+    return digest.hexdigest()
 
 
 def _prefix_for(folder: Path, out: Path) -> str:

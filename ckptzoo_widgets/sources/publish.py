@@ -5,7 +5,11 @@ hashed first, as `index build` does). Every file the zoo names by a relative
 path on this machine is uploaded to the same relative path below the
 destination, read through the folder rule (regular files inside the zoo's
 folder, sha256 checked against the index when it has one). Files named by a
-URL (http(s), s3:// ...) stay where they are. The destination keeps a
+URL (http(s), s3:// ...) stay where they are. A file is hashed and uploaded
+from one open descriptor, and the bytes sent are hashed again on the way: what
+lands at the destination is what was hashed (a file swapped for a link to a
+secret after it was hashed is not what is read; one rewritten in place is left
+out, its upload discarded). The destination keeps a
 manifest, `SHA256SUMS` (the output format of `sha256sum`): a file whose path
 the manifest lists with the same sha256, and which is there with the same
 size, is not uploaded again. The index is written last (Parquet, or JSON with
@@ -20,12 +24,13 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .. import safety, storage
 from ..errors import ZooError
 from ..schema import ModelEntry
 from ._folder import Folder, FolderReadError
+from .build import sha256_of_handle
 
 MANIFEST = "SHA256SUMS"
 MAX_MANIFEST = 64 << 20
@@ -95,6 +100,31 @@ class Destination:
     def has(self, relative: str, sha256: str, size: int) -> bool:
         return self.sums.get(relative) == sha256 and self.size(relative) == size
 
+    def upload_from(self, handle: BinaryIO, size: int, relative: str, sha256: str) -> None:
+        """Send the `size` bytes `handle` holds from its start to `relative`, hashing them as they go.
+
+        The object is kept only when they are the bytes hashed before (`sha256`); otherwise the
+        upload is discarded (never committed) and FolderReadError.
+        """
+        key = self.key(relative)
+        handle.seek(0)
+        try:
+            out = self.fs.open(key, "wb")
+        except Exception as error:  # noqa: BLE001 - every backend raises its own kinds
+            raise _fail(self.url + relative, "cannot upload", error, self.options) from None
+        try:
+            sent = sha256_of_handle(handle, size, out.write)
+        except BaseException:
+            _discard(out)
+            raise
+        if sent != sha256:
+            _discard(out)
+            raise FolderReadError("changed between its hash and its upload; its upload was discarded")
+        try:
+            out.close()
+        except Exception as error:  # noqa: BLE001
+            raise _fail(self.url + relative, "cannot upload", error, self.options) from None
+
     def upload(self, local: Path | str, relative: str) -> None:
         try:
             self.fs.put_file(str(local), self.key(relative))
@@ -115,11 +145,14 @@ class Destination:
         return True
 
 
-def hash_file(folder: Folder, path: Path) -> tuple[str, int]:
-    """sha256 and size of a regular file inside `folder` (no more than it held when opened)."""
-    from .build import sha256_of
-
-    return sha256_of(folder, path)
+def _discard(out: Any) -> None:
+    """Throw away an upload not closed yet: an object store commits an object only on close, so it is
+    never closed (s3fs aborts its multipart upload; a small file is still only in memory)."""
+    try:
+        out.discard()
+    except Exception:  # noqa: BLE001 - every backend raises its own kinds
+        pass
+    out.closed = True  # its __del__ would close it, which commits
 
 
 def _local_files(model: ModelEntry) -> list[tuple[int, int, Path]]:
@@ -135,9 +168,19 @@ def _local_files(model: ModelEntry) -> list[tuple[int, int, Path]]:
 
 
 def publish(
-    models: Iterable[ModelEntry], dest: str, *, name: str, fmt: str = "parquet", report: Report, options: Any = None
+    models: Iterable[ModelEntry],
+    dest: str,
+    *,
+    name: str,
+    fmt: str = "parquet",
+    report: Report,
+    options: Any = None,
+    after_hash: Callable[[Path], None] | None = None,
 ) -> Published:
-    """Upload the models' local files and an index naming them to `dest` (a folder URL on object storage)."""
+    """Upload the models' local files and an index naming them to `dest` (a folder URL on object storage).
+
+    `after_hash(path)` is called once a file is hashed, before it is uploaded from the same open
+    descriptor (a seam for tests of a file changed in between)."""
     if fmt not in ("parquet", "json"):
         raise ZooError(f"unknown index format {fmt!r} (json or parquet)")
     target = Destination(dest, options)
@@ -158,27 +201,42 @@ def publish(
             file = checkpoints[c].files[f]
             where = f"{model.id}@{checkpoints[c].name}: {file.path}"
             try:
-                sha, size = hash_file(folder, local)  # type: ignore[arg-type]
+                # one descriptor, opened under the folder rule, for the hash and the upload
+                handle, size = folder.open(local)  # type: ignore[union-attr]
             except FolderReadError as error:
                 report(f"{where}: {error}; left out")
                 drop.add((c, f))
                 continue
-            if (file.sha256 and file.sha256 != sha) or (file.size is not None and file.size != size):
-                report(f"{where}: its bytes do not match the index's sha256/size; left out")
-                drop.add((c, f))
-                continue
-            relative = file.path or ""
-            if placed.setdefault(relative, sha) != sha:
-                report(f"{where}: another file of the zoo is published at that path; left out")
-                drop.add((c, f))
-                continue
-            if target.has(relative, sha, size):
-                done.kept.append(relative)
-            elif relative not in done.uploaded:
-                target.upload(local, relative)
-                target.sums[relative] = sha
-                done.uploaded.append(relative)
-                done.uploaded_bytes += size
+            with handle:
+                try:
+                    sha = sha256_of_handle(handle, size)
+                except FolderReadError as error:
+                    report(f"{where}: {error}; left out")
+                    drop.add((c, f))
+                    continue
+                if (file.sha256 and file.sha256 != sha) or (file.size is not None and file.size != size):
+                    report(f"{where}: its bytes do not match the index's sha256/size; left out")
+                    drop.add((c, f))
+                    continue
+                relative = file.path or ""
+                if placed.setdefault(relative, sha) != sha:
+                    report(f"{where}: another file of the zoo is published at that path; left out")
+                    drop.add((c, f))
+                    continue
+                if after_hash is not None:
+                    after_hash(local)
+                if target.has(relative, sha, size):
+                    done.kept.append(relative)
+                elif relative not in done.uploaded:
+                    try:
+                        target.upload_from(handle, size, relative, sha)
+                    except FolderReadError as error:
+                        report(f"{where}: {error}; left out")
+                        drop.add((c, f))
+                        continue
+                    target.sums[relative] = sha
+                    done.uploaded.append(relative)
+                    done.uploaded_bytes += size
             checkpoints[c].files[f] = file.model_copy(update={"sha256": sha, "size": size})
         for c, checkpoint in enumerate(checkpoints):
             kept = [file for f, file in enumerate(checkpoint.files) if (c, f) not in drop]
