@@ -177,3 +177,27 @@ def test_duplicate_names_among_55000_checkpoints_are_one_short_problem(tmp_path)
     assert count == "0"
     assert "duplicate checkpoint names: s0, s10, s100, " in errors and "and 27,490 more" in errors
     assert len(errors) < 2_000
+
+
+def test_20000_checkpoints_each_with_its_own_metric_name_make_a_bounded_detail(tmp_path):
+    """The table's metric columns: found in one pass (it was names x checkpoints) and at most 100 sent."""
+    checkpoints = [{"name": f"s{i}", "step": i, "metrics": {f"m{i}": 1.0}} for i in range(20_000)]
+    model = {"id": "org/many-names", "checkpoints": checkpoints}
+    path = tmp_path / "index.json"
+    path.write_text(json.dumps({"ckptzoo_index": 1, "models": [model]}))
+    result = run_bounded(
+        """
+        import json
+        from ckptzoo_widgets.widget import ZooBrowser
+        browser = ZooBrowser(PATH)
+        browser.selected = "org/many-names"
+        detail = browser.detail
+        print(json.dumps({"bytes": len(json.dumps(detail)), "table": len(detail["table_metrics"]),
+                          "chart": len(detail["chart_metrics"]), "sent": len(detail["checkpoints"])}))
+        """,
+        PATH=str(path),
+    )
+    assert result.ok, (result.error_type, result.message, result.stderr[-800:])
+    shown = json.loads(result.stdout.splitlines()[-1])
+    assert shown["table"] <= 100 and shown["chart"] <= 100 and shown["sent"] <= MAX_DETAIL_CHECKPOINTS
+    assert shown["bytes"] < 200_000
