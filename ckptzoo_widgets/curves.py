@@ -30,15 +30,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import anywidget
 import pandas as pd
 import traitlets as t
 
 from . import metrics
 from .errors import ZooError
 from .metrics import Goal, axis_x, best_point, checkpoint_axis, common_axis, rule_text
-from .widget_contract import MAX_COMPARE, MAX_TEXT
+from .widget_base import KernelOwned
+from .widget_contract import COMPARE_DATA, MAX_COMPARE, MAX_TEXT
 from .widget_payload import curve_points
+from .widget_protocol import Request
 
 __all__ = ["MAX_MODELS", "Comparison", "CompareView", "compare", "comparison", "metric_goal", "payload"]
 
@@ -269,25 +270,22 @@ def compare(models: Sequence[str], metric: str | None = None, *, zoo: Any = None
     return CompareView(opened, result, goal=goal)
 
 
-class CompareView(anywidget.AnyWidget):
+class CompareView(KernelOwned):
     """The compare chart and best-checkpoint table (``cz.compare``). The kernel computes; the page draws.
 
+    The same protocol as the browser (widget_base.KernelOwned): the page's metric menu
+    asks (``{"request": "metric", "metric": ...}``), the kernel checks it and owns `metric`.
+
     >>> view = cz.compare(["digits-mlp", "digits-cnn"], metric="val_loss")
-    >>> view.table        # best checkpoint per model (lowest val_loss: loss-like)
+    >>> view.table        # best checkpoint per model (lowest val_loss: lower is better)
     >>> view.metric = "val_accuracy"   # or pick it in the chart's menu
     """
 
-    from .widget import ZooBrowser as _Browser
-
-    _esm = _Browser._esm  # the browser's bundle; `_view` tells it to draw a comparison
-    _css = _Browser._css
-    del _Browser
-
-    _view = t.Unicode("compare").tag(sync=True)
+    VIEW = "compare"  # the requests this view's page may send (widget_contract.VIEW_REQUESTS)
+    _view = t.Unicode("compare").tag(sync=True)  # tells the browser's bundle to draw a comparison
     models = t.List(t.Unicode()).tag(sync=True)
-    metric = t.Unicode("").tag(sync=True)  # both ways: the page's metric menu writes it
+    metric = t.Unicode("").tag(sync=True)
     data = t.Dict().tag(sync=True)
-    error = t.Unicode("").tag(sync=True)
 
     def __init__(self, zoo: Any, result: Comparison, *, goal: Goal | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -302,20 +300,11 @@ class CompareView(anywidget.AnyWidget):
             self.models = list(result.models)
             self.metric = result.metric
             self.data = payload(result)
-            self.error = ""
+            self._clear_error("compare", "request")
 
-    def set_state(self, sync_data: Any) -> None:
-        """The page may only pick the metric (checked against the shared ones); the rest is the kernel's."""
-        if not isinstance(sync_data, dict):
-            return
-        others = [
-            k for k in list(sync_data)[: len(self.keys)] if isinstance(k, str) and k in self.keys and k != "metric"
-        ]
-        metric = sync_data.get("metric")
-        if isinstance(metric, str):
-            super().set_state({"metric": metric})
-        if others:
-            self.send_state(others)  # the page's copy goes back to the kernel's values
+    def _handle(self, request: Request) -> None:
+        if request.kind == "metric":  # the page's metric menu: checked against the shared metrics
+            self.metric = request.fields.get("metric", "")
 
     @t.observe("metric")
     def _on_metric(self, change: dict) -> None:
@@ -325,7 +314,7 @@ class CompareView(anywidget.AnyWidget):
         try:
             result = comparison(self.zoo, self.comparison.models, change["new"], goal=goal)
         except ZooError as exc:  # shown in the view; the metric stays what it was
-            self.error = str(exc)
+            self._show_error("compare", str(exc))
             self.metric = self.comparison.metric
             return
         self._show(result)
@@ -359,7 +348,7 @@ def compare_message(zoo: Any, content: dict) -> dict[str, Any]:
             raise ZooError("compare: models must be a list of model ids")
         result = comparison(zoo, models, metric if isinstance(metric, str) and metric else None)
     except ZooError as exc:
-        return {"event": "compare-data", "error": str(exc)}
+        return {"event": COMPARE_DATA, "error": str(exc)}
     except Exception as exc:  # noqa: BLE001 - a kernel callback shows its error, never raises it
-        return {"event": "compare-data", "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-    return {"event": "compare-data", "data": payload(result)}
+        return {"event": COMPARE_DATA, "error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    return {"event": COMPARE_DATA, "data": payload(result)}

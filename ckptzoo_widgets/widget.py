@@ -16,7 +16,7 @@ widget's error box (the ``error`` trait): a source that fails to open or a
 sort key that does not exist never prints a traceback wall, and the widget
 keeps working.
 
-Cell insertion (design.md, "The widget"): the front end dispatches a
+Cell insertion (docs/frontend.md, "The labextension"): the front end dispatches a
 ``ckptzoo:insert-code`` DOM event that the labextension handles. Where no
 extension handles it, the code box stays visible with a copy button, and
 ``browser.insert()`` run from a cell puts the code in the next cell through
@@ -30,16 +30,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import anywidget
 import traitlets as t
 
 from . import credentials
 from .errors import ZooError
-from .text import one_line
-from .widget_assets import CSS, ESM
-from .widget_contract import FILTERS, LIMITS, MAX_SEQ, PAGE_SIZE, SortOption, with_current
-from .widget_payload import error_line, source_label
-from .widget_protocol import Request, RequestError, parse_request, summarise
+from .widget_base import KernelOwned
+from .widget_contract import FILTERS, LIMITS, PAGE_SIZE, SortOption, with_current
+from .widget_payload import source_label
+from .widget_protocol import Request, RequestError, summarise
 from .widget_query import Query, Suggester, clamp_limit, search_page, zoo_menus
 from .widget_queue import SearchQueue
 from .widget_select import load_code, put_in_next_cell, resolve
@@ -63,7 +61,7 @@ def _is_zoo(obj: Any) -> bool:
     return all(hasattr(obj, name) for name in ("search", "model", "load_code"))
 
 
-class ZooBrowser(anywidget.AnyWidget):
+class ZooBrowser(KernelOwned):
     """Search a checkpoint zoo, compare checkpoints, insert the load code.
 
     >>> browser = ZooBrowser(zoo)          # or cz.browse()
@@ -72,8 +70,7 @@ class ZooBrowser(anywidget.AnyWidget):
     >>> browser.insert()                   # put it in the next cell (any frontend)
     """
 
-    _esm = ESM
-    _css = CSS
+    VIEW = "browser"  # the requests this view's page may send (widget_contract.VIEW_REQUESTS)
 
     # Every synced trait flows kernel -> page: the page asks through custom
     # messages (widget_protocol.py) and `set_state` drops what it writes.
@@ -103,7 +100,6 @@ class ZooBrowser(anywidget.AnyWidget):
     code = t.Unicode("").tag(sync=True)
     code_key = t.Unicode("").tag(sync=True)
     suggestions = t.List(t.Unicode()).tag(sync=True)  # close ids when nothing matches
-    error = t.Unicode("").tag(sync=True)
     warnings = t.List(t.Unicode()).tag(sync=True)
     source_label = t.Unicode("").tag(sync=True)
 
@@ -123,10 +119,7 @@ class ZooBrowser(anywidget.AnyWidget):
     ) -> None:
         super().__init__(**kwargs)
         self.zoo: Any = None
-        self.last_exception: BaseException | None = None
         self.insert_events: list[dict] = []
-        self.rejected_messages = 0  # requests from the page that failed the checks
-        self.rejected_updates = 0  # attempts by the page to write synced state
         self._quiet = False
         self._detail_id = ""
         self._last_sources: list[Any] = []  # what use_source opened last: what refresh() reads again
@@ -143,7 +136,6 @@ class ZooBrowser(anywidget.AnyWidget):
                 self.limit = clamp_limit(limit)
         self._searches = SearchQueue(self._run_search, self._reply)
         self._refreshes = SearchQueue(self._run_refresh, self._reply)  # a burst of Refresh clicks: one reopen
-        self.on_msg(self._on_custom_msg)
         if zoo is not None and _is_zoo(zoo):
             self._use_zoo(zoo, source_label(zoo, zoo))
         else:
@@ -178,7 +170,7 @@ class ZooBrowser(anywidget.AnyWidget):
                 raise refused
             zoo = _open_zoo(source)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never raised into the notebook
-            self._fail(exc, f"Could not open the zoo {label!r}")
+            self._fail(exc, "open", f"Could not open the zoo {label!r}")
             self.zoo = None
             with self.hold_sync():
                 with self._quietly():
@@ -209,7 +201,8 @@ class ZooBrowser(anywidget.AnyWidget):
     def _use_zoo(self, zoo: Any, label: str) -> None:
         self.zoo = zoo
         self._suggester = Suggester(zoo)
-        self.error = ""
+        with self.hold_sync():
+            self.error, self.error_kind = "", ""
         problems = list(getattr(zoo, "errors", None) or [])
         filters, sorts, menu_warnings = zoo_menus(zoo)  # typed dicts: the traits hold plain dicts
         self._sort_menu = sorts
@@ -223,12 +216,6 @@ class ZooBrowser(anywidget.AnyWidget):
         self._refresh()
         if self.selected:
             self._select(self.selected)
-
-    def _fail(self, exc: BaseException, context: str = "") -> None:
-        self.last_exception = exc
-        log.debug("ckptzoo browser: %s", context or "error", exc_info=exc)
-        message = error_line(exc)
-        self.error = one_line(f"{context}: {message}" if context else message, 600)
 
     # ---- searching and paging (widget_query.py) ----------------------------
     def _update_sort_options(self) -> None:
@@ -272,7 +259,7 @@ class ZooBrowser(anywidget.AnyWidget):
             page = search_page(self.zoo, query, self.offset)
         except Exception as exc:  # noqa: BLE001
             with self.hold_sync():
-                self._fail(exc, "Search failed")
+                self._fail(exc, "search", "Search failed")
                 self.cards, self.total = [], 0
                 self.page_version += 1
                 self.loading = False
@@ -284,8 +271,7 @@ class ZooBrowser(anywidget.AnyWidget):
             self.cards = page.cards
             self.total = page.total
             self.suggestions = self._suggester.suggest(self.query) if page.total == 0 else []
-            if self.error.startswith(("Search failed", "Could not open")):
-                self.error = ""
+            self._clear_error("search", "open")
             self.page_version += 1
             self.loading = False
         self._update_static()
@@ -311,13 +297,13 @@ class ZooBrowser(anywidget.AnyWidget):
             self._update_static()
             return
         if self.zoo is None:
-            self.error = "No zoo is open: nothing to select."
+            self._show_error("select", "No zoo is open: nothing to select.")
             return
         try:
             selection = resolve(self.zoo, ref, self._detail_id, self.detail)
         except Exception as exc:  # noqa: BLE001
             with self.hold_sync():
-                self._fail(exc, f"Could not open {ref!r}")
+                self._fail(exc, "select", f"Could not open {ref!r}")
                 self.code, self.code_key, self.libraries = "", "", []
             return
         with self.hold_sync():
@@ -327,8 +313,7 @@ class ZooBrowser(anywidget.AnyWidget):
             if selection.ref != self.selected:
                 with self._quietly():
                     self.selected = selection.ref
-            if self.error.startswith("Could not open '") or self.error.startswith("No zoo"):
-                self.error = ""
+            self._clear_error("select")
             self._update_code()
 
     def _update_code(self) -> None:
@@ -342,7 +327,7 @@ class ZooBrowser(anywidget.AnyWidget):
             chosen = load_code(self.zoo, ref, self.code_library)
         except Exception as exc:  # noqa: BLE001
             with self.hold_sync():
-                self._fail(exc, f"No load code for {ref!r}")
+                self._fail(exc, "code", f"No load code for {ref!r}")
                 self.code, self.code_key = "", ""
             return
         with self.hold_sync():
@@ -352,8 +337,7 @@ class ZooBrowser(anywidget.AnyWidget):
             self.libraries = chosen.libraries
             self.code = chosen.code
             self.code_key = f"{ref}#{chosen.library}"
-            if self.error.startswith("No load code"):
-                self.error = ""
+            self._clear_error("code")
         self._update_static()
 
     # ---- Python-side API -----------------------------------------------------
@@ -422,57 +406,28 @@ class ZooBrowser(anywidget.AnyWidget):
             self._saved.update(self.static_view())
 
     # ---- what the page may ask (widget_protocol.py) ---------------------------
-    def set_state(self, sync_data: Any) -> None:
-        """The page does not write kernel state: drop what it sent, send the kernel's values back."""
-        self.rejected_updates += 1
-        if not isinstance(sync_data, dict):
-            return
-        keys = [k for k in list(sync_data)[: len(self.keys)] if isinstance(k, str) and k in self.keys]
-        if keys:
-            self.send_state(keys)
-
-    def _on_custom_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
-        seq = content.get("seq") if isinstance(content, dict) else None
-        seq = seq if type(seq) is int and 0 <= seq <= MAX_SEQ else None
-        queued = False
-        try:
-            request = parse_request(content, buffers or ())
-            if request.kind == "search":  # typing: the newest of the searches queued together runs
-                queued = True
-                self._searches.submit(request.fields, seq)  # replies once it ran (widget_queue.py)
-            elif request.kind == "refresh":  # the Refresh button: the clicks queued together reopen once
-                queued = True
-                self._refreshes.submit(request.fields, seq)
-            else:
-                self._handle(request)
-        except RequestError as exc:
-            self.rejected_messages += 1
-            self.error = one_line(f"Ignored a request from the page: {exc}", 300)
-        finally:
-            if not queued:
-                self._reply(seq)
+    # set_state (the page's writes: dropped), the checks and the `done` replies: widget_base.KernelOwned
+    def _submit(self, request: Request, seq: int | None) -> bool:
+        if request.kind == "search":  # typing: the newest of the searches queued together runs
+            self._searches.submit(request.fields, seq)  # replies once it ran (widget_queue.py)
+            return True
+        if request.kind == "refresh":  # the Refresh button: the clicks queued together reopen once
+            self._refreshes.submit(request.fields, seq)
+            return True
+        return False
 
     def _run_search(self, fields: dict[str, Any], seq: int | None) -> None:
         with self.hold_sync():
-            if self.error.startswith("Ignored a request"):
-                self.error = ""
+            self._clear_error("request")
             if seq is not None:
                 self.page_seq = seq
             self._apply_search(fields)
 
     def _run_refresh(self, fields: dict[str, Any], seq: int | None) -> None:
-        if self.error.startswith("Ignored a request"):
-            self.error = ""
+        self._clear_error("request")
         self.refresh()
 
-    def _reply(self, seq: int | None) -> None:
-        """Tell the page that a request was handled, so it drops its provisional state."""
-        if self.comm is not None:
-            self.send({"done": seq})
-
     def _handle(self, request: Request) -> None:
-        if self.error.startswith("Ignored a request"):
-            self.error = ""
         fields = request.fields
         if request.kind == "select":
             ref = fields.get("ref", "")
@@ -488,7 +443,7 @@ class ZooBrowser(anywidget.AnyWidget):
         elif request.kind == "compare":  # the Compare button: curves of the ticked models (curves.py)
             from .curves import compare_message
 
-            self.send(compare_message(self.zoo, fields))
+            self.send({**compare_message(self.zoo, fields), "seq": request.seq})  # the answer to that request
         elif request.kind == "refresh":  # the Refresh button
             self.refresh()
         elif request.kind == "insert":

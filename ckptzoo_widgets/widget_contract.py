@@ -74,6 +74,11 @@ REQUESTS: dict[str, dict[str, type]] = {
     "compare": {"models": list, "metric": str},  # the browser's Compare button
     "metric": {"metric": str},  # the compare view's metric menu
 }
+# The requests each view accepts: the browser (ZooBrowser) and the compare chart (CompareView).
+VIEW_REQUESTS: dict[str, tuple[str, ...]] = {
+    "browser": ("search", "select", "library", "insert", "refresh", "compare"),
+    "compare": ("metric",),
+}
 # The kernel's messages to the page.
 DONE = "done"  # {"done": seq}: request `seq` was handled (seq None: a request without a number)
 COMPARE_DATA = "compare-data"  # {"event": "compare-data", "data": {...}} or {..., "error": "..."}
@@ -204,6 +209,7 @@ def _numeric(value: Any) -> bool:
 def _checkpoint_metrics(checkpoints: Sequence[Any], headline: str | None) -> list[str]:
     """Metric names with a number at some checkpoint, headline first."""
     names: dict[str, None] = {}
+    numeric: set[str] = set()
     if headline:
         names[headline] = None
     for c in checkpoints:  # one pass: 20,000 checkpoints with a metric name each stay linear
@@ -213,7 +219,6 @@ def _checkpoint_metrics(checkpoints: Sequence[Any], headline: str | None) -> lis
                 if _numeric(v):
                     numeric.add(k)
     return [n for n in names if n in numeric]
-    numeric: set[str] = set()
 
 
 def with_decisions(entry: Any, detail: dict[str, Any]) -> dict[str, Any]:
@@ -229,12 +234,12 @@ def with_decisions(entry: Any, detail: dict[str, Any]) -> dict[str, Any]:
     if headline and headline not in chart and headline in logged:
         chart.insert(0, headline)
     chart += [m for m in logged if m not in chart]
+    chart = chart[: MAX_DETAIL_METRICS + len(logged)]
     axis = metrics.checkpoint_axis(checkpoints, logged=bool(logged))
     positions = {c.name: metrics.axis_x(c, i, axis) for i, c in enumerate(checkpoints)}
     for sent in detail.get("checkpoints") or []:
         sent["x"] = positions.get(sent.get("name"))
     detail["table_metrics"] = [metric_info(m, m in logged) for m in table]
-    chart = chart[: MAX_DETAIL_METRICS + len(logged)]
     detail["chart_metrics"] = [metric_info(m, m in logged) for m in chart]
     detail["axis"] = {"key": axis, "label": metrics.AXIS_LABELS[axis]}
     return detail

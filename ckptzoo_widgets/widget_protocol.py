@@ -56,8 +56,9 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
-def parse_request(content: Any, buffers: Sequence[Any] = ()) -> Request:
-    """Check one custom message from the page; raise RequestError when it is not a valid request."""
+def parse_request(content: Any, buffers: Sequence[Any] = (), kinds: Iterable[str] | None = None) -> Request:
+    """Check one custom message from the page; raise RequestError when it is not a valid request
+    (of one of `kinds`: the requests the view accepts, `widget_contract.VIEW_REQUESTS`)."""
     if buffers:
         raise RequestError("binary buffers are not accepted")
     if not isinstance(content, dict):
@@ -65,7 +66,7 @@ def parse_request(content: Any, buffers: Sequence[Any] = ()) -> Request:
     if len(content) > MAX_FIELDS:
         raise RequestError(f"too many fields ({len(content)})")
     kind = content.get("request")
-    if not isinstance(kind, str) or kind not in _FIELDS:
+    if not isinstance(kind, str) or kind not in _FIELDS or (kinds is not None and kind not in kinds):
         raise RequestError("unknown request kind")
     seq = content.get("seq")
     if seq is not None and (type(seq) is not int or not 0 <= seq <= MAX_SEQ):

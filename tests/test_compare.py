@@ -62,13 +62,38 @@ def test_the_metric_menu_recomputes_and_refuses_what_is_not_shared():
     assert view.data["metric"] == "train_loss" and view.data["goal"] == "min" and view.error == ""
     view.metric = "no_such_metric"
     assert view.metric == "train_loss" and "not shared" in view.error
-    # the page asks through the comm: only the metric is taken, and checked; the rest stays the kernel's
-    view.set_state({"metric": "val_loss", "models": ["evil"], "data": {"series": []}, "_view": "browser"})
-    assert view.metric == "val_loss" and view.models == ["digits-mlp", "digits-cnn"] and view._view == "compare"
+    # the page asks (the browser's protocol, widget_base.KernelOwned): a checked request, then "done"
+    sent: list = []
+    view.send = sent.append  # the comm is not connected outside a kernel; keep what would go out
+    view._on_custom_msg(view, {"request": "metric", "metric": "val_loss", "seq": 3}, [])
+    assert view.metric == "val_loss" and sent == [{"done": 3}]
     assert view.data == payload(comparison(cz.open_zoo(), ["digits-mlp", "digits-cnn"], "val_loss"))
+
+
+def test_the_compare_page_cannot_write_kernel_state():
+    view = cz.compare(["digits-mlp", "digits-cnn"])
+    before = (view.metric, list(view.models), dict(view.data), view._view)
+    # forged writes of synced state: all dropped, the metric included (it is asked for, never written)
+    view.set_state({"metric": "val_loss", "models": ["evil"], "data": {"series": []}, "_view": "browser"})
     view.set_state({"metric": ["val_accuracy"]})
     view.set_state(["not", "a", "dict"])
-    assert view.metric == "val_loss"
+    assert (view.metric, view.models, view.data, view._view) == before and view.rejected_updates == 3
+    # forged requests: the browser's kinds, wrong types, long text, buffers, an unknown metric
+    for content, buffers in [
+        ({"request": "search", "query": "x"}, []),
+        ({"request": "compare", "models": ["digits-mlp"], "metric": ""}, []),
+        ({"request": "metric", "metric": 3}, []),
+        ({"request": "metric", "metric": "m" * 257}, []),
+        ({"request": "metric", "metric": "val_loss", "models": ["evil"]}, []),
+        ({"request": "metric", "metric": "val_loss"}, [b"\x00"]),
+    ]:
+        view._on_custom_msg(view, content, buffers)
+        assert view.error_kind == "request" and view.error.startswith("Ignored a request from the page")
+    assert view.rejected_messages == 6 and (view.metric, view.data) == before[:1] + (before[2],)
+    view._on_custom_msg(view, {"request": "metric", "metric": "no_such_metric"}, [])
+    assert view.error_kind == "compare" and "not shared" in view.error and view.metric == before[0]
+    view._on_custom_msg(view, {"request": "metric", "metric": "val_loss"}, [])
+    assert view.error == "" and view.error_kind == "" and view.metric == "val_loss"
 
 
 @pytest.mark.parametrize(
@@ -139,7 +164,8 @@ def test_the_browsers_compare_button_gets_the_same_payload(zoo):
     # the message the Compare button sends (js/widget/compare.js), through the browser's request checks
     request = {"request": "compare", "models": ["digits-mlp", "digits-cnn"], "metric": "", "seq": 7}
     browser._on_custom_msg(browser, request, [])
-    assert sent[0] == {"event": "compare-data", "data": payload(comparison(zoo, ["digits-mlp", "digits-cnn"]))}
+    expected = payload(comparison(zoo, ["digits-mlp", "digits-cnn"]))
+    assert sent == [{"event": "compare-data", "data": expected, "seq": 7}, {"done": 7}]
     # what the protocol refuses never reaches the comparison
     for bad in ({"models": "digits-mlp"}, {"models": [1]}, {"models": ["a@b"]}, {"models": ["m"] * 13}):
         sent.clear()

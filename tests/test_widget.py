@@ -171,6 +171,23 @@ def test_bad_selection_is_an_error_box_not_an_exception(browser):
     assert browser.error == "" and browser.code
 
 
+def test_errors_have_kinds_and_only_their_own_success_clears_them(browser):
+    browser.selected = "digits-mlp@no-such-checkpoint"
+    assert browser.error_kind == "select" and browser.error.startswith("Could not open 'digits-mlp@")
+    # a search that works says nothing about the selection: its error stays (the old prefix
+    # rule, startswith("Could not open"), took it for a failed opening of the zoo and cleared it)
+    browser.search("mlp")
+    assert browser.error_kind == "select" and "no-such-checkpoint" in browser.error
+    browser.sort = "no_such_metric"
+    assert browser.error_kind == "search" and browser.error.startswith("Search failed")
+    browser.sort = ""
+    assert browser.error == "" and browser.error_kind == ""
+    browser._on_custom_msg(browser, {"request": "select", "ref": "../etc"}, [])
+    assert browser.error_kind == "request"
+    browser._on_custom_msg(browser, {"request": "select", "ref": "digits-cnn"}, [])
+    assert browser.error == "" and browser.error_kind == "" and browser.code
+
+
 def test_closing_clears_the_code(browser):
     browser.selected = "digits-cnn"
     browser.selected = ""

@@ -163,13 +163,14 @@ export function renderCompare(doc, data, { onMetric = null, error = "" } = {}) {
   return root;
 }
 
-/** The standalone widget (`cz.compare`): draws `data`, writes the chosen metric back. */
+/** The standalone widget (`cz.compare`): draws `data`, asks the kernel for another metric. */
 export class CompareView {
   constructor(model, el) {
     this.model = model;
     this.el = el;
     this.doc = el.ownerDocument || document;
     this.handlers = [];
+    this.seq = 0;
     for (const name of ["change:data", "change:error"]) {
       const fn = () => this.render();
       model.on(name, fn);
@@ -181,10 +182,8 @@ export class CompareView {
   render() {
     const view = renderCompare(this.doc, this.model.get("data") || {}, {
       error: this.model.get("error") || "",
-      onMetric: (m) => {
-        this.model.set("metric", m);
-        this.model.save_changes();
-      },
+      // the page asks, the kernel owns `metric` (ckptzoo_widgets/widget_base.py): a checked request
+      onMetric: (m) => this.model.send({ request: "metric", metric: m, seq: ++this.seq }),
     });
     const root = this.doc.createElement("div");
     root.className = "cz-root cz-compare-root";

@@ -94,7 +94,7 @@ describe("renderCompare", () => {
 });
 
 describe("CompareView (cz.compare)", () => {
-  it("renders the kernel's data and writes the chosen metric back", () => {
+  it("renders the kernel's data and asks the kernel for the chosen metric, never writing it", () => {
     const model = new FakeModel({ _view: "compare", data: DATA, error: "", metric: "val_accuracy" });
     const el = document.createElement("div");
     const view = new CompareView(model, el);
@@ -102,7 +102,8 @@ describe("CompareView (cz.compare)", () => {
     const sel = el.querySelector('[data-testid="cz-compare-metric"]');
     sel.value = "val_loss";
     sel.dispatchEvent(new Event("change"));
-    expect(model.saved).toEqual([{ metric: "val_loss" }]);
+    expect(model.saved).toEqual([]); // the page never writes the synced state
+    expect(model.requests()).toEqual([{ request: "metric", metric: "val_loss" }]);
     model.kernelSet({ data: { ...DATA, series: DATA.series.slice(0, 1) } });
     expect(el.querySelectorAll('[data-testid="cz-compare-row"]').length).toBe(1);
     view.destroy();
