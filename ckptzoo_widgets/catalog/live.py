@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 
-from ..columns import METRIC_PREFIX, entries_to_batch
+from ..columns import FIXED, METRIC_PREFIX, entries_to_batch
 from ..errors import ZooError
 from ..schema import ModelEntry
 from ..sources.base import LiveQuery, LiveSource
@@ -212,8 +212,8 @@ def live_search(
         live_sort = sort or ""
         if live_sort and not part.live.can_sort(live_sort):
             if not local:
-                raise ZooError(part.live.sort_error(live_sort))  # type: ignore[attr-defined]
-            notes.append(f"{part.source}: {part.live.sort_error(live_sort)}; its models in its own order")  # type: ignore[attr-defined]
+                raise ZooError(part.live.sort_error(live_sort))
+            notes.append(f"{part.source}: {part.live.sort_error(live_sort)}; its models in its own order")
             live_sort = ""
         q = LiveQuery(
             text=str(query or "").strip()[:200],
@@ -260,7 +260,8 @@ def live_search(
             frame["_order"] = [order[(s, r)] for r in rows]
             pieces.append(frame)
     columns = list(zoo._search_local("", limit=0).columns) if local else None
-    result = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=columns or [])
+    empty = columns or [*FIXED, "source", "match", "snippet"]
+    result = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=empty)
     if "_order" in result:
         result = result.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
     for stream in streams:
