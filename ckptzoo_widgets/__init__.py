@@ -22,6 +22,7 @@ from .magics import show_errors_briefly
 
 if TYPE_CHECKING:
     from .catalog import Zoo, open_zoo, parse_ref
+    from .load_gates import UnsafeModelError, scanned_mlflow_model
     from .loader import LoadedModel, digits_validation, load
     from .schema import Checkpoint, FileEntry, ModelEntry, ZooIndex
     from .widget import ZooBrowser
@@ -45,6 +46,8 @@ _LAZY = {
     "load": ".loader",
     "LoadedModel": ".loader",
     "ZooBrowser": ".widget",
+    "scanned_mlflow_model": ".load_gates",
+    "UnsafeModelError": ".load_gates",
 }
 
 __all__ = [
@@ -64,6 +67,8 @@ __all__ = [
     "load",
     "open_zoo",
     "parse_ref",
+    "scanned_mlflow_model",
+    "UnsafeModelError",
 ]
 
 

@@ -291,11 +291,11 @@ def torch_hub_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
         loaded = _call(
             "torch.hub.load", model.repo, model.architecture, weights=checkpoint.revision, trust_repo="check"
         )
-        return _snippet("import torch", "", f"{name} = {loaded}", f"{name}.eval()")
+        return _snippet("import torch", "", *GATE_NOTES["torch.hub"], f"{name} = {loaded}", f"{name}.eval()")
     repo = f"{model.repo}:{checkpoint.revision}" if checkpoint.revision else model.repo
     # trust_repo="check": torch.hub asks before running code from a repo it has not seen.
     loaded = _call("torch.hub.load", repo, model.architecture, pretrained=True, trust_repo="check")
-    return _snippet("import torch", "", f"{name} = {loaded}")
+    return _snippet("import torch", "", *GATE_NOTES["torch.hub"], f"{name} = {loaded}")
 
 
 # A kagglehub model handle: owner/model/framework/variation/version (Kaggle Models, sources/kaggle.py).
@@ -347,6 +347,25 @@ def keras_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
     return _snippet(*imports, "", f"{name} = {loaded}")
 
 
+# Comments above load code that would run code from the model's files, and how it is gated
+# (load_gates.py). Fixed text: nothing from the index reaches a comment.
+GATE_NOTES = {
+    "mlflow": (
+        "# MLflow's loader unpickles the model's files and imports its code: that runs code.",
+        "# cz.scanned_mlflow_model downloads the model and scans every pickle in it first; it refuses",
+        "# (and names what would be imported) unless you pass trust=True.",
+    ),
+    "torch.hub": ("# torch.hub runs the repo's hubconf.py; trust_repo=check asks before a repo it has not seen.",),
+}
+
+
+def executes(model: ModelEntry, checkpoint: Checkpoint, library: str) -> bool:
+    """Whether `library`'s load code for this checkpoint runs code that comes with the model (gated)."""
+    if library == "mlflow":
+        return (checkpoint.uri or "").startswith("models:/")
+    return library == "torch.hub"
+
+
 def mlflow_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
     """MLflow's own loading, pinned by `checkpoint.uri` (runs:/<run id>/<path>, models:/m-<id>, models:/<name>/<v>)."""
     tracking_uri = model.source.removeprefix("mlflow:").partition("?")[0]  # made absolute by the reader
@@ -356,9 +375,13 @@ def mlflow_code(model: ModelEntry, checkpoint: Checkpoint) -> str:
         imports.insert(0, "import os")
         lines.insert(0, 'os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")')
     if uri is not None and uri.startswith("models:/"):
+        # MLflow's loaders unpickle the model's files and import its code: scanned first (load_gates).
         loader = "mlflow.pytorch.load_model" if model.framework == "pytorch" else "mlflow.pyfunc.load_model"
         name = variable_name(model, checkpoint)
-        return _snippet(*imports, "", *lines, f"{name} = {_call(loader, uri)}")
+        scanned = Code(_call("cz.scanned_mlflow_model", uri))
+        imports.insert(imports.index("import mlflow"), "import ckptzoo_widgets as cz")
+        lines += [*GATE_NOTES["mlflow"], f"{name} = {_call(loader, scanned)}"]
+        return _snippet(*imports, "", *lines)
     path = variable_name(model, checkpoint, "path")
     lines.append(f"{path} = {_call('mlflow.artifacts.download_artifacts', artifact_uri=uri)}")
     state_dict = variable_name(model, checkpoint, "state_dict")
@@ -418,12 +441,19 @@ LIBRARY_ALIASES = {"safetensors": "safetensors-torch", "pytorch": "torch", "onnx
 
 
 def libraries_for(model: ModelEntry, checkpoint: Checkpoint) -> list[str]:
-    """Generators that apply, the model's own library first, safetensors before pickles."""
+    """Generators that apply, the model's own library first, safetensors before pickles.
+
+    When the first one would run code from the model's files (`executes`) and another applies
+    that does not, that one comes first: the default is the safe one where there is one.
+    """
     applicable = [name for name, (applies, _) in GENERATORS.items() if applies(model, checkpoint)]
     preferred = LIBRARY_ALIASES.get(model.library or "", model.library or "")
     if preferred in applicable:
         applicable.remove(preferred)
         applicable.insert(0, preferred)
+    if applicable and executes(model, checkpoint, applicable[0]):
+        safe = [name for name in applicable if not executes(model, checkpoint, name)]
+        applicable = safe + [name for name in applicable if name not in safe]
     return applicable
 
 
