@@ -161,14 +161,14 @@ def test_a_typo_in_a_kernel_prints_one_line_and_tb_keeps_the_full_traceback(tmp_
 def test_a_typo_in_the_ipython_shell_prints_one_line(tmp_path):
     """The terminal IPython, as a student starts it: the typo is one line, %tb shows the rest."""
     import os
-    import shutil
     import subprocess
     import sys
 
-    ipython = shutil.which("ipython") or str(Path(sys.executable).parent / "ipython")
+    # The terminal IPython of the interpreter running the tests (not the first `ipython` on PATH:
+    # under PYTHON=venv/bin/python with nothing activated that is another Python's).
     lines = ["import ckptzoo_widgets as cz", TYPO, "print('-' * 20)", "%tb"]
     done = subprocess.run(
-        [ipython, "--simple-prompt", "--colors=NoColor", "--no-banner"],
+        [sys.executable, "-m", "IPython", "--simple-prompt", "--colors=NoColor", "--no-banner"],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
