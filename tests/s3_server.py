@@ -4,8 +4,10 @@ As a script (``python tests/s3_server.py``) it serves moto's S3 (and IAM) app on
 free port, wrapped in a small WSGI layer that counts, per ``bucket/key``, the
 requests and the body bytes the server really sent (``GET /_ckptzoo/counts``;
 ``POST /_ckptzoo/counts`` resets them), and misbehaves on request for one object
-(``POST /_ckptzoo/behave``: answer the next GET/HEADs with 500 InternalError, or
-send its body at a given rate). It prints one JSON line (port, key id,
+(``POST /_ckptzoo/behave``: answer the next GET/HEADs with 500 InternalError,
+send its body at a given rate, or answer every GET with the whole object,
+ignoring ``Range``, followed by ``flood`` more bytes than HEAD says it holds,
+announced in ``Content-Length`` or not). It prints one JSON line (port, key id,
 secret) when ready.
 
 With ``--auth`` credentials are checked for real: the server enforces IAM
@@ -85,7 +87,33 @@ class CountingApp:
             body = _INTERNAL_ERROR if method == "GET" else b""
             start_response(f"{status} Internal Server Error", [("Content-Type", "application/xml")])
             return [body]
+        flood = int(behaviour.get("flood") or 0)
+        if flood and method == "GET":
+            return self._count_body(self._flooded(environ, start_response, behaviour), entry, behaviour.get("rate"))
         return self._count_body(self.app(environ, start_response), entry, behaviour.get("rate"))
+
+    def _flooded(self, environ: dict[str, Any], start_response: Any, behaviour: dict[str, Any]) -> Iterator[bytes]:
+        """The whole object whatever Range asked, then `flood` bytes more (a length announced or not)."""
+        environ = {k: v for k, v in environ.items() if k != "HTTP_RANGE"}
+        flood, announce = int(behaviour["flood"]), bool(behaviour.get("announce"))
+
+        def start(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            length = next((int(v) for k, v in headers if k.lower() == "content-length"), 0)
+            kept = [(k, v) for k, v in headers if k.lower() not in ("content-length", "content-range")]
+            if announce:
+                kept.append(("Content-Length", str(length + flood)))
+            return start_response(status, kept, *rest)
+
+        body = self.app(environ, start)
+        try:
+            yield from body
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        piece = b"\0" * (1 << 20)
+        for sent in range(0, flood, len(piece)):
+            yield piece[: flood - sent]
 
     def _count_body(self, body: Any, entry: dict[str, Any], rate: float | None) -> Iterator[bytes]:
         """The body in pieces, each counted as it is handed to the server to write, and
@@ -119,6 +147,8 @@ class CountingApp:
                 "fail": list(spec.get("fail") or []),
                 "methods": list(spec.get("methods") or ("GET", "HEAD")),
                 "rate": spec.get("rate"),
+                "flood": spec.get("flood"),
+                "announce": spec.get("announce"),
             }
         start_response("204 No Content", [])
         return []
@@ -218,10 +248,21 @@ class S3Server:
         fail: Sequence[int] = (),
         methods: Sequence[str] = ("GET", "HEAD"),
         rate: float | None = None,
+        flood: int = 0,
+        announce: bool = False,
     ) -> None:
         """From now on, for one object: answer the next len(fail) requests of ``methods``
-        with these statuses (500: S3's InternalError), and send its body at ``rate`` bytes/s."""
-        spec = {"key": f"{bucket}/{key}", "fail": list(fail), "methods": list(methods), "rate": rate}
+        with these statuses (500: S3's InternalError), and send its body at ``rate`` bytes/s;
+        with ``flood``, every GET ignores Range and sends the whole object and ``flood`` bytes
+        more (``announce``: counted in Content-Length, else the length is left out)."""
+        spec = {
+            "key": f"{bucket}/{key}",
+            "fail": list(fail),
+            "methods": list(methods),
+            "rate": rate,
+            "flood": flood,
+            "announce": announce,
+        }
         req = urllib.request.Request(self.endpoint_url + BEHAVE_PATH, data=json.dumps(spec).encode(), method="POST")
         urllib.request.urlopen(req, timeout=30).close()
 

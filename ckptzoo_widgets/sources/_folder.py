@@ -260,6 +260,7 @@ class ObjectFolder(Folder):
 
     def open(self, path: str | PurePath, within: str | PurePath | None = None) -> tuple[BinaryIO, int]:
         from .. import storage
+        from .object_read import ObjectFile
 
         key = str(PurePosixPath(path))
         if not self.inside(key) or (within is not None and not self.inside(key, within)):
@@ -269,9 +270,11 @@ class ObjectFolder(Folder):
             if info.get("type") != "file":
                 raise FolderReadError(f"{info.get('type') or 'not a file'}, not a regular file; not read")
             size = int(info.get("size") or 0)
-            handle = self.fs.open(key, "rb", block_size=READ_BLOCK, cache_type="readahead", size=size)
+            # every ranged read cut at what it asked while the body streams (a GET that ignores Range)
+            shown = storage.shown(self.url_of(key))
+            handle = ObjectFile(self.fs, key, size, shown, block=READ_BLOCK, error=FolderReadError)
         except FolderReadError:
             raise
         except Exception as error:  # noqa: BLE001 - every backend raises its own kinds
             raise FolderReadError(f"cannot open ({storage.error_message(error, self.options)})") from None
-        return handle, size
+        return handle, size  # type: ignore[return-value]

@@ -38,6 +38,7 @@ from ..errors import ZooError
 from ..schema import Problem
 from .base import LoadedSource
 from .json_columns import read_json_index
+from .object_read import ObjectFile, read_object
 
 Options = dict[str, Any] | None
 GRID_FORMAT = "parquet-grid-1"  # the record's `kind`: what the cached body holds
@@ -129,13 +130,8 @@ def object_bytes(url: str, limit: int, storage_options: Options = None) -> bytes
         return cached
     if int(info.get("size") or 0) > limit:
         raise ZooError(f"{storage.shown(url)}: larger than {limit:,} bytes; refused")
-    try:
-        with fs.open(path, "rb", cache_type="none", size=info.get("size")) as handle:
-            body = handle.read(limit + 1)
-    except Exception as error:  # noqa: BLE001
-        raise _fail(url, "cannot read", error, storage_options) from None
-    if len(body) > limit:
-        raise ZooError(f"{storage.shown(url)}: larger than {limit:,} bytes; refused")
+    # the size HEAD gave is the cap, held while the body streams (a GET ignoring Range is cut there)
+    body = read_object(fs, path, int(info.get("size") or 0), limit, storage.shown(url))
     body_path, record_path = cache.index_paths(config.cache_root(), url)
     try:
         cache.write_atomic(body_path, body)
@@ -283,10 +279,8 @@ def read_object_parquet(url: str, storage_options: Options = None) -> LoadedSour
                 "from the index when it is opened"
             )
         now = info or _stat(fs, path, url, storage_options)
-        try:
-            return fs.open(path, "rb", cache_type="none", size=now["size"]), int(now["size"])
-        except Exception as error:  # noqa: BLE001
-            raise _fail(url, "cannot read", error, storage_options) from None
+        # each ranged read pyarrow makes is cut at what it asked while the body streams
+        return ObjectFile(fs, path, int(now["size"]), storage.shown(url)), int(now["size"])
 
     version = version_of(info) if info is not None else None
     if kept is not None and (info is None or (version and kept[0].get("version") == version)):

@@ -37,6 +37,8 @@ class IndexFile:
             size, handle = os.path.getsize(data), pa.memory_map(str(data))
         try:
             probe = pq.ParquetFile(handle)
+        except ZooError:  # a read refused on its way in (object_read: a body longer than asked)
+            raise
         except Exception as error:  # pyarrow raises several types for a file that is not Parquet
             raise fail(origin, f"not a readable Parquet file ({type(error).__name__})") from None
         self.metadata = probe.metadata

@@ -114,3 +114,57 @@ def test_the_walk_budget_holds_on_object_storage(s3_server, s3_env, fresh_cache,
     )
     assert result.ok, (result.error_type, result.message, result.stderr[-2000:])
     assert "stopped after 20 files" in result.stdout
+
+
+FLOOD = 200 << 20  # what a GET that ignores Range sends past the object
+
+
+def small_json_index() -> bytes:
+    return json.dumps({"ckptzoo_index": 1, "models": [{"id": "m1", "checkpoints": [{"name": "final"}]}]}).encode()
+
+
+OPEN_BESIDE_BUILTIN = """
+import ckptzoo_widgets as cz
+zoo = cz.open_zoo([URL, "builtin"])
+print("models", len(zoo))
+for error in zoo.errors:
+    print("problem", error)
+"""
+
+
+@pytest.mark.parametrize("announce", [False, True], ids=["streamed", "announced"])
+@pytest.mark.parametrize("kind", ["json", "parquet"])
+def test_an_index_read_is_cut_at_its_size_while_the_body_streams(
+    s3_server, s3_env, fresh_cache, tmp_path, kind, announce
+) -> None:
+    # HEAD says a few kB; every GET ignores Range and sends 200 MiB more (with or without a length).
+    key = f"flood/index.{kind}"
+    data = small_json_index() if kind == "json" else parquet_bytes(tmp_path, count=20)
+    assert len(data) < 20_000
+    bucket = s3_server.make_bucket()
+    url = s3_server.put(bucket, key, data)
+    s3_server.behave(bucket, key, flood=FLOOD, announce=announce)
+    s3_server.reset_counts()
+    result = run_bounded(OPEN_BESIDE_BUILTIN, URL=url, memory_mb=1024, seconds=60)
+    assert result.ok, (result.error_type, result.message, result.stderr[-2000:])
+    problems = [line for line in result.stdout.splitlines() if line.startswith("problem") and key in line]
+    assert len(problems) == 1 and "sent more than" in problems[0], result.stdout
+    assert "models 0" not in result.stdout  # the built-in zoo beside it opened
+    assert result.peak_rss_mb is not None and result.peak_rss_mb < 400, result.peak_rss_mb
+    assert s3_server.counts(bucket, key)["bytes"] < 64 << 20  # cut while streaming, not after 200 MiB
+
+
+def test_a_runs_folder_file_whose_get_ignores_range_is_that_files_problem(
+    s3_server, s3_env, fresh_cache, tmp_path
+) -> None:
+    make_runs(tmp_path / "runs")
+    bucket = s3_server.make_bucket()
+    upload(s3_server, bucket, tmp_path / "runs", "runs")
+    s3_server.behave(bucket, "runs/mlp/README.md", flood=FLOOD)
+    s3_server.reset_counts()
+    result = run_bounded(OPEN, URL=f"s3://{bucket}/runs/", MODEL="mlp", memory_mb=1024, seconds=60)
+    assert result.ok, (result.error_type, result.message, result.stderr[-2000:])
+    assert "models 2" in result.stdout
+    assert "README.md" in result.stdout and "sent more than" in result.stdout
+    assert result.peak_rss_mb is not None and result.peak_rss_mb < 400, result.peak_rss_mb
+    assert s3_server.counts(bucket, "runs/mlp/README.md")["bytes"] < 64 << 20
