@@ -449,6 +449,10 @@ class KaggleLive:
         key = sort.lstrip("-")
         return not key or (key in SORTS and sort.startswith("-"))
 
+    def sort_error(self, sort: str) -> str:
+        keys = ", ".join(f"-{k}" for k in SORTS)
+        return f"Kaggle cannot sort by {sort[:80]!r} (that would need all of Kaggle Models); it sorts by {keys}"
+
     def range_options(self) -> dict[str, list[dict[str, str]]]:
         return {}
 
