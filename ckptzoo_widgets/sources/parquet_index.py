@@ -33,6 +33,7 @@ from .parquet_write import ParquetWriter, write_parquet
 __all__ = ["FORMAT", "FORMAT_KEY", "ParquetIndex", "ParquetIndexError", "ParquetWriter", "Pieces", "write_parquet"]
 
 _CACHE_GROUPS = 8
+_ENTRIES = 8  # validated entries kept: 20,000 checkpoints take a quarter of a second to validate
 _REMOTE_CACHE_GROUPS = 64  # over a network: a sorted page's cards span up to 24 row groups (~1.6 MB each)
 
 
@@ -67,6 +68,8 @@ class ParquetIndex:
         self._starts = self._file.starts()
         self._grid, self._keep, self.problems = read_grid(self._file)
         self._cache: OrderedDict[tuple[int, str], pa.Array] = OrderedDict()
+        # the last few entries validated (selecting a checkpoint reads its model four times)
+        self._entries: OrderedDict[int, ModelEntry] = OrderedDict()
 
     @classmethod
     def from_grid(
@@ -91,6 +94,7 @@ class ParquetIndex:
         self.remote = True
         self._file = None
         self._cache = OrderedDict()
+        self._entries = OrderedDict()
         return self
 
     def _opened(self) -> IndexFile:
@@ -143,6 +147,9 @@ class ParquetIndex:
 
     def entry(self, row: int) -> ModelEntry:
         """One model, validated (pydantic at the edge): ZooError when its stored entry is bad."""
+        if row in self._entries:
+            self._entries.move_to_end(row)
+            return self._entries[row]
         text = self._value(row, "entry")
         if text is None:  # longer than MAX_ENTRY: left out when decoded
             raise ZooError(
@@ -158,7 +165,10 @@ class ParquetIndex:
             raise ZooError(one_line(f"{self.origin}: row {row}: the stored entry is not valid ({error})")) from None
         if model.id != self._grid["id"][row].as_py():
             raise ZooError(one_line(f"{self.origin}: row {row}: the stored entry has another id"))
-        return model.with_origin(self.source, self.base)
+        self._entries[row] = model.with_origin(self.source, self.base)
+        while len(self._entries) > _ENTRIES:
+            self._entries.popitem(last=False)
+        return self._entries[row]
 
     def cards(self, rows: np.ndarray) -> list[str]:
         return [self._value(int(row), "description") or "" for row in rows]
