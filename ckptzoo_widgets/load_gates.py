@@ -10,8 +10,8 @@ codegen writes is either generated with the library's own safety switch
 
 - `scan_model_folder(folder)` walks a model's folder under the folder rule
   (`sources/_folder.Folder`: links stay inside, regular files only), scans every
-  pickle in it with the project's scanner (`pickle_verdicts.file_verdict`,
-  recorded by content hash) and notes Python files and a loader module outside
+  pickle in it with the project's scanner (`pickle_scan.scan_pickle_file`, within
+  its budgets) and notes Python files and a loader module outside
   MLflow: one `ModelScan`, `safe` only when nothing in the folder would import code;
 - `scanned_mlflow_model(uri)` (public as `cz.scanned_mlflow_model`) is what MLflow
   load code calls before `mlflow.<flavour>.load_model`: it downloads the model,
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ZooError
-from .pickle_scan import PickleVerdict
+from .pickle_scan import PickleVerdict, scan_pickle_file
 from .text import one_line
 
 # Files read as pickles by some loader: by name, or by their first bytes (PROTO, or a zip as torch writes).
@@ -82,7 +82,6 @@ def _is_pickle(name: str, head: bytes) -> bool:
 
 def scan_model_folder(folder: str | Path) -> ModelScan:
     """Scan every pickle in a model's folder (and note its Python files); never raises for content."""
-    from . import pickle_verdicts
     from .sources._folder import BudgetExhausted, Folder, FolderReadError
 
     root = Folder(folder)
@@ -115,7 +114,8 @@ def scan_model_folder(folder: str | Path) -> ModelScan:
                     if module and not module.startswith("mlflow."):
                         scan.loader = module[:200]
                 elif _is_pickle(name, head):
-                    scan.pickles.append((one_line(shown, 200), pickle_verdicts.file_verdict(os.path.realpath(path))))
+                    # Scanned in place, not hashed first: a model's weights may be gigabytes.
+                    scan.pickles.append((one_line(shown, 200), scan_pickle_file(os.path.realpath(path))))
     except (BudgetExhausted, FolderReadError, OSError) as error:
         scan.incomplete = one_line(str(error), 200)
     return scan
@@ -141,3 +141,14 @@ def scanned_mlflow_model(uri: str, *, trust: bool = False, dst_path: str | None 
             "not loaded. Pass trust=True only if you trust whoever wrote this model"
         )
     return str(local)
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def card_line(scan: ModelScan | None) -> str:
+    """The scan as one markdown-safe line for a model card (None: kept elsewhere, not scanned yet)."""
+    if scan is None:
+        return "not scanned yet (kept on a server): the load code scans it before MLflow loads it"
+    verdict = "nothing in it would import code" if scan.safe else "UNSAFE"
+    return _MARKDOWN.sub(r"\\\1", f"{verdict}: {scan.describe()}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 import subprocess
 import sys
 import time
@@ -173,7 +174,14 @@ def test_load_code_is_pinned_and_literal_only(zoo, server):
 def test_load_code_runs(zoo, server):
     path = run_code(zoo.load_code("mlp-b@checkpoint-10"))  # a folder artifact: its local path
     assert (Path(path) / "model.safetensors").is_file()
-    model = run_code(zoo.load_code("mlp-a@mlp-step-30"))  # a logged model, through MLflow's own loader
+    # A logged model, through MLflow's own loader, scanned first: its pickle imports the Echo class
+    # (code), so it is refused until trusted.
+    code = zoo.load_code("mlp-a@mlp-step-30")
+    with pytest.raises(cz.UnsafeModelError, match="python_model.pkl.*Echo.*trust=True"):
+        run_code(code)
+    trusted = re.sub(r'(cz\.scanned_mlflow_model\("[^"]+")\)', r"\1, trust=True)", code)
+    assert "trust=True" in trusted
+    model = run_code(trusted)
     assert model.predict([1, 2]) == [1, 2]
 
 

@@ -10,6 +10,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ... import safety
 from ...errors import ZooError
+from ...load_gates import ModelScan, card_line, scan_model_folder
 from ...schema import WEIGHT_SUFFIXES
 from .._budget import ListingBudgetSpent
 from .._folder import Folder, ObjectFolder
@@ -135,6 +136,26 @@ def read_sums(conn: Connection, run: Any, repository: Any, size: int | None) -> 
         if re.fullmatch(r"[0-9a-f]{64}", digest) and path:
             sums[path.removeprefix("./")] = digest
     return sums
+
+
+def model_scan(conn: Connection, location: str | None) -> ModelScan | None:
+    """The scan of a model kept on this machine (load_gates.scan_model_folder), else None (not read here)."""
+    folder = local_folder(location) if conn.spec.tracking_uri.startswith(("file:", "sqlite:")) else ""
+    return scan_model_folder(folder) if folder else None
+
+
+def scan_notes(scans: dict[str, ModelScan | None]) -> list[str]:
+    """Card lines: loading runs code, how it is gated, and each checkpoint's verdict."""
+    if not scans:
+        return []
+    lines = [
+        "",
+        "**Loading runs code.** MLflow's loader unpickles these models' files and imports their code; "
+        "the load code scans every pickle first (`cz.scanned_mlflow_model`) and refuses one that would "
+        "import more than tensors unless told `trust=True`.",
+        "",
+    ]
+    return lines + [f"- {name}: {card_line(scan)}" for name, scan in list(scans.items())[:100]]
 
 
 def file_location(conn: Connection, run: Any, path: str) -> dict[str, Any]:

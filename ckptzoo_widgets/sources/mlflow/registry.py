@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ... import safety
+from ...load_gates import ModelScan
 from .._budget import ListingBudgetSpent
+from .artifacts import model_scan, scan_notes
 from .client import Connection
 from .runs import RunModel, headline, iso
 
@@ -39,6 +41,7 @@ def registered_models(conn: Connection, run_models: dict[str, RunModel], limit_t
         if limit_to_runs and not any(v.run_id in run_models for v in versions):
             continue
         aliases = dict(getattr(registered, "aliases", None) or {})
+        scans: dict[str, ModelScan | None] = {}
         checkpoints: list[dict[str, Any]] = []
         for version in sorted(versions, key=lambda v: int(v.version)):
             run_model = run_models.get(version.run_id or "")
@@ -51,6 +54,8 @@ def registered_models(conn: Connection, run_models: dict[str, RunModel], limit_t
                 step, metrics = chosen.step, chosen.metrics
             names = sorted(a for a, v in aliases.items() if str(v) == str(version.version))
             notes = f"version {version.version} of {name}" + (f"; aliases: {', '.join(names)}" if names else "")
+            scan = scans[f"v{version.version}"] = model_scan(conn, location(conn, name, version))
+            notes += "; loading runs code: " + (scan.describe() if scan else "scanned by the load code first")
             checkpoints.append(
                 {
                     "name": f"v{version.version}",
@@ -72,7 +77,7 @@ def registered_models(conn: Connection, run_models: dict[str, RunModel], limit_t
             "name": name[:200],
             "library": "mlflow",
             "tags": tags,
-            "description": "\n".join([description, "", *alias_lines]) + "\n",
+            "description": "\n".join([description, "", *alias_lines, *scan_notes(scans)]) + "\n",
             "default_checkpoint": f"v{default}" if default else None,
             "headline_metric": headline(checkpoints[-1]["metrics"]),
             "created": iso(registered.creation_timestamp),
@@ -81,3 +86,13 @@ def registered_models(conn: Connection, run_models: dict[str, RunModel], limit_t
         }
         models.append({k: v for k, v in data.items() if v is not None})
     return models
+
+
+def location(conn: Connection, name: str, version: Any) -> str | None:
+    """Where a version's files are (asked only of a store on this machine: a server is not asked per version)."""
+    if not conn.spec.tracking_uri.startswith(("file:", "sqlite:")):
+        return None
+    try:
+        return str(conn.client.get_model_version_download_uri(name, version.version))
+    except Exception:  # noqa: BLE001 - no location: not scanned here, the load code scans it
+        return None

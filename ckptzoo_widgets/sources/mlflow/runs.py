@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import safety
+from ...load_gates import ModelScan
 from ...metrics import headline_metric as headline  # one rule for every source (metrics.py)
 from .._budget import MAX_HISTORY_POINTS
 from .._parse import epoch_of, step_of
 from ..base import checkpoint_data
 from ..tensorboard import Curve, Scalars
-from .artifacts import artifacts, checkpoint_name, file_location, local_folder
+from .artifacts import artifacts, checkpoint_name, file_location, local_folder, model_scan, scan_notes
 from .client import Connection
 
 HISTORY_PAGE = 25_000  # points asked for per page (MLflow's own page size)
@@ -78,6 +79,7 @@ def run_model(conn: Connection, run: Any, logged: list[Any], experiment: str, mo
     run_id = run.info.run_id
     scalars = histories(conn, run)
     checkpoints: dict[str, Ckpt] = {}
+    scans: dict[str, ModelScan | None] = {}  # logged models: what loading them would run
     outputs = {o.model_id: o.step for o in getattr(getattr(run, "outputs", None), "model_outputs", None) or []}
     for model in sorted(logged, key=lambda m: m.creation_timestamp or 0):
         linked = {m.key: float(m.value) for m in model.metrics or [] if m.key and m.value == m.value}
@@ -85,6 +87,7 @@ def run_model(conn: Connection, run: Any, logged: list[Any], experiment: str, mo
         step = outputs.get(model.model_id, max(steps) if steps else None)
         label = model.name if model.name and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,60}", model.name) else "model"
         name = f"{label}-step-{step}" if step is not None else model.model_id
+        scan = scans[name] = model_scan(conn, getattr(model, "artifact_location", None))
         status = str(getattr(model.status, "name", model.status) or "")
         checkpoints[name] = Ckpt(
             name,
@@ -93,7 +96,9 @@ def run_model(conn: Connection, run: Any, logged: list[Any], experiment: str, mo
             f"models:/{model.model_id}",
             metrics={**(scalars.at(step) if step is not None else {}), **linked},
             notes=f"MLflow logged model {model.model_id}"
-            + (f" ({status.lower()})" if status not in ("", "READY") else ""),
+            + (f" ({status.lower()})" if status not in ("", "READY") else "")
+            + "; loading runs code: "
+            + (scan.describe() if scan else "scanned by the load code first"),
             model_id=model.model_id,
         )
     found, sums = artifacts(conn, run)
@@ -127,6 +132,7 @@ def run_model(conn: Connection, run: Any, logged: list[Any], experiment: str, mo
     if params:
         lines += ["| parameter | value |", "| --- | --- |"]
         lines += [f"| {k[:100]} | {str(v)[:200]} |".replace("\n", " ") for k, v in list(params.items())[:100]]
+    lines += scan_notes({name: scans[name] for name in checkpoints if name in scans})
     frameworks = logged_flavors(run)
     data: dict[str, Any] = {
         "id": model_id,
