@@ -32,7 +32,6 @@ GZIP_MAGIC = b"\x1f\x8b"
 # Budgets of what a file declares, checked before decoding it (`within_budget`).
 MAX_TENSOR_BYTES = 1 << 20  # one TensorBoard scalar's tensor, decoded (a scalar needs 8 bytes)
 MAX_DECODED_COLUMN = 512 << 20  # one Parquet column of one row group, decoded
-MAX_PAGE_BYTES = 256 << 20  # one Parquet page, uncompressed
 MAX_GRID_BYTES = 3 << 30  # the decoded grid columns of one Parquet index (a 1M zoo needs ~0.3 GiB)
 GRID_RATIO = 64  # ... and at most this many times the index file's size
 MIN_GRID_BUDGET = 64 << 20  # ... but never less than this
