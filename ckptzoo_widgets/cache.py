@@ -22,6 +22,10 @@ CLI (``ckptzoo cache``) and the index readers (``sources._http`` for http(s),
                                              link); reused within a freshness window, revalidated after it
                                              (sources/hub_client.py), served offline
       scans/sha256/<sha256>.json             the pickle-scan verdict of a file content
+      weights/sha256/<sha256>.json           per-tensor statistics of a safetensors content (ckptzoo_widgets.weights)
+      weights/pairs/<sha256 a>/<sha256 b>.json
+                                             the change from content a to content b, per tensor
+      weights/commits/<sha1>.json            the weight files (name -> sha256) of a Hub commit, which never changes
       tmp/<key>.part, <key>.part.json        a download in progress and its validators (resume)
       locks/<key>.lock                       one lock per file being downloaded (gone once cached)
 
@@ -55,7 +59,7 @@ SHA_RE = re.compile(r"[0-9a-f]{64}")
 CHUNK = 4 << 20  # read size when hashing a file
 _BAD_VIEW_PART = re.compile(r"[\x00-\x1f/\\:*?\"<>|]")
 _SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}")
-SUBFOLDERS = ("blobs", "urls", "views", "indexes", "hub", "scans", "tmp", "locks")
+SUBFOLDERS = ("blobs", "urls", "views", "indexes", "hub", "scans", "weights", "tmp", "locks")
 
 
 # ---------------------------------------------------------------------------- paths
@@ -93,6 +97,18 @@ def index_parts(body: pathlib.Path) -> pathlib.Path:
 def scan_record_path(root: pathlib.Path, sha: str) -> pathlib.Path:
     """The pickle-scan verdict recorded for a file content (``pickle_verdicts``)."""
     return root / "scans" / "sha256" / f"{sha}.json"
+
+
+def weights_record_path(root: pathlib.Path, sha: str, other: str | None = None) -> pathlib.Path:
+    """Per-tensor statistics of a file content, or (with ``other``) the change from ``sha`` to ``other``."""
+    if other is None:
+        return root / "weights" / "sha256" / f"{sha}.json"
+    return root / "weights" / "pairs" / sha / f"{other}.json"
+
+
+def commit_files_path(root: pathlib.Path, commit: str) -> pathlib.Path:
+    """The weight files (name -> sha256) of one Hub commit (a commit's files never change)."""
+    return root / "weights" / "commits" / f"{commit}.json"
 
 
 def partial_paths(root: pathlib.Path, key: str) -> tuple[pathlib.Path, pathlib.Path]:

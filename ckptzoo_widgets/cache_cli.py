@@ -163,10 +163,11 @@ def cmd_prune(args: argparse.Namespace) -> int:
                 removed += 1
                 if not args.dry_run:
                     cache.remove_index(i)
-        scans = root / "scans"
-        for record in sorted(scans.rglob("*.json")) if scans.is_dir() else []:
-            if args.all or record.stat().st_mtime < cutoff:
-                drop(record, "pickle-scan record")
+        for sub, what in (("scans", "pickle-scan record"), ("weights", "weight-statistics record")):
+            records = root / sub
+            for record in sorted(records.rglob("*.json")) if records.is_dir() else []:
+                if args.all or record.stat().st_mtime < cutoff:
+                    drop(record, what)
     # partial downloads nobody is running (a day old, or any with --all)
     partial_age = 0 if args.all else (args.partial_days * _DAY)
     for p in found.partials:

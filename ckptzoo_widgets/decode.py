@@ -35,6 +35,12 @@ MAX_DECODED_COLUMN = 512 << 20  # one Parquet column of one row group, decoded
 MAX_GRID_BYTES = 3 << 30  # the decoded grid columns of one Parquet index (a 1M zoo needs ~0.3 GiB)
 GRID_RATIO = 64  # ... and at most this many times the index file's size
 MIN_GRID_BUDGET = 64 << 20  # ... but never less than this
+# Weight statistics read in place (ckptzoo_widgets.weights): the tensor bytes one checkpoint file may
+# have read per request (past it, large tensors are sampled), the speculative first read that usually
+# holds the whole safetensors header, and the tensor bytes held in memory at once while comparing.
+WEIGHTS_READ_BYTES = 64 << 20
+WEIGHTS_HEADER_PREFIX = 64 << 10
+WEIGHTS_GROUP_BYTES = 8 << 20
 ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": 32 + zlib.MAX_WBITS}
 
 
