@@ -381,3 +381,18 @@ def test_builtin_safetensors_numpy_code_loads_the_same_weights():
     state_dict = namespace["logreg_epoch_2_state_dict"]
     assert sorted(state_dict) == ["bias", "weight"]
     assert (state_dict["weight"].astype("float64") == model.params["weight"]).all()
+
+
+def test_the_default_library_is_the_one_that_does_not_execute():
+    # MLflow's loader of a models:/ checkpoint unpickles the model's files; safetensors of the same
+    # checkpoint load without running code, so they come first. The MLflow code stays offered, scanned first.
+    checkpoint = {"name": "v1", "uri": "models:/evil/1", "files": files("model.safetensors")}
+    entry = model(library="mlflow", checkpoints=[checkpoint]).with_origin("mlflow:http://127.0.0.1:5000", "")
+    libraries = codegen.libraries_for(entry, entry.checkpoints[0])
+    assert libraries[0] == "safetensors-numpy" and "mlflow" in libraries
+    code = codegen.generate(entry, entry.checkpoints[0], "mlflow")
+    assert 'cz.scanned_mlflow_model("models:/evil/1")' in code and "# MLflow's loader unpickles" in code
+    # A runs:/ artifact is only downloaded: MLflow's own code stays the default.
+    run = {"name": "s1", "uri": f"runs:/{'a' * 32}/ckpt/model.safetensors", "files": files("model.safetensors")}
+    entry = model(library="mlflow", checkpoints=[run]).with_origin("mlflow:http://127.0.0.1:5000", "")
+    assert codegen.libraries_for(entry, entry.checkpoints[0])[0] == "mlflow"
