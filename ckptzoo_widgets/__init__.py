@@ -6,6 +6,7 @@ zoo.search("mlp", sort="-val_accuracy")
 print(zoo.load_code("digits-mlp@epoch-5"))
 model = cz.load("digits-mlp@epoch-5")
 cz.browse()                         # the notebook browser
+cz.weight_changes("digits-mlp")     # what changed in each tensor between checkpoints (docs/weights.md)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from .load_gates import UnsafeModelError, scanned_mlflow_model
     from .loader import LoadedModel, digits_validation, load
     from .schema import Checkpoint, FileEntry, ModelEntry, ZooIndex
+    from .weights import compare_weights, tensor_stats, weight_changes
     from .widget import ZooBrowser
 
 __version__ = "0.1.0"
@@ -48,6 +50,9 @@ _LAZY = {
     "ZooBrowser": ".widget",
     "scanned_mlflow_model": ".load_gates",
     "UnsafeModelError": ".load_gates",
+    "weight_changes": ".weights",
+    "compare_weights": ".weights",
+    "tensor_stats": ".weights",
 }
 
 __all__ = [
@@ -62,6 +67,7 @@ __all__ = [
     "ZooIndex",
     "browse",
     "compare",
+    "compare_weights",
     "digits_validation",
     "fetch",
     "load",
@@ -69,6 +75,8 @@ __all__ = [
     "parse_ref",
     "scanned_mlflow_model",
     "UnsafeModelError",
+    "tensor_stats",
+    "weight_changes",
 ]
 
 

@@ -21,6 +21,7 @@ from .errors import ZooError
 from .metrics import axis_x, checkpoint_axis
 from .safety import render_markdown
 from .text import one_line
+from .weights.duplicates import known_duplicates
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ MAX_CURVES = 100  # logged curves of one model sent to the page (the rest are co
 MAX_CURVE_BUDGET = 10_000  # points of all of one model's curves together (at most about 200 KB of JSON)
 MIN_CURVE_POINTS = 100  # a curve is never thinner than this, however many there are
 SPARK_POINTS = 32  # a card's sparkline of a logged curve (96 pixels wide)
+MAX_DUPLICATES = 100  # repeated checkpoints listed in the detail payload (the rest are counted)
 MAX_DETAIL_CHECKPOINTS = 500  # checkpoints of the open model sent to the page (about 80 KB of JSON)
 
 
@@ -201,6 +203,8 @@ def detail_payload(entry: Any, keep: Iterable[str] = ()) -> dict:
 
     default_name = entry.default_checkpoint or (entry.checkpoints[-1].name if entry.checkpoints else None)
     chosen = shown_checkpoints(entry.checkpoints, [*keep, *([default_name] if default_name else [])])
+    repeats = known_duplicates(entry)  # the same weights under another name, known without a request
+    identical_to = {d.checkpoint: d.same_as for d in repeats}
     ckpts = []
     for c in (entry.checkpoints[i] for i in chosen):
         sizes = [f.size for f in c.files]
@@ -220,6 +224,7 @@ def detail_payload(entry: Any, keep: Iterable[str] = ()) -> dict:
                 "format": clip(", ".join(map(str, formats[:10])), 200),
                 "revision": clip(plain(getattr(c, "revision", None)), 300),
                 "pickle_warning": clip(pickle_verdicts.checkpoint_warning(c), 300),  # None: not marked
+                "identical_to": clip(identical_to.get(c.name), 300),  # None: not known to repeat another
             }
         )
     default = default_name
@@ -270,6 +275,9 @@ def detail_payload(entry: Any, keep: Iterable[str] = ()) -> dict:
         "num_checkpoints": len(entry.checkpoints),  # more than len(checkpoints) when the list was cut
         "curves": curves,  # logged training curves (TensorBoard, MLflow), thinned: the chart's lines
         "curves_left_out": curves_left_out,
+        # "step 98000 is identical to main": the same files (sha256) or every tensor unchanged
+        "duplicates": [clip(d.as_dict(), 300) for d in repeats[:MAX_DUPLICATES]],
+        "num_duplicates": len(repeats),
     }
 
 

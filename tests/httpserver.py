@@ -11,8 +11,8 @@ A path is looked up as an exact resource first, then under the longest prefix
 given to `add_dir` or `route`; anything else is a 404 (so a bare server records
 what reached it). GET, HEAD and POST are answered alike.
 
-Each resource can: honour or ignore ``Range``/``If-Range``; answer ``If-None-Match`` /
-``If-Modified-Since`` with 304 (``conditional=True``); answer a list of error statuses
+Each resource can: honour or ignore ``Range`` (``bytes=a-``, ``bytes=a-b``) / ``If-Range``;
+answer ``If-None-Match`` / ``If-Modified-Since`` with 304 (``conditional=True``); answer a list of error statuses
 before serving (``fail=[500]``, ``fail=[(429, {"Retry-After": "1"})]``); redirect;
 require Basic auth; drop the connection mid-body; flip a byte; drip bytes slowly;
 throttle to a rate; omit ``Content-Length``; lie about ``Content-Length``; send gzip.
@@ -206,25 +206,28 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             b = bytearray(data)
             b[res.flip_at] ^= 0xFF
             data = bytes(b)
-        start, status = 0, 200
+        start, stop, status = 0, len(data), 200
         rng = self.headers.get("Range")
         if rng and res.ranges:
             if_range = self.headers.get("If-Range")
             valid = if_range is None or if_range in (res.etag, res.last_modified)
-            if valid and rng.startswith("bytes=") and rng.endswith("-"):
-                first = int(rng[len("bytes=") : -1])
+            first_text, _, last_text = rng.removeprefix("bytes=").partition("-")
+            if valid and rng.startswith("bytes=") and first_text.isdigit() and (not last_text or last_text.isdigit()):
+                first = int(first_text)
                 if first >= len(data):
                     self._record(status=416)
                     self._empty(416, {"Content-Range": f"bytes */{len(data)}"})
                     return
                 start, status = first, 206
+                if last_text:  # bytes=first-last: that range only (an open range runs to the end)
+                    stop = min(len(data), int(last_text) + 1)
         if res.wrong_range:
             start, status = 1, 206
         if res.gzip:
             import gzip
 
             data, start, status = gzip.compress(data), 0, 200
-        body = memoryview(data)[start:]
+        body = memoryview(data)[start:stop] if status == 206 else memoryview(data)[start:]
         entry = self._record(status=status)
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
@@ -237,7 +240,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if res.gzip or res.content_encoding:
             self.send_header("Content-Encoding", res.content_encoding or "gzip")
         if status == 206:
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.send_header("Content-Range", f"bytes {start}-{start + len(body) - 1}/{len(data)}")
         if res.claim_length is not None:
             self.send_header("Content-Length", str(res.claim_length))
         elif res.content_length:

@@ -535,6 +535,14 @@ class Zoo:
             paths.append(path)
         return paths
 
+    def duplicates(self, model_id: str, *, network: bool = True) -> list[Any]:
+        """Checkpoints of `model_id` that repeat another one: the same files (sha256, for the Hub each
+        branch's LFS oids, without downloading) or every tensor unchanged (a recorded whole comparison).
+        Each a `weights.Duplicate`; `.describe()` is "step 98000 is identical to main (...)"."""
+        from ..weights.duplicates import duplicates
+
+        return duplicates(self.model(model_id), network=network)
+
     def _label(self) -> str:
         return f"zoo {', '.join(self.sources)}" if self.sources else "this zoo"
 

@@ -111,6 +111,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                     "source": model.source,
                     "selected_checkpoint": checkpoint.name,
                     "checkpoints": _json_records(checkpoints),
+                    "duplicates": [d.as_dict() for d in _duplicates(zoo, model)],
                 },
                 indent=1,
             )
@@ -140,10 +141,20 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(table(checkpoints, metric_columns + ["size", "formats"], terminal_width()))
     for line in pickle_verdicts.summary_lines(model.checkpoints):  # unsafe or unscanned pickles
         print(terminal_safe(line))
+    for duplicate in _duplicates(zoo, model):  # the same weights under another name
+        print(terminal_safe(f"Identical: {duplicate.describe()}"))
     if model.description and not args.no_card:
         print("\nModel card:\n")
         print(terminal_safe(model.description).strip())
     return EXIT_OK
+
+
+def _duplicates(zoo: Zoo, model: ModelEntry) -> list[Any]:
+    """The model's repeated checkpoints (weights/duplicates.py); none when the Hub cannot say now."""
+    try:
+        return zoo.duplicates(model.id)
+    except ZooError:
+        return []
 
 
 def _print_fields(fields: list[tuple[str, Any]]) -> None:
