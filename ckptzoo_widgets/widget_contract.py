@@ -242,4 +242,6 @@ def with_decisions(entry: Any, detail: dict[str, Any]) -> dict[str, Any]:
     detail["table_metrics"] = [metric_info(m, m in logged) for m in table]
     detail["chart_metrics"] = [metric_info(m, m in logged) for m in chart]
     detail["axis"] = {"key": axis, "label": metrics.AXIS_LABELS[axis]}
+    # the table shows epochs beside the steps when the axis is the step and some checkpoint has one
+    detail["epoch_column"] = axis == "step" and any(_numeric(getattr(c, "epoch", None)) for c in checkpoints)
     return detail

@@ -184,7 +184,16 @@ def test_compare_sends_each_series_best_and_last(zoo: Any) -> None:
 def js_fixture(zoo: Any) -> dict[str, Any]:
     """What vitest reads: the contract's limits and requests, and real payloads with their decisions."""
     detail = resolve(zoo, "digits-mlp", "", {}).detail or {}
-    kept = ("id", "name", "headline_metric", "default_checkpoint", "table_metrics", "chart_metrics", "axis")
+    kept = (
+        "id",
+        "name",
+        "headline_metric",
+        "default_checkpoint",
+        "table_metrics",
+        "chart_metrics",
+        "axis",
+        "epoch_column",
+    )
     checkpoint_keys = ("name", "step", "epoch", "x", "metrics")
     return {
         "limits": LIMITS,

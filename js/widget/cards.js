@@ -1,21 +1,8 @@
-// Building blocks of the browser view: cards, checkpoint sorting, tables.
+// Building blocks of the browser view: a card, checkpoint sorting, the chart's points on the
+// kernel's axis (`x`).
 import { formatCount, formatMetric, formatBytes, formatDate, labelFor } from "./format.js";
 import { sparkline } from "./svg.js";
-
-export function h(doc, tag, attrs = {}, ...children) {
-  const el = doc.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") el.className = v;
-    else if (k === "text") el.textContent = v;
-    else el.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    el.appendChild(typeof c === "string" ? doc.createTextNode(c) : c);
-  }
-  return el;
-}
+import { h } from "./dom.js";
 
 /** One model card. Every string goes in through textContent. `filters`: the kernel's filter menus (a badge each). */
 export function renderCard(doc, card, { sortKey = "", filters = [] } = {}) {

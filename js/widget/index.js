@@ -1,6 +1,6 @@
 // anywidget entry point for ZooBrowser and CompareView (bundled to ckptzoo_widgets/static/widget.js).
 import { ZooView } from "./view.js";
-import { CompareView } from "./compare.js";
+import { CompareView } from "./views/compare.js";
 
 function render({ model, el }) {
   // cz.compare() reuses this bundle; its model says so with `_view`.

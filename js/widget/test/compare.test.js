@@ -1,8 +1,8 @@
 // @vitest-environment jsdom
 import { describe, it, expect } from "vitest";
-import { PALETTE, seriesStyle, assignStyles, contrast, renderCompare, CompareView, ComparePanel } from "../compare.js";
-import { renderCard } from "../cards.js";
-import { FakeModel, CARDS } from "./fake-model.js";
+import { PALETTE, seriesStyle, assignStyles, contrast, renderCompare, CompareView } from "../views/compare.js";
+import { ZooView } from "../view.js";
+import { FakeModel, CARDS, baseState } from "./fake-model.js";
 
 const DATA = {
   metric: "val_accuracy",
@@ -113,46 +113,55 @@ describe("CompareView (cz.compare)", () => {
 
 describe("ComparePanel (in the browser)", () => {
   function setup() {
-    const model = new FakeModel({});
-    const grid = document.createElement("div");
-    grid.append(...CARDS.map((c) => renderCard(document, c)));
-    document.body.replaceChildren(grid); // a checkbox only fires "change" when it is in a document
-    let opened = null;
-    grid.addEventListener("click", (e) => (opened = e.target.closest(".cz-card")));
-    const panel = new ComparePanel({ model, doc: document, seq: 0 });
-    panel.decorate(grid);
-    return { model, grid, panel, opened: () => opened };
+    const model = new FakeModel(baseState());
+    const el = document.createElement("div");
+    document.body.replaceChildren(el); // a checkbox only fires "change" when it is in a document
+    const view = new ZooView(model, el);
+    return { model, grid: view.grid, panel: view.compare, view };
   }
   it("puts a checkbox on each card that does not open the card", () => {
-    const { grid, panel, opened } = setup();
+    const { model, grid, panel, view } = setup();
     const boxes = grid.querySelectorAll('[data-testid="cz-compare-check"]');
     expect(boxes.length).toBe(CARDS.length);
     expect(panel.button.disabled).toBe(true);
     boxes[0].click();
     boxes[1].click();
-    expect(opened()).toBeNull();
+    expect(model.sent).toEqual([]); // no card opened (that would be a select request)
     expect(panel.chosen).toEqual(["digits-mlp", "digits-cnn"]);
     expect(panel.button.textContent).toBe("Compare (2)");
     panel.decorate(grid); // a second call adds nothing
     expect(grid.querySelectorAll('[data-testid="cz-compare-check"]').length).toBe(CARDS.length);
+    view.renderGrid(); // a new page of cards keeps the ticks
+    expect([...grid.querySelectorAll('[data-testid="cz-compare-check"]')].map((b) => b.checked)).toEqual([true, true]);
   });
   it("asks the kernel and draws its answer, or its error", () => {
     const { model, grid, panel } = setup();
     grid.querySelectorAll('[data-testid="cz-compare-check"]')[0].click();
     panel.button.click();
     expect(model.sent).toEqual([{ request: "compare", models: ["digits-mlp"], metric: "", seq: 1 }]);
-    for (const fn of model.listeners["msg:custom"]) fn({ event: "compare-data", data: DATA });
+    model.emit("msg:custom", { event: "compare-data", data: DATA, seq: 1 });
     expect(panel.panel.hidden).toBe(false);
     expect(panel.panel.querySelectorAll('[data-testid="cz-compare-row"]').length).toBe(2);
     const sel = panel.panel.querySelector('[data-testid="cz-compare-metric"]');
     sel.value = "val_loss";
     sel.dispatchEvent(new Event("change"));
     expect(model.sent[1]).toEqual({ request: "compare", models: ["digits-mlp"], metric: "val_loss", seq: 2 });
-    for (const fn of model.listeners["msg:custom"]) fn({ event: "compare-data", error: "unknown model" });
+    model.emit("msg:custom", { event: "compare-data", error: "unknown model", seq: 2 });
     expect(panel.panel.textContent).toContain("unknown model");
     panel.panel.querySelector('[data-testid="cz-compare-close"]').click();
     expect(panel.panel.hidden).toBe(true);
     panel.destroy();
-    expect(model.listeners["msg:custom"]).toEqual([]);
+    expect(model.listeners["msg:custom"].length).toBe(1); // the view's own listener stays
+  });
+  it("draws only the answer to its newest request (a forged or stale answer is ignored)", () => {
+    const { model, grid, panel } = setup();
+    grid.querySelectorAll('[data-testid="cz-compare-check"]')[0].click();
+    panel.button.click();
+    panel.button.click();
+    model.emit("msg:custom", { event: "compare-data", data: DATA, seq: 1 }); // the older request's
+    model.emit("msg:custom", { event: "compare-data", data: DATA, seq: 99 }); // nobody asked
+    expect(panel.panel.querySelectorAll('[data-testid="cz-compare-row"]').length).toBe(0);
+    model.emit("msg:custom", { event: "compare-data", data: DATA, seq: 2 });
+    expect(panel.panel.querySelectorAll('[data-testid="cz-compare-row"]').length).toBe(2);
   });
 });

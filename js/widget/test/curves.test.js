@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeEach, afterEach } from "vitest";
 import { chartSeries, valueAt } from "../cards.js";
 import { lineChart, resetLogChoice } from "../svg.js";
-import { renderCompare } from "../compare.js";
+import { renderCompare } from "../views/compare.js";
 import { ZooView } from "../view.js";
 import { FakeModel, baseState, DETAIL } from "./fake-model.js";
 
@@ -124,7 +124,7 @@ describe("the detail view", () => {
     // the headline has a curve: drawn as the line, the three checkpoints on it
     expect(q("cz-chart").querySelector('[data-testid="cz-curve"]')).not.toBeNull();
     picker.value = "train/loss";
-    picker.dispatchEvent(new Event("change"));
+    picker.dispatchEvent(new Event("change", { bubbles: true }));
     const chart = q("cz-chart");
     expect(chart.querySelector('[data-testid="cz-curve"]').getAttribute("points").split(" ").length).toBe(11);
     expect(chart.querySelectorAll("circle.cz-chart-dot").length).toBe(3);
@@ -132,7 +132,7 @@ describe("the detail view", () => {
     // val_loss has no curve: the checkpoints alone, joined by a plain line
     const again = q("cz-chart-metric");
     again.value = "val_loss";
-    again.dispatchEvent(new Event("change"));
+    again.dispatchEvent(new Event("change", { bubbles: true }));
     expect(q("cz-chart").querySelector('[data-testid="cz-curve"]')).toBeNull();
     expect(q("cz-chart").querySelectorAll("circle.cz-chart-dot").length).toBe(3);
     expect(q("cz-curve-note")).toBeNull();
@@ -148,7 +148,7 @@ describe("the detail view", () => {
     const picker = q("cz-chart-metric");
     expect([...picker.options].map((o) => o.value)).toContain(name);
     picker.value = name;
-    picker.dispatchEvent(new Event("change"));
+    picker.dispatchEvent(new Event("change", { bubbles: true }));
     expect(el.querySelector("img")).toBeNull();
     expect(q("cz-chart").textContent).toContain(name);
   });

@@ -115,6 +115,7 @@ export const DETAIL = {
     { name: "val_loss", goal: "min", logged: false },
   ],
   axis: { key: "step", label: "Step" },
+  epoch_column: true,
   checkpoints: [
     {
       name: "epoch-1",

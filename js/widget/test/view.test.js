@@ -153,7 +153,7 @@ describe("ZooView", () => {
     new ZooView(model, el);
     const sort = q("cz-sort");
     sort.value = "-val_accuracy";
-    sort.dispatchEvent(new Event("change"));
+    sort.dispatchEvent(new Event("change", { bubbles: true }));
     const task = q("cz-filter-task");
     task.value = "image-classification";
     task.dispatchEvent(new Event("change", { bubbles: true })); // as a browser sends it

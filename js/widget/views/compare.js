@@ -3,10 +3,14 @@
 // curves (ckptzoo_widgets/curves.py, `payload`); this file draws them.
 //
 // Used twice: as its own widget (`cz.compare([...])`, class CompareView) and
-// inside the browser (`mountCompare`: checkboxes on cards, a Compare button,
-// a panel filled by a "compare-data" message from the kernel).
-import { chartFigure } from "./svg.js";
-import { formatMetric, labelFor } from "./format.js";
+// inside the browser (class ComparePanel: checkboxes on cards, a Compare button,
+// a panel filled by a "compare-data" message from the kernel). Both ask through
+// the protocol (../protocol.js); the best and last checkpoint of each series are
+// the kernel's (`best`, `last`), never ranked here.
+import { h } from "../dom.js";
+import { Protocol } from "../protocol.js";
+import { chartFigure } from "../svg.js";
+import { formatMetric, labelFor } from "../format.js";
 
 // Series colours: Okabe-Ito's colour-blind-safe hues first, all of middle
 // lightness so each keeps a 3:1 contrast on white and on JupyterLab's dark
@@ -35,53 +39,41 @@ export function contrast(a, b) {
   return (hi + 0.05) / (lo + 0.05);
 }
 
-function el(doc, tag, attrs = {}, ...children) {
-  const node = doc.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined) continue;
-    if (k === "text") node.textContent = v;
-    else if (k === "class") node.className = v;
-    else node.setAttribute(k, String(v));
-  }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c); // strings become text nodes
-  return node;
-}
-
 /** The best-checkpoint table: one row per model; the best and last checkpoints are the kernel's (`best`, `last`). */
 export function bestTable(doc, series, { axis = "step" } = {}) {
-  const head = el(
+  const head = h(
     doc,
     "tr",
     {},
     ...["Model", "Best checkpoint", labelFor(axis), "Best value", "Last checkpoint", "Last value"].map((t) =>
-      el(doc, "th", { text: t }),
+      h(doc, "th", { text: t }),
     ),
   );
-  const body = el(doc, "tbody");
+  const body = h(doc, "tbody");
   for (const s of series) {
     const best = s.best || null;
     const last = s.last || null;
-    const swatch = el(doc, "span", { class: "cz-swatch", "aria-hidden": "true" });
+    const swatch = h(doc, "span", { class: "cz-swatch", "aria-hidden": "true" });
     swatch.style.background = s.color || "";
     body.append(
-      el(
+      h(
         doc,
         "tr",
         { "data-testid": "cz-compare-row", "data-model-id": s.id },
-        el(doc, "th", { scope: "row" }, swatch, s.label || s.id),
-        el(doc, "td", { class: "cz-compare-best", text: best ? best.checkpoint : "—" }),
-        el(doc, "td", { class: "cz-num", text: best ? formatMetric(best.x) : "—" }),
-        el(doc, "td", { class: "cz-num", text: best ? formatMetric(best.value) : "—" }),
-        el(doc, "td", { text: last ? last.checkpoint : "—" }),
-        el(doc, "td", { class: "cz-num", text: last ? formatMetric(last.value) : "—" }),
+        h(doc, "th", { scope: "row" }, swatch, s.label || s.id),
+        h(doc, "td", { class: "cz-compare-best", text: best ? best.checkpoint : "—" }),
+        h(doc, "td", { class: "cz-num", text: best ? formatMetric(best.x) : "—" }),
+        h(doc, "td", { class: "cz-num", text: best ? formatMetric(best.value) : "—" }),
+        h(doc, "td", { text: last ? last.checkpoint : "—" }),
+        h(doc, "td", { class: "cz-num", text: last ? formatMetric(last.value) : "—" }),
       ),
     );
   }
-  return el(
+  return h(
     doc,
     "table",
     { class: "cz-compare-table", "data-testid": "cz-compare-table" },
-    el(doc, "thead", {}, head),
+    h(doc, "thead", {}, head),
     body,
   );
 }
@@ -91,12 +83,12 @@ export function bestTable(doc, series, { axis = "step" } = {}) {
  * onMetric(name) is called when the user picks another metric.
  */
 export function renderCompare(doc, data, { onMetric = null, error = "" } = {}) {
-  const root = el(doc, "div", { class: "cz-compare", "data-testid": "cz-compare" });
+  const root = h(doc, "div", { class: "cz-compare", "data-testid": "cz-compare" });
   if (error)
-    root.append(el(doc, "div", { class: "cz-error", role: "alert", "data-testid": "cz-compare-error", text: error }));
+    root.append(h(doc, "div", { class: "cz-error", role: "alert", "data-testid": "cz-compare-error", text: error }));
   const series = (data && data.series) || [];
   if (series.length === 0) {
-    root.append(el(doc, "div", { class: "cz-status", text: error ? "" : "Nothing to compare yet." }));
+    root.append(h(doc, "div", { class: "cz-status", text: error ? "" : "Nothing to compare yet." }));
     return root;
   }
   const styles = assignStyles(series.map((s) => s.id));
@@ -108,30 +100,30 @@ export function renderCompare(doc, data, { onMetric = null, error = "" } = {}) {
     best: s.best ? s.best.checkpoint : undefined, // the chart marks the kernel's best checkpoint
   }));
 
-  const head = el(doc, "div", { class: "cz-compare-head" });
+  const head = h(doc, "div", { class: "cz-compare-head" });
   const metrics = data.metrics || [data.metric];
   if (metrics.length > 1 && onMetric) {
-    const sel = el(
+    const sel = h(
       doc,
       "select",
       { class: "cz-select", "data-testid": "cz-compare-metric", "aria-label": "Metric to compare" },
-      ...metrics.map((m) => el(doc, "option", { value: m, text: labelFor(m) })),
+      ...metrics.map((m) => h(doc, "option", { value: m, text: labelFor(m) })),
     );
     sel.value = data.metric;
     sel.addEventListener("change", () => onMetric(sel.value));
     head.append(sel);
   } else {
-    head.append(el(doc, "b", { text: labelFor(data.metric) }));
+    head.append(h(doc, "b", { text: labelFor(data.metric) }));
   }
   head.append(` versus ${data.axis}`);
   root.append(head);
 
-  const legend = el(doc, "ul", { class: "cz-legend", "data-testid": "cz-compare-legend" });
+  const legend = h(doc, "ul", { class: "cz-legend", "data-testid": "cz-compare-legend" });
   for (const s of styled) {
-    const line = el(doc, "span", { class: "cz-legend-line", "aria-hidden": "true" });
+    const line = h(doc, "span", { class: "cz-legend-line", "aria-hidden": "true" });
     line.style.borderTopColor = s.color;
     if (s.dash) line.style.borderTopStyle = "dashed";
-    legend.append(el(doc, "li", { "data-model-id": s.id }, line, s.label));
+    legend.append(h(doc, "li", { "data-model-id": s.id }, line, s.label));
   }
   root.append(legend);
   root.append(
@@ -146,14 +138,14 @@ export function renderCompare(doc, data, { onMetric = null, error = "" } = {}) {
   );
   if (styled.some((s) => Array.isArray(s.line) && s.line.length > 0))
     root.append(
-      el(doc, "div", {
+      h(doc, "div", {
         class: "cz-muted cz-curve-note",
         "data-testid": "cz-curve-note",
         text: "Lines: the curves logged during training (thinned, highs and lows kept). Dots: the checkpoints.",
       }),
     );
   root.append(
-    el(doc, "h4", { class: "cz-compare-rule", text: `Best checkpoint per model (◇ on the chart): ${data.rule || ""}` }),
+    h(doc, "h4", { class: "cz-compare-rule", text: `Best checkpoint per model (◇ on the chart): ${data.rule || ""}` }),
     bestTable(
       doc,
       series.map((s, i) => ({ ...s, label: styled[i].label, color: styled[i].color })),
@@ -170,7 +162,7 @@ export class CompareView {
     this.el = el;
     this.doc = el.ownerDocument || document;
     this.handlers = [];
-    this.seq = 0;
+    this.protocol = new Protocol(model);
     for (const name of ["change:data", "change:error"]) {
       const fn = () => this.render();
       model.on(name, fn);
@@ -183,7 +175,7 @@ export class CompareView {
     const view = renderCompare(this.doc, this.model.get("data") || {}, {
       error: this.model.get("error") || "",
       // the page asks, the kernel owns `metric` (ckptzoo_widgets/widget_base.py): a checked request
-      onMetric: (m) => this.model.send({ request: "metric", metric: m, seq: ++this.seq }),
+      onMetric: (m) => this.protocol.send("metric", { metric: m }),
     });
     const root = this.doc.createElement("div");
     root.className = "cz-root cz-compare-root";
@@ -209,9 +201,9 @@ export class ComparePanel {
     this.model = view.model;
     this.doc = view.doc;
     this.chosen = [];
-    this.button = el(this.doc, "button", { type: "button", class: "cz-btn", "data-testid": "cz-compare-button" });
+    this.button = h(this.doc, "button", { type: "button", class: "cz-btn", "data-testid": "cz-compare-button" });
     this.button.addEventListener("click", () => this.request());
-    this.panel = el(this.doc, "div", { class: "cz-compare-panel", "data-testid": "cz-compare-panel" });
+    this.panel = h(this.doc, "div", { class: "cz-compare-panel", "data-testid": "cz-compare-panel" });
     this.panel.hidden = true;
     this.onMsg = (msg) => this.receive(msg);
     this.model.on("msg:custom", this.onMsg);
@@ -227,7 +219,7 @@ export class ComparePanel {
     for (const card of grid.querySelectorAll(".cz-card")) {
       const id = card.getAttribute("data-model-id");
       if (!id || card.querySelector(".cz-compare-check")) continue;
-      const box = el(this.doc, "input", {
+      const box = h(this.doc, "input", {
         type: "checkbox",
         class: "cz-compare-check",
         "data-testid": "cz-compare-check",
@@ -235,13 +227,19 @@ export class ComparePanel {
         title: "Add to the comparison",
       });
       box.checked = this.chosen.includes(id);
-      // The card opens on click and on Enter/Space: keep the checkbox's own clicks and keys.
-      for (const type of ["click", "keydown"]) box.addEventListener(type, (e) => e.stopPropagation());
-      box.addEventListener("change", () => this.toggle(id, box.checked));
-      const label = el(this.doc, "label", { class: "cz-compare-label" }, box, "compare");
-      label.addEventListener("click", (e) => e.stopPropagation());
-      card.append(label);
+      box.setAttribute("data-model-id", id);
+      // no listener here: the grid's delegated listeners call `onGridEvent` (the card does not open)
+      card.append(h(this.doc, "label", { class: "cz-compare-label" }, box, "compare"));
     }
+  }
+
+  /** A click, key or change inside the grid: true when it was the compare checkbox's (handled here). */
+  onGridEvent(e) {
+    const label = e.target.closest && e.target.closest(".cz-compare-label");
+    if (!label) return false;
+    const box = label.querySelector(".cz-compare-check");
+    if (e.type === "change" && box) this.toggle(box.getAttribute("data-model-id"), box.checked);
+    return true;
   }
 
   toggle(id, on) {
@@ -257,23 +255,20 @@ export class ComparePanel {
   }
 
   request(metric = null) {
-    if (!this.chosen.length || !this.model.send) return;
+    if (!this.chosen.length) return;
     this.panel.hidden = false;
-    this.panel.replaceChildren(el(this.doc, "div", { class: "cz-status", text: "Loading curves…" }));
-    // A request like the view's own (widget_protocol.py checks it); numbered in the view's
-    // sequence so the kernel's "done" for it is not taken for an older request's.
-    const msg = { request: "compare", models: [...this.chosen], metric: metric || "" };
-    if (typeof this.view.seq === "number") msg.seq = ++this.view.seq;
-    try {
-      this.model.send(msg);
-    } catch (_) {
-      this.panel.replaceChildren(el(this.doc, "div", { class: "cz-status", text: "The kernel is not answering." }));
-    }
+    this.panel.replaceChildren(h(this.doc, "div", { class: "cz-status", text: "Loading curves…" }));
+    // One request of the view's protocol: its sequence number tells this answer from older ones.
+    this.asked = this.view.protocol.send("compare", { models: [...this.chosen], metric: metric || "" });
+    if (this.asked === null)
+      this.panel.replaceChildren(h(this.doc, "div", { class: "cz-status", text: "The kernel is not answering." }));
   }
 
   receive(msg) {
     if (!msg || msg.event !== "compare-data") return;
-    const close = el(this.doc, "button", {
+    // an answer to an older request (or one nobody asked for) is not shown
+    if (typeof msg.seq === "number" && msg.seq !== this.asked) return;
+    const close = h(this.doc, "button", {
       type: "button",
       class: "cz-btn",
       "data-testid": "cz-compare-close",
