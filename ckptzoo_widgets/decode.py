@@ -37,8 +37,10 @@ GRID_RATIO = 64  # ... and at most this many times the index file's size
 MIN_GRID_BUDGET = 64 << 20  # ... but never less than this
 # Weight statistics read in place (ckptzoo_widgets.weights): the tensor bytes one checkpoint file may
 # have read per request (past it, large tensors are sampled), the speculative first read that usually
-# holds the whole safetensors header, and the tensor bytes held in memory at once while comparing.
+# holds the whole safetensors header, the tensor bytes held in memory at once while comparing, and the
+# most of one tensor ever read (a larger one is sampled whatever the budget: memory holds three of them).
 WEIGHTS_READ_BYTES = 64 << 20
+WEIGHTS_TENSOR_BYTES = 128 << 20
 WEIGHTS_HEADER_PREFIX = 64 << 10
 WEIGHTS_GROUP_BYTES = 8 << 20
 ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": 32 + zlib.MAX_WBITS}

@@ -40,11 +40,16 @@ class Checkpoint:
 class Opened:
     """A checkpoint's files opened: which file holds each tensor."""
 
-    def __init__(self, checkpoint: Checkpoint, cost: Cost):
+    def __init__(self, checkpoint: Checkpoint, cost: Cost, pool: dict[str, OpenFile]):
         self.checkpoint = checkpoint
         if not checkpoint.files:
             raise WeightsError(f"{checkpoint.name}: no safetensors (or scanned pickle) file to read weights from")
-        self.files = [OpenFile(f, cost) for f in checkpoint.files]
+        self.files = []
+        for f in checkpoint.files:  # the same content under two names (a branch and main) is opened once
+            opened = pool.get(f.sha256 or "") or OpenFile(f, cost)
+            if f.sha256:
+                pool[f.sha256] = opened
+            self.files.append(opened)
         self.where: dict[str, tuple[OpenFile, TensorInfo]] = {}
         for opened in self.files:
             for name, info in opened.header.tensors.items():
@@ -135,8 +140,9 @@ def measure(
     cost = Cost()
     opened: list[Opened] = []
     try:
+        pool: dict[str, OpenFile] = {}
         for c in checkpoints:
-            opened.append(Opened(c, cost))
+            opened.append(Opened(c, cost, pool))
         first = opened[0]
         infos, skipped = select({n: info for n, (_, info) in first.where.items()}, tensors)
         plans = plan_tensors(infos, budget)
@@ -160,7 +166,7 @@ def measure(
         return result
     finally:
         for o in opened:
-            o.close()
+            o.close()  # (a file shared by two checkpoints is closed twice: harmless)
 
 
 def _same_shape(a: TensorInfo | None, b: TensorInfo | None) -> bool:
@@ -177,9 +183,18 @@ def _measure_group(
     dirty_pairs: set[tuple[int, int]],
 ) -> None:
     names = [t.name for t in group]
+    # a checkpoint with the same content as an earlier one is measured once, under the earlier index
+    first_seen: dict[str, int] = {}
+    alias: dict[int, int] = {}
+    for index, o in enumerate(opened):
+        key = o.content()
+        if key is not None:
+            alias[index] = first_seen.setdefault(key, index)
     # what the records already hold, and what must be read
     need: dict[int, set[str]] = {}
     for index, o in enumerate(opened):
+        if alias.get(index, index) != index:
+            continue
         for name in names:
             if name not in o.where or not readable(o.where[name][1].dtype):
                 continue
@@ -214,18 +229,20 @@ def _measure_group(
                 )
             else:
                 missing_pairs.setdefault((a, b), set()).add(name)
-                need.setdefault(a, set()).add(name)
-                need.setdefault(b, set()).add(name)
+                need.setdefault(alias.get(a, a), set()).add(name)
+                need.setdefault(alias.get(b, b), set()).add(name)
     last_use: dict[int, int] = {}
     for a, b in missing_pairs:
-        last_use[a] = max(last_use.get(a, -1), b)
-        last_use[b] = max(last_use.get(b, -1), b)
+        for end in (alias.get(a, a), alias.get(b, b)):
+            last_use[end] = max(last_use.get(end, -1), b)
+    computing = sorted(set(need) | {b for _, b in missing_pairs})
     held: dict[int, dict[str, list[bytes]]] = {}
-    for index in sorted(need):
+    for index in computing:
         o = opened[index]
-        data = o.read([plans[n] for n in sorted(need[index])])
-        held[index] = data
-        for name in sorted(need[index]):
+        if index in need:
+            held[index] = o.read([plans[n] for n in sorted(need[index])])
+        data = held.get(alias.get(index, index), {})
+        for name in sorted(need.get(index, ())):
             file, info = o.where[name]
             if (index, name) not in result.stats:
                 stats = tensor_stats(data[name], info.dtype, DTYPE_SIZES[info.dtype], info.numel)
@@ -238,9 +255,9 @@ def _measure_group(
             for name in sorted(which):
                 ia, ib = opened[a].where[name][1], o.where[name][1]
                 change = tensor_change(
-                    held[a][name],
+                    held[alias.get(a, a)][name],
                     ia.dtype,
-                    held[b][name],
+                    held[alias.get(b, b)][name],
                     ib.dtype,
                     (DTYPE_SIZES[ia.dtype], DTYPE_SIZES[ib.dtype]),
                     ib.numel,
@@ -251,6 +268,10 @@ def _measure_group(
         for kept in list(held):
             if last_use.get(kept, -1) <= index:
                 del held[kept]
+    for index, source in alias.items():
+        for name in names:
+            if source != index and (source, name) in result.stats:
+                result.stats[(index, name)] = result.stats[(source, name)]
 
 
 def _unchanged(stats: TensorStats | None, numel: int) -> TensorChange:

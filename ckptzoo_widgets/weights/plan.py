@@ -11,7 +11,8 @@ The rule (docs/weights.md, "Sampling"):
    of `L = (c // itemsize) // SAMPLE_BLOCKS` elements (fewer blocks when `c` holds
    fewer elements), the first at element 0, the last ending at element `n`, the
    others evenly spaced between: block `j` of `m` starts at `j * (n - L) // (m - 1)`.
-   At least `MIN_SAMPLE_BYTES` of each tensor are read.
+   At least `MIN_SAMPLE_BYTES` of each tensor are read, and at most
+   `decode.WEIGHTS_TENSOR_BYTES` whatever the budget (a comparison holds three).
 
 A plan depends only on the tensors' element counts, item sizes and the budget, so
 the same tensors of two checkpoints are sampled at the same elements and their
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..decode import WEIGHTS_TENSOR_BYTES
 from ..safetensors_check import DTYPE_SIZES, TensorInfo
 
 SAMPLE_BLOCKS = 8
@@ -80,10 +82,11 @@ def water_cap(sizes: list[int], budget: int) -> int | None:
 def plan_tensors(tensors: list[TensorInfo], budget: int) -> dict[str, TensorPlan]:
     """The plan of each tensor under `budget` bytes for all of them (the rule in the module notes)."""
     cap = water_cap([t.end - t.begin for t in tensors], budget)
+    cap = WEIGHTS_TENSOR_BYTES if cap is None else min(cap, WEIGHTS_TENSOR_BYTES)
     plans = {}
     for info in tensors:
         itemsize = DTYPE_SIZES[info.dtype]
-        if cap is None or info.end - info.begin <= cap:
+        if info.end - info.begin <= cap:
             blocks = sample_blocks(info.numel, info.numel)
         else:
             blocks = sample_blocks(info.numel, max(1, cap // itemsize))
