@@ -34,13 +34,14 @@ import traitlets as t
 
 from . import credentials
 from .errors import ZooError
+from .front_end import MARIMO_IDIOM, FrontEnd, detect
 from .widget_base import KernelOwned
 from .widget_contract import FILTERS, LIMITS, PAGE_SIZE, SortOption, with_current
 from .widget_payload import source_label
 from .widget_protocol import Request, RequestError, summarise
 from .widget_query import Query, Suggester, clamp_limit, search_page, zoo_menus
 from .widget_queue import SearchQueue
-from .widget_select import load_code, put_in_next_cell, resolve
+from .widget_select import cell_code, load_code, put_in_next_cell, resolve
 from .widget_static import SavedView, static_view
 
 __all__ = ["ZooBrowser", "browse"]
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 
 MAX_WARNINGS_SHOWN = 20
 MAX_INSERT_EVENTS = 100
+# `browser.value` when nothing is selected: the same keys, so `browser.value["ref"]` never fails
+NO_CHOICE: dict[str, str] = {"ref": "", "model": "", "checkpoint": "", "library": "", "code": ""}
 
 
 def _open_zoo(source: Any) -> Any:
@@ -102,6 +105,13 @@ class ZooBrowser(KernelOwned):
     suggestions = t.List(t.Unicode()).tag(sync=True)  # close ids when nothing matches
     warnings = t.List(t.Unicode()).tag(sync=True)
     source_label = t.Unicode("").tag(sync=True)
+    # The choice, for code that reacts to it: {ref, model, checkpoint, library, code} of the selected
+    # checkpoint (NO_CHOICE when none). `browser.observe(fn, names="value")`; in marimo,
+    # `mo.ui.anywidget(browser).value["value"]` re-runs the cells that read it (front_end.py).
+    value = t.Dict(NO_CHOICE).tag(sync=True)
+    # The front end the kernel found (front_end.py): the fallback's hint, whether the page writes
+    # `value` back so the notebook re-runs the cells that read it (marimo).
+    front_end = t.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -126,7 +136,9 @@ class ZooBrowser(KernelOwned):
         self._suggester = Suggester(None)
         self._saved = SavedView()
         self._sort_menu: list[SortOption] = []  # the zoo's sort menu; `sort_options` adds the current sort
+        self._front: FrontEnd = detect()  # the load code's form and the fallback's hint
         with self.hold_sync():
+            self.front_end = self._front.payload()
             with self._quietly():
                 self.query = query or ""
                 self.task = task or ""
@@ -324,7 +336,7 @@ class ZooBrowser(KernelOwned):
             self._update_static()
             return
         try:
-            chosen = load_code(self.zoo, ref, self.code_library)
+            chosen = load_code(self.zoo, ref, self.code_library, self._front)
         except Exception as exc:  # noqa: BLE001
             with self.hold_sync():
                 self._fail(exc, "code", f"No load code for {ref!r}")
@@ -337,8 +349,23 @@ class ZooBrowser(KernelOwned):
             self.libraries = chosen.libraries
             self.code = chosen.code
             self.code_key = f"{ref}#{chosen.library}"
+            self._update_value()  # the code may change under the same key (the zoo read again)
             self._clear_error("code")
         self._update_static()
+
+    @t.observe("code_key")
+    def _on_code_key(self, change: dict) -> None:
+        self._update_value()
+
+    def _update_value(self) -> None:
+        """`value`: the choice as {ref, model, checkpoint, library, code}, from the code and its key."""
+        ref, _, library = self.code_key.rpartition("#")
+        if not self.code or not ref:
+            self.value = dict(NO_CHOICE)
+            return
+        model, _, checkpoint = ref.partition("@")
+        library = library or (self.libraries[0] if self.libraries else "")
+        self.value = {"ref": ref, "model": model, "checkpoint": checkpoint, "library": library, "code": self.code}
 
     # ---- Python-side API -----------------------------------------------------
     def select(self, ref: str, library: str | None = None) -> str:
@@ -368,16 +395,23 @@ class ZooBrowser(KernelOwned):
     def insert(self, ref: str | None = None, library: str | None = None) -> str | None:
         """Put the load code in the next cell (IPython's set_next_input).
 
-        Works in any frontend, from a cell: ``browser.insert()`` for the
-        current selection, or ``browser.insert("digits-mlp@epoch-2")``.
-        The code is not executed. Returns None inside IPython (so the cell
-        shows no output); outside IPython, where there is no next cell,
-        returns the code.
+        Works in every IPython front end that honours it, from a cell:
+        ``browser.insert()`` for the current selection, or
+        ``browser.insert("digits-mlp@epoch-2")``. The code is not executed.
+        Returns None inside IPython (so the cell shows no output); outside
+        IPython, where there is no next cell, returns the code. In marimo,
+        which has no next cell to fill, returns one line saying what to do
+        instead.
         """
+        if self._front.name == "marimo":
+            return (
+                "marimo has no next cell to fill: Copy the code from the browser into a new cell, "
+                f"or load the pick reactively: model = {MARIMO_IDIOM}"
+            )
         if ref is not None:
             if self.zoo is None:
                 raise ZooError(self.error or "no zoo is open")
-            code = self.zoo.load_code(ref, library=library)
+            code = cell_code(self.zoo.load_code(ref, library=library), self._front)
         else:
             code = self.code
         if not code:
@@ -407,6 +441,17 @@ class ZooBrowser(KernelOwned):
 
     # ---- what the page may ask (widget_protocol.py) ---------------------------
     # set_state (the page's writes: dropped), the checks and the `done` replies: widget_base.KernelOwned
+    def set_state(self, sync_data: Any) -> None:
+        """The page's echo of the kernel's own `value` is let through silently; any other write is dropped.
+
+        marimo re-runs the cells that read a widget only when the page writes one of its traits,
+        so where the front end is reactive the page writes `value` back as the kernel sent it.
+        Nothing changes (it is the kernel's value) and nothing is sent back (no loop).
+        """
+        if isinstance(sync_data, dict) and list(sync_data) == ["value"] and sync_data["value"] == self.value:
+            return
+        super().set_state(sync_data)
+
     def _submit(self, request: Request, seq: int | None) -> bool:
         if request.kind == "search":  # typing: the newest of the searches queued together runs
             self._searches.submit(request.fields, seq)  # replies once it ran (widget_queue.py)

@@ -2,8 +2,9 @@
 
 Plain functions of the zoo (the widget, widget.py, keeps the state and shows
 their errors): which checkpoint a reference means and the open model's detail,
-which libraries have load code for it and the code of the chosen one, and
-IPython's ``set_next_input`` for ``browser.insert()``.
+which libraries have load code for it and the code of the chosen one (as a
+marimo cell under marimo), and IPython's ``set_next_input`` for
+``browser.insert()``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .codegen import marimo_cell
 from .errors import ZooError
+from .front_end import FrontEnd, marimo_globals
 from .text import one_line
 from .widget_contract import with_decisions
 from .widget_payload import detail_payload
@@ -59,11 +62,21 @@ class LoadCode:
     code: str
 
 
-def load_code(zoo: Any, ref: str, wanted: str) -> LoadCode:
-    """The load code of `ref` for the `wanted` library, or the default's when it has none for that library."""
+def load_code(zoo: Any, ref: str, wanted: str, front: FrontEnd | None = None) -> LoadCode:
+    """The load code of `ref` for the `wanted` library, or the default's when it has none for that library.
+
+    In the form the front end runs (`cell_code`).
+    """
     libraries = [one_line(x, 100) for x in list(zoo.code_libraries(ref))[:MAX_LIBRARIES]]
     library = wanted if wanted in libraries[1:] else ""
-    return LoadCode(libraries, library, zoo.load_code(ref, library=library or None))
+    return LoadCode(libraries, library, cell_code(zoo.load_code(ref, library=library or None), front))
+
+
+def cell_code(code: str, front: FrontEnd | None) -> str:
+    """`code` as the front end's cells take it: in marimo, no name the notebook defines bound again."""
+    if front is None or front.name != "marimo":
+        return code
+    return marimo_cell(code, marimo_globals())
 
 
 def put_in_next_cell(code: str) -> str | None:
