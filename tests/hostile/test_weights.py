@@ -47,7 +47,7 @@ def huge_header() -> bytes:
 
 
 def truncated() -> bytes:
-    return good()[: -5000]
+    return good()[:-5000]
 
 
 CASES = {

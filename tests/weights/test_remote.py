@@ -84,7 +84,8 @@ def test_a_file_replaced_between_reads_is_refused(http_server, tmp_path: Path) -
 def test_s3_reads_within_a_small_factor_of_the_floor(s3_server, s3_env, tmp_path: Path) -> None:
     bucket = s3_server.make_bucket()
     datas = files()
-    entries = [(f"step-{i}", file_entry(d, url=s3_server.put(bucket, f"w/{i}.safetensors", d))) for i, d in enumerate(datas)]
+    urls = [s3_server.put(bucket, f"w/{i}.safetensors", d) for i, d in enumerate(datas)]
+    entries = [(f"step-{i}", file_entry(d, url=url)) for i, (d, url) in enumerate(zip(datas, urls, strict=True))]
     (tmp_path / "index.json").write_text(json.dumps(index("s3model", entries)))
     s3_server.reset_counts()
     frame = cz.weight_changes("s3model", str(tmp_path / "index.json"), tensors=["head", "layer.0.bias"])
