@@ -35,7 +35,7 @@ import traitlets as t
 
 from . import metrics
 from .errors import ZooError
-from .metrics import Goal, axis_x, best_point, checkpoint_axis, common_axis, rule_text
+from .metrics import Axis, Goal, axis_x, best_point, checkpoint_axis, common_axis, rule_text
 from .widget_base import KernelOwned
 from .widget_contract import COMPARE_DATA, MAX_COMPARE, MAX_TEXT
 from .widget_payload import curve_points
@@ -124,6 +124,35 @@ def _pick_metric(metric: str | None, shared: list[str], models: list[Any]) -> st
     raise ZooError(f"metric {metric[:200]!r} is not shared by these models{hint} (shared: {listed})")
 
 
+def _points(entry: Any, metric: str, axis: Axis) -> list[tuple[Any, float, str, int]]:
+    """A model's ``(x, value, checkpoint, position)`` of `metric` on `axis`, in axis order."""
+    points = []
+    for i, ckpt in enumerate(entry.checkpoints):
+        value = (ckpt.metrics or {}).get(metric)
+        x = axis_x(ckpt, i, axis)
+        if value is not None and _numeric(value) and x is not None:
+            points.append((x, float(value), ckpt.name, i))
+    return sorted(points, key=lambda p: (p[0], p[3]))
+
+
+def _best_row(model: str, points: list[tuple[Any, float, str, int]], rule: Goal, axis: Axis) -> dict | None:
+    """The table's row of one model: its best checkpoint (ties: the earliest) and its last."""
+    best = best_point(points, rule)
+    if best is None:
+        return None
+    last = points[-1]
+    return {
+        "model": model,
+        "best_checkpoint": best[2],
+        f"best_{axis}": best[0],
+        "best_value": best[1],
+        "last_checkpoint": last[2],
+        "last_value": last[1],
+        "checkpoints_after_best": sum(1 for p in points if p[0] > best[0]),
+        "rule": rule_text(rule),
+    }
+
+
 def comparison(zoo: Any, models: Sequence[str], metric: str | None = None, *, goal: Goal | None = None) -> Comparison:
     """Curves of one metric for several models of `zoo`, and each model's best checkpoint.
 
@@ -164,30 +193,11 @@ def comparison(zoo: Any, models: Sequence[str], metric: str | None = None, *, go
         curve = (getattr(entry, "curves", None) or {}).get(chosen)
         if curve and axis == "step":  # a logged curve is per step: drawn as the model's line
             logged[entry.id] = curve_points(curve)
-        points = []
-        for i, ckpt in enumerate(entry.checkpoints):
-            value = (ckpt.metrics or {}).get(chosen)
-            x = axis_x(ckpt, i, axis)
-            if value is not None and _numeric(value) and x is not None:
-                points.append((x, float(value), ckpt.name, i))
-        points.sort(key=lambda p: (p[0], p[3]))
+        points = _points(entry, chosen, axis)
         rows += [{"model": entry.id, "checkpoint": n, axis: x, "value": v} for x, v, n, _ in points]
-        best = best_point(points, rule)  # ties: the earliest checkpoint
-        if best is None:
-            continue
-        last = points[-1]
-        best_rows.append(
-            {
-                "model": entry.id,
-                "best_checkpoint": best[2],
-                f"best_{axis}": best[0],
-                "best_value": best[1],
-                "last_checkpoint": last[2],
-                "last_value": last[1],
-                "checkpoints_after_best": sum(1 for p in points if p[0] > best[0]),
-                "rule": rule_text(rule),
-            }
-        )
+        best = _best_row(entry.id, points, rule, axis)
+        if best is not None:
+            best_rows.append(best)
     curves = pd.DataFrame(rows, columns=["model", "checkpoint", axis, "value"])
     table = pd.DataFrame(
         best_rows,

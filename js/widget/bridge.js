@@ -1,4 +1,4 @@
-// The cell-insertion protocol (design.md, "The widget"): a bubbling,
+// The cell-insertion protocol (docs/frontend.md, "The labextension"): a bubbling,
 // cancelable, composed DOM CustomEvent. The labextension listening on the
 // notebook node inserts a code cell below the widget's cell and cancels the
 // event. Nobody cancelling means no extension here: the caller shows the

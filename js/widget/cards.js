@@ -4,6 +4,49 @@ import { formatCount, formatMetric, formatBytes, formatDate, labelFor } from "./
 import { sparkline } from "./svg.js";
 import { h } from "./dom.js";
 
+/** Parameters and checkpoints of a card. */
+function statsRow(doc, card) {
+  const stats = h(doc, "div", { class: "cz-stats" });
+  stats.appendChild(
+    h(
+      doc,
+      "span",
+      { class: "cz-stat cz-params", title: "parameters" },
+      h(doc, "b", { text: formatCount(card.num_params) }),
+      " params",
+    ),
+  );
+  stats.appendChild(
+    h(
+      doc,
+      "span",
+      { class: "cz-stat cz-ckpts", title: "checkpoints" },
+      h(doc, "b", { text: String(card.num_checkpoints ?? 0) }),
+      card.num_checkpoints === 1 ? " checkpoint" : " checkpoints",
+    ),
+  );
+  return stats;
+}
+
+/** The headline metric and its sparkline. */
+function metricRow(doc, card) {
+  const row = h(doc, "div", { class: "cz-metric-row" });
+  if (card.headline_metric) {
+    row.appendChild(
+      h(
+        doc,
+        "span",
+        { class: "cz-headline", title: card.headline_metric },
+        `${labelFor(card.headline_metric)} `,
+        h(doc, "b", { text: formatMetric(card.headline_value) }),
+      ),
+    );
+  }
+  const spark = sparkline(card.spark, { label: `${card.headline_metric || "metric"} across training stages` });
+  if (spark) row.appendChild(spark);
+  return row;
+}
+
 /** One model card. Every string goes in through textContent. `filters`: the kernel's filter menus (a badge each). */
 export function renderCard(doc, card, { sortKey = "", filters = [] } = {}) {
   const el = h(doc, "div", {
@@ -29,42 +72,9 @@ export function renderCard(doc, card, { sortKey = "", filters = [] } = {}) {
   }
   el.appendChild(badges);
 
-  const stats = h(doc, "div", { class: "cz-stats" });
-  stats.appendChild(
-    h(
-      doc,
-      "span",
-      { class: "cz-stat cz-params", title: "parameters" },
-      h(doc, "b", { text: formatCount(card.num_params) }),
-      " params",
-    ),
-  );
-  stats.appendChild(
-    h(
-      doc,
-      "span",
-      { class: "cz-stat cz-ckpts", title: "checkpoints" },
-      h(doc, "b", { text: String(card.num_checkpoints ?? 0) }),
-      card.num_checkpoints === 1 ? " checkpoint" : " checkpoints",
-    ),
-  );
-  el.appendChild(stats);
+  el.appendChild(statsRow(doc, card));
 
-  const metricRow = h(doc, "div", { class: "cz-metric-row" });
-  if (card.headline_metric) {
-    metricRow.appendChild(
-      h(
-        doc,
-        "span",
-        { class: "cz-headline", title: card.headline_metric },
-        `${labelFor(card.headline_metric)} `,
-        h(doc, "b", { text: formatMetric(card.headline_value) }),
-      ),
-    );
-  }
-  const spark = sparkline(card.spark, { label: `${card.headline_metric || "metric"} across training stages` });
-  if (spark) metricRow.appendChild(spark);
-  el.appendChild(metricRow);
+  el.appendChild(metricRow(doc, card));
 
   const key = String(sortKey || "").replace(/^-/, "");
   // The kernel sends `sort_value` only when the card does not already show that value.

@@ -78,6 +78,39 @@ export function bestTable(doc, series, { axis = "step" } = {}) {
   );
 }
 
+/** The metric menu (or the metric's name) and the axis. */
+function compareHead(doc, data, onMetric) {
+  const head = h(doc, "div", { class: "cz-compare-head" });
+  const metrics = data.metrics || [data.metric];
+  if (metrics.length > 1 && onMetric) {
+    const sel = h(
+      doc,
+      "select",
+      { class: "cz-select", "data-testid": "cz-compare-metric", "aria-label": "Metric to compare" },
+      ...metrics.map((m) => h(doc, "option", { value: m, text: labelFor(m) })),
+    );
+    sel.value = data.metric;
+    sel.addEventListener("change", () => onMetric(sel.value));
+    head.append(sel);
+  } else {
+    head.append(h(doc, "b", { text: labelFor(data.metric) }));
+  }
+  head.append(` versus ${data.axis}`);
+  return head;
+}
+
+/** One legend entry per model, in its colour and dash. */
+function legendList(doc, styled) {
+  const legend = h(doc, "ul", { class: "cz-legend", "data-testid": "cz-compare-legend" });
+  for (const s of styled) {
+    const line = h(doc, "span", { class: "cz-legend-line", "aria-hidden": "true" });
+    line.style.borderTopColor = s.color;
+    if (s.dash) line.style.borderTopStyle = "dashed";
+    legend.append(h(doc, "li", { "data-model-id": s.id }, line, s.label));
+  }
+  return legend;
+}
+
 /**
  * The whole compare view for a payload {metric, metrics, goal, rule, axis, series: [{id, label, points}]}.
  * onMetric(name) is called when the user picks another metric.
@@ -100,32 +133,9 @@ export function renderCompare(doc, data, { onMetric = null, error = "" } = {}) {
     best: s.best ? s.best.checkpoint : undefined, // the chart marks the kernel's best checkpoint
   }));
 
-  const head = h(doc, "div", { class: "cz-compare-head" });
-  const metrics = data.metrics || [data.metric];
-  if (metrics.length > 1 && onMetric) {
-    const sel = h(
-      doc,
-      "select",
-      { class: "cz-select", "data-testid": "cz-compare-metric", "aria-label": "Metric to compare" },
-      ...metrics.map((m) => h(doc, "option", { value: m, text: labelFor(m) })),
-    );
-    sel.value = data.metric;
-    sel.addEventListener("change", () => onMetric(sel.value));
-    head.append(sel);
-  } else {
-    head.append(h(doc, "b", { text: labelFor(data.metric) }));
-  }
-  head.append(` versus ${data.axis}`);
-  root.append(head);
+  root.append(compareHead(doc, data, onMetric));
 
-  const legend = h(doc, "ul", { class: "cz-legend", "data-testid": "cz-compare-legend" });
-  for (const s of styled) {
-    const line = h(doc, "span", { class: "cz-legend-line", "aria-hidden": "true" });
-    line.style.borderTopColor = s.color;
-    if (s.dash) line.style.borderTopStyle = "dashed";
-    legend.append(h(doc, "li", { "data-model-id": s.id }, line, s.label));
-  }
-  root.append(legend);
+  root.append(legendList(doc, styled));
   root.append(
     chartFigure(styled, {
       doc,
