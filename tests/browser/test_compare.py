@@ -162,3 +162,51 @@ def test_code_box_is_highlighted_and_stays_plain_text(lab_server, page):
         }"""
     )
     assert colour == expected, (colour, expected)
+
+
+FIND_COMPARE_JS = """() => {
+    // What any script in the page can reach: the widget model behind the compare view.
+    const stack = [...window.jupyterapp.shell.currentWidget.content.widgets];
+    while (stack.length) {
+        const w = stack.pop();
+        const model = w._view && w._view.model;
+        if (model && model.get('_view') === 'compare') {
+            window.__czCompare = model;
+            return true;
+        }
+        stack.push(...(w.widgets || []), ...(w.outputArea ? [w.outputArea] : []));
+    }
+    return false;
+}"""
+
+
+def test_a_page_script_cannot_change_the_compare_view(lab_server, page):
+    """The compare view follows the browser's protocol: the page asks, the kernel owns every trait."""
+    nb = lab_server.write_notebook(
+        "compare-forge",
+        [
+            SETUP + f"view = cz.compare({MODELS!r}, metric='val_accuracy')\nview",
+            "print(view.metric, view.models, view.rejected_updates, view.rejected_messages, view.error_kind)",
+        ],
+    )
+    lab_server.open_notebook(page, nb)
+    run_cell(page, 0)
+    tid(page, "cz-compare").wait_for(state="visible")
+    page.wait_for_function(FIND_COMPARE_JS)
+    page.evaluate(
+        """() => {
+            const m = window.__czCompare;
+            m.set({metric: 'val_loss', models: ['evil'], data: {series: []}, _view: 'browser'});
+            m.save_changes();
+            m.send({request: 'search', query: 'x'});
+            m.send({request: 'metric', metric: 'm'.repeat(100000)});
+        }"""
+    )
+    # the kernel sends its own state back: the chart is the kernel's again
+    page.wait_for_function("() => window.__czCompare.get('metric') === 'val_accuracy'")
+    page.wait_for_function("() => (window.__czCompare.get('data').series || []).length === 2")
+    out = run_cell(page, 1)["outputs"][0]["text"].split()
+    assert out[0] == "val_accuracy" and out[-3:] == ["1", "2", "request"], out
+    # the page's own menu asks, and the kernel redraws
+    tid(page, "cz-compare-metric").select_option("val_loss")
+    page.wait_for_function("() => window.__czCompare.get('metric') === 'val_loss'")
