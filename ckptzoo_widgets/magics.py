@@ -22,6 +22,7 @@ import sys
 from typing import Any, NoReturn
 
 from .cli.args import add_search_filters, attach_dash_values
+from .columns import FILTERS
 
 __all__ = [
     "load_ipython_extension",
@@ -74,7 +75,7 @@ def parse_zoo_args(line: str) -> dict[str, Any]:
     if ns.source:
         source = ns.source[0] if len(ns.source) == 1 else list(ns.source)
     kwargs: dict[str, Any] = {"query": " ".join(query_words)}
-    for key in ("task", "library", "license", "sort"):
+    for key in (*FILTERS, "sort"):
         value = getattr(ns, key)
         if value:
             kwargs[key] = value
