@@ -111,9 +111,8 @@ def _marimo_running(modules: Mapping[str, Any]) -> bool:
     if marimo is None:  # never imported here: importing marimo to ask would cost a second
         return False
     try:
-        if marimo.running_in_notebook():
-            return True
-        return marimo.app_meta().mode in ("script", "test", "run", "edit")
+        # marimo edit / run, or a notebook run as a script; marimo's "test" mode is any pytest run
+        return bool(marimo.running_in_notebook()) or marimo.app_meta().mode == "script"
     except Exception:  # noqa: BLE001 - an unknown marimo: not marimo as far as the code form goes
         return False
 

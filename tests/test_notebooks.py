@@ -182,3 +182,39 @@ def test_a_typo_in_the_ipython_shell_prints_one_line(tmp_path):
     error_lines = [line for line in brief.splitlines() if line.strip() and not line.startswith("In [")]
     assert len(error_lines) <= 2, brief
     assert "loader.py" in full and "Traceback (most recent call last)" in full
+
+
+# --- marimo notebooks (notebooks/*.py, marimo's format) ---------------------------------------------
+
+MARIMO_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", MARIMO_NOTEBOOKS, ids=[p.name for p in MARIMO_NOTEBOOKS])
+def test_marimo_notebook_runs_top_to_bottom(path, tmp_path):
+    """marimo's own runner (the notebook run as a script): every cell in dependency order, no error;
+    `marimo check` finds nothing to say."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    import ckptzoo_widgets as cz
+
+    env = {**os.environ, "CKPTZOO_CACHE": str(tmp_path / "cache"), "CKPTZOO_QUIET": "1", "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env
+    )
+    assert run.returncode == 0, run.stderr
+    if path.name == "classroom_marimo.py":
+        # the reactive cell loaded the browser's pick and printed the sha256 of the file it read
+        entry = cz.open_zoo().resolve("digits-mlp@epoch-1")[1]
+        blob = (ROOT / "ckptzoo_widgets" / "zoo" / "digits-mlp" / "epoch-1.safetensors").read_bytes()
+        assert f"loaded digits-mlp@epoch-1 sha256 {hashlib.sha256(blob).hexdigest()}" in run.stdout
+        assert hashlib.sha256(blob).hexdigest() == entry.files[0].sha256
+        recorded = entry.metrics["val_accuracy"]
+        assert f"measured accuracy {recorded:.1%}, recorded in the zoo {recorded:.1%}" in run.stdout
+    check = subprocess.run(
+        [sys.executable, "-m", "marimo", "check", str(path)], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert check.returncode == 0 and not check.stdout.strip(), check.stdout + check.stderr
