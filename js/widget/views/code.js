@@ -4,11 +4,12 @@
 import { h } from "../dom.js";
 import { highlightedCode } from "../highlight.js";
 
+// Where the kernel named no front end; otherwise it sends the line for its own (front_end.py).
 const HINT =
   "This frontend cannot insert cells: copy the code above into a new cell, or run browser.insert() in a cell.";
 
-/** state: {code, ready, libraries, library, selected, fallbackShown}. Returns [nodes, the code box]. */
-export function renderCode(doc, { code, ready, libraries, library, selected, fallbackShown }) {
+/** state: {code, ready, libraries, library, selected, fallbackShown, hint}. Returns [nodes, the code box]. */
+export function renderCode(doc, { code, ready, libraries, library, selected, fallbackShown, hint }) {
   const out = [
     h(doc, "h3", {}, "Load code ", h(doc, "span", { class: "cz-ref", "data-testid": "cz-ref", text: selected })),
   ];
@@ -59,7 +60,7 @@ export function renderCode(doc, { code, ready, libraries, library, selected, fal
   );
   out.push(controls, box);
   if (fallbackShown)
-    out.push(h(doc, "div", { class: "cz-hint", "data-testid": "cz-hint", role: "status", text: HINT }));
+    out.push(h(doc, "div", { class: "cz-hint", "data-testid": "cz-hint", role: "status", text: hint || HINT }));
   return [out, box];
 }
 
