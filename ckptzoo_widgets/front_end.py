@@ -25,7 +25,8 @@ What each signal means:
   "emscripten"``, Pyodide).
 - **Jupyter** (JupyterLab, Notebook 7, any other IPython kernel): the
   labextension inserts cells; without it ``browser.insert()`` does.
-- **Python**: no notebook at all (a script, a terminal).
+- **Python**: none of these (a script, a terminal, a kernel not recognised);
+  a page that draws the widget there gets the general hint.
 """
 
 from __future__ import annotations
@@ -101,7 +102,10 @@ _FRONT_ENDS: dict[FrontEndName, FrontEnd] = {
         "Python",
         next_cell=False,
         reactive=False,
-        hint="No notebook here: Copy the code, or print(browser.code).",
+        # a page that draws the widget is some notebook the kernel did not recognise: the general line
+        hint=(
+            "This frontend cannot insert cells: copy the code above into a new cell, or run browser.insert() in a cell."
+        ),
     ),
 }
 
