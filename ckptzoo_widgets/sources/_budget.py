@@ -3,7 +3,16 @@
 A server decides how many pages a listing has, how many points a metric
 history holds, how many bytes an answer streams and how slowly. One
 `ListingBudget` per source open bounds them all, whoever the server is
-(MLflow's REST API, the Hugging Face Hub):
+(MLflow's REST API, the Hugging Face Hub, Kaggle Models):
+
+- MLflow: one budget per `open_zoo` (the whole experiment is read then);
+- a live source (`hf:`, `kaggle:`) is never read whole: one budget per call of
+  `page()` (one page of a query) and one per `model()` (one model opened: its
+  info, branches, card, result files), never one per kernel, so a session that
+  runs for hours is not stopped by what it asked an hour ago;
+- `ckptzoo index build "hf:..."`: one budget for the listing of the whole
+  query (`hub_snapshot.listing_budget`: its pages, bytes and a run's time),
+  one per model it opens;
 
 - a token-paged listing goes through `paged`: at most `pages` pages, and it
   ends at an empty page that names a next one or at a token seen before;
@@ -61,6 +70,7 @@ class ListingBudget:
     points: int = field(default_factory=lambda: MAX_POINTS)
     bytes: int = field(default_factory=lambda: MAX_BYTES)
     seconds: float = field(default_factory=lambda: MAX_SECONDS)
+    per: str = "source open"  # what the budget is of, in its messages ("page", "model opened", "build's listing")
     requests_made: int = field(init=False, default=0)
     points_read: int = field(init=False, default=0)
     bytes_read: int = field(init=False, default=0)
@@ -87,7 +97,7 @@ class ListingBudget:
             if name in self.spent:
                 raise self.spent[name]
         if time.monotonic() > self._deadline:
-            raise self._spend("seconds", f"the time budget of {self.seconds:g} s per source open ran out")
+            raise self._spend("seconds", f"the time budget of {self.seconds:g} s per {self.per} ran out")
 
     def request(self) -> None:
         """Charge one request (a page of a listing, a folder listed, a file read)."""
@@ -95,21 +105,21 @@ class ListingBudget:
             self.check()
             self.requests_made += 1
             if self.requests_made > self.requests:
-                raise self._spend("requests", f"the budget of {self.requests:,} requests per source open ran out")
+                raise self._spend("requests", f"the budget of {self.requests:,} requests per {self.per} ran out")
 
     def charge_points(self, count: int) -> None:
         with self._lock:
             self.check("points")
             self.points_read += count
             if self.points_read > self.points:
-                raise self._spend("points", f"the budget of {self.points:,} metric points per source open ran out")
+                raise self._spend("points", f"the budget of {self.points:,} metric points per {self.per} ran out")
 
     def charge_bytes(self, count: int) -> None:
         with self._lock:
             self.check("bytes")
             self.bytes_read += count
             if self.bytes_read > self.bytes:
-                raise self._spend("bytes", f"the budget of {human_bytes(self.bytes)} per source open ran out")
+                raise self._spend("bytes", f"the budget of {human_bytes(self.bytes)} per {self.per} ran out")
 
 
 def paged(
@@ -118,19 +128,26 @@ def paged(
     report: Callable[[str], None],
     *,
     limit: int | None = None,
+    start: str | None = None,
+    charge: bool = True,
 ) -> Iterator[T]:
     """The items of a token-paged listing: `fetch(token) -> (items, next token)`, each page a request.
 
     Ends at the last page, at `limit` items, at `budget.pages` pages, or when the server pages
     in a way that never ends: an empty page that names a next page, or a token seen before
     (each reported in `report`, once). When the open's requests or time run out it raises
-    `ListingBudgetSpent`, after the items read so far were yielded.
+    `ListingBudgetSpent`, after the items read so far were yielded. `start`: the first page's
+    token (a listing resumed); `charge=False` when `fetch` charges each request it sends itself
+    (the Hub's client does, retries included).
     """
-    token: str | None = None
-    seen: set[str] = set()
+    token: str | None = start
+    seen: set[str] = set() if start is None else {start}
     count = 0
     for _ in range(budget.pages):
-        budget.request()
+        if charge:
+            budget.request()
+        else:
+            budget.check()
         items, nxt = fetch(token)
         for item in items:
             if limit is not None and count >= limit:

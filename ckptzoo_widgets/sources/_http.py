@@ -79,15 +79,19 @@ def read_bounded(
     parts: list[bytes] = []
     total = 0
     try:
-        for block in response.raw.stream(CHUNK, decode_content=False):
+        for block in _blocks(response.raw):
             total += len(block)
             if total > limit:
                 raise ZooError(f"{url}: the answer is larger than {human_bytes(limit)}; refused")
             if time.monotonic() > ends:
-                raise ZooError(f"{url}: the answer took longer than {deadline:g} s; refused")
+                if budget is not None:
+                    budget.check()  # the open's own time ran out (its error names that budget)
+                raise ZooError(f"{url}: the answer took longer than {deadline:.3g} s; refused")
             if budget is not None:
                 budget.charge_bytes(len(block))
             parts.append(block)
+    except urllib3.exceptions.TimeoutError as error:  # silent mid-body: a timeout, as before the first byte
+        raise requests.Timeout(str(error)) from None
     except urllib3.exceptions.HTTPError as error:  # raw reads raise urllib3's errors, not requests'
         raise requests.ConnectionError(str(error)) from None
     body = b"".join(parts)
@@ -98,6 +102,18 @@ def read_bounded(
         except ParseError as error:
             raise ZooError(f"{url}: the answer {error}") from None
     return body
+
+
+def _blocks(raw: Any) -> Any:
+    """The raw body as it arrives: each block what one read of the socket gave (urllib3's `read1`),
+    so the deadline is checked however slowly it drips (`stream` waits for a whole block first:
+    a byte every few seconds would hold one 64 KiB block for days)."""
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:  # urllib3 1.x
+        yield from raw.stream(CHUNK, decode_content=False)
+        return
+    while block := read1(CHUNK, decode_content=False):
+        yield block
 
 
 # --- the cached GET (the `indexes/` records of the cache layout, ckptzoo_widgets.cache) ---

@@ -18,6 +18,11 @@ Every request the `hf:` source makes goes through `HubClient.get`:
 - **Failures are one line.** A `5xx` (the answer seen before if there is one), no answer
   within `timeout` (`the Hub did not answer in 5 s`), no connection (`offline: ...`),
   never raw urllib3 text or a traceback.
+- **Budgets.** Each request is charged to a `_budget.ListingBudget`: the one the caller
+  gives (a page of a query, a model opened, an index build's listing; see sources/_budget.py)
+  or one of its own. Its body is read through `_http.read_bounded`: cut at its cap while it
+  streams (`limit`; a page of a query `MAX_PAGE_BYTES`), within `DEADLINE_S` and what is
+  left of the budget's time; one line naming what was asked when a budget breaks.
 - **The token** (`HF_TOKEN` or huggingface_hub's saved login, through
   `huggingface_hub.utils.get_token`) is sent to the Hub's own endpoint only; it
   is never part of a URL, a record, a message or load code.
@@ -41,6 +46,7 @@ from .. import cache, config
 from ..decode import ParseError, load_json
 from ..errors import ZooError
 from ..text import one_line, truncate
+from ._budget import ListingBudget, ListingBudgetSpent
 from ._http import get_bounded
 
 TIMEOUT_S = 5.0  # connect and read: a Hub that accepts the connection and stays silent costs this
@@ -48,6 +54,7 @@ DEADLINE_S = 60.0  # one whole answer
 FRESH_S = 600.0  # answers reused without asking within this window
 MAX_WAIT_S = 5.0  # the longest wait the Hub may ask for before we say so instead of waiting
 MAX_TEXT = 1 << 20  # a README or a result file
+MAX_PAGE_BYTES = 8 << 20  # a page of a query (50 or 100 cards: a few hundred KiB)
 
 
 class HubUnavailable(ZooError):
@@ -236,13 +243,27 @@ class HubClient:
         return one_line(truncate(parts.path + (f"?{parts.query}" if parts.query else ""), 200))
 
     # --- one GET --------------------------------------------------------------------------
-    def get(self, url: str, *, what: str, text: bool = False, fresh: float | None = None) -> Answer:
+    def get(
+        self,
+        url: str,
+        *,
+        what: str,
+        text: bool = False,
+        fresh: float | None = None,
+        budget: ListingBudget | None = None,
+        limit: int | None = None,
+    ) -> Answer:
         """The answer at `url` (JSON, or text with `text=True`), from the cache when fresh.
 
         `what` names it in messages ("the search 'pythia'", "EleutherAI/pythia-70m").
-        Raises HubUnavailable (one line) when the Hub cannot answer and nothing was seen
-        before, HubNotFound on a 404, ZooError on an answer that breaks the budgets.
+        `budget`: what this request is charged to (a page, a model opened, a build's listing;
+        a budget of its own when None); `limit`: the body's cap (`MAX_TEXT` for text, else the
+        JSON budget). Raises HubUnavailable (one line) when the Hub cannot answer and nothing
+        was seen before, HubNotFound on a 404, ZooError on an answer that breaks the budgets
+        (`ListingBudgetSpent` when the budget ran out).
         """
+        budget = ListingBudget(per="request") if budget is None else budget
+        cap = limit if limit is not None else (MAX_TEXT if text else None)
         if not self.owns(url):
             raise ZooError(f"{one_line(truncate(url, 200))}: not on the Hub's endpoint {self.base}; not asked")
         window = self.fresh if fresh is None else fresh
@@ -263,20 +284,26 @@ class HubClient:
                     raise HubUnavailable(wait_text(wait), "rate-limit", wait)
                 if self.on_wait is not None:
                     self.on_wait(wait)
-                time.sleep(wait)
+                time.sleep(min(wait, budget.remaining()))
             headers = dict(self._headers)
             if seen is not None and seen[0].get("etag"):
                 headers["If-None-Match"] = str(seen[0]["etag"])
             try:
+                budget.request()
                 self.sent += 1
                 response, body = get_bounded(
                     url,
-                    limit=MAX_TEXT if text else None,
+                    limit=cap,
                     timeout=self.timeout,
                     deadline=DEADLINE_S,
                     headers=headers,
                     session=self._session,
+                    budget=budget,
                 )
+            except ListingBudgetSpent as error:  # the same error, naming what was asked
+                raise ListingBudgetSpent(error.budget, f"{what}: {error}") from None
+            except ZooError as error:  # too large, too slow, a bomb: one line naming what was asked
+                raise ZooError(f"{what}: {str(error).removeprefix(f'{url}: ')}") from None
             except requests.Timeout:
                 return self._failed(url, seen, f"the Hub did not answer in {self.timeout:g} s", "timeout")
             except requests.RequestException:

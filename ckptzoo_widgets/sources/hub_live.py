@@ -7,7 +7,9 @@ cursor. `HubLive.model(repo)` asks for the repo's info (card data, files with
 their LFS sha256, parameter count), its branches (`/refs`: the checkpoints),
 its README (the card text) and its lm-evaluation-harness result files when it
 has some. Every answer goes through `hub_client.HubClient` (cache, freshness,
-rate limits, one-line failures).
+rate limits, one-line failures), charged to a `_budget.ListingBudget`: one per
+page, one per model opened (its info, branches, card and result files together),
+so a session that stays open for hours is bounded per question it asks.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from urllib.parse import quote
 from .. import safety
 from ..errors import ZooError
 from ..schema import ENTRY_ERRORS, ModelEntry, Problem, Problems, validate_models
+from ._budget import ListingBudget
 from ._parse import step_of
 from .base import LivePage, LiveQuery
-from .hub_client import HubClient, HubNotFound, HubUnavailable
+from .hub_client import MAX_PAGE_BYTES, HubClient, HubNotFound, HubUnavailable
 
 PAGE = 50  # models per Hub page
 # What a card needs from a list answer (the Hub sends `id` with them).
@@ -203,7 +206,9 @@ class HubLive:
         keys = ", ".join(f"-{k}" for k in SORTS)
         return f"the Hub cannot sort by {sort[:80]!r} (that would need the whole Hub); it sorts by {keys}"
 
-    def page(self, query: LiveQuery, cursor: str | None) -> LivePage:
+    def page(self, query: LiveQuery, cursor: str | None, budget: ListingBudget | None = None) -> LivePage:
+        """One page of `query` (its first, or the one `cursor` names), one request charged to
+        `budget` (an index build's listing) or to a budget of this page's own."""
         what = f"the Hub's search {query.text.strip()[:80]!r}" if query.text.strip() else "the Hub's listing"
         if cursor is not None:
             if not self.client.owns(cursor):
@@ -214,7 +219,7 @@ class HubLive:
             if params is None:
                 return LivePage([], None, 0)
             url = self.client.url("/api/models", params)
-        answer = self.client.get(url, what=what)
+        answer = self.client.get(url, what=what, budget=budget or ListingBudget(per="page"), limit=MAX_PAGE_BYTES)
         if not isinstance(answer.data, list):
             raise ZooError(f"{what}: expected a JSON list of models, got {type(answer.data).__name__}")
         problems = Problems()
@@ -253,14 +258,14 @@ class HubLive:
             if model_id in self._open:
                 self._open.move_to_end(model_id)
                 return self._open[model_id]
-        entry = self._read_model(model_id)
+        entry = self._read_model(model_id, ListingBudget(per="model opened"))  # what opening one model may cost
         with self._lock:
             self._open[model_id] = entry
             while len(self._open) > MAX_OPEN:
                 self._open.popitem(last=False)
         return entry
 
-    def _read_model(self, repo: str) -> ModelEntry:
+    def _read_model(self, repo: str, budget: ListingBudget) -> ModelEntry:
         from .hub import checkpoints_from_refs
 
         try:
@@ -269,12 +274,16 @@ class HubLive:
             raise ZooError(f"{repo[:100]!r}: {error}") from None
         path = quote(repo, safe="/")
         try:
-            info = self.client.get(self.client.url(f"/api/models/{path}", [("blobs", "true")]), what=repo).data
+            info = self.client.get(
+                self.client.url(f"/api/models/{path}", [("blobs", "true")]), what=repo, budget=budget
+            ).data
         except HubNotFound:
             raise ZooError(f"unknown model {repo!r} on the Hub ({self.base})") from None
         problems = Problems()
         try:
-            refs = self.client.get(self.client.url(f"/api/models/{path}/refs"), what=f"the branches of {repo}")
+            refs = self.client.get(
+                self.client.url(f"/api/models/{path}/refs"), what=f"the branches of {repo}", budget=budget
+            )
             checkpoints, refs_problems = checkpoints_from_refs(refs.data, repo, self.origin)
             problems.extend(refs_problems)
         except (ZooError, *ENTRY_ERRORS) as error:
@@ -288,8 +297,8 @@ class HubLive:
         revision = sha if sha and len(sha) == 40 else "main"
         readme = None
         if "README.md" in names or not isinstance(siblings, list):  # (no file list: ask for it anyway)
-            readme = self._text(f"/{path}/resolve/{revision}/README.md", f"the card of {repo}", problems, repo)
-        evals = self._evals(repo, path, revision, [n for n in names if _result_file(n)], problems)
+            readme = self._text(f"/{path}/resolve/{revision}/README.md", f"the card of {repo}", problems, repo, budget)
+        evals = self._evals(repo, path, revision, [n for n in names if _result_file(n)], problems, budget)
         data, item_problems = self._model_data(info, self.origin, self.base, checkpoints, readme)
         problems.extend(item_problems)
         if data is not None:
@@ -302,16 +311,16 @@ class HubLive:
             raise ZooError(f"{repo}: the Hub's answer is not a usable model ({reasons})")
         return models[0].with_origin(self.source, self.base + "/")
 
-    def _text(self, path: str, what: str, problems: Problems, repo: str) -> str | None:
+    def _text(self, path: str, what: str, problems: Problems, repo: str, budget: ListingBudget) -> str | None:
         try:
-            answer = self.client.get(self.client.url(path), what=what, text=True)
+            answer = self.client.get(self.client.url(path), what=what, text=True, budget=budget)
         except ZooError as error:
             problems.add(Problem(self.origin, repo, "card", str(error)))
             return None
         return answer.data if isinstance(answer.data, str) else None
 
     def _evals(
-        self, repo: str, path: str, revision: str, files: list[str], problems: Problems
+        self, repo: str, path: str, revision: str, files: list[str], problems: Problems, budget: ListingBudget
     ) -> list[tuple[str, dict[str, float], str | None]]:
         """(file, metrics, revision it evaluated) for each lm-eval result file (at most MAX_RESULT_FILES)."""
         from ..decode import ParseError, load_json
@@ -323,7 +332,7 @@ class HubLive:
             )
         found = []
         for name in sorted(files)[:MAX_RESULT_FILES]:
-            text = self._text(f"/{path}/resolve/{revision}/{quote(name)}", f"{repo}/{name}", problems, repo)
+            text = self._text(f"/{path}/resolve/{revision}/{quote(name)}", f"{repo}/{name}", problems, repo, budget)
             try:
                 document = load_json(text or "")
             except ParseError:

@@ -10,9 +10,14 @@ when run again; the journal is removed once the index is written.
 
 Within the Hub's limits: requests are sent one at a time, and when the Hub's
 `RateLimit` header says none are left (or a 429 asks to wait) the build waits
-for the window to reset, up to `MAX_WAIT_S` at a time, saying so on stderr. The
-listing ends at the last page, a `next` link seen before, `limit=` models, or
-`MAX_PAGES` pages, whichever comes first: no request loop is unbounded.
+for the window to reset, up to `MAX_WAIT_S` at a time, saying so on stderr.
+
+The listing is one `_budget.paged` listing under one `_budget.ListingBudget`
+(`listing_budget`): it ends at the last page, a `next` link seen before, a page
+without models that names a next one, `limit=` models, `MAX_PAGES` pages,
+`MAX_BYTES` of answers or `MAX_SECONDS` of one run, whichever comes first (the
+last three reported; what was listed is built and written). Each model opened
+has its own budget (`HubLive.model`). No request loop is unbounded.
 """
 
 from __future__ import annotations
@@ -25,13 +30,23 @@ from typing import Any
 
 from ..errors import ZooError
 from ..schema import ModelEntry
+from ._budget import ListingBudget, ListingBudgetSpent, paged
 from .base import LiveQuery
 from .hub_client import HubClient
 from .hub_live import HubLive
 
 MAX_PAGES = 20_000  # listing pages of one build (2,000,000 models at 100 a page)
+MAX_BYTES = 8 << 30  # answer bytes of one build's listing (a page of 100 cards is a few hundred KiB)
+MAX_SECONDS = 24 * 3600.0  # one run of a build's listing, rate-limit waits included (a run resumes)
 BUILD_PAGE = 100
 MAX_WAIT_S = 330.0  # a rate-limit window of the Hub is 300 s
+
+
+def listing_budget() -> ListingBudget:
+    """The budget of one build's listing (the module's values when it starts: a test may set them)."""
+    return ListingBudget(
+        pages=MAX_PAGES, requests=2 * MAX_PAGES, bytes=MAX_BYTES, seconds=MAX_SECONDS, per="build's listing"
+    )
 
 
 def journal_path(out: Path) -> Path:
@@ -90,38 +105,35 @@ def snapshot_models(
             log.flush()
             os.fsync(log.fileno())
 
-        seen: set[str] = set()
-        pages = 0
-        while not finished and (limit is None or len(ids) < limit):
-            if pages >= MAX_PAGES:
-                report(f"{source}: stopped after {MAX_PAGES} pages")
-                break
-            started = bool(ids)
-            if started and cursor is None:
-                break
-            page = live.page(LiveQuery(), cursor if started else None)
-            pages += 1
+        listing = listing_budget()
+        known = set(ids)
+
+        def fetch(token: str | None) -> tuple[list[ModelEntry], str | None]:
+            page = live.page(LiveQuery(), token, budget=listing)
             for problem in page.problems:
                 report(str(problem))
-            new = [m for m in page.models if m.id not in built and m.id not in ids]
+            new = [m for m in page.models if m.id not in built and m.id not in known]
             if limit is not None:
                 new = new[: max(limit - len(ids), 0)]
-            finished = page.next is None or page.next in seen or not page.models
-            if page.next:
-                seen.add(page.next)
+            known.update(m.id for m in new)
             entries = [] if details else [_dump(m) for m in new]
-            write(
-                {
-                    "kind": "page",
-                    "ids": [m.id for m in new],
-                    "entries": entries,
-                    "next": page.next,
-                    "finished": finished,
-                }
-            )
-            ids += [m.id for m in new]
+            done = page.next is None or (limit is not None and len(ids) + len(new) >= limit)
+            write({"kind": "page", "ids": [m.id for m in new], "entries": entries, "next": page.next, "finished": done})
+            ids.extend(m.id for m in new)
             built.update({e["id"]: e for e in entries})
-            cursor = page.next
+            return page.models, None if done else page.next
+
+        def ended(line: str) -> None:
+            report(f"{source}: {line}")
+            if not line.startswith("stopped"):  # the Hub paged in a way that never ends: the listing is done
+                write({"kind": "page", "ids": [], "entries": [], "next": None, "finished": True})
+
+        if not finished and (limit is None or len(ids) < limit):
+            try:
+                for _ in paged(listing, fetch, ended, start=cursor, charge=False):
+                    pass
+            except ListingBudgetSpent as error:
+                report(f"{source}: {error}")
         if limit is not None:
             ids = ids[:limit]
         for position, model_id in enumerate(ids):

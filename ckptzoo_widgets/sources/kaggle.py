@@ -49,6 +49,7 @@ from ..decode import ParseError, load_json
 from ..errors import ZooError
 from ..schema import ModelEntry, Problem, Problems, validate_models
 from ..text import one_line, truncate
+from ._budget import ListingBudget, ListingBudgetSpent, paged
 from ._http import read_bounded
 from .base import LivePage, LiveQuery, LoadedSource
 
@@ -61,6 +62,8 @@ MAX_ANSWER = 16 << 20
 MAX_INSTANCES = 50
 MAX_VERSIONS = 100
 TIMEOUT_S = 30.0
+DEADLINE_S = 120.0  # one whole answer, however slowly it drips
+VERSION_PAGES = 10  # pages of one instance's versions
 SORTS: dict[str, tuple[str, str]] = {
     "hotness": ("LIST_MODELS_ORDER_BY_HOTNESS", "Hotness"),
     "downloads": ("LIST_MODELS_ORDER_BY_DOWNLOAD_COUNT", "Most downloads"),
@@ -190,20 +193,27 @@ class KaggleClient:
         self.base = endpoint()
         self.host = urlsplit(self.base).netloc
 
-    def call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    def call(self, method: str, body: dict[str, Any], budget: ListingBudget | None = None) -> dict[str, Any]:
+        """One call, charged to `budget` (a page, a model opened: `_budget.ListingBudget`) or a budget of its own."""
         if config.offline():
             raise ZooError(f"kaggle: offline (CKPTZOO_OFFLINE); {method} not asked")
+        budget = ListingBudget(per="request") if budget is None else budget
         url = f"{self.base}/{SERVICE}/{method}"
         auth = _auth()
         headers = {"User-Agent": "ckptzoo-widgets", "Accept-Encoding": "gzip"}
+        budget.request()
         try:
             response = requests.post(
                 url, json=body, headers=headers, auth=auth, timeout=TIMEOUT_S, stream=True, allow_redirects=False
             )
             with response:
-                data = read_bounded(response, url, limit=MAX_ANSWER)
-        except ZooError:
+                data = read_bounded(
+                    response, url, limit=MAX_ANSWER, deadline=min(DEADLINE_S, budget.remaining()), budget=budget
+                )
+        except ListingBudgetSpent:
             raise
+        except ZooError as error:  # too large, too slow: one line naming the call, not the URL
+            raise ZooError(f"kaggle: {method}: {str(error).removeprefix(f'{url}: ')}") from None
         except requests.RequestException as error:
             raise ZooError(f"kaggle: cannot reach {self.host} ({type(error).__name__})") from None
         answer: Any = None
@@ -477,7 +487,7 @@ class KaggleLive:
             body["owner"] = self.options["owner"]
         if cursor:
             body["pageToken"] = cursor
-        answer = self.client.call("ListModels", body)
+        answer = self.client.call("ListModels", body, ListingBudget(per="page"))  # what one page may cost
         listed = answer.get("models")
         items: list[Any] = listed if isinstance(listed, list) else []
         problems = Problems()
@@ -521,14 +531,21 @@ class KaggleLive:
                 self._open.move_to_end(model_id)
                 return self._open[model_id]
         owner, _, slug = model_id.partition("/")
-        item = self.client.call("GetModel", {"ownerSlug": owner, "modelSlug": slug})
+        budget = ListingBudget(
+            pages=VERSION_PAGES, per="model opened"
+        )  # what opening one model may cost; pages per version listing
+        item = self.client.call("GetModel", {"ownerSlug": owner, "modelSlug": slug}, budget)
         versions: dict[tuple[str, str], list[int]] = {}
+        problems = Problems()
         for instance in _instances(item):
             framework, variation = framework_name(instance.get("framework")), instance.get("slug")
             if not framework or not isinstance(variation, str):
                 continue
-            versions[(framework, variation)] = self._versions(owner, slug, instance, variation)
-        problems = Problems()
+            try:
+                versions[(framework, variation)] = self._versions(owner, slug, instance, variation, budget, problems)
+            except ListingBudgetSpent as error:
+                problems.add(Problem(self.origin, model_id, "versions", str(error)))
+                break
         built = validate_models(
             [(self.origin, model_id, partial(model_data, item, versions, self.origin, problems))], problems
         )
@@ -543,10 +560,19 @@ class KaggleLive:
                 self._open.popitem(last=False)
         return entry
 
-    def _versions(self, owner: str, slug: str, instance: dict[str, Any], variation: str) -> list[int]:
-        numbers: list[int] = []
-        token = ""
-        for _ in range(10):  # pages; a token that repeats ends the listing
+    def _versions(
+        self,
+        owner: str,
+        slug: str,
+        instance: dict[str, Any],
+        variation: str,
+        budget: ListingBudget,
+        problems: Problems,
+    ) -> list[int]:
+        """The version numbers of one instance: a `_budget.paged` listing (`VERSION_PAGES` pages, a token
+        seen before or an empty page naming a next one ends it), charged to the model's budget."""
+
+        def fetch(token: str | None) -> tuple[list[int], str | None]:
             body = {
                 "ownerSlug": owner,
                 "modelSlug": slug,
@@ -556,17 +582,21 @@ class KaggleLive:
             }
             if token:
                 body["pageToken"] = token
-            answer = self.client.call("ListModelInstanceVersions", body)
+            answer = self.client.call("ListModelInstanceVersions", body, budget)
             found = answer.get("versionList")
             listed: dict[str, Any] = found if isinstance(found, dict) else {}
+            numbers = []
             for version in listed.get("versions") or []:
                 number = version.get("versionNumber") if isinstance(version, dict) else None
                 if isinstance(number, int) and not isinstance(number, bool) and number > 0:
                     numbers.append(number)
             nxt = answer.get("nextPageToken")
-            if not isinstance(nxt, str) or not nxt or nxt == token or len(numbers) >= MAX_VERSIONS:
-                break
-            token = nxt
+            return numbers, nxt if isinstance(nxt, str) and nxt else None
+
+        def ended(line: str) -> None:
+            problems.add(Problem(self.origin, f"{owner}/{slug}", f"versions of {variation}", line))
+
+        numbers = list(paged(budget, fetch, ended, limit=MAX_VERSIONS, charge=False))
         latest = instance.get("versionNumber")
         if not numbers and isinstance(latest, int):
             numbers = [latest]
