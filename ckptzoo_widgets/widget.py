@@ -584,7 +584,8 @@ class ZooBrowser(KernelOwned):
         elif request.kind == "refresh":  # the Refresh button
             self.refresh()
         elif request.kind in WEIGHTS_REQUESTS:  # the Weights view of the open model
-            self._weights.handle(request, self.zoo.model(self._detail_id) if self.zoo and self._detail_id else None)
+            opened = self.zoo.model(self._detail_id) if self.zoo is not None and self._detail_id else None
+            self._weights.handle(request, opened)
         elif request.kind == "insert":
             # The reference comes from the kernel's own state, never from the message.
             self.insert_events.append({"handled": fields.get("handled", False), "ref": self.selected})
