@@ -4,6 +4,7 @@
 ``CKPTZOO_OFFLINE``  never touch the network; serve the cache (1/true/yes/on)
 ``CKPTZOO_QUIET``    no progress bars
 ``CKPTZOO_PACK``     a course pack, read before the cache and never written (docs/classroom.md)
+``CKPTZOO_SHARED_CACHE``  a folder of live answers shared by the users of one machine (docs/classroom.md)
 Download tuning (``CKPTZOO_TIMEOUT``, ``CKPTZOO_RETRIES``, ...) is read by
 ``fetch.settings`` through :func:`env_number`; docs/downloads.md lists them all.
 """
@@ -48,6 +49,18 @@ def pack_root() -> pathlib.Path | None:
     """``CKPTZOO_PACK``: the course pack a teacher staged (``ckptzoo pack build``), or None."""
     env = os.environ.get("CKPTZOO_PACK", "").strip()
     return pathlib.Path(env).expanduser() if env else None
+
+
+def shared_cache() -> pathlib.Path | None:
+    """``CKPTZOO_SHARED_CACHE``: the machine's shared answer cache (``cache.SHARED_DIR_MODE``), or None.
+
+    Only a folder that exists counts: the teacher or the administrator makes it (its group, its
+    mode); a kernel never creates it."""
+    env = os.environ.get("CKPTZOO_SHARED_CACHE", "").strip()
+    if not env:
+        return None
+    path = pathlib.Path(env).expanduser()
+    return path if path.is_dir() else None
 
 
 def offline() -> bool:

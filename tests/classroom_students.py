@@ -9,8 +9,8 @@ gid, uid), gets its own HOME and TMPDIR, waits for the bell, and loads what the 
 at the same moment as the others. Used by tests/test_classroom.py and
 benchmarks/classroom.py.
 
-spec: {"env": {...}, "students": [{"name", "uid", "gid", "home", "tmp"}],
-       "mode": "pack" | "online", "load": {...}}
+spec: {"env": {...}, "students": [{"name", "uid", "gid", "home", "tmp"[, "groups", "umask"]}],
+       "mode": "pack" | "online" | "hub", "load": {...}}
 """
 
 from __future__ import annotations
@@ -87,9 +87,21 @@ def load_online(load: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def load_hub(load: dict[str, Any]) -> dict[str, Any]:
+    """What a student browsing the Hub asks: one search, one model opened (`hf:`, anonymously)."""
+    import ckptzoo_widgets as cz
+
+    zoo = cz.open_zoo("hf:")
+    found = zoo.search(load["query"])
+    model = zoo.model(load["model"])
+    return {"ids": sorted(found["id"]), "checkpoints": len(model.checkpoints)}
+
+
 def student(spec: dict[str, Any], me: dict[str, Any], bell: int, answer: int) -> None:
+    if "umask" in me:
+        os.umask(me["umask"])
     if me["uid"] != os.getuid():  # (a benchmark may run every student as the same user)
-        os.setgroups([])
+        os.setgroups(me.get("groups", []))  # a class group the shared answer cache belongs to
         os.setgid(me["gid"])
         os.setuid(me["uid"])
     os.environ.pop("XDG_CACHE_HOME", None)  # the user's cache is under its own HOME
@@ -100,7 +112,7 @@ def student(spec: dict[str, Any], me: dict[str, Any], bell: int, answer: int) ->
     started = time.perf_counter()
     before = _io()
     try:
-        work = load_pack if spec["mode"] == "pack" else load_online
+        work = {"pack": load_pack, "online": load_online, "hub": load_hub}[spec["mode"]]
         result: dict[str, Any] = {"name": me["name"], "ok": True, **work(spec["load"])}
     except BaseException as error:  # reported to the test, which fails on it
         result = {"name": me["name"], "ok": False, "error": "".join(traceback.format_exception(error))[-3000:]}
@@ -118,8 +130,10 @@ def main(path: str) -> int:
         del os.environ[key]
     os.environ.update(spec["env"])
     import huggingface_hub  # noqa: F401 - imported with the students' environment, before the fork
-    import torch  # noqa: F401
-    from safetensors.numpy import load_file  # noqa: F401
+
+    if spec["mode"] != "hub":
+        import torch  # noqa: F401
+        from safetensors.numpy import load_file  # noqa: F401
 
     import ckptzoo_widgets as cz
     from ckptzoo_widgets import catalog, loader  # noqa: F401

@@ -118,7 +118,7 @@ def _run_students(spec: dict, base: Path) -> dict:
         # at the same path; the machine's /root is untouched.
         top = Path("/root") / Path(sys.prefix).relative_to("/root").parts[0]
         scratch = base / "interpreter"
-        scratch.mkdir()
+        scratch.mkdir(exist_ok=True)
         script = (
             f"set -e; mount --bind {top} {scratch}; mount -t tmpfs -o mode=755,size=1m tmpfs /root; "
             f"mkdir -p {top}; mount --bind {scratch} {top}; exec {' '.join(command)}"
@@ -230,3 +230,79 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def class_group(classroom: dict) -> Iterator[dict]:
+    """A Unix group of the teacher and the thirty students (the shared answer cache's group), removed afterwards."""
+    import grp
+
+    name = f"czg{os.getpid() % 100000:05d}"
+    made = subprocess.run(["groupadd", name], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"groupadd failed: {made.stderr.strip()[:200]}")
+    try:
+        yield {"name": name, "gid": grp.getgrnam(name).gr_gid}
+    finally:
+        subprocess.run(["groupdel", name], capture_output=True)
+
+
+def test_thirty_students_asking_the_hub_the_same_thing_share_one_answer(classroom: dict, class_group: dict) -> None:
+    """CKPTZOO_SHARED_CACHE: thirty users, each its own process, the same search and model at once."""
+    pytest.importorskip("huggingface_hub")
+    from fixtures.generated_hub import GeneratedHub
+
+    base: Path = classroom["base"]
+    gid = class_group["gid"]
+    shared = base / "hub-answers"  # what the teacher makes: install -d -m 2770 -g <class> <folder>
+    shared.mkdir()
+    os.chown(shared, classroom["teacher"]["uid"], gid)
+    shared.chmod(0o2770)
+    students = [
+        {**s, "groups": [gid], "umask": 0o077 if i % 2 else 0o022}  # half of them with a private umask
+        for i, s in enumerate(classroom["students"])
+    ]
+    with GeneratedHub(size=2_000) as hub:
+        spec = {
+            "mode": "hub",
+            "env": {
+                "HF_ENDPOINT": hub.url,
+                "CKPTZOO_SHARED_CACHE": str(shared),
+                "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
+                "CKPTZOO_QUIET": "1",
+                "PATH": os.environ["PATH"],
+            },
+            "students": students,
+            "load": {"query": "pythia", "model": "EleutherAI/pythia-70m"},
+        }
+        unshared = {k: v for k, v in spec["env"].items() if k != "CKPTZOO_SHARED_CACHE"}
+        alone = _run_students({**spec, "env": unshared}, base)
+        without = len(hub.requests())
+        for student in students:  # each its own cache again, empty
+            shutil.rmtree(Path(student["home"]) / ".cache", ignore_errors=True)
+        hub.reset_counts()
+        outcome = _run_students(spec, base)
+        asked = hub.requests()
+
+    results = outcome["students"]
+    failures = [s for s in results if not s.get("ok") or s["exit"] != 0]
+    assert failures == [], failures[0].get("error")
+    assert len({json.dumps(s["ids"]) for s in results}) == 1 and "EleutherAI/pythia-70m" in results[0]["ids"]
+    assert {s["checkpoints"] for s in results} == {155}
+    # Alone, each student asks 4 things (the search, the model's info, its branches, its README).
+    assert all(s.get("ok") for s in alone["students"]) and without == 4 * STUDENTS
+    print(f"{STUDENTS} students, the same search and model: {without} requests alone, {len(asked)} shared: {asked}")
+    assert len(asked) <= 8, asked
+    files = [Path(d, n) for d, _, names in os.walk(shared) for n in names]
+    folders = [Path(d) for d, _, _ in os.walk(shared)]
+    assert len([f for f in files if f.suffix == ".body"]) == 4
+    for path in files:  # every file readable by the group, with the class's group; no temporary left
+        status = path.lstat()
+        assert stat.S_ISREG(status.st_mode) and status.st_gid == gid, path
+        assert stat.S_IMODE(status.st_mode) & 0o040, (path, oct(status.st_mode))
+        assert not path.name.endswith(".tmp"), path
+    for folder in folders:  # every folder enterable and writable by the group, setgid
+        mode = stat.S_IMODE(folder.lstat().st_mode)
+        assert mode & 0o2070 == 0o2070 and folder.lstat().st_gid == gid, (folder, oct(mode))
+    writers = {path.lstat().st_uid for path in files if path.suffix == ".body"}
+    assert writers <= {s["uid"] for s in students}

@@ -31,19 +31,21 @@ Every request the `hf:` source makes goes through `HubClient.get`:
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
 
 from .. import cache, config
-from ..decode import ParseError, load_json
+from ..decode import ParseError, json_limit, load_json
 from ..errors import ZooError
 from ..text import one_line, truncate
 from ._budget import ListingBudget, ListingBudgetSpent
@@ -55,6 +57,9 @@ FRESH_S = 600.0  # answers reused without asking within this window
 MAX_WAIT_S = 5.0  # the longest wait the Hub may ask for before we say so instead of waiting
 MAX_TEXT = 1 << 20  # a README or a result file
 MAX_PAGE_BYTES = 8 << 20  # a page of a query (50 or 100 cards: a few hundred KiB)
+SHARED_WAIT_S = 20.0  # how long a kernel waits for another user asking the same thing (then asks itself)
+MAX_SHARED_RECORD = 1 << 16  # a shared answer's record (URL, ETag, next link)
+SKEW_S = 60.0  # a shared answer written "in the future" by more than this is not believed
 
 
 class HubUnavailable(ZooError):
@@ -149,6 +154,12 @@ class _Limits:
             cls.blocked_until[base] = max(cls.blocked_until.get(base, 0.0), time.monotonic() + seconds)
 
 
+def _shareable(response: requests.Response) -> bool:
+    """An answer the Hub does not mark as one user's own (`Cache-Control: private` / `no-store`, a cookie)."""
+    control = response.headers.get("Cache-Control", "").lower()
+    return "private" not in control and "no-store" not in control and "Set-Cookie" not in response.headers
+
+
 def wait_text(seconds: float) -> str:
     return f"the Hub asks to wait {max(1, math.ceil(seconds))} s"
 
@@ -201,7 +212,7 @@ class HubClient:
 
     def _store(
         self, url: str, body: bytes, response: requests.Response | None, record: dict[str, Any], kind: str = "json"
-    ) -> None:
+    ) -> dict[str, Any]:
         body_path, record_path = cache.hub_answer_paths(config.cache_root(), url)
         if response is not None:
             nxt = (response.links.get("next") or {}).get("url")
@@ -222,6 +233,50 @@ class HubClient:
             cache.write_json_atomic(record_path, record)
         except OSError:
             pass  # a read-only cache still serves this session
+        return record
+
+    # --- the machine's shared cache (CKPTZOO_SHARED_CACHE) ------------------------------------
+    def _shared_root(self) -> Path | None:
+        """The shared answer cache, for anonymous requests only: a request with a token may be
+        answered with what only that token sees (private or gated repos), so it is neither
+        written there nor answered from there."""
+        if "Authorization" in self._headers:
+            return None
+        return config.shared_cache()
+
+    def _shared_fresh(self, root: Path, url: str, kind: str, window: float, cap: int | None) -> Answer | None:
+        """A shared answer written less than `window` seconds ago (by its file's ctime, which no user
+        can set back), for this very URL and kind, whole (its sha256), and that parses; else None."""
+        body_path, record_path = cache.hub_answer_paths(root, url)
+        found = cache.read_shared(record_path, MAX_SHARED_RECORD)
+        body = cache.read_shared(body_path, cap if cap is not None else json_limit())
+        if found is None or body is None:
+            return None
+        try:
+            record = load_json(found[0], limit=MAX_SHARED_RECORD)
+        except ParseError:
+            return None
+        if not isinstance(record, dict) or record.get("url") != url or record.get("kind", "json") != kind:
+            return None
+        if record.get("sha256") != hashlib.sha256(body[0]).hexdigest():
+            return None
+        age = time.time() - max(body[1].st_ctime, found[1].st_ctime)
+        if not -SKEW_S <= age < window:
+            return None
+        try:
+            return self._answer(url, record, body[0], "shared")
+        except ZooError:  # not JSON: ignored, the live answer replaces it
+            return None
+
+    def _share(self, root: Path, url: str, record: dict[str, Any], body: bytes) -> None:
+        body_path, record_path = cache.hub_answer_paths(root, url)
+        kept = {k: record.get(k) for k in ("url", "kind", "etag", "next", "total")}
+        kept.update(size=len(body), sha256=hashlib.sha256(body).hexdigest(), fetched=time.time())
+        try:
+            cache.write_shared(root, body_path, body)
+            cache.write_shared(root, record_path, json.dumps(kept, sort_keys=True).encode("utf-8"))
+        except OSError:
+            pass  # a shared folder this user cannot write: its answers are still read
 
     def _answer(self, url: str, record: dict[str, Any], body: bytes, how: str, note: str = "") -> Answer:
         try:
@@ -270,11 +325,37 @@ class HubClient:
         seen = self._cached(url)
         if seen is not None and time.time() - float(seen[0].get("fetched") or 0) < window:
             return self._answer(url, *seen, "fresh")
+        kind = "text" if text else "json"
+        shared = self._shared_root()
+        if shared is not None:
+            hit = self._shared_fresh(shared, url, kind, window, cap)
+            if hit is not None:
+                return hit
         if offline():
             if seen is not None:
                 return self._answer(url, *seen, "cached", "offline: showing what was seen before")
             raise HubUnavailable(f"offline: {what} was not seen before", "offline")
-        kind = "text" if text else "json"
+        if shared is None:
+            return self._ask(url, what, kind, seen, cap, budget, None)
+        with cache.shared_lock(shared, cache.url_key(url)[:40], SHARED_WAIT_S) as held:
+            if held:  # another user may have asked while this one waited
+                hit = self._shared_fresh(shared, url, kind, window, cap)
+                if hit is not None:
+                    return hit
+            return self._ask(url, what, kind, seen, cap, budget, shared)
+
+    def _ask(
+        self,
+        url: str,
+        what: str,
+        kind: str,
+        seen: tuple[dict[str, Any], bytes] | None,
+        cap: int | None,
+        budget: ListingBudget,
+        shared: Path | None,
+    ) -> Answer:
+        """Send the request (one retry after a wait the Hub asked for); the answer kept in this user's
+        cache and, asked anonymously, in the machine's shared one."""
         for attempt in (0, 1):  # one retry at most, after a wait the Hub asked for
             wait = _Limits.wait_for(self.base)
             if wait > 0:
@@ -322,6 +403,8 @@ class HubClient:
                 raise HubUnavailable(wait_text(wait), "rate-limit", wait)
             if status == 304 and seen is not None:
                 self._store(url, b"", None, dict(seen[0]))
+                if shared is not None and _shareable(response):
+                    self._share(shared, url, seen[0], seen[1])
                 return self._answer(url, *seen, "not-modified")
             if status == 404:
                 raise HubNotFound(f"{what}: not found on the Hub{_error_text(body)}")
@@ -329,12 +412,11 @@ class HubClient:
                 return self._failed(url, seen, f"the Hub answered HTTP {status}{_error_text(body)}", "server")
             if status != 200:
                 raise ZooError(f"{what}: the Hub answered HTTP {status}{_error_text(body)}")
-            self._store(url, body, response, {}, kind)
-            stored = self._cached(url)
-            if stored is None:  # a read-only cache: the answer as it came
-                nxt = (response.links.get("next") or {}).get("url")
-                stored = ({"url": url, "next": nxt, "kind": kind}, body)
-            return self._answer(url, *stored, "downloaded")
+            record = self._store(url, body, response, {}, kind)
+            answer = self._answer(url, record, body, "downloaded")
+            if shared is not None and _shareable(response):
+                self._share(shared, url, record, body)  # parsed above: only an answer that reads is shared
+            return answer
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def _failed(self, url: str, seen: tuple[dict[str, Any], bytes] | None, message: str, kind: str) -> Answer:
