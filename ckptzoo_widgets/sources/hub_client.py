@@ -6,7 +6,14 @@ Every request the `hf:` source makes goes through `HubClient.get`:
   body and record, keyed by the URL, which never holds a credential). Within
   `fresh_seconds` (`CKPTZOO_HUB_FRESH`, default 600 s) it is reused without asking;
   after that it is revalidated with `If-None-Match` (a `304` costs no body). Another
-  kernel on the same machine reads the same records.
+  kernel of the same user reads the same records.
+- **Shared by the machine's users** (`CKPTZOO_SHARED_CACHE`, docs/classroom.md): an answer to
+  an anonymous request is also written to the shared folder (`cache.write_shared`), and read
+  from there by the others' kernels while fresh (by its file's ctime); one kernel asks while
+  the others wait on its lock (`cache.shared_lock`, at most `SHARED_WAIT_S`). What is read
+  there is untrusted: regular files only, sha256, URL and kind checked, parsed and validated
+  like a live answer, never copied into the user's own cache. A request sent with a token
+  neither reads nor writes it (its answer may hold what only that token sees).
 - **Offline** (`CKPTZOO_OFFLINE=1`, `HF_HUB_OFFLINE=1`, or the Hub unreachable): what
   was seen before is served; anything else is one line, `offline: ... was not seen before`.
 - **Rate limits.** The `RateLimit` / `RateLimit-Policy` headers (parsed by
