@@ -72,11 +72,12 @@ REQUESTS: dict[str, dict[str, type]] = {
     "insert": {"handled": bool},
     "refresh": {},
     "compare": {"models": list, "metric": str},  # the browser's Compare button
+    "compare-set": {"models": list},  # the ticks on the cards (kept by the kernel: a reloaded page shows them)
     "metric": {"metric": str},  # the compare view's metric menu
 }
 # The requests each view accepts: the browser (ZooBrowser) and the compare chart (CompareView).
 VIEW_REQUESTS: dict[str, tuple[str, ...]] = {
-    "browser": ("search", "select", "library", "insert", "refresh", "compare"),
+    "browser": ("search", "select", "library", "insert", "refresh", "compare", "compare-set"),
     "compare": ("metric",),
 }
 # The kernel's messages to the page.

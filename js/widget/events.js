@@ -84,7 +84,7 @@ export async function copy(view, button) {
 /** Insert code: the labextension inserts a cell; where nobody handles the event, the fallback. */
 export function insert(view) {
   if (!view.codeReady()) return false;
-  const handled = requestInsert(view.el, view.get("code"));
+  const handled = requestInsert(view.el, view.get("code"), view.get("insert_anchor") || "");
   view.protocol.send("insert", { handled });
   if (!handled) {
     view.store.ui.fallbackShown = true;

@@ -84,6 +84,7 @@ export class ZooView {
   rerender(keys) {
     const filters = this.filterKeys();
     if (keys.some((k) => ["selected", "code_library"].includes(k))) this.renderDetail();
+    if (keys.includes("compare_set")) this.compare.sync();
     if (keys.some((k) => filters.includes(k))) this.renderFilters();
     if (keys.includes("sort")) this.renderSort();
     if (keys.some((k) => PAGE_KEYS.includes(k) || filters.includes(k))) {
