@@ -26,7 +26,6 @@ IPython's ``set_next_input``.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -44,6 +43,7 @@ from .widget_query import Query, Suggester, clamp_limit, search_page, zoo_menus
 from .widget_queue import SearchQueue
 from .widget_select import cell_code, load_code, put_in_next_cell, resolve
 from .widget_static import SavedView, static_view
+from .widget_weights import WEIGHTS_REQUESTS, WeightsRunner
 
 __all__ = ["ZooBrowser", "browse"]
 
@@ -59,14 +59,6 @@ def _open_zoo(source: Any) -> Any:
     from . import catalog
 
     return catalog.open_zoo(source)
-
-
-def _anchor_of(widget: Any) -> str:
-    """The insert anchor: the widget's model id (a fresh id where no comm is open)."""
-    try:
-        return str(widget.model_id)
-    except Exception:  # noqa: BLE001 - no comm (a plain Python session): any unique name will do
-        return uuid.uuid4().hex
 
 
 def _is_zoo(obj: Any) -> bool:
@@ -121,12 +113,6 @@ class ZooBrowser(KernelOwned):
     # The front end the kernel found (front_end.py): the fallback's hint, whether the page writes
     # `value` back so the notebook re-runs the cells that read it (marimo).
     front_end = t.Dict().tag(sync=True)
-    # What survives a page reload (the kernel holds it; the page asks to change it): the models
-    # ticked for comparison, and the anchor the labextension tags this browser's inserted cells
-    # with (cell metadata ``ckptzoo.browser``): the next Insert goes below the last of them,
-    # found in the notebook itself, not in the page's memory.
-    compare_set = t.List(t.Unicode()).tag(sync=True)
-    insert_anchor = t.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -151,10 +137,10 @@ class ZooBrowser(KernelOwned):
         self._suggester = Suggester(None)
         self._saved = SavedView()
         self._sort_menu: list[SortOption] = []  # the zoo's sort menu; `sort_options` adds the current sort
+        self._weights = WeightsRunner(self)  # the Weights view of the open model (widget_weights.py)
         self._front: FrontEnd = detect()  # the load code's form and the fallback's hint
         with self.hold_sync():
             self.front_end = self._front.payload()
-            self.insert_anchor = _anchor_of(self)
             with self._quietly():
                 self.query = query or ""
                 self.task = task or ""
@@ -505,10 +491,11 @@ class ZooBrowser(KernelOwned):
             from .curves import compare_message
 
             self.send({**compare_message(self.zoo, fields), "seq": request.seq})  # the answer to that request
-        elif request.kind == "compare-set":  # the ticks on the cards, in the order ticked
-            self.compare_set = list(dict.fromkeys(fields.get("models", [])))
         elif request.kind == "refresh":  # the Refresh button
             self.refresh()
+        elif request.kind in WEIGHTS_REQUESTS:  # the Weights view of the open model
+            opened = self.zoo.model(self._detail_id) if self.zoo is not None and self._detail_id else None
+            self._weights.handle(request, opened)
         elif request.kind == "insert":
             # The reference comes from the kernel's own state, never from the message.
             self.insert_events.append({"handled": fields.get("handled", False), "ref": self.selected})

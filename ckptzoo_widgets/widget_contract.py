@@ -72,17 +72,24 @@ REQUESTS: dict[str, dict[str, type]] = {
     "insert": {"handled": bool},
     "refresh": {},
     "compare": {"models": list, "metric": str},  # the browser's Compare button
-    "compare-set": {"models": list},  # the ticks on the cards (kept by the kernel: a reloaded page shows them)
     "metric": {"metric": str},  # the compare view's metric menu
+    # the Weights view of the open model (widget_weights.py): start (or restart) its grid, stop it,
+    # and one column's two checkpoints side by side
+    "weights": {"against": str},
+    "weights-stop": {},
+    "weights-pair": {"checkpoint": str},
 }
+WEIGHTS_REQUESTS = ("weights", "weights-stop", "weights-pair")
 # The requests each view accepts: the browser (ZooBrowser) and the compare chart (CompareView).
 VIEW_REQUESTS: dict[str, tuple[str, ...]] = {
-    "browser": ("search", "select", "library", "insert", "refresh", "compare", "compare-set"),
+    "browser": ("search", "select", "library", "insert", "refresh", "compare", *WEIGHTS_REQUESTS),
     "compare": ("metric",),
 }
 # The kernel's messages to the page.
 DONE = "done"  # {"done": seq}: request `seq` was handled (seq None: a request without a number)
 COMPARE_DATA = "compare-data"  # {"event": "compare-data", "data": {...}} or {..., "error": "..."}
+WEIGHTS_DATA = "weights-data"  # {"event": "weights-data", "seq", "data" | "error"}: the grid so far
+WEIGHTS_PAIR = "weights-pair"  # {"event": "weights-pair", "seq", "data" | "error"}: one column's two checkpoints
 
 
 # ---- sort menu ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { renderDetail } from "./views/detail.js";
 import { fitTable } from "./views/checkpoints.js";
 import { onStatusClick, onDetailEvent, detailState, insert } from "./events.js";
 import { ComparePanel } from "./views/compare.js";
+import { WeightsPanel } from "./views/weights.js";
 import { onGridKey, bindWindow } from "./keys.js";
 
 const PAGE_KEYS = ["offset", "limit", "query", "sort"];
@@ -76,6 +77,7 @@ export class ZooView {
 
   /** The kernel answered: once the newest request is answered, show the kernel's state. */
   onKernelMessage(msg) {
+    this.weights.receive(msg); // the Weights tab's answers (views/weights.js)
     const settled = this.protocol.receive(msg);
     if (settled.page && this.pageDropped) this.renderPage();
     if (settled.keys.length) this.rerender(settled.keys);
@@ -84,7 +86,6 @@ export class ZooView {
   rerender(keys) {
     const filters = this.filterKeys();
     if (keys.some((k) => ["selected", "code_library"].includes(k))) this.renderDetail();
-    if (keys.includes("compare_set")) this.compare.sync();
     if (keys.some((k) => filters.includes(k))) this.renderFilters();
     if (keys.includes("sort")) this.renderSort();
     if (keys.some((k) => PAGE_KEYS.includes(k) || filters.includes(k))) {
@@ -113,6 +114,7 @@ export class ZooView {
     this.pager = h(d, "div", { class: "cz-pager" }, this.prevBtn, this.pageLabel, this.nextBtn);
     this.listView = h(d, "div", { class: "cz-list-view" }, this.compare.panel, this.status, this.grid, this.pager);
     this.detailView = h(d, "div", { class: "cz-detail", "data-testid": "cz-detail", hidden: true });
+    this.weights = new WeightsPanel(this); // the detail's Weights tab (views/weights.js)
     for (const type of ["click", "change", "keydown"])
       this.detailView.addEventListener(type, (e) => onDetailEvent(this, e));
     this.root.append(this.buildHeader(d), toolbar, this.errorBox, this.warnBox, this.listView, this.detailView);
@@ -334,24 +336,21 @@ export class ZooView {
   openModel(id) {
     if (!id) return;
     this.store.set({ fallbackShown: false, chartMetric: null, ckptSort: { key: "x", desc: false } });
-    // the focus goes to the selected checkpoint row once the detail is drawn (Back until then)
-    this.store.set({ lastOpened: id, focusAfterRender: "row", insertWhenReady: null });
+    this.store.set({ lastOpened: id, focusAfterRender: "close" });
     this.set({ selected: id });
   }
 
   closeModel() {
     const id = this.selectedModelId() || this.ui.lastOpened;
     this.store.ui.fallbackShown = false;
-    this.store.ui.insertWhenReady = null;
     this.set({ selected: "" });
-    (this.cardEl(id) || this.search).focus(); // the card that was open, else the search box
+    if (id) this.cardEl(id)?.focus();
   }
 
   pickCheckpoint(name) {
     const id = this.selectedModelId();
     if (!id || !name) return;
     this.store.ui.fallbackShown = false;
-    this.store.ui.insertWhenReady = null; // another row: an Enter pressed before is not for it
     this.set({ selected: `${id}@${name}` });
   }
 
@@ -370,30 +369,19 @@ export class ZooView {
     }
     const d = this.doc;
     const active = this.detailView.contains(d.activeElement) ? d.activeElement : null;
-    const { nodes, codeBox } = renderDetail(d, id, detailState(this, id));
+    const { nodes, codeBox } = renderDetail(d, id, { ...detailState(this, id), weights: this.weights.forDetail(id) });
     this.detailView.replaceChildren(...nodes);
     this.codeEl = codeBox;
     fitTable(this.detailView);
     this.restoreFocus(active);
-    this.insertWhenReady();
-  }
-
-  /** Enter on a row whose code had not arrived (events.insertCheckpoint): insert once it has. */
-  insertWhenReady() {
-    const ref = this.ui.insertWhenReady;
-    if (!ref || ref !== this.get("selected") || !this.codeReady()) return;
-    this.store.ui.insertWhenReady = null;
-    insert(this);
   }
 
   restoreFocus(active) {
     const find = (sel) => this.detailView.querySelector(sel);
     const row = active && active.getAttribute("data-checkpoint");
     const testid = active && active.getAttribute("data-testid");
-    if (this.ui.focusAfterRender === "row") {
-      // just opened: the selected row (the Tab stop of the rows) once drawn, Back while it loads
-      const target = find('.cz-ckpt[tabindex="0"]') || find('[data-testid="cz-close"]');
-      target?.focus();
+    if (this.ui.focusAfterRender === "close" && find('[data-testid="cz-close"]')) {
+      find('[data-testid="cz-close"]').focus();
       if (this.get("detail")?.id === this.selectedModelId()) this.store.ui.focusAfterRender = null;
     } else if (row) find(`[data-checkpoint="${CSS && CSS.escape ? CSS.escape(row) : row}"]`)?.focus();
     else if (testid) find(`[data-testid="${testid}"]`)?.focus();

@@ -27,9 +27,7 @@ function columns(detail) {
   return { metrics, axis, epochColumn, droppable };
 }
 
-// The column titles that sort are one Tab stop (the active one; arrows move between them,
-// events.js), so Tab goes from Back to the checkpoint rows in two steps, in reading order.
-function sortHeader(doc, key, label, sort, attrs = {}) {
+function sortHeader(doc, key, label, sort) {
   const active = sort.key === key;
   const btn = h(doc, "button", {
     type: "button",
@@ -37,18 +35,22 @@ function sortHeader(doc, key, label, sort, attrs = {}) {
     "data-testid": `cz-ckpt-sort-${key}`,
     "data-action": "ckpt-sort",
     "data-key": key,
-    tabindex: active ? "0" : "-1",
-    title: `Sort the checkpoints by ${label.toLowerCase()}`,
+    "aria-sort": active ? (sort.desc ? "descending" : "ascending") : "none",
     text: label + (active ? (sort.desc ? " ↓" : " ↑") : ""),
   });
-  const order = active ? (sort.desc ? "descending" : "ascending") : "none";
-  return h(doc, "th", { ...attrs, "aria-sort": order }, btn); // aria-sort belongs to the column header
+  return btn;
 }
 
 function headRow(doc, detail, cols, sort) {
-  const row = h(doc, "tr", {}, h(doc, "th", { text: "Checkpoint" }), sortHeader(doc, "x", cols.axis.label, sort));
+  const row = h(
+    doc,
+    "tr",
+    {},
+    h(doc, "th", { text: "Checkpoint" }),
+    h(doc, "th", {}, sortHeader(doc, "x", cols.axis.label, sort)),
+  );
   if (cols.epochColumn) row.appendChild(h(doc, "th", { "data-col": "@epoch", text: "Epoch" }));
-  for (const m of cols.metrics) row.appendChild(sortHeader(doc, m, labelFor(m), sort, { "data-col": m }));
+  for (const m of cols.metrics) row.appendChild(h(doc, "th", { "data-col": m }, sortHeader(doc, m, labelFor(m), sort)));
   row.append(
     h(doc, "th", { "data-col": "@size", text: "Size" }),
     h(doc, "th", { "data-col": "@format", text: "Format" }),
@@ -56,27 +58,15 @@ function headRow(doc, detail, cols, sort) {
   return row;
 }
 
-/** What a screen reader says for a row: its name, default or not, its place on the axis, the headline metric. */
-export function rowLabel(c, detail, cols) {
-  const parts = [c.name + (c.name === detail.default_checkpoint ? " (default)" : "")];
-  if (typeof c.x === "number") parts.push(`${cols.axis.label.toLowerCase()} ${fmtNum(c.x)}`);
-  const m = cols.metrics[0];
-  if (m && c.metrics && typeof c.metrics[m] === "number") parts.push(`${labelFor(m)} ${formatMetric(c.metrics[m])}`);
-  return parts.join(", ");
-}
-
-// The rows are one Tab stop (the selected row): arrows move between them (events.js).
 function checkpointRow(doc, c, detail, cols, selName) {
   const isSel = c.name === selName;
   const tr = h(doc, "tr", {
     class: `cz-ckpt${isSel ? " cz-selected" : ""}`,
-    tabindex: isSel ? "0" : "-1",
+    tabindex: "0",
     "data-testid": "cz-checkpoint",
     "data-action": "pick",
     "data-checkpoint": c.name,
     "aria-selected": isSel ? "true" : "false",
-    "aria-label": rowLabel(c, detail, cols),
-    ...(isSel ? { "aria-current": "true" } : {}),
   });
   const isDefault = c.name === detail.default_checkpoint;
   // A pickle whose scan said unsafe or unknown: one badge, the kernel's reason as its tooltip;
@@ -97,6 +87,15 @@ function checkpointRow(doc, c, detail, cols, selName) {
       { class: "cz-ckpt-name" },
       c.name,
       isDefault ? h(doc, "span", { class: "cz-default", title: "default checkpoint", text: " default" }) : null,
+      // the kernel found the same weights under another name (widget_payload.detail_payload)
+      c.identical_to
+        ? h(doc, "span", {
+            class: "cz-badge cz-badge-identical",
+            "data-testid": "cz-identical",
+            title: `${c.name} is identical to ${c.identical_to}`,
+            text: `= ${c.identical_to}`,
+          })
+        : null,
     ),
     h(doc, "td", { class: "cz-num", text: fmtNum(c.x) }),
   );
@@ -127,8 +126,6 @@ export function renderTable(doc, detail, { sort, selName }) {
   const tbody = h(doc, "tbody");
   for (const c of sortCheckpoints(detail.checkpoints || [], sort.key, sort.desc))
     tbody.appendChild(checkpointRow(doc, c, detail, cols, selName));
-  // no row selected (yet): the first row is the Tab stop
-  if (tbody.firstChild && !tbody.querySelector('[tabindex="0"]')) tbody.firstChild.setAttribute("tabindex", "0");
   const table = h(
     doc,
     "table",

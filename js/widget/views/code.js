@@ -54,9 +54,7 @@ export function renderCode(doc, { code, ready, libraries, library, selected, fal
       class: `cz-code${ready ? "" : " cz-pending"}`,
       "data-testid": "cz-code",
       "data-state": ready ? "ready" : "pending",
-      tabindex: "0", // a long line scrolls: the box takes the focus, with a name for screen readers
-      role: "region",
-      "aria-label": selected ? `Load code of ${selected}` : "Load code",
+      tabindex: "0",
     },
     highlightedCode(doc, code), // Python highlighting; text nodes only (highlight.js)
   );

@@ -41,6 +41,45 @@ function cardAndMetadata(doc, detail) {
   return h(doc, "div", { class: "cz-detail-left" }, ...parts);
 }
 
+/** The detail's two tabs: the checkpoints (the overview) and the Weights view (views/weights.js). */
+function tabs(doc, weightsOpen) {
+  const tab = (name, text, on) =>
+    h(doc, "button", {
+      type: "button",
+      class: `cz-btn cz-tab${on ? " cz-active" : ""}`,
+      role: "tab",
+      "aria-selected": on ? "true" : "false",
+      "data-action": "weights-tab",
+      "data-tab": name,
+      "data-testid": `cz-tab-${name}`,
+      text,
+    });
+  return h(
+    doc,
+    "div",
+    { class: "cz-tabs", role: "tablist" },
+    tab("overview", "Checkpoints", !weightsOpen),
+    tab("weights", "Weights", weightsOpen),
+  );
+}
+
+/** "step 98000 is identical to main": the kernel's list of checkpoints that repeat another. */
+function duplicatesNote(doc, detail) {
+  const found = detail.duplicates || [];
+  if (!found.length) return null;
+  const more = (detail.num_duplicates || 0) - found.length;
+  const items = found.map((d) => h(doc, "li", { text: d.text || `${d.checkpoint} is identical to ${d.same_as}` }));
+  if (more > 0) items.push(h(doc, "li", { text: `… and ${more} more (zoo.duplicates(...))` }));
+  const title = `Identical checkpoints (${detail.num_duplicates || found.length})`;
+  return h(
+    doc,
+    "details",
+    { class: "cz-duplicates", "data-testid": "cz-duplicates", open: true },
+    h(doc, "summary", { text: title }),
+    h(doc, "ul", {}, ...items),
+  );
+}
+
 /**
  * The detail of model `id`. state: {detail, filters, loading, sort, chartMetric, selName, code: {...}},
  * onPick(name) for the chart's dots. Returns {nodes, codeBox}.
@@ -63,9 +102,12 @@ export function renderDetail(doc, id, state) {
   for (const { key } of state.filters)
     if (detail[key]) badges.appendChild(h(doc, "span", { class: `cz-badge cz-badge-${key}`, text: detail[key] }));
   top.appendChild(badges);
+  const weights = state.weights || { open: false };
+  top.appendChild(tabs(doc, weights.open));
+  if (weights.open) return { nodes: [top, weights.node], codeBox: null };
   const table = renderTable(doc, detail, { sort: state.sort, selName: state.selName });
   const chart = renderChart(doc, detail, { metric: state.chartMetric, selName: state.selName, onPick: state.onPick });
   const [code, codeBox] = renderCode(doc, state.code);
-  const right = h(doc, "div", { class: "cz-detail-right" }, ...table, ...chart, ...code);
+  const right = h(doc, "div", { class: "cz-detail-right" }, duplicatesNote(doc, detail), ...table, ...chart, ...code);
   return { nodes: [top, h(doc, "div", { class: "cz-detail-body" }, right, cardAndMetadata(doc, detail))], codeBox };
 }
