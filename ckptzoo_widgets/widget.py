@@ -26,6 +26,7 @@ IPython's ``set_next_input``.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -59,6 +60,14 @@ def _open_zoo(source: Any) -> Any:
     from . import catalog
 
     return catalog.open_zoo(source)
+
+
+def _anchor_of(widget: Any) -> str:
+    """The insert anchor: the widget's model id (a fresh id where no comm is open)."""
+    try:
+        return str(widget.model_id)
+    except Exception:  # noqa: BLE001 - no comm (a plain Python session): any unique name will do
+        return uuid.uuid4().hex
 
 
 def _is_zoo(obj: Any) -> bool:
@@ -113,6 +122,12 @@ class ZooBrowser(KernelOwned):
     # The front end the kernel found (front_end.py): the fallback's hint, whether the page writes
     # `value` back so the notebook re-runs the cells that read it (marimo).
     front_end = t.Dict().tag(sync=True)
+    # What survives a page reload (the kernel holds it; the page asks to change it): the models
+    # ticked for comparison, and the anchor the labextension tags this browser's inserted cells
+    # with (cell metadata ``ckptzoo.browser``): the next Insert goes below the last of them,
+    # found in the notebook itself, not in the page's memory.
+    compare_set = t.List(t.Unicode()).tag(sync=True)
+    insert_anchor = t.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -141,6 +156,7 @@ class ZooBrowser(KernelOwned):
         self._front: FrontEnd = detect()  # the load code's form and the fallback's hint
         with self.hold_sync():
             self.front_end = self._front.payload()
+            self.insert_anchor = _anchor_of(self)
             with self._quietly():
                 self.query = query or ""
                 self.task = task or ""
@@ -491,6 +507,8 @@ class ZooBrowser(KernelOwned):
             from .curves import compare_message
 
             self.send({**compare_message(self.zoo, fields), "seq": request.seq})  # the answer to that request
+        elif request.kind == "compare-set":  # the ticks on the cards, in the order ticked
+            self.compare_set = list(dict.fromkeys(fields.get("models", [])))
         elif request.kind == "refresh":  # the Refresh button
             self.refresh()
         elif request.kind in WEIGHTS_REQUESTS:  # the Weights view of the open model

@@ -72,6 +72,7 @@ REQUESTS: dict[str, dict[str, type]] = {
     "insert": {"handled": bool},
     "refresh": {},
     "compare": {"models": list, "metric": str},  # the browser's Compare button
+    "compare-set": {"models": list},  # the ticks on the cards (kept by the kernel: a reloaded page shows them)
     "metric": {"metric": str},  # the compare view's metric menu
     # the Weights view of the open model (widget_weights.py): start (or restart) its grid, stop it,
     # and one column's two checkpoints side by side
@@ -82,7 +83,7 @@ REQUESTS: dict[str, dict[str, type]] = {
 WEIGHTS_REQUESTS = ("weights", "weights-stop", "weights-pair")
 # The requests each view accepts: the browser (ZooBrowser) and the compare chart (CompareView).
 VIEW_REQUESTS: dict[str, tuple[str, ...]] = {
-    "browser": ("search", "select", "library", "insert", "refresh", "compare", *WEIGHTS_REQUESTS),
+    "browser": ("search", "select", "library", "insert", "refresh", "compare", "compare-set", *WEIGHTS_REQUESTS),
     "compare": ("metric",),
 }
 # The kernel's messages to the page.

@@ -92,7 +92,7 @@ def parse_request(content: Any, buffers: Sequence[Any] = (), kinds: Iterable[str
         fields[key] = value
     if kind == "select" and fields.get("ref"):
         check_ref(fields["ref"])
-    if kind == "compare":
+    if kind in ("compare", "compare-set"):
         models = fields.get("models", [])
         if len(models) > MAX_COMPARE or not all(type(m) is str for m in models):
             raise RequestError(f"models must be a list of at most {MAX_COMPARE} model ids")

@@ -29,22 +29,41 @@ export function findCellIndex(notebook, event) {
   return -1;
 }
 
-// The cells each browser inserted, in insert order, keyed by the model of the
-// cell that holds the browser: a second insert goes below the first one.
-const insertedBy = new WeakMap();
+// Where the cells a browser inserted are remembered: in the notebook itself. Each inserted cell
+// carries the browser's anchor (the kernel's `insert_anchor`, sent in the event) in its metadata,
+// `{"ckptzoo": {"browser": anchor}}`, so the order holds after a page reload, in a notebook
+// saved and opened again, and whatever this page remembers.
+export const METADATA_KEY = "ckptzoo";
+const MAX_ANCHOR = 128;
 
-const keyOf = (cell) => (cell && cell.model) || cell;
+/** The anchor a cell was inserted for, or "" (read from the cell model's metadata). */
+export function anchorOf(cell) {
+  const model = cell && cell.model;
+  if (!model) return "";
+  let meta;
+  if (typeof model.getMetadata === "function") meta = model.getMetadata(METADATA_KEY);
+  else if (model.sharedModel && typeof model.sharedModel.getMetadata === "function")
+    meta = model.sharedModel.getMetadata(METADATA_KEY);
+  const anchor = meta && typeof meta === "object" ? meta.browser : "";
+  return typeof anchor === "string" ? anchor : "";
+}
+
+/** The event's anchor when it is a short string, else "" (no tagging, directly below the widget). */
+export function anchorFrom(detail) {
+  const anchor = detail && detail.anchor;
+  return typeof anchor === "string" && anchor.length > 0 && anchor.length <= MAX_ANCHOR ? anchor : "";
+}
 
 /**
- * Where the next cell from the browser in cell `index` goes: below that cell
- * and below every cell it inserted before (that is still in the notebook).
+ * Where the next cell from the browser in cell `index` goes: below that cell and below the last
+ * cell after it that carries the same anchor.
  */
-export function insertionIndex(notebook, index) {
-  const mine = insertedBy.get(keyOf(notebook.widgets[index])) || [];
+export function insertionIndex(notebook, index, anchor = "") {
   let last = index;
-  notebook.widgets.forEach((cell, i) => {
-    if (i > last && mine.includes(keyOf(cell))) last = i;
-  });
+  if (anchor)
+    notebook.widgets.forEach((cell, i) => {
+      if (i > index && anchorOf(cell) === anchor) last = i;
+    });
   return last + 1;
 }
 
@@ -65,27 +84,19 @@ async function reveal(notebook, cell) {
 
 /**
  * Insert `code` as a new code cell for the browser in the cell at `index`
- * (below it and below the cells it inserted before), make it the active cell,
+ * (below it and below the cells tagged with its `anchor`), make it the active cell,
  * enter edit mode, scroll to it. Returns the new cell widget.
  */
-export function insertCodeBelow(notebook, index, code) {
-  const source = notebook.widgets[index];
-  const newIndex = insertionIndex(notebook, index);
-  notebook.model.sharedModel.insertCell(newIndex, {
-    cell_type: "code",
-    source: code,
-    // Created on the user's explicit request, like a cell typed by hand.
-    metadata: { trusted: true },
-  });
+export function insertCodeBelow(notebook, index, code, anchor = "") {
+  const newIndex = insertionIndex(notebook, index, anchor);
+  // Created on the user's explicit request, like a cell typed by hand; tagged with its browser.
+  const metadata = anchor ? { trusted: true, [METADATA_KEY]: { browser: anchor } } : { trusted: true };
+  notebook.model.sharedModel.insertCell(newIndex, { cell_type: "code", source: code, metadata });
   notebook.activeCellIndex = newIndex;
   notebook.deselectAll();
   notebook.mode = "edit";
   const cell = notebook.widgets[newIndex];
-  if (cell) {
-    const key = keyOf(source);
-    insertedBy.set(key, [...(insertedBy.get(key) || []), keyOf(cell)]);
-    void reveal(notebook, cell);
-  }
+  if (cell) void reveal(notebook, cell);
   return cell;
 }
 
@@ -102,7 +113,7 @@ export function handleInsertEvent(panel, event) {
   if (index === -1) {
     return;
   }
-  insertCodeBelow(notebook, index, detail.code);
+  insertCodeBelow(notebook, index, detail.code, anchorFrom(detail));
   // Tell the sender that the code is in the notebook now.
   event.preventDefault();
 }

@@ -6,15 +6,19 @@
 
 export const INSERT_EVENT = "ckptzoo:insert-code";
 
-/** Dispatch the insert event from `el`. Returns true when a frontend handled it. */
-export function requestInsert(el, code) {
+/**
+ * Dispatch the insert event from `el`. Returns true when a frontend handled it. `anchor` (the
+ * kernel's `insert_anchor`) names this browser: the labextension tags the cells it inserts with
+ * it and puts the next one below the last of them, read from the notebook (survives a reload).
+ */
+export function requestInsert(el, code, anchor = "") {
   const Ev =
     (el.ownerDocument && el.ownerDocument.defaultView && el.ownerDocument.defaultView.CustomEvent) || CustomEvent;
   const ev = new Ev(INSERT_EVENT, {
     bubbles: true,
     cancelable: true,
     composed: true,
-    detail: { code: String(code) },
+    detail: anchor ? { code: String(code), anchor: String(anchor) } : { code: String(code) },
   });
   const notCancelled = el.dispatchEvent(ev);
   return !notCancelled;

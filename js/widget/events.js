@@ -38,18 +38,60 @@ export function onDetailEvent(view, e) {
   else if (action === "copy") copy(view, target);
 }
 
+// Keys in the detail (docs/widget.md, "Keyboard"). On a checkpoint row: arrows, Home and End move
+// to a row and select it, Enter inserts its code, Space selects it. On the column titles: left,
+// right, Home and End move between them (one Tab stop), Enter and Space sort (they are buttons).
+const ROW_MOVES = { ArrowDown: 1, ArrowUp: -1, Home: -Infinity, End: Infinity };
+const SORT_MOVES = { ArrowRight: 1, ArrowLeft: -1, Home: -Infinity, End: Infinity };
+
+/** The item `key` moves to from `current` among `items` (clamped at the ends); null when `key` is not a move. */
+export function stepTo(items, current, key, moves) {
+  if (!Object.prototype.hasOwnProperty.call(moves, key) || items.length === 0) return null;
+  const i = Math.max(0, items.indexOf(current));
+  return items[Math.min(items.length - 1, Math.max(0, i + moves[key]))];
+}
+
 export function onDetailKey(view, e, target, action) {
-  if (action !== "pick") return;
-  if (e.key === "Enter" || e.key === " ") {
-    e.preventDefault();
-    e.stopPropagation();
-    view.pickCheckpoint(target.getAttribute("data-checkpoint"));
-  } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-    e.preventDefault();
-    e.stopPropagation();
-    const sib = e.key === "ArrowDown" ? target.nextElementSibling : target.previousElementSibling;
-    if (sib) sib.focus();
+  if (action === "pick") onRowKey(view, e, target);
+  else if (action === "ckpt-sort") onSortKey(e, target);
+}
+
+function onRowKey(view, e, row) {
+  const name = row.getAttribute("data-checkpoint");
+  const rows = Array.from(row.parentNode.querySelectorAll('[data-action="pick"]'));
+  const next = e.key === "Enter" || e.key === " " ? row : stepTo(rows, row, e.key, ROW_MOVES);
+  if (!next) return;
+  e.preventDefault();
+  e.stopPropagation();
+  if (e.key === "Enter") insertCheckpoint(view, name);
+  else if (e.key === " ") view.pickCheckpoint(name);
+  else if (next !== row) {
+    next.focus(); // the render that follows keeps the focus on it (view.restoreFocus)
+    view.pickCheckpoint(next.getAttribute("data-checkpoint"));
   }
+}
+
+function onSortKey(e, button) {
+  const shown = (b) => !b.closest("[hidden]"); // a column left out at this width (fitTable)
+  const items = Array.from(button.closest("tr").querySelectorAll('[data-action="ckpt-sort"]')).filter(shown);
+  const next = stepTo(items, button, e.key, SORT_MOVES);
+  if (!next) return;
+  e.preventDefault();
+  e.stopPropagation();
+  for (const b of items) b.setAttribute("tabindex", b === next ? "0" : "-1");
+  next.focus();
+}
+
+/**
+ * Enter on a checkpoint row: insert its code. When the kernel has not sent that code yet (the
+ * row was just reached), select it and insert once the code arrives (view.renderDetail).
+ */
+export function insertCheckpoint(view, name) {
+  const ref = `${view.selectedModelId()}@${name}`;
+  if (view.get("selected") === ref && view.codeReady()) return insert(view);
+  view.pickCheckpoint(name);
+  view.store.ui.insertWhenReady = ref;
+  return false;
 }
 
 export function detailState(view, id) {
@@ -85,7 +127,7 @@ export async function copy(view, button) {
 /** Insert code: the labextension inserts a cell; where nobody handles the event, the fallback. */
 export function insert(view) {
   if (!view.codeReady()) return false;
-  const handled = requestInsert(view.el, view.get("code"));
+  const handled = requestInsert(view.el, view.get("code"), view.get("insert_anchor") || "");
   view.protocol.send("insert", { handled });
   if (!handled) {
     view.store.ui.fallbackShown = true;

@@ -4,7 +4,11 @@
 // {event: "compare-data", seq, data | error}. Until the kernel answers the newest request, the
 // view shows what was asked (`asked`) over the model's values.
 
-const FIELD_OF = { selected: ["select", "ref"], code_library: ["library", "library"] };
+const FIELD_OF = {
+  selected: ["select", "ref"],
+  code_library: ["library", "library"],
+  compare_set: ["compare-set", "models"], // the ticks on the cards: the kernel keeps them across reloads
+};
 
 export class Protocol {
   constructor(model) {

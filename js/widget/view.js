@@ -86,6 +86,7 @@ export class ZooView {
   rerender(keys) {
     const filters = this.filterKeys();
     if (keys.some((k) => ["selected", "code_library"].includes(k))) this.renderDetail();
+    if (keys.includes("compare_set")) this.compare.sync();
     if (keys.some((k) => filters.includes(k))) this.renderFilters();
     if (keys.includes("sort")) this.renderSort();
     if (keys.some((k) => PAGE_KEYS.includes(k) || filters.includes(k))) {
@@ -336,21 +337,24 @@ export class ZooView {
   openModel(id) {
     if (!id) return;
     this.store.set({ fallbackShown: false, chartMetric: null, ckptSort: { key: "x", desc: false } });
-    this.store.set({ lastOpened: id, focusAfterRender: "close" });
+    // the focus goes to the selected checkpoint row once the detail is drawn (Back until then)
+    this.store.set({ lastOpened: id, focusAfterRender: "row", insertWhenReady: null });
     this.set({ selected: id });
   }
 
   closeModel() {
     const id = this.selectedModelId() || this.ui.lastOpened;
     this.store.ui.fallbackShown = false;
+    this.store.ui.insertWhenReady = null;
     this.set({ selected: "" });
-    if (id) this.cardEl(id)?.focus();
+    (this.cardEl(id) || this.search).focus(); // the card that was open, else the search box
   }
 
   pickCheckpoint(name) {
     const id = this.selectedModelId();
     if (!id || !name) return;
     this.store.ui.fallbackShown = false;
+    this.store.ui.insertWhenReady = null; // another row: an Enter pressed before is not for it
     this.set({ selected: `${id}@${name}` });
   }
 
@@ -374,14 +378,25 @@ export class ZooView {
     this.codeEl = codeBox;
     fitTable(this.detailView);
     this.restoreFocus(active);
+    this.insertWhenReady();
+  }
+
+  /** Enter on a row whose code had not arrived (events.insertCheckpoint): insert once it has. */
+  insertWhenReady() {
+    const ref = this.ui.insertWhenReady;
+    if (!ref || ref !== this.get("selected") || !this.codeReady()) return;
+    this.store.ui.insertWhenReady = null;
+    insert(this);
   }
 
   restoreFocus(active) {
     const find = (sel) => this.detailView.querySelector(sel);
     const row = active && active.getAttribute("data-checkpoint");
     const testid = active && active.getAttribute("data-testid");
-    if (this.ui.focusAfterRender === "close" && find('[data-testid="cz-close"]')) {
-      find('[data-testid="cz-close"]').focus();
+    if (this.ui.focusAfterRender === "row") {
+      // just opened: the selected row (the Tab stop of the rows) once drawn, Back while it loads
+      const target = find('.cz-ckpt[tabindex="0"]') || find('[data-testid="cz-close"]');
+      target?.focus();
       if (this.get("detail")?.id === this.selectedModelId()) this.store.ui.focusAfterRender = null;
     } else if (row) find(`[data-checkpoint="${CSS && CSS.escape ? CSS.escape(row) : row}"]`)?.focus();
     else if (testid) find(`[data-testid="${testid}"]`)?.focus();

@@ -2,9 +2,12 @@
 // The real JupyterLab / Notebook 7 run is tests/browser/test_labextension.py.
 import { describe, expect, it, vi } from "vitest";
 
-import { INSERT_EVENT, findCellIndex, handleInsertEvent } from "../insert.js";
+import { INSERT_EVENT, METADATA_KEY, anchorOf, findCellIndex, handleInsertEvent } from "../insert.js";
 
-/** A minimal stand-in for a NotebookPanel: DOM nodes plus a shared model. */
+/**
+ * A minimal stand-in for a NotebookPanel: DOM nodes plus a shared model. A cell is a source, or
+ * [source, metadata] for a cell the notebook was saved with (a reloaded page reads it back).
+ */
 function fakePanel(sources) {
   const panelNode = document.createElement("div");
   const notebookNode = document.createElement("div");
@@ -21,7 +24,9 @@ function fakePanel(sources) {
       return this.widgets[this.activeCellIndex];
     },
   };
-  const makeCell = (source) => {
+  const makeCell = (spec, metadata = Array.isArray(spec) ? spec[1] : {}) => {
+    const source = Array.isArray(spec) ? spec[0] : spec;
+    const model = { getMetadata: (key) => metadata[key] };
     const node = document.createElement("div");
     node.className = "jp-Cell";
     const output = document.createElement("div");
@@ -29,16 +34,16 @@ function fakePanel(sources) {
     node.appendChild(output);
     const editor = { focus: vi.fn() };
     node.scrollIntoView = vi.fn();
-    return { node, output, source, editor, inViewport: true, ready: Promise.resolve() };
+    return { node, output, source, model, metadata, editor, inViewport: true, ready: Promise.resolve() };
   };
   const render = () => {
     notebookNode.replaceChildren(...notebook.widgets.map((c) => c.node));
   };
-  notebook.widgets = sources.map(makeCell);
+  notebook.widgets = sources.map((spec) => makeCell(spec));
   notebook.model = {
     sharedModel: {
       insertCell: vi.fn((index, cell) => {
-        const widget = makeCell(cell.source);
+        const widget = makeCell(cell.source, cell.metadata || {});
         widget.cellType = cell.cell_type;
         notebook.widgets.splice(index, 0, widget);
         render();
@@ -90,10 +95,10 @@ describe("ckptzoo:insert-code", () => {
     const nb = panel.content;
     const widget = nb.widgets[0].output;
     const other = nb.widgets[2].output;
-    send(widget, { code: "early" });
-    send(other, { code: "from the other browser" });
-    send(widget, { code: "late" });
-    send(widget, { code: "latest" });
+    send(widget, { code: "early", anchor: "b1" });
+    send(other, { code: "from the other browser", anchor: "b2" });
+    send(widget, { code: "late", anchor: "b1" });
+    send(widget, { code: "latest", anchor: "b1" });
     expect(nb.widgets.map((c) => c.source)).toEqual([
       "browser",
       "early",
@@ -114,10 +119,69 @@ describe("ckptzoo:insert-code", () => {
   it("goes directly below its last cell, wherever the user added cells", () => {
     const panel = fakePanel(["browser", "end"]);
     const nb = panel.content;
-    send(nb.widgets[0].output, { code: "first" });
+    send(nb.widgets[0].output, { code: "first", anchor: "b1" });
     nb.model.sharedModel.insertCell(2, { cell_type: "code", source: "typed by hand" });
-    send(nb.widgets[0].output, { code: "second" });
+    send(nb.widgets[0].output, { code: "second", anchor: "b1" });
     expect(nb.widgets.map((c) => c.source)).toEqual(["browser", "first", "second", "typed by hand", "end"]);
+  });
+
+  it("tags each inserted cell with its browser's anchor, in the cell metadata", () => {
+    const panel = fakePanel(["browser"]);
+    const nb = panel.content;
+    send(nb.widgets[0].output, { code: "x = 1", anchor: "b1" });
+    expect(nb.model.sharedModel.insertCell).toHaveBeenCalledWith(1, {
+      cell_type: "code",
+      source: "x = 1",
+      metadata: { trusted: true, [METADATA_KEY]: { browser: "b1" } },
+    });
+    expect(anchorOf(nb.widgets[1])).toBe("b1");
+  });
+
+  it("after a reload, finds the cells its browser inserted from the notebook and goes below them", () => {
+    // the notebook as a reloaded page reads it: nothing in this page's memory, tags in the metadata
+    const tag = (anchor) => ({ [METADATA_KEY]: { browser: anchor } });
+    const panel = fakePanel([
+      ["stray, above the widget", tag("b1")],
+      "browser",
+      ["epoch-1", tag("b1")],
+      ["from another browser", tag("b2")],
+      ["epoch-30", tag("b1")],
+      "x = 1",
+    ]);
+    const nb = panel.content;
+    send(nb.widgets[1].output, { code: "epoch-2", anchor: "b1" });
+    send(nb.widgets[1].output, { code: "epoch-3", anchor: "b1" });
+    expect(nb.widgets.map((c) => c.source)).toEqual([
+      "stray, above the widget",
+      "browser",
+      "epoch-1",
+      "from another browser",
+      "epoch-30",
+      "epoch-2",
+      "epoch-3",
+      "x = 1",
+    ]);
+  });
+
+  it.each([[undefined], [""], [42], [{}], ["a".repeat(129)]])(
+    "goes directly below, untagged, for anchor %j",
+    (anchor) => {
+      const tag = { [METADATA_KEY]: { browser: "b1" } };
+      const panel = fakePanel(["browser", ["earlier", tag]]);
+      const nb = panel.content;
+      send(nb.widgets[0].output, { code: "x", anchor });
+      expect(nb.widgets.map((c) => c.source)).toEqual(["browser", "x", "earlier"]);
+      expect(anchorOf(nb.widgets[1])).toBe("");
+    },
+  );
+
+  it("reads the anchor through the shared model where the cell model has no getMetadata", () => {
+    const cell = {
+      model: { sharedModel: { getMetadata: (k) => (k === METADATA_KEY ? { browser: "b9" } : undefined) } },
+    };
+    expect(anchorOf(cell)).toBe("b9");
+    expect(anchorOf({ model: { getMetadata: () => ({ browser: 7 }) } })).toBe("");
+    expect(anchorOf({})).toBe("");
   });
 
   it("finds the cell through a shadow root", () => {

@@ -126,7 +126,11 @@ describe("ComparePanel (in the browser)", () => {
     expect(panel.button.disabled).toBe(true);
     boxes[0].click();
     boxes[1].click();
-    expect(model.sent).toEqual([]); // no card opened (that would be a select request)
+    // no card opened (that would be a select request): the ticks are asked of the kernel, which keeps them
+    expect(model.requests()).toEqual([
+      { request: "compare-set", models: ["digits-mlp"] },
+      { request: "compare-set", models: ["digits-mlp", "digits-cnn"] },
+    ]);
     expect(panel.chosen).toEqual(["digits-mlp", "digits-cnn"]);
     expect(panel.button.textContent).toBe("Compare (2)");
     panel.decorate(grid); // a second call adds nothing
@@ -138,15 +142,15 @@ describe("ComparePanel (in the browser)", () => {
     const { model, grid, panel } = setup();
     grid.querySelectorAll('[data-testid="cz-compare-check"]')[0].click();
     panel.button.click();
-    expect(model.sent).toEqual([{ request: "compare", models: ["digits-mlp"], metric: "", seq: 1 }]);
-    model.emit("msg:custom", { event: "compare-data", data: DATA, seq: 1 });
+    expect(model.sent[1]).toEqual({ request: "compare", models: ["digits-mlp"], metric: "", seq: 2 });
+    model.emit("msg:custom", { event: "compare-data", data: DATA, seq: 2 });
     expect(panel.panel.hidden).toBe(false);
     expect(panel.panel.querySelectorAll('[data-testid="cz-compare-row"]').length).toBe(2);
     const sel = panel.panel.querySelector('[data-testid="cz-compare-metric"]');
     sel.value = "val_loss";
     sel.dispatchEvent(new Event("change"));
-    expect(model.sent[1]).toEqual({ request: "compare", models: ["digits-mlp"], metric: "val_loss", seq: 2 });
-    model.emit("msg:custom", { event: "compare-data", error: "unknown model", seq: 2 });
+    expect(model.sent[2]).toEqual({ request: "compare", models: ["digits-mlp"], metric: "val_loss", seq: 3 });
+    model.emit("msg:custom", { event: "compare-data", error: "unknown model", seq: 3 });
     expect(panel.panel.textContent).toContain("unknown model");
     panel.panel.querySelector('[data-testid="cz-compare-close"]').click();
     expect(panel.panel.hidden).toBe(true);
@@ -158,10 +162,29 @@ describe("ComparePanel (in the browser)", () => {
     grid.querySelectorAll('[data-testid="cz-compare-check"]')[0].click();
     panel.button.click();
     panel.button.click();
-    model.emit("msg:custom", { event: "compare-data", data: DATA, seq: 1 }); // the older request's
+    model.emit("msg:custom", { event: "compare-data", data: DATA, seq: 2 }); // the older request's
     model.emit("msg:custom", { event: "compare-data", data: DATA, seq: 99 }); // nobody asked
     expect(panel.panel.querySelectorAll('[data-testid="cz-compare-row"]').length).toBe(0);
-    model.emit("msg:custom", { event: "compare-data", data: DATA, seq: 2 });
+    model.emit("msg:custom", { event: "compare-data", data: DATA, seq: 3 });
     expect(panel.panel.querySelectorAll('[data-testid="cz-compare-row"]').length).toBe(2);
+  });
+  it("shows the kernel's compare set: after a reload, and when the kernel changes it", () => {
+    const model = new FakeModel({ ...baseState(), compare_set: ["digits-cnn"] });
+    const el = document.createElement("div");
+    document.body.replaceChildren(el);
+    const view = new ZooView(model, el); // a reloaded page: a new view of the same kernel state
+    const ticked = () =>
+      [...view.grid.querySelectorAll('[data-testid="cz-compare-check"]')]
+        .filter((b) => b.checked)
+        .map((b) => b.dataset.modelId);
+    expect(ticked()).toEqual(["digits-cnn"]);
+    expect(view.compare.button.textContent).toBe("Compare (1)");
+    model.kernelSet({ compare_set: ["digits-mlp", "digits-cnn"] }); // browser.compare_set = [...] from Python
+    expect(ticked()).toEqual(["digits-mlp", "digits-cnn"]);
+    expect(view.compare.button.textContent).toBe("Compare (2)");
+    view.compare.toggle("digits-mlp", false); // asked: shown at once, then the kernel's answer
+    expect(view.compare.button.textContent).toBe("Compare (1)");
+    model.answer({ compare_set: ["digits-cnn"] });
+    expect(ticked()).toEqual(["digits-cnn"]);
   });
 });

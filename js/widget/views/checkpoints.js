@@ -27,7 +27,9 @@ function columns(detail) {
   return { metrics, axis, epochColumn, droppable };
 }
 
-function sortHeader(doc, key, label, sort) {
+// The column titles that sort are one Tab stop (the active one; arrows move between them,
+// events.js), so Tab goes from Back to the checkpoint rows in two steps, in reading order.
+function sortHeader(doc, key, label, sort, attrs = {}) {
   const active = sort.key === key;
   const btn = h(doc, "button", {
     type: "button",
@@ -35,22 +37,18 @@ function sortHeader(doc, key, label, sort) {
     "data-testid": `cz-ckpt-sort-${key}`,
     "data-action": "ckpt-sort",
     "data-key": key,
-    "aria-sort": active ? (sort.desc ? "descending" : "ascending") : "none",
+    tabindex: active ? "0" : "-1",
+    title: `Sort the checkpoints by ${label.toLowerCase()}`,
     text: label + (active ? (sort.desc ? " ↓" : " ↑") : ""),
   });
-  return btn;
+  const order = active ? (sort.desc ? "descending" : "ascending") : "none";
+  return h(doc, "th", { ...attrs, "aria-sort": order }, btn); // aria-sort belongs to the column header
 }
 
 function headRow(doc, detail, cols, sort) {
-  const row = h(
-    doc,
-    "tr",
-    {},
-    h(doc, "th", { text: "Checkpoint" }),
-    h(doc, "th", {}, sortHeader(doc, "x", cols.axis.label, sort)),
-  );
+  const row = h(doc, "tr", {}, h(doc, "th", { text: "Checkpoint" }), sortHeader(doc, "x", cols.axis.label, sort));
   if (cols.epochColumn) row.appendChild(h(doc, "th", { "data-col": "@epoch", text: "Epoch" }));
-  for (const m of cols.metrics) row.appendChild(h(doc, "th", { "data-col": m }, sortHeader(doc, m, labelFor(m), sort)));
+  for (const m of cols.metrics) row.appendChild(sortHeader(doc, m, labelFor(m), sort, { "data-col": m }));
   row.append(
     h(doc, "th", { "data-col": "@size", text: "Size" }),
     h(doc, "th", { "data-col": "@format", text: "Format" }),
@@ -58,15 +56,27 @@ function headRow(doc, detail, cols, sort) {
   return row;
 }
 
+/** What a screen reader says for a row: its name, default or not, its place on the axis, the headline metric. */
+export function rowLabel(c, detail, cols) {
+  const parts = [c.name + (c.name === detail.default_checkpoint ? " (default)" : "")];
+  if (typeof c.x === "number") parts.push(`${cols.axis.label.toLowerCase()} ${fmtNum(c.x)}`);
+  const m = cols.metrics[0];
+  if (m && c.metrics && typeof c.metrics[m] === "number") parts.push(`${labelFor(m)} ${formatMetric(c.metrics[m])}`);
+  return parts.join(", ");
+}
+
+// The rows are one Tab stop (the selected row): arrows move between them (events.js).
 function checkpointRow(doc, c, detail, cols, selName) {
   const isSel = c.name === selName;
   const tr = h(doc, "tr", {
     class: `cz-ckpt${isSel ? " cz-selected" : ""}`,
-    tabindex: "0",
+    tabindex: isSel ? "0" : "-1",
     "data-testid": "cz-checkpoint",
     "data-action": "pick",
     "data-checkpoint": c.name,
     "aria-selected": isSel ? "true" : "false",
+    "aria-label": rowLabel(c, detail, cols),
+    ...(isSel ? { "aria-current": "true" } : {}),
   });
   const isDefault = c.name === detail.default_checkpoint;
   // A pickle whose scan said unsafe or unknown: one badge, the kernel's reason as its tooltip;
@@ -126,6 +136,8 @@ export function renderTable(doc, detail, { sort, selName }) {
   const tbody = h(doc, "tbody");
   for (const c of sortCheckpoints(detail.checkpoints || [], sort.key, sort.desc))
     tbody.appendChild(checkpointRow(doc, c, detail, cols, selName));
+  // no row selected (yet): the first row is the Tab stop
+  if (tbody.firstChild && !tbody.querySelector('[tabindex="0"]')) tbody.firstChild.setAttribute("tabindex", "0");
   const table = h(
     doc,
     "table",

@@ -54,7 +54,9 @@ export function renderCode(doc, { code, ready, libraries, library, selected, fal
       class: `cz-code${ready ? "" : " cz-pending"}`,
       "data-testid": "cz-code",
       "data-state": ready ? "ready" : "pending",
-      tabindex: "0",
+      tabindex: "0", // a long line scrolls: the box takes the focus, with a name for screen readers
+      role: "region",
+      "aria-label": selected ? `Load code of ${selected}` : "Load code",
     },
     highlightedCode(doc, code), // Python highlighting; text nodes only (highlight.js)
   );

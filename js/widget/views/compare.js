@@ -210,18 +210,34 @@ export class ComparePanel {
     this.view = view;
     this.model = view.model;
     this.doc = view.doc;
-    this.chosen = [];
     this.button = h(this.doc, "button", { type: "button", class: "cz-btn", "data-testid": "cz-compare-button" });
     this.button.addEventListener("click", () => this.request());
     this.panel = h(this.doc, "div", { class: "cz-compare-panel", "data-testid": "cz-compare-panel" });
     this.panel.hidden = true;
     this.onMsg = (msg) => this.receive(msg);
     this.model.on("msg:custom", this.onMsg);
+    this.onSet = () => this.sync();
+    this.model.on("change:compare_set", this.onSet);
     this.updateButton();
   }
 
   destroy() {
     this.model.off("msg:custom", this.onMsg);
+    this.model.off("change:compare_set", this.onSet);
+  }
+
+  /** The ticked models: the kernel's `compare_set` (what was asked, until the kernel answers). */
+  get chosen() {
+    const set = this.view.get("compare_set");
+    return Array.isArray(set) ? set : [];
+  }
+
+  /** Show the kernel's set: the button's count and every checkbox on the grid. */
+  sync() {
+    this.updateButton();
+    const chosen = this.chosen;
+    for (const box of this.view.grid.querySelectorAll(".cz-compare-check"))
+      box.checked = chosen.includes(box.getAttribute("data-model-id"));
   }
 
   /** Put a checkbox on every card of the grid (after each render of the grid). */
@@ -253,7 +269,8 @@ export class ComparePanel {
   }
 
   toggle(id, on) {
-    this.chosen = on ? [...new Set([...this.chosen, id])] : this.chosen.filter((x) => x !== id);
+    const chosen = on ? [...new Set([...this.chosen, id])] : this.chosen.filter((x) => x !== id);
+    this.view.set({ compare_set: chosen }); // asked of the kernel, shown at once
     this.updateButton();
   }
 
