@@ -22,7 +22,6 @@ import sys
 from typing import Any, NoReturn
 
 from .cli.args import add_search_filters, attach_dash_values
-from .columns import FILTERS
 
 __all__ = [
     "load_ipython_extension",
@@ -74,6 +73,8 @@ def parse_zoo_args(line: str) -> dict[str, Any]:
     source: Any = None
     if ns.source:
         source = ns.source[0] if len(ns.source) == 1 else list(ns.source)
+    from .columns import FILTERS  # here, not at the top: columns imports pyarrow, and the magic loads with the package
+
     kwargs: dict[str, Any] = {"query": " ".join(query_words)}
     for key in (*FILTERS, "sort"):
         value = getattr(ns, key)
