@@ -94,6 +94,14 @@ export function insertCheckpoint(view, name) {
   return false;
 }
 
+/** After each render of the detail: the insert Enter asked for, once the kernel sent that row's code. */
+export function insertWhenReady(view) {
+  const ref = view.ui.insertWhenReady;
+  if (!ref || ref !== view.get("selected") || !view.codeReady()) return false;
+  view.store.ui.insertWhenReady = null;
+  return insert(view);
+}
+
 export function detailState(view, id) {
   const detail = view.get("detail") || {};
   const selected = view.get("selected") || "";

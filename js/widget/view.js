@@ -9,7 +9,7 @@ import { Store } from "./store.js";
 import { filterSelects, sortItems, statusNodes, cardNodes, pagerState } from "./views/list.js";
 import { renderDetail } from "./views/detail.js";
 import { fitTable } from "./views/checkpoints.js";
-import { onStatusClick, onDetailEvent, detailState, insert } from "./events.js";
+import { onStatusClick, onDetailEvent, detailState, insert, insertWhenReady } from "./events.js";
 import { ComparePanel } from "./views/compare.js";
 import { WeightsPanel } from "./views/weights.js";
 import { onGridKey, bindWindow } from "./keys.js";
@@ -378,15 +378,7 @@ export class ZooView {
     this.codeEl = codeBox;
     fitTable(this.detailView);
     this.restoreFocus(active);
-    this.insertWhenReady();
-  }
-
-  /** Enter on a row whose code had not arrived (events.insertCheckpoint): insert once it has. */
-  insertWhenReady() {
-    const ref = this.ui.insertWhenReady;
-    if (!ref || ref !== this.get("selected") || !this.codeReady()) return;
-    this.store.ui.insertWhenReady = null;
-    insert(this);
+    insertWhenReady(this); // Enter on a row whose code had not arrived yet
   }
 
   restoreFocus(active) {
