@@ -47,8 +47,8 @@ def metric_zoo(folder: Path) -> tuple[Path, Path]:
     import pyarrow.parquet as pq
 
     from ckptzoo_widgets.columns import entries_to_batch
+    from ckptzoo_widgets.index.parquet_format import FORMAT, FORMAT_KEY
     from ckptzoo_widgets.schema import ModelEntry
-    from ckptzoo_widgets.sources.parquet_format import FORMAT, FORMAT_KEY
 
     names = [f"m{j}" for j in range(8_000)]
     raw = [
@@ -92,7 +92,7 @@ def measure(path: Path, sort: str, ref: str = "") -> dict:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from ckptzoo_widgets.sources.parquet_write import write_parquet
+    from ckptzoo_widgets.index.parquet_write import write_parquet
 
     with tempfile.TemporaryDirectory(prefix="ckptzoo-hostile-scale-") as temporary:
         folder = Path(temporary)

@@ -159,8 +159,8 @@ def parquet_zoo(size: int, data: pathlib.Path) -> pathlib.Path:
     """A synthetic Parquet zoo of `size` models (scale.py's generator), written once and reused."""
     from scale import model  # benchmarks/scale.py
 
+    from ckptzoo_widgets.index.parquet_write import write_parquet
     from ckptzoo_widgets.schema import ModelEntry
-    from ckptzoo_widgets.sources.parquet_index import write_parquet
 
     out = data / f"objstore-{size}.parquet"
     if out.exists():

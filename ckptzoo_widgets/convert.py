@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .index.parquet_index import ParquetIndex
+from .index.parquet_write import ParquetWriter
 from .schema import INDEX_VERSION, IndexFormatError, ModelEntry, Problem, parse_models
-from .sources.parquet_index import ParquetIndex
-from .sources.parquet_write import ParquetWriter
 
 BATCH = 8192
 _SCALARS = {"string", "number", "boolean", "null"}

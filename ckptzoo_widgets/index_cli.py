@@ -112,7 +112,7 @@ def _write_snapshot(
     from . import storage
     from .catalog import open_zoo
     from .convert import JsonWriter
-    from .sources.parquet_write import ParquetWriter
+    from .index.parquet_write import ParquetWriter
 
     live = [s for s in sources if s.startswith("hf:") and "=" in s or s.strip() == "hf:"]
     local = [s for s in sources if s not in live]

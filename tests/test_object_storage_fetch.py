@@ -250,8 +250,8 @@ def test_other_file_systems_download_with_ranged_reads(cache):
 def test_sixteen_processes_share_one_verified_copy(s3_server, cache, tmp_path):
     """16 notebooks open the same zoo on S3 (a Parquet index read in place) and download
     the same checkpoint into one shared cache at the same moment."""
+    from ckptzoo_widgets.index.parquet_write import write_parquet
     from ckptzoo_widgets.schema import ModelEntry
-    from ckptzoo_widgets.sources.parquet_index import write_parquet
 
     bucket = s3_server.make_bucket()
     data = os.urandom(16 << 20)

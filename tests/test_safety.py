@@ -167,7 +167,7 @@ def test_markdown_tables_and_links_survive():
 
 @pytest.mark.parametrize(
     ("pattern", "check", "refused"),
-    [  # what sources/json_rules.py and sources/parquet_grid.py refuse beside the RE2 match
+    [  # what index/json_rules.py and index/parquet_grid.py refuse beside the RE2 match
         (safety.MODEL_ID_PATTERN, safety.check_model_id, lambda v: ".." in v or "--" in v),
         (safety.CHECKPOINT_NAME_PATTERN, safety.check_checkpoint_name, lambda v: ".." in v or "--" in v),
         (safety.REVISION_PATTERN, safety.check_revision, lambda v: ".." in v or "//" in v or v.endswith("/")),

@@ -5,7 +5,7 @@ the columns of `columns.FIXED` plus `metric:<name>` columns), `entry(row)` (one
 validated `ModelEntry`), `cards(rows)` (card text of a few rows),
 `card_words()` (batches of the word lists the word index is built from).
 `EntriesPart` wraps the entries a reader produced; a Parquet index provides
-the same methods without holding any entry (`sources/parquet_index.py`).
+the same methods without holding any entry (`index/parquet_index.py`).
 """
 
 from __future__ import annotations

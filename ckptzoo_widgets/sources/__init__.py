@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import ZooError
 from .base import LoadedSource
 from .hub import read_hub
-from .index_file import read_builtin, read_http_index, read_local_index
+from .index_file import is_parquet_source, read_builtin, read_http_index, read_local_index, read_parquet_source
 from .kaggle import is_kaggle_source, read_kaggle
 from .mlflow import matches as is_mlflow_source
 from .mlflow import read_mlflow
@@ -30,7 +30,6 @@ from .object_store import (
     read_object_json,
     read_object_parquet,
 )
-from .parquet_index import is_parquet_source, read_parquet_source
 from .runs import is_runs_folder, read_runs
 from .timm import read_timm
 from .torchvision import read_torchvision

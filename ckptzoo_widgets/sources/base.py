@@ -17,7 +17,7 @@ class LoadedSource:
     models: list[ModelEntry]
     problems: list[Problem] = field(default_factory=list)
     title: str = ""
-    table: Any = None  # a columnar part (sources/parquet_index.ParquetIndex) instead of `models`
+    table: Any = None  # a columnar part (index/parquet_index.ParquetIndex) instead of `models`
     live: LiveSource | None = None  # a source that answers each query where it lives, instead of `models`
 
 

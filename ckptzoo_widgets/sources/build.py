@@ -154,7 +154,7 @@ def write_index(
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         if fmt == "parquet":
-            from .parquet_write import write_parquet
+            from ..index.parquet_write import write_parquet
 
             write_parquet(parse_models(document["models"], str(out))[0], temporary, name=document["name"])
         else:

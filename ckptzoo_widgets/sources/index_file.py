@@ -1,8 +1,11 @@
-"""A static zoo: an index file (JSON, or Parquet for large zoos) on disk or over http(s)."""
+"""A static zoo: an index file (JSON, or Parquet for large zoos) on disk or over http(s), opened as a source.
+
+The file formats (reading them as columns, checking them, writing them) are in
+`ckptzoo_widgets/index/`; here is what turns a source string into a `LoadedSource`.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -11,14 +14,12 @@ from urllib.parse import urlsplit
 from .. import credentials, safety
 from ..decode import json_limit
 from ..errors import ZooError
-from ..schema import IndexFormatError, ModelEntry, parse_models
+from ..index.json_columns import read_json_columns
+from ..schema import ModelEntry, parse_index_text, parse_models
 from ._folder import Folder, FolderReadError
 from ._http import cached_get, get_bounded
 from .base import LoadedSource
-from .json_columns import read_json_index
 
-# List-valued and nested fields are stored as JSON text in a Parquet index.
-PARQUET_JSON_COLUMNS = ("datasets", "tags", "metrics", "checkpoints", "curves")
 MAX_PARQUET_BYTES = 1 << 30  # a Parquet index read whole (catalog reads large ones in place)
 
 
@@ -34,36 +35,28 @@ def _label_for(source: str) -> str:
 
 
 def parquet_rows(path: Path | bytes, origin: str | None = None) -> list[dict[str, Any]]:
-    """Rows of a Parquet index (a file or its bytes) as dicts, nested columns decoded from JSON text."""
+    """Rows of a Parquet index in the first layout (a file or its bytes) as dicts (`index.parquet_format`)."""
     origin = origin or str(path)
     try:
-        import pyarrow as pa
+        import pyarrow  # noqa: F401
     except ImportError:
         raise ZooError(
             f"{origin}: reading a Parquet index needs pyarrow: pip install 'ckptzoo-widgets[parquet]'"
         ) from None
-    from .parquet_format import read_legacy
+    from ..index.parquet_format import legacy_rows
 
-    if isinstance(path, bytes):
-        source, size = pa.BufferReader(path), len(path)
-    else:
-        try:
-            source, size = pa.memory_map(str(path)), os.path.getsize(path)
-        except OSError as error:
-            raise IndexFormatError(f"{origin}: cannot read ({error.strerror or type(error).__name__})") from None
-    # the footer's declared sizes and the decoded strings within the JSON budget, before any is decoded
-    table = read_legacy(source, size, origin, json_limit())
-    rows = []
-    for row in table.to_pylist():
-        clean = {k: v for k, v in row.items() if v is not None}
-        for column in PARQUET_JSON_COLUMNS:
-            if isinstance(clean.get(column), str):
-                try:
-                    clean[column] = json.loads(clean[column])
-                except json.JSONDecodeError:
-                    pass  # left as text: validation names the field
-        rows.append(clean)
-    return rows
+    return legacy_rows(path, origin)
+
+
+def read_json_index(data: bytes, origin: str, *, source: str, label: str, base: str) -> LoadedSource:
+    """A JSON index as a source (from disk, http(s) or object storage): as columns when it is laid out
+    one entry per line (`index.json_columns`), else every entry through the exact validator."""
+    columns = read_json_columns(data, origin, source=source, label=label, base=base)
+    if columns is not None:
+        return LoadedSource(source, label, [], columns.problems, columns.title, columns)
+    index, problems = parse_index_text(data, origin)
+    models = [model.with_origin(source, base) for model in index.models]
+    return LoadedSource(source, label, models, problems, index.name or "")
 
 
 def read_local_index(path: str | Path, source: str | None = None) -> LoadedSource:
@@ -132,3 +125,46 @@ def read_http_index(url: str, timeout: float = 30.0) -> LoadedSource:
     models, problems = parse_models(parquet_rows(body, url), url)
     title = Path(urlsplit(url).path).stem
     return LoadedSource(url, _label_for(url), _with_origin(models, url, base), problems, title)
+
+
+# --- a Parquet index read in place -------------------------------------------------
+
+
+def _path_of(source: str) -> str:
+    return source.split("?", 1)[0].split("#", 1)[0]
+
+
+def is_parquet_source(source: str) -> bool:
+    """A path or URL ending in .parquet, or a folder whose index is index.parquet (and no index.json)."""
+    if _path_of(source).endswith(".parquet"):
+        return True
+    folder = Path(source)
+    return not safety.is_url(source) and (folder / "index.parquet").is_file() and not (folder / "index.json").is_file()
+
+
+def read_parquet_source(source: str) -> LoadedSource:
+    """Open a Parquet index in place (a local file is memory-mapped; a URL is fetched into the cache)."""
+    from ..index.parquet_format import ParquetIndexError, is_legacy
+    from ..index.parquet_index import ParquetIndex
+
+    if safety.is_url(source):
+        data: bytes | str = cached_get(source, limit=MAX_PARQUET_BYTES)[0]
+        base, origin = source.split("?", 1)[0].rsplit("/", 1)[0] + "/", source
+    else:
+        path = Path(source)
+        if path.is_dir():  # an index inside a zoo folder obeys the folder rule: a regular file, no link out
+            inside = Path(os.path.realpath(path / "index.parquet"))
+            if inside.parent != Path(os.path.realpath(path)) or not inside.is_file():
+                raise ZooError(f"{path / 'index.parquet'}: not a regular file inside the zoo's folder")
+            path = inside
+        elif not path.is_file():
+            raise ZooError(f"{path}: no such index file")
+        data, base, origin = str(path.resolve()), str(path.resolve().parent), str(path)
+    label = _label_for(source)
+    try:
+        index = ParquetIndex(data, source=source, label=label, base=base, origin=origin)
+    except ParquetIndexError:
+        if is_legacy(data):  # the first Parquet layout (one row per model, nested fields as JSON text)
+            return read_http_index(source) if safety.is_url(source) else read_local_index(source)
+        raise
+    return LoadedSource(source, label, [], list(index.problems), index.title or Path(_path_of(source)).stem, index)

@@ -37,7 +37,7 @@ from ..decode import json_limit
 from ..errors import ZooError
 from ..schema import Problem
 from .base import LoadedSource
-from .json_columns import read_json_index
+from .index_file import read_json_index
 from .object_read import ObjectFile, read_object
 
 Options = dict[str, Any] | None
@@ -257,7 +257,7 @@ class GroupPieces:
 
 def read_object_parquet(url: str, storage_options: Options = None) -> LoadedSource:
     """A Parquet index on object storage, read in place (grid now, the rest of a model when it is opened)."""
-    from .parquet_index import ParquetIndex
+    from ..index.parquet_index import ParquetIndex
 
     fs, path = storage.filesystem(url, storage_options)
     label, base = _label_of(url), _base_of(url)

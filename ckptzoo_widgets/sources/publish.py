@@ -251,7 +251,7 @@ def publish(
 def _write_index(models: list[ModelEntry], target: Destination, fmt: str, name: str, done: Published) -> None:
     """The index, written locally then uploaded unless the same bytes are already there."""
     from ..convert import JsonWriter
-    from .parquet_write import write_parquet
+    from ..index.parquet_write import write_parquet
 
     relative = f"index.{fmt}"
     with tempfile.TemporaryDirectory(prefix="ckptzoo-publish-") as temporary:

@@ -103,8 +103,8 @@ def test_an_index_naming_it_reports_the_entry_and_opens_the_rest(tmp_path: Path,
 
 def _parquet_zoo(tmp_path: Path, url: str) -> Path:
     """A Parquet index whose entry names ``url`` (written past the validator, as a stranger could)."""
+    from ckptzoo_widgets.index.parquet_write import write_parquet
     from ckptzoo_widgets.schema import parse_index
-    from ckptzoo_widgets.sources.parquet_write import write_parquet
 
     index, problems = parse_index(good_index(tmp_path), str(tmp_path / "index.json"))
     assert problems == []

@@ -13,8 +13,8 @@ import os
 import pytest
 from fixtures.object_zoos import make_runs, upload
 
+from ckptzoo_widgets.index.parquet_write import write_parquet
 from ckptzoo_widgets.schema import ModelEntry
-from ckptzoo_widgets.sources.parquet_index import write_parquet
 
 from .bounded import run_bounded
 

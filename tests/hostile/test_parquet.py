@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from ckptzoo_widgets.columns import entries_to_batch
+from ckptzoo_widgets.index.parquet_format import FORMAT, FORMAT_KEY
 from ckptzoo_widgets.schema import ModelEntry
-from ckptzoo_widgets.sources.parquet_index import FORMAT, FORMAT_KEY
 
 from .bounded import run_bounded
 

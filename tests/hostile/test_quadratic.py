@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ckptzoo_widgets.columns import MAX_METRIC_COLUMNS, entries_to_batch
+from ckptzoo_widgets.index.parquet_format import FORMAT, FORMAT_KEY
 from ckptzoo_widgets.schema import ModelEntry
-from ckptzoo_widgets.sources.parquet_format import FORMAT, FORMAT_KEY
 from ckptzoo_widgets.widget_payload import MAX_DETAIL_CHECKPOINTS, SPARK_POINTS
 
 from .bounded import run_bounded
@@ -151,7 +151,7 @@ def test_a_model_with_20000_checkpoints_in_parquet_selects_with_a_bounded_page(t
     small = entry.model_copy(
         update={"checkpoints": [c.model_copy(update={"files": [], "metrics": {}}) for c in entry.checkpoints]}
     )
-    from ckptzoo_widgets.sources.parquet_write import write_parquet
+    from ckptzoo_widgets.index.parquet_write import write_parquet
 
     path = tmp_path / "index.parquet"
     write_parquet([small], path, name="long")

@@ -18,8 +18,8 @@ import pytest
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.cli import main
 from ckptzoo_widgets.columns import entries_to_batch
+from ckptzoo_widgets.index.parquet_format import FORMAT, FORMAT_KEY
 from ckptzoo_widgets.schema import ModelEntry
-from ckptzoo_widgets.sources.parquet_format import FORMAT, FORMAT_KEY
 from ckptzoo_widgets.widget import ZooBrowser
 
 ACC = {"honest-a": 0.91, "honest-b": 0.85, "liar": math.inf, "nan": math.nan, "minus": -math.inf}

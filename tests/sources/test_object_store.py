@@ -19,8 +19,8 @@ from fixtures.object_zoos import make_runs, upload
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.errors import ZooError
+from ckptzoo_widgets.index.parquet_write import write_parquet
 from ckptzoo_widgets.schema import ModelEntry
-from ckptzoo_widgets.sources.parquet_index import write_parquet
 
 pytest.importorskip("s3fs")
 
@@ -195,7 +195,7 @@ def test_json_index_and_a_folder_holding_one(s3_server, s3_env, fresh_cache, tmp
 
 
 def test_a_large_json_index_opens_as_columns_from_s3_as_from_disk(s3_server, s3_env, fresh_cache, tmp_path) -> None:
-    from ckptzoo_widgets.sources.json_columns import COLUMNAR_FROM, JsonIndex
+    from ckptzoo_widgets.index.json_columns import COLUMNAR_FROM, JsonIndex
 
     entries = [m.model_dump(mode="json", exclude_none=True) for m in zoo_entries(400)]
     entries[5]["id"] = "bad id"  # refused by the id rule

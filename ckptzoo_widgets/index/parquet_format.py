@@ -19,7 +19,11 @@ under the same checks.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Collection
+from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,12 +31,14 @@ import pyarrow.parquet as pq
 
 from .. import safety
 from ..columns import FIXED, metric_columns
-from ..decode import MAX_DECODED_COLUMN, BudgetError, grid_budget, within_budget
+from ..decode import MAX_DECODED_COLUMN, BudgetError, grid_budget, json_limit, within_budget
 from ..humanize import human_bytes
 from ..schema import IndexFormatError
 from ..text import one_line
 
 FORMAT_KEY, FORMAT = b"ckptzoo_index", b"parquet-1"
+# The first layout: list-valued and nested fields stored as JSON text.
+LEGACY_JSON_COLUMNS = ("datasets", "tags", "metrics", "checkpoints", "curves")
 NAME_KEY = b"ckptzoo_name"
 STORED = {"description": pa.string(), "card_words": pa.string(), "entry": pa.string()}
 ROW_GROUP_ROWS = 4096  # a model opened reads one row group of `entry` (~2 MB)
@@ -238,3 +244,36 @@ def read_legacy(data: pa.NativeFile, size: int, origin: str, budget: int) -> pa.
         columns[name] = column
         table = table.drop_columns([name])
     return pa.table(columns)
+
+
+def is_legacy(data: bytes | str) -> bool:
+    """A Parquet file (its bytes or path) in the first layout: nested fields as JSON text, no format key."""
+    try:
+        schema = pq.read_schema(pa.BufferReader(data) if isinstance(data, bytes) else data)
+    except Exception:  # noqa: BLE001
+        return False
+    return "checkpoints" in schema.names and FORMAT_KEY not in (schema.metadata or {})
+
+
+def legacy_rows(path: Path | bytes, origin: str) -> list[dict[str, Any]]:
+    """Rows of an index in the first layout (a file or its bytes) as dicts, nested columns decoded from JSON."""
+    if isinstance(path, bytes):
+        source, size = pa.BufferReader(path), len(path)
+    else:
+        try:
+            source, size = pa.memory_map(str(path)), os.path.getsize(path)
+        except OSError as error:
+            raise IndexFormatError(f"{origin}: cannot read ({error.strerror or type(error).__name__})") from None
+    # the footer's declared sizes and the decoded strings within the JSON budget, before any is decoded
+    table = read_legacy(source, size, origin, json_limit())
+    rows = []
+    for row in table.to_pylist():
+        clean = {k: v for k, v in row.items() if v is not None}
+        for column in LEGACY_JSON_COLUMNS:
+            if isinstance(clean.get(column), str):
+                try:
+                    clean[column] = json.loads(clean[column])
+                except json.JSONDecodeError:
+                    pass  # left as text: validation names the field
+        rows.append(clean)
+    return rows

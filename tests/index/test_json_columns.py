@@ -1,6 +1,6 @@
 """A JSON index opened as columns gives what the exact path gives: the same grid, problems and entries.
 
-The columnar path (sources/json_columns.py) checks the index rules on Arrow
+The columnar path (index/json_columns.py) checks the index rules on Arrow
 columns and sends every entry it cannot prove valid to pydantic. Here both
 paths read the same files, good and bad entries mixed, and must agree on
 everything the catalog shows.
@@ -17,9 +17,9 @@ import pytest
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.catalog.parts import EntriesPart
+from ckptzoo_widgets.index import json_columns
+from ckptzoo_widgets.index.json_columns import read_json_columns
 from ckptzoo_widgets.schema import parse_index_text
-from ckptzoo_widgets.sources import json_columns
-from ckptzoo_widgets.sources.json_columns import read_json_columns
 
 SHA = "ab" * 32
 

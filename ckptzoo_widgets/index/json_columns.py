@@ -24,9 +24,8 @@ import pyarrow as pa
 
 from ..columns import card_words
 from ..errors import ZooError
-from ..schema import ENTRY_ERRORS, ModelEntry, Problem, parse_index_text
+from ..schema import ENTRY_ERRORS, ModelEntry, Problem
 from ..text import one_line
-from .base import LoadedSource
 from .json_grid import assemble
 from .json_lines import read_lines
 from .json_rules import Columns
@@ -88,14 +87,3 @@ def read_json_columns(data: bytes, origin: str, *, source: str, label: str, base
     return JsonIndex(
         grid, kept_lines, cards, source=source, label=label, base=base, origin=origin, title=title, problems=problems
     )
-
-
-def read_json_index(data: bytes, origin: str, *, source: str, label: str, base: str) -> LoadedSource:
-    """A JSON index as a source (from disk, http(s) or object storage): as columns when it is laid out
-    one entry per line, else every entry through the exact validator."""
-    columns = read_json_columns(data, origin, source=source, label=label, base=base)
-    if columns is not None:
-        return LoadedSource(source, label, [], columns.problems, columns.title, columns)
-    index, problems = parse_index_text(data, origin)
-    models = [model.with_origin(source, base) for model in index.models]
-    return LoadedSource(source, label, models, problems, index.name or "")

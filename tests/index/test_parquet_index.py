@@ -14,7 +14,7 @@ from indexes import good_index, write_index
 
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.cli import main
-from ckptzoo_widgets.sources.parquet_index import ParquetIndex
+from ckptzoo_widgets.index.parquet_index import ParquetIndex
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
