@@ -36,11 +36,12 @@ import traitlets as t
 from . import credentials
 from .errors import ZooError
 from .front_end import MARIMO_IDIOM, FrontEnd, detect
-from .widget_base import KernelOwned
-from .widget_contract import FILTERS, LIMITS, PAGE_SIZE, SortOption, with_current
+from .widget_base import ErrorKind, KernelOwned
+from .widget_contract import FILTERS, LIMITS, PAGE_SIZE, RANGES, SortOption, range_menus, search_pause_ms, with_current
+from .widget_open import Opener
 from .widget_payload import source_label
 from .widget_protocol import Request, RequestError, summarise
-from .widget_query import Query, Suggester, clamp_limit, search_page, zoo_menus
+from .widget_query import Page, Query, Suggester, clamp_limit, filter_menus_of, live_failure, search_page, zoo_menus
 from .widget_queue import SearchQueue
 from .widget_select import cell_code, load_code, put_in_next_cell, resolve
 from .widget_static import SavedView, static_view
@@ -92,6 +93,7 @@ class ZooBrowser(KernelOwned):
     task = t.Unicode("").tag(sync=True)
     library = t.Unicode("").tag(sync=True)
     license = t.Unicode("").tag(sync=True)
+    num_params = t.Unicode("").tag(sync=True)  # a range filter (widget_contract.RANGES)
     sort = t.Unicode("").tag(sync=True)
     offset = t.Int(0).tag(sync=True)
     limit = t.Int(PAGE_SIZE).tag(sync=True)
@@ -100,7 +102,11 @@ class ZooBrowser(KernelOwned):
 
     # what the kernel answers
     cards = t.List(t.Dict()).tag(sync=True)
-    total = t.Int(0).tag(sync=True)
+    total = t.Int(0, allow_none=True).tag(sync=True)  # None: the source does not say (live); see `more`
+    more = t.Bool(False).tag(sync=True)  # rows exist past this page ("Load more")
+    notes = t.List(t.Unicode()).tag(sync=True)  # what this page could not answer, one line each
+    # The zoo is open and its first page arrived: the search box, filters and Compare work.
+    ready = t.Bool(True).tag(sync=True)
     page_version = t.Int(0).tag(sync=True)
     page_seq = t.Int(0).tag(sync=True)  # the page's search request these cards answer (older answers are dropped)
     loading = t.Bool(False).tag(sync=True)
@@ -108,6 +114,8 @@ class ZooBrowser(KernelOwned):
     contract = t.Dict(LIMITS).tag(sync=True)  # limits: text length, page size, models compared
     filters = t.List(t.Dict()).tag(sync=True)  # [{key, label, all_label, values}]
     sort_options = t.List(t.Dict()).tag(sync=True)  # [{key, label, direction, value, group}], the current sort listed
+    ranges = t.List(t.Dict()).tag(sync=True)  # [{key, label, all_label, options: [{value, label}]}] (live zoos)
+    search_pause_ms = t.Int(50).tag(sync=True)  # the page's pause after a key before it asks
     detail = t.Dict().tag(sync=True)
     libraries = t.List(t.Unicode()).tag(sync=True)
     code = t.Unicode("").tag(sync=True)
@@ -138,6 +146,7 @@ class ZooBrowser(KernelOwned):
         task: str | None = None,
         library: str | None = None,
         license: str | None = None,
+        num_params: str | None = None,
         sort: str | None = None,
         limit: int = PAGE_SIZE,
         selected: str | None = None,
@@ -152,8 +161,10 @@ class ZooBrowser(KernelOwned):
         self._suggester = Suggester(None)
         self._saved = SavedView()
         self._sort_menu: list[SortOption] = []  # the zoo's sort menu; `sort_options` adds the current sort
-        self._weights = WeightsRunner(self)  # the Weights view of the open model (widget_weights.py)
         self._front: FrontEnd = detect()  # the load code's form and the fallback's hint
+        self._opener = Opener()  # a live zoo's first page and menus, asked in a thread (widget_open.py)
+        self._page_generation = 0  # bumped by each search: a first page answered later is dropped
+        self._weights = WeightsRunner(self)  # the Weights view of the open model (widget_weights.py)
         with self.hold_sync():
             self.front_end = self._front.payload()
             self.insert_anchor = _anchor_of(self)
@@ -162,6 +173,7 @@ class ZooBrowser(KernelOwned):
                 self.task = task or ""
                 self.library = library or ""
                 self.license = license or ""
+                self.num_params = num_params or ""
                 self.sort = sort or ""
                 self.limit = clamp_limit(limit)
         self._searches = SearchQueue(self._run_search, self._reply)
@@ -192,6 +204,7 @@ class ZooBrowser(KernelOwned):
             refused = exc
         label = source_label(source, None)
         self._last_sources = [source] if isinstance(source, str) else list(source or [])
+        self._opener.cancel()  # an opening under way is not this one
         with self.hold_sync():
             self.loading = True
             self.source_label = label
@@ -207,6 +220,7 @@ class ZooBrowser(KernelOwned):
                     self.selected = ""
                     self.offset = 0
                 self.cards, self.total, self.filters, self.sort_options = [], 0, [], []
+                self.more, self.notes, self.ranges, self.ready = False, [], [], False
                 self._sort_menu = []
                 self.detail, self.libraries, self.code, self.code_key = {}, [], "", ""
                 self.warnings = []
@@ -229,23 +243,62 @@ class ZooBrowser(KernelOwned):
         return self.use_source(sources[0] if len(sources) == 1 else sources)
 
     def _use_zoo(self, zoo: Any, label: str) -> None:
+        self._opener.cancel()
         self.zoo = zoo
         self._suggester = Suggester(zoo)
         with self.hold_sync():
             self.error, self.error_kind = "", ""
         problems = list(getattr(zoo, "errors", None) or [])
-        filters, sorts, menu_warnings = zoo_menus(zoo)  # typed dicts: the traits hold plain dicts
+        live = bool(getattr(zoo, "is_live", False))
+        # a live zoo's filter menus are a request: asked after its first page, off the cell (widget_open.py)
+        filters, sorts, menu_warnings = zoo_menus(zoo, filters=not live)  # typed dicts: the traits hold plain dicts
         self._sort_menu = sorts
         with self.hold_sync():
             self.source_label = label
             self.warnings = menu_warnings + summarise(problems, MAX_WARNINGS_SHOWN, total=len(problems))
             self.filters = list(map(dict, filters))
+            self.ranges = list(map(dict, range_menus(zoo)))
+            self.search_pause_ms = search_pause_ms(zoo)
             self._update_sort_options()
             self._detail_id = ""
             self.detail = {}
+        if live and self._open_live(zoo):
+            return
+        if live:
+            self._show_filters(zoo, filter_menus_of(zoo))
         self._refresh()
         if self.selected:
             self._select(self.selected)
+
+    def _open_live(self, zoo: Any) -> bool:
+        """The first page, then the filter menus, asked in a thread (widget_open.py); False outside a loop."""
+        query, offset, generation = self._query(), self.offset, self._page_generation
+
+        def show_first(result: Page | BaseException) -> None:
+            if self.zoo is zoo and self._page_generation == generation:  # no search ran since
+                self._show_result(result)
+                if self.selected and not isinstance(result, BaseException):
+                    self._select(self.selected)
+
+        with self.hold_sync():
+            self.ready, self.loading = False, True
+            self.cards, self.total, self.more, self.notes = [], 0, False, []
+            self.page_version += 1
+        return self._opener.start(
+            [
+                (lambda: search_page(zoo, query, offset), show_first),
+                (lambda: filter_menus_of(zoo), lambda menus: self._show_filters(zoo, menus)),
+            ]
+        )
+
+    def _show_filters(self, zoo: Any, result: Any) -> None:
+        if self.zoo is not zoo or isinstance(result, BaseException):
+            return
+        menus, warnings = result
+        with self.hold_sync():
+            self.filters = list(map(dict, menus))
+            if warnings:
+                self.warnings = [*warnings, *self.warnings]
 
     # ---- searching and paging (widget_query.py) ----------------------------
     def _update_sort_options(self) -> None:
@@ -255,7 +308,7 @@ class ZooBrowser(KernelOwned):
     def _on_sort(self, change: dict) -> None:
         self._update_sort_options()
 
-    @t.observe("query", *FILTERS, "sort")
+    @t.observe("query", *FILTERS, *RANGES, "sort")
     def _on_query(self, change: dict) -> None:
         if self._quiet:
             return
@@ -275,33 +328,52 @@ class ZooBrowser(KernelOwned):
             return
         self._refresh()
 
+    def _query(self) -> Query:
+        q = (self.query, self.task, self.library, self.license, self.sort, self.limit, self.num_params)
+        return Query(*q)
+
     def _refresh(self) -> None:
         """Run the search for the current state and send the visible page."""
+        self._page_generation += 1  # a first page still on its way (widget_open.py) is older than this one
         if self.zoo is None:
             with self.hold_sync():
-                self.cards, self.total = [], 0
+                self.cards, self.total, self.more, self.notes = [], 0, False, []
                 self.page_version += 1
                 self.loading = False
             return
         self.loading = True
-        query = Query(self.query, self.task, self.library, self.license, self.sort, self.limit)
         try:
-            page = search_page(self.zoo, query, self.offset)
+            result: Page | BaseException = search_page(self.zoo, self._query(), self.offset)
         except Exception as exc:  # noqa: BLE001
+            result = exc
+        self._show_result(result)
+
+    def _show_result(self, result: Page | BaseException) -> None:
+        """Send a page of cards, or the one line saying why there is none (the source's own line when
+        a live source could not answer: "the Hub asks to wait 12 s")."""
+        if isinstance(result, BaseException):
             with self.hold_sync():
-                self._fail(exc, "search", "Search failed")
-                self.cards, self.total = [], 0
+                kind: ErrorKind = "search" if self.ready else "open"
+                if live_failure(result):
+                    self.last_exception = result
+                    self._show_error(kind, str(result))
+                else:
+                    self._fail(result, kind, "Search failed")
+                self.cards, self.total, self.more, self.notes = [], 0, False, []
                 self.page_version += 1
                 self.loading = False
             return
+        page = result
         with self.hold_sync():
             if page.offset != self.offset:
                 with self._quietly():
                     self.offset = page.offset
             self.cards = page.cards
             self.total = page.total
+            self.more, self.notes = page.more, list(page.notes)
             self.suggestions = self._suggester.suggest(self.query) if page.total == 0 else []
             self._clear_error("search", "open")
+            self.ready = True
             self.page_version += 1
             self.loading = False
         self._update_static()
@@ -405,7 +477,7 @@ class ZooBrowser(KernelOwned):
         with self.hold_trait_notifications():
             self.query = query
             for key, value in filters.items():
-                if key not in (*FILTERS, "sort"):
+                if key not in (*FILTERS, *RANGES, "sort"):
                     raise TypeError(f"unknown filter {key!r}")
                 setattr(self, key, value or "")
         return list(self.cards)
@@ -528,7 +600,7 @@ class ZooBrowser(KernelOwned):
             with self._quietly():
                 for key, value in changed.items():
                     setattr(self, key, value)
-                if "offset" not in fields and set(changed) & {"query", "sort", *FILTERS}:
+                if "offset" not in fields and set(changed) & {"query", "sort", *FILTERS, *RANGES}:
                     self.offset = 0
             self._refresh()
 

@@ -63,10 +63,20 @@ _FILTER_LABELS = {
 FILTER_SPECS: tuple[Filter, ...] = tuple(Filter(key, *_FILTER_LABELS[key]) for key in FILTERS)
 
 
+# Range filters (`Zoo.search(num_params="min:1B,max:7B")`): offered as a menu of preset ranges.
+RANGES: dict[str, tuple[str, str]] = {"num_params": ("Parameters", "Any size")}
+
 # ---- requests the page sends ----------------------------------------------------------
 # request kind -> field -> type (bool is told apart from int: the types are compared exactly)
 REQUESTS: dict[str, dict[str, type]] = {
-    "search": {"query": str, **dict.fromkeys(FILTERS, str), "sort": str, "offset": int, "limit": int},
+    "search": {
+        "query": str,
+        **dict.fromkeys(FILTERS, str),
+        **dict.fromkeys(RANGES, str),
+        "sort": str,
+        "offset": int,
+        "limit": int,
+    },
     "select": {"ref": str},
     "library": {"library": str},
     "insert": {"handled": bool},
@@ -198,6 +208,41 @@ def filter_menus(zoo: Any) -> list[FilterMenu]:
         }
         for f in FILTER_SPECS
     ]
+
+
+class RangeMenu(TypedDict):
+    key: str  # the trait, the request field and the `Zoo.search` keyword
+    label: str
+    all_label: str
+    options: list[dict[str, str]]  # [{value, label}]: value is what the request carries
+
+
+def range_menus(zoo: Any) -> list[RangeMenu]:
+    """The range menus of a live zoo (its source's preset ranges: `range_options()`); [] for a local zoo."""
+    own = getattr(zoo, "range_options", None)
+    if not getattr(zoo, "is_live", False) or not callable(own):
+        return []
+    ranges = dict(own())
+    menus: list[RangeMenu] = []
+    for key, (text, all_label) in RANGES.items():
+        options = [
+            {"value": one_line(o["value"], MAX_TEXT - 1), "label": one_line(o.get("label") or o["value"], 100)}
+            for o in list(ranges.get(key) or [])[:MAX_MENU]
+            if isinstance(o, dict) and isinstance(o.get("value"), str) and o["value"]
+        ]
+        if options:
+            menus.append({"key": key, "label": text, "all_label": all_label, "options": options})
+    return menus
+
+
+# How long the page waits after a key before it asks (ms): a local zoo answers in
+# milliseconds, so at once; a live one answers over the network and counts requests,
+# so only the settled query (a pause between words, not between keys) is sent.
+SEARCH_PAUSE_MS = {"local": 50, "live": 300}
+
+
+def search_pause_ms(zoo: Any) -> int:
+    return SEARCH_PAUSE_MS["live" if getattr(zoo, "is_live", False) else "local"]
 
 
 # ---- decisions about one model ------------------------------------------------------------

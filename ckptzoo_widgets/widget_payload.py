@@ -116,7 +116,10 @@ def card_payload(row: dict, zoo: Any, sort: str) -> dict:
     key = sort.lstrip("-")
     if key and key in row and key not in ("name", "num_params", "created", card.get("headline_metric")):
         card["sort_value"] = clip(plain(row.get(key)), 300)  # a value the card does not show already
-    card["spark"] = spark_points(zoo, card["id"], card.get("headline_metric"))
+    # A live source's row is not opened for its sparkline (that would be requests per card):
+    # its checkpoints are unknown (None) until the user opens it.
+    opened = card.get("num_checkpoints") is not None
+    card["spark"] = spark_points(zoo, card["id"], card.get("headline_metric")) if opened else []
     return card
 
 

@@ -12,12 +12,25 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from .text import one_line
 from .widget_contract import FILTERS, MAX_LIMIT, PAGE_SIZE, FilterMenu, SortOption, filter_menus, sort_menu
 from .widget_payload import card_payload, error_line
 
-__all__ = ["FILTERS", "PAGE_SIZE", "Page", "Query", "Suggester", "clamp_limit", "search_page", "zoo_menus"]
+__all__ = [
+    "FILTERS",
+    "PAGE_SIZE",
+    "Page",
+    "Query",
+    "Suggester",
+    "clamp_limit",
+    "filter_menus_of",
+    "live_failure",
+    "search_page",
+    "zoo_menus",
+]
 
 SUGGEST_FROM = 50_000  # ids compared with a query that matched nothing
+MAX_NOTES = 10  # notes of one page shown (a source that could not answer, a sort it cannot do)
 
 
 @dataclass(frozen=True)
@@ -30,13 +43,16 @@ class Query:
     license: str = ""
     sort: str = ""
     limit: int = PAGE_SIZE
+    num_params: str = ""  # a range, "min:1B,max:7B" (widget_contract.RANGES)
 
 
 @dataclass(frozen=True)
 class Page:
     cards: list[dict]
-    total: int
+    total: int | None  # None: the source does not say (a live source); `more` says whether there is a next page
     offset: int  # where the page starts: the asked offset, or the last page when that is past the end
+    more: bool = False  # rows exist past this page
+    notes: tuple[str, ...] = ()  # what could not be answered, one line each (catalog/live.py)
 
 
 def clamp_limit(limit: Any) -> int:
@@ -48,6 +64,7 @@ def clamp_limit(limit: Any) -> int:
 
 
 def _search(zoo: Any, q: Query, offset: int) -> Any:
+    ranges = {"num_params": q.num_params} if q.num_params else {}  # a zoo without range filters is not asked
     return zoo.search(
         q.query,
         task=q.task or None,
@@ -56,6 +73,7 @@ def _search(zoo: Any, q: Query, offset: int) -> Any:
         sort=q.sort or None,
         limit=q.limit,
         offset=offset,
+        **ranges,
     )
 
 
@@ -63,28 +81,50 @@ def search_page(zoo: Any, q: Query, offset: int) -> Page:
     """The page of cards at `offset`; past the end (filters narrowed), the last page."""
     offset = max(0, offset)
     df = _search(zoo, q, offset)
-    total = int(df.attrs.get("total", len(df)))
+    known = df.attrs.get("total", len(df))
+    total = None if known is None else int(known)
     if total and offset >= total:
         offset = ((total - 1) // q.limit) * q.limit
         df = _search(zoo, q, offset)
+    more = bool(df.attrs["more"]) if "more" in df.attrs else total is not None and offset + len(df) < total
+    notes = tuple(one_line(n, 300) for n in list(df.attrs.get("notes") or [])[:MAX_NOTES])
     cards = [card_payload(row, zoo, q.sort) for row in df.to_dict("records")]
-    return Page(cards, total, offset)
+    if _mixed(zoo):  # each card says where it came from
+        for card in cards:
+            card["from"] = card.get("source") or ""
+    return Page(cards, total, offset, more, notes)
 
 
-def zoo_menus(zoo: Any) -> tuple[list[FilterMenu], list[SortOption], list[str]]:
-    """The filter menus, the sort menu (widget_contract.py), and a warning for each that failed (one line each)."""
-    warnings: list[str] = []
+def _mixed(zoo: Any) -> bool:
+    """Cards of this zoo come from several places (merged sources, or a live one): say which."""
+    return bool(getattr(zoo, "is_live", False)) or len(list(getattr(zoo, "sources", None) or [])) > 1
+
+
+def filter_menus_of(zoo: Any) -> tuple[list[FilterMenu], list[str]]:
+    """The filter menus (widget_contract.py), and a warning when they failed (the browser opens without)."""
     try:
-        filters = filter_menus(zoo)
+        return filter_menus(zoo), []
     except Exception as exc:  # noqa: BLE001 - the browser still opens without filters
-        filters = []
-        warnings.insert(0, f"Filters unavailable: {error_line(exc)}")
+        return [], [f"Filters unavailable: {error_line(exc)}"]
+
+
+def zoo_menus(zoo: Any, filters: bool = True) -> tuple[list[FilterMenu], list[SortOption], list[str]]:
+    """The filter menus (none when not `filters`: a live zoo asks for them later), the sort menu
+    (widget_contract.py), and a warning for each that failed (one line each)."""
+    menus, warnings = filter_menus_of(zoo) if filters else ([], [])
     try:
         sorts = sort_menu(zoo)
     except Exception as exc:  # noqa: BLE001 - the browser still opens without sorting
         sorts = []
         warnings.insert(0, f"Sort keys unavailable: {error_line(exc)}")
-    return filters, sorts, warnings
+    return menus, sorts, warnings
+
+
+def live_failure(exc: BaseException) -> bool:
+    """A live source could not answer (offline, rate-limited, silent, failing): its message is the one line shown."""
+    from .sources.hub_client import HubUnavailable
+
+    return isinstance(exc, HubUnavailable)
 
 
 class Suggester:

@@ -33,7 +33,7 @@ def _metric(value: Any) -> str:
 def static_view(
     source: str,
     query: str,
-    total: int,
+    total: int | None,
     offset: int,
     cards: Sequence[Mapping[str, Any]],
     selected: str,
@@ -45,6 +45,8 @@ def static_view(
     # saved with the notebook: the source is presentable (never a password or token)
     head = f"Checkpoint zoo ({presentable(source)})" + (f", search “{query}”" if query else "")
     count = f"models {offset + 1:,}–{offset + len(shown):,} of {total:,}" if total else "no models match"
+    if total is None:  # a live source that does not say how many
+        count = f"models {offset + 1:,}–{offset + len(shown):,} of more" if shown else "no models yet"
     rows = "".join(
         "<tr>"
         f"<td><b>{e(c.get('name') or c.get('id'))}</b><br><small>{e(c.get('id'))}</small></td>"

@@ -16,15 +16,17 @@ function statsRow(doc, card) {
       " params",
     ),
   );
-  stats.appendChild(
-    h(
-      doc,
-      "span",
-      { class: "cz-stat cz-ckpts", title: "checkpoints" },
-      h(doc, "b", { text: String(card.num_checkpoints ?? 0) }),
-      card.num_checkpoints === 1 ? " checkpoint" : " checkpoints",
-    ),
-  );
+  // A live source's model lists its checkpoints when opened (null until then).
+  if (card.num_checkpoints !== null)
+    stats.appendChild(
+      h(
+        doc,
+        "span",
+        { class: "cz-stat cz-ckpts", title: "checkpoints" },
+        h(doc, "b", { text: String(card.num_checkpoints ?? 0) }),
+        card.num_checkpoints === 1 ? " checkpoint" : " checkpoints",
+      ),
+    );
   return stats;
 }
 
@@ -71,6 +73,9 @@ export function renderCard(doc, card, { sortKey = "", filters = [] } = {}) {
       badges.appendChild(h(doc, "span", { class: `cz-badge cz-badge-${key}`, title: label, text: card[key] }));
   }
   el.appendChild(badges);
+  // Where it came from, when the kernel says the zoo's cards come from several places.
+  if (card.from)
+    el.appendChild(h(doc, "div", { class: "cz-card-source", "data-testid": "cz-card-source", text: card.from }));
 
   el.appendChild(statsRow(doc, card));
 

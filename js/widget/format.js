@@ -83,17 +83,20 @@ export function labelFor(key) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** A small debounce with cancel/flush/pending. */
+/** A small debounce with cancel/flush/pending; `ms` a number or a function read at each call. */
 export function debounce(fn, ms) {
   let timer = null;
   let lastArgs = null;
   const wrapped = (...args) => {
     lastArgs = args;
     if (timer !== null) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      fn(...lastArgs);
-    }, ms);
+    timer = setTimeout(
+      () => {
+        timer = null;
+        fn(...lastArgs);
+      },
+      typeof ms === "function" ? ms() : ms,
+    );
   };
   wrapped.cancel = () => {
     if (timer !== null) clearTimeout(timer);

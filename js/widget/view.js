@@ -6,9 +6,10 @@ import { h } from "./dom.js";
 import { debounce } from "./format.js";
 import { Protocol } from "./protocol.js";
 import { Store } from "./store.js";
-import { filterSelects, sortItems, statusNodes, cardNodes, pagerState } from "./views/list.js";
+import { filterSelects, rangeSelects, sortItems, statusNodes, noteNodes, cardNodes } from "./views/list.js";
+import { pagerState, loadMoreChanges } from "./views/list.js";
 import { renderDetail } from "./views/detail.js";
-import { fitTable } from "./views/checkpoints.js";
+import { fitTable, keepSelectedInView } from "./views/checkpoints.js";
 import { onStatusClick, onDetailEvent, detailState, insert, insertWhenReady } from "./events.js";
 import { ComparePanel } from "./views/compare.js";
 import { WeightsPanel } from "./views/weights.js";
@@ -36,7 +37,11 @@ export class ZooView {
     this.pageDropped = false;
     this.pointerInside = false;
     this.handlers = [];
-    this.sendQuery = debounce(() => this.commitQuery(), debounceMs);
+    // the pause is the kernel's (`search_pause_ms`: longer for a live source, which counts requests)
+    this.sendQuery = debounce(
+      () => this.commitQuery(),
+      () => this.model.get("search_pause_ms") ?? debounceMs,
+    );
     this.build();
     this.bindModel();
     this.renderAll();
@@ -72,7 +77,7 @@ export class ZooView {
   }
 
   filterKeys() {
-    return (this.get("filters") || []).map((f) => f.key);
+    return [...(this.get("filters") || []), ...(this.get("ranges") || [])].map((f) => f.key);
   }
 
   /** The kernel answered: once the newest request is answered, show the kernel's state. */
@@ -112,8 +117,12 @@ export class ZooView {
     this.prevBtn.addEventListener("click", () => this.page(-1));
     this.nextBtn.addEventListener("click", () => this.page(1));
     this.pageLabel = h(d, "span", { class: "cz-page-label" });
-    this.pager = h(d, "div", { class: "cz-pager" }, this.prevBtn, this.pageLabel, this.nextBtn);
-    this.listView = h(d, "div", { class: "cz-list-view" }, this.compare.panel, this.status, this.grid, this.pager);
+    this.moreBtn = h(d, "button", { class: "cz-btn", "data-testid": "cz-more", type: "button", text: "Load more" });
+    this.moreBtn.addEventListener("click", () => this.loadMore());
+    this.pager = h(d, "div", { class: "cz-pager" }, this.prevBtn, this.pageLabel, this.nextBtn, this.moreBtn);
+    this.notesBox = h(d, "div", { class: "cz-notes", "data-testid": "cz-notes", "aria-live": "polite" });
+    const list = [this.compare.panel, this.status, this.notesBox, this.grid, this.pager];
+    this.listView = h(d, "div", { class: "cz-list-view" }, ...list);
     this.detailView = h(d, "div", { class: "cz-detail", "data-testid": "cz-detail", hidden: true });
     this.weights = new WeightsPanel(this); // the detail's Weights tab (views/weights.js)
     for (const type of ["click", "change", "keydown"])
@@ -175,7 +184,10 @@ export class ZooView {
     for (const n of ["cards", "total", "page_version"]) this.on(`change:${n}`, page);
     this.on("msg:custom", (msg) => this.onKernelMessage(msg));
     this.on("change:loading", () => this.renderStatus());
-    this.on("change:filters", () => this.renderFilters());
+    for (const n of ["filters", "ranges"]) this.on(`change:${n}`, () => this.renderFilters());
+    this.on("change:more", () => this.renderPage());
+    this.on("change:notes", () => this.renderNotes());
+    this.on("change:ready", () => this.renderReady());
     this.on("change:sort_options", () => this.renderSort());
     this.on("change:sort", () => {
       this.renderSort();
@@ -223,9 +235,18 @@ export class ZooView {
     const limit = this.get("limit") || 24;
     const offset = this.get("offset") || 0;
     const next = Math.max(0, offset + dir * limit);
-    if (next === offset || next >= (this.get("total") || 0)) return;
+    const total = this.get("total");
+    if (next === offset || (next > offset && (total === null ? !this.get("more") : next >= (total || 0)))) return;
     this.showAwaiting();
     this.set({ offset: next });
+  }
+
+  /** "Load more" (a source that does not say how many): the kernel's next cards. */
+  loadMore() {
+    if (!this.get("more")) return;
+    this.showAwaiting();
+    const at = { limit: this.get("limit") || 24, offset: this.get("offset") || 0 };
+    this.set(loadMoreChanges(at, this.model.get("contract") || {}));
   }
 
   renderPage() {
@@ -244,7 +265,21 @@ export class ZooView {
     this.renderSort();
     this.renderError();
     this.renderPage();
+    this.renderNotes();
+    this.renderReady();
     this.renderDetail();
+  }
+
+  renderNotes() {
+    this.notesBox.replaceChildren(...noteNodes(this.doc, this.get("notes")));
+  }
+
+  /** Nothing open yet (a live source's first page on its way, or it failed): search, menus and Compare wait. */
+  renderReady() {
+    const off = this.get("ready") === false;
+    this.root.classList.toggle("cz-not-ready", off);
+    for (const el of [this.search, this.sortEl, ...this.filterBox.querySelectorAll("select")]) el.disabled = off;
+    this.compare.updateButton();
   }
 
   renderHeader() {
@@ -253,10 +288,14 @@ export class ZooView {
 
   renderFilters() {
     const filters = this.get("filters") || [];
-    this.filterBox.replaceChildren(...filterSelects(this.doc, filters, (k) => this.get(k)));
-    // each filter's trait (the kernel names them in `filters`): listened to once
+    const ranges = this.get("ranges") || [];
+    const valueOf = (k) => this.get(k);
+    const selects = [...filterSelects(this.doc, filters, valueOf), ...rangeSelects(this.doc, ranges, valueOf)];
+    if (this.get("ready") === false) for (const s of selects) s.disabled = true;
+    this.filterBox.replaceChildren(...selects);
+    // each filter's trait (the kernel names them in `filters` and `ranges`): listened to once
     this.boundFilters ||= new Set();
-    for (const { key } of filters)
+    for (const { key } of [...filters, ...ranges])
       if (!this.boundFilters.has(key)) {
         this.boundFilters.add(key);
         this.on(`change:${key}`, () => this.renderFilters());
@@ -284,7 +323,8 @@ export class ZooView {
     const busy = this.ui.awaitingPage || !!this.get("loading");
     this.root.classList.toggle("cz-busy", busy);
     const state = {
-      total: this.get("total") || 0,
+      total: this.get("total") === null ? null : this.get("total") || 0, // null: the source does not say
+      more: !!this.get("more"),
       offset: this.get("offset") || 0,
       shown: (this.get("cards") || []).length,
       busy,
@@ -308,13 +348,16 @@ export class ZooView {
 
   renderPager() {
     const p = pagerState({
-      total: this.get("total") || 0,
+      total: this.get("total") === null ? null : this.get("total") || 0,
       limit: this.get("limit") || 24,
       offset: this.get("offset") || 0,
+      more: !!this.get("more"),
     });
     this.pager.hidden = p.hidden;
     this.prevBtn.disabled = !p.prev;
     this.nextBtn.disabled = !p.next;
+    this.nextBtn.hidden = this.get("total") === null; // a source that does not say how many: "Load more"
+    this.moreBtn.hidden = !p.more;
     this.pageLabel.textContent = p.label;
   }
 
@@ -374,9 +417,11 @@ export class ZooView {
     const d = this.doc;
     const active = this.detailView.contains(d.activeElement) ? d.activeElement : null;
     const { nodes, codeBox } = renderDetail(d, id, { ...detailState(this, id), weights: this.weights.forDetail(id) });
+    const paneTop = this.detailView.querySelector(".cz-table-wrap")?.scrollTop || 0;
     this.detailView.replaceChildren(...nodes);
     this.codeEl = codeBox;
     fitTable(this.detailView);
+    keepSelectedInView(this.detailView, paneTop);
     this.restoreFocus(active);
     insertWhenReady(this); // Enter on a row whose code had not arrived yet
   }

@@ -225,6 +225,25 @@ function setDropped(wrap, note, droppable, n) {
 }
 
 /**
+ * The checkpoint pane (a long list scrolls in it) where it was before the render (`scrollTop`),
+ * then moved just enough that the selected row is in view below the sticky header: the row,
+ * its chart point and Insert stay on one screen. Only the pane scrolls, never the notebook.
+ */
+export function keepSelectedInView(root, scrollTop = 0) {
+  const wrap = root.querySelector(".cz-table-wrap");
+  if (!wrap) return;
+  wrap.scrollTop = scrollTop;
+  const row = wrap.querySelector(".cz-ckpt.cz-selected");
+  if (!row) return;
+  const pane = wrap.getBoundingClientRect();
+  const head = wrap.querySelector("thead");
+  const top = pane.top + (head ? head.getBoundingClientRect().height : 0);
+  const r = row.getBoundingClientRect();
+  if (r.top < top) wrap.scrollTop -= top - r.top;
+  else if (r.bottom > pane.bottom) wrap.scrollTop += r.bottom - pane.bottom;
+}
+
+/**
  * Nothing clipped: leave out table columns (in the kernel-ordered drop list) while the table
  * is wider than its box. One layout read for the widths, then a check per column left out
  * (toggling `hidden` on cells; the table is not built again). Returns how many were left out.

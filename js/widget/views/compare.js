@@ -277,7 +277,7 @@ export class ComparePanel {
   updateButton() {
     const n = this.chosen.length;
     this.button.textContent = n ? `Compare (${n})` : "Compare";
-    this.button.disabled = n < 1;
+    this.button.disabled = n < 1 || this.view.get("ready") === false; // nothing open yet: nothing to compare
     this.button.title = n ? `Training curves of ${this.chosen.join(", ")}` : "Tick models on the cards to compare";
   }
 

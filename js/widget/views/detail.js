@@ -108,6 +108,7 @@ export function renderDetail(doc, id, state) {
   const table = renderTable(doc, detail, { sort: state.sort, selName: state.selName });
   const chart = renderChart(doc, detail, { metric: state.chartMetric, selName: state.selName, onPick: state.onPick });
   const [code, codeBox] = renderCode(doc, state.code);
-  const right = h(doc, "div", { class: "cz-detail-right" }, duplicatesNote(doc, detail), ...table, ...chart, ...code);
+  // the load code right under the checkpoints: the picked row and Insert stay close (a long list scrolls in its pane)
+  const right = h(doc, "div", { class: "cz-detail-right" }, duplicatesNote(doc, detail), ...table, ...code, ...chart);
   return { nodes: [top, h(doc, "div", { class: "cz-detail-body" }, right, cardAndMetadata(doc, detail))], codeBox };
 }
