@@ -236,7 +236,7 @@ print(json.dumps({"times": times}))
 
 CONVERT = """
 import json, time
-from ckptzoo_widgets.convert import convert
+from ckptzoo_widgets.writers.convert import convert
 t = time.perf_counter()
 done = convert(SOURCE, OUT, report=lambda p: None)
 print(json.dumps({"convert_s": time.perf_counter() - t, "peak_mb": HWM_EXPR, "models": done.models}))

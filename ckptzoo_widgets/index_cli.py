@@ -4,8 +4,8 @@ build: a folder of checkpoints becomes a static zoo (files hashed, paths
 relative to the index); any other source string (`hf:author=...`, `timm`,
 an index, several merged) is snapshotted as it opens, to search offline.
 Either side may be on object storage (`s3://bucket/runs/ -o s3://bucket/zoo/index.parquet`).
-publish: a zoo and the files it names, uploaded to object storage (sources/publish.py).
-convert: JSON <-> Parquet, streaming (convert.py).
+publish: a zoo and the files it names, uploaded to object storage (writers/publish.py).
+convert: JSON <-> Parquet, streaming (writers/convert.py).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     report = _Reporter("skipped: ")
     try:
         if len(sources) == 1 and _is_runs_build(sources[0]):
-            from .sources.build import write_index
+            from .writers.build import write_index
 
             out, document, problems = write_index(sources[0], args.output, fmt=fmt, name=args.name)
             for problem in problems:
@@ -95,7 +95,7 @@ def _snapshot(
     if storage.is_object_url(output):
         import tempfile
 
-        from .sources.build import upload
+        from .writers.build import upload
 
         with tempfile.TemporaryDirectory(prefix="ckptzoo-snapshot-") as scratch:
             local = Path(scratch) / f"index.{fmt}"
@@ -111,8 +111,8 @@ def _write_snapshot(
 ) -> tuple[Path, int, int, int]:
     from . import storage
     from .catalog import open_zoo
-    from .convert import JsonWriter
     from .index.parquet_write import ParquetWriter
+    from .writers.convert import JsonWriter
 
     live = [s for s in sources if s.startswith("hf:") and "=" in s or s.strip() == "hf:"]
     local = [s for s in sources if s not in live]
@@ -192,7 +192,7 @@ def cmd_index_publish(args: argparse.Namespace) -> int:
     from .catalog import open_zoo
     from .errors import ZooError
     from .humanize import human_bytes
-    from .sources.publish import publish
+    from .writers.publish import publish
 
     report = _Reporter("skipped: ")
     try:
@@ -217,8 +217,8 @@ def cmd_index_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_index_convert(args: argparse.Namespace) -> int:
-    from .convert import convert
     from .errors import ZooError
+    from .writers.convert import convert
 
     report = _Reporter()
     try:

@@ -21,8 +21,8 @@ import ckptzoo_widgets as cz
 from ckptzoo_widgets import safety
 from ckptzoo_widgets.errors import ZooError
 from ckptzoo_widgets.sources._folder import Budget, BudgetExhausted, Folder, FolderReadError
-from ckptzoo_widgets.sources.build import write_index
 from ckptzoo_widgets.sources.runs import RunsReader
+from ckptzoo_widgets.writers.build import write_index
 
 from .bounded import run_bounded
 

@@ -222,7 +222,7 @@ def test_other_layouts_open_on_the_exact_path(tmp_path, always_columns, layout):
 
 
 def test_what_index_convert_writes_opens_as_columns(tmp_path, always_columns):
-    from ckptzoo_widgets.convert import convert
+    from ckptzoo_widgets.writers.convert import convert
 
     write_lines(tmp_path / "in.json", [model(i) for i in range(60)])
     convert(tmp_path / "in.json", tmp_path / "zoo.parquet", report=lambda problem: None)

@@ -127,7 +127,7 @@ def test_convert_streams_a_large_json_in_bounded_memory(tmp_path):
 
     result = run_bounded(
         """
-        from ckptzoo_widgets.convert import convert
+        from ckptzoo_widgets.writers.convert import convert
         done = convert(SOURCE, OUT, report=print)
         peak = [line for line in open("/proc/self/status") if line.startswith("VmHWM")][0].split()[1]
         print("rows", done.models, "peak_mb", int(peak) // 1024)

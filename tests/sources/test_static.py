@@ -12,7 +12,7 @@ import ckptzoo_widgets as cz
 from ckptzoo_widgets.cli import main
 from ckptzoo_widgets.errors import ZooError
 from ckptzoo_widgets.sources import read_source
-from ckptzoo_widgets.sources.build import write_index
+from ckptzoo_widgets.writers.build import write_index
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import ckptzoo_widgets as cz
-from ckptzoo_widgets.sources.publish import MANIFEST, publish
+from ckptzoo_widgets.writers.publish import MANIFEST, publish
 
 pytest.importorskip("s3fs")
 

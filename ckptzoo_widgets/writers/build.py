@@ -21,8 +21,8 @@ from typing import Any, BinaryIO
 from .. import storage
 from ..errors import ZooError
 from ..schema import INDEX_VERSION, Problem, parse_index, parse_models
-from ._folder import Folder, FolderReadError, ObjectFolder
-from .runs import RunsReader
+from ..sources._folder import Folder, FolderReadError, ObjectFolder
+from ..sources.runs import RunsReader
 
 
 def sha256_of(folder: Folder, path: Path) -> tuple[str, int]:

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 from .. import safety, storage
 from ..errors import ZooError
 from ..schema import ModelEntry
-from ._folder import Folder, FolderReadError
+from ..sources._folder import Folder, FolderReadError
 from .build import sha256_of_handle
 
 MANIFEST = "SHA256SUMS"
@@ -250,8 +250,8 @@ def publish(
 
 def _write_index(models: list[ModelEntry], target: Destination, fmt: str, name: str, done: Published) -> None:
     """The index, written locally then uploaded unless the same bytes are already there."""
-    from ..convert import JsonWriter
     from ..index.parquet_write import write_parquet
+    from .convert import JsonWriter
 
     relative = f"index.{fmt}"
     with tempfile.TemporaryDirectory(prefix="ckptzoo-publish-") as temporary:

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .index.parquet_index import ParquetIndex
-from .index.parquet_write import ParquetWriter
-from .schema import INDEX_VERSION, IndexFormatError, ModelEntry, Problem, parse_models
+from ..index.parquet_index import ParquetIndex
+from ..index.parquet_write import ParquetWriter
+from ..schema import INDEX_VERSION, IndexFormatError, ModelEntry, Problem, parse_models
 
 BATCH = 8192
 _SCALARS = {"string", "number", "boolean", "null"}
@@ -124,7 +124,7 @@ def _validated(
 def _batches_from_parquet(
     path: Path, origin: str, header: dict, report: Callable[[Problem], None]
 ) -> Iterator[list[ModelEntry]]:
-    from .errors import ZooError
+    from ..errors import ZooError
 
     index = ParquetIndex(str(path), source=origin, label=path.stem, base=str(path.resolve().parent), origin=origin)
     header["name"] = index.title
