@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 from httpserver import FileServer
 
-from ckptzoo_widgets import cache_cli
+from ckptzoo_widgets.cli import cache_commands
 from ckptzoo_widgets.fetch import fetch
 
 DAY = 86400
@@ -22,7 +22,7 @@ DAY = 86400
 
 def run(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="ckptzoo")
-    cache_cli.add_parser(parser.add_subparsers(dest="command", required=True))
+    cache_commands.add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["cache", *argv])
     return args.func(args)
 

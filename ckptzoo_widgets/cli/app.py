@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .. import __version__, cache_cli, index_cli
+from .. import __version__
 from ..credentials import presentable
 from ..errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, ZooError
 from ..text import terminal_safe
-from . import pack_commands, zoo_commands
+from . import cache_commands, index_commands, pack_commands, zoo_commands
 from .args import attach_dash_values
 
 
@@ -19,8 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ckptzoo {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     zoo_commands.add_parsers(commands)
-    cache_cli.add_parser(commands)
-    index_cli.add_parser(commands)
+    cache_commands.add_parser(commands)
+    index_commands.add_parser(commands)
     pack_commands.add_parser(commands)
     return parser
 

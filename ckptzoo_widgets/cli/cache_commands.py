@@ -16,10 +16,10 @@ import sys
 import time
 from typing import Any
 
-from . import cache
-from .config import cache_root
-from .errors import EXIT_DAMAGED, EXIT_INPUT, EXIT_OK
-from .humanize import human_bytes, terminal_safe
+from .. import cache
+from ..config import cache_root
+from ..errors import EXIT_DAMAGED, EXIT_INPUT, EXIT_OK
+from ..humanize import human_bytes, terminal_safe
 
 _DAY = 86400.0
 
@@ -264,7 +264,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (`python -m ckptzoo_widgets.cache_cli ls`)."""
+    """Stand-alone entry (`python -m ckptzoo_widgets.cli.cache_commands ls`)."""
     parser = argparse.ArgumentParser(prog="ckptzoo")
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["cache", *(sys.argv[1:] if argv is None else argv)])

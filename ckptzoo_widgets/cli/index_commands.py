@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import EXIT_INPUT, EXIT_OK
-from .text import terminal_safe
+from ..errors import EXIT_INPUT, EXIT_OK
+from ..text import terminal_safe
 
 MAX_REPORTED = 1000  # problems printed one per line; the rest are counted
 
@@ -37,7 +37,7 @@ class _Reporter:
 
 
 def _is_runs_folder(source: str) -> bool:
-    from .sources import READERS
+    from ..sources import READERS
 
     kinds = [kind for kind, matches, _ in READERS if matches(source)]
     return bool(kinds) and kinds[0] == "runs"
@@ -45,24 +45,24 @@ def _is_runs_folder(source: str) -> bool:
 
 def _is_runs_build(source: str) -> bool:
     """A folder of runs to index and hash: on disk, or on object storage without an index in it."""
-    from . import storage
+    from .. import storage
 
     if storage.is_object_url(source):
-        from .sources.object_store import folder_index, is_object_folder
+        from ..sources.object_store import folder_index, is_object_folder
 
         return is_object_folder(source) and folder_index(source) is None
     return Path(source).is_dir() and _is_runs_folder(source)
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
-    from .errors import ZooError
+    from ..errors import ZooError
 
     sources: list[str] = args.source
     fmt = args.format or ("parquet" if args.output and str(args.output).endswith(".parquet") else "json")
     report = _Reporter("skipped: ")
     try:
         if len(sources) == 1 and _is_runs_build(sources[0]):
-            from .writers.build import write_index
+            from ..writers.build import write_index
 
             out, document, problems = write_index(sources[0], args.output, fmt=fmt, name=args.name)
             for problem in problems:
@@ -90,12 +90,12 @@ def _snapshot(
     An `-o s3://...` snapshot is written locally, then uploaded; files on this machine
     cannot be named from there (`ckptzoo index publish` uploads them) and are left out.
     """
-    from . import storage
+    from .. import storage
 
     if storage.is_object_url(output):
         import tempfile
 
-        from .writers.build import upload
+        from ..writers.build import upload
 
         with tempfile.TemporaryDirectory(prefix="ckptzoo-snapshot-") as scratch:
             local = Path(scratch) / f"index.{fmt}"
@@ -109,10 +109,10 @@ def _snapshot(
 def _write_snapshot(
     sources: list[str], out: Path, folder: Path | None, fmt: str, name: str | None, report: _Reporter
 ) -> tuple[Path, int, int, int]:
-    from . import storage
-    from .catalog import open_zoo
-    from .index.parquet_write import ParquetWriter
-    from .writers.convert import JsonWriter
+    from .. import storage
+    from ..catalog import open_zoo
+    from ..index.parquet_write import ParquetWriter
+    from ..writers.convert import JsonWriter
 
     live = [s for s in sources if s.startswith("hf:") and "=" in s or s.strip() == "hf:"]
     local = [s for s in sources if s not in live]
@@ -137,7 +137,7 @@ def _write_snapshot(
     writer.close() if fmt == "parquet" else writer.close(name or ", ".join(sources))  # type: ignore[call-arg]
     os.replace(temporary, out)
     if live:
-        from .sources.hub_snapshot import finish
+        from ..sources.hub_snapshot import finish
 
         finish(out)
     return out, count, checkpoints, files
@@ -152,8 +152,8 @@ def _snapshot_models(zoo: Any, live: list[str], out: Path, report: _Reporter) ->
             seen.add(model.id)
             yield model
     for source in live:
-        from .sources.hub import parse_source
-        from .sources.hub_snapshot import snapshot_models
+        from ..sources.hub import parse_source
+        from ..sources.hub_snapshot import snapshot_models
 
         def say(line: str, source: str = source) -> None:
             print(terminal_safe(f"ckptzoo: {source}: {line}"), file=sys.stderr)
@@ -188,11 +188,11 @@ def _relocated(model: Any, folder: Path | None, report: _Reporter) -> Any:
 
 def cmd_index_publish(args: argparse.Namespace) -> int:
     """Upload a zoo (its index and the files it names on this machine) to a folder on object storage."""
-    from . import storage
-    from .catalog import open_zoo
-    from .errors import ZooError
-    from .humanize import human_bytes
-    from .writers.publish import publish
+    from .. import storage
+    from ..catalog import open_zoo
+    from ..errors import ZooError
+    from ..humanize import human_bytes
+    from ..writers.publish import publish
 
     report = _Reporter("skipped: ")
     try:
@@ -217,8 +217,8 @@ def cmd_index_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_index_convert(args: argparse.Namespace) -> int:
-    from .errors import ZooError
-    from .writers.convert import convert
+    from ..errors import ZooError
+    from ..writers.convert import convert
 
     report = _Reporter()
     try:
