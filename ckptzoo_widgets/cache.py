@@ -29,7 +29,7 @@ CLI (``ckptzoo cache``) and the index readers (``sources._http`` for http(s),
       tmp/<key>.part, <key>.part.json        a download in progress and its validators (resume)
       locks/<key>.lock                       one lock per file being downloaded (gone once cached)
 
-Writes are atomic (a temporary name in the same folder, then ``os.replace``),
+Writes are atomic (``atomic_write``: a temporary name in the same folder, then ``os.replace``),
 so a reader sees the old content or the new, never half.
 
 The machine's shared answer cache (``CKPTZOO_SHARED_CACHE``, ``config.shared_cache``;
@@ -77,6 +77,9 @@ CHUNK = 4 << 20  # read size when hashing a file
 _BAD_VIEW_PART = re.compile(r"[\x00-\x1f/\\:*?\"<>|]")
 _SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}")
 SUBFOLDERS = ("blobs", "urls", "views", "indexes", "hub", "scans", "weights", "tmp", "locks")
+DOWNLOAD_FOLDERS = ("locks", "tmp", "blobs", "urls")  # what a download writes (made before it starts)
+# per-content records, made again when missing (`ckptzoo cache prune` removes them by age)
+RECORD_FOLDERS = {"scans": "pickle-scan record", "weights": "weight-statistics record"}
 
 
 # ---------------------------------------------------------------------------- paths
@@ -90,8 +93,13 @@ def blob_path(root: pathlib.Path, sha: str) -> pathlib.Path:
     return root / "blobs" / "sha256" / sha[:2] / sha
 
 
+def url_records(root: pathlib.Path) -> pathlib.Path:
+    """The folder of URL records (url -> sha256 of the file it served)."""
+    return root / "urls"
+
+
 def url_record_path(root: pathlib.Path, url: str) -> pathlib.Path:
-    return root / "urls" / f"{url_key(url)}.json"
+    return url_records(root) / f"{url_key(url)}.json"
 
 
 def index_paths(root: pathlib.Path, url: str) -> tuple[pathlib.Path, pathlib.Path]:
@@ -133,8 +141,12 @@ def partial_paths(root: pathlib.Path, key: str) -> tuple[pathlib.Path, pathlib.P
     return root / "tmp" / f"{key}.part", root / "tmp" / f"{key}.part.json"
 
 
+def locks_folder(root: pathlib.Path) -> pathlib.Path:
+    return root / "locks"
+
+
 def lock_path(root: pathlib.Path, key: str) -> pathlib.Path:
-    return root / "locks" / f"{key}.lock"
+    return locks_folder(root) / f"{key}.lock"
 
 
 # ------------------------------------------------------------------ atomic records
@@ -150,19 +162,41 @@ def read_json(path: pathlib.Path) -> dict[str, Any] | None:
         return None
 
 
-def write_atomic(path: pathlib.Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one."""
+TEMPORARY_GLOB = ".*.tmp"  # what an interrupted atomic write leaves (`ckptzoo cache prune` removes it)
+
+
+def temporary_name(path: pathlib.Path) -> pathlib.Path:
+    """The name ``path`` is written under before it appears: hidden, in its folder, per process and thread."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
+def is_temporary(name: str) -> bool:
+    """A file name `temporary_name` (or `write_shared`) makes."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+@contextlib.contextmanager
+def atomic_write(path: pathlib.Path) -> Iterator[pathlib.Path]:
+    """The one atomic write: a temporary name beside ``path`` to write (a file, a link) inside the block.
+
+    When the block ends without an error the temporary replaces ``path`` in one step,
+    so readers see the old file or the new one; either way nothing is left under the
+    temporary name. ``path``'s folder is made when missing.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp = temporary_name(path)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
+        yield tmp
         os.replace(tmp, path)
     finally:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+
+
+def write_atomic(path: pathlib.Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one."""
+    with atomic_write(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
 
 
 def write_json_atomic(path: pathlib.Path, data: dict[str, Any]) -> None:
@@ -269,7 +303,7 @@ def shared_lock(root: pathlib.Path, key: str, wait: float) -> Iterator[bool]:
     except ImportError:  # not POSIX
         yield False
         return
-    path = root / "locks" / f"{key}.lock"
+    path = lock_path(root, key)
     fd: int | None = None
     try:
         _shared_folder(path.parent, root)
@@ -466,17 +500,11 @@ def link_view(root: pathlib.Path, view: tuple[str, ...], blob: pathlib.Path) -> 
         if link.is_symlink() or link.exists():
             if os.path.samefile(link, blob):
                 return link
-        link.parent.mkdir(parents=True, exist_ok=True)
-        tmp = link.with_name(f".{link.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
+        with atomic_write(link) as tmp:
             try:
                 os.symlink(os.path.relpath(blob, link.parent), tmp)
             except OSError:
                 os.link(blob, tmp)
-            os.replace(tmp, link)
-        finally:
-            if tmp.is_symlink() or tmp.exists():
-                os.unlink(tmp)
         return link
     except OSError as e:
         log.debug("could not link view %s: %s", link, e)
@@ -569,7 +597,7 @@ def scan(root: pathlib.Path) -> CacheContents:
             found[name].views.append(link.relative_to(root / "views").as_posix())
         elif target is None:
             dangling.append(link)
-    for rec_path in sorted((root / "urls").glob("*.json")) if (root / "urls").is_dir() else []:
+    for rec_path in sorted(url_records(root).glob("*.json")) if url_records(root).is_dir() else []:
         rec = read_json(rec_path) or {}
         sha = rec.get("sha256")
         if isinstance(sha, str) and sha in found and isinstance(rec.get("url"), str):
@@ -604,8 +632,8 @@ def remove_blob(root: pathlib.Path, info: BlobInfo) -> None:
             os.unlink(root / "views" / v)
         except OSError:
             pass
-    if (root / "urls").is_dir():
-        for rec_path in (root / "urls").glob("*.json"):
+    if url_records(root).is_dir():
+        for rec_path in url_records(root).glob("*.json"):
             if (read_json(rec_path) or {}).get("sha256") == info.sha256:
                 rec_path.unlink(missing_ok=True)
     info.path.unlink(missing_ok=True)

@@ -163,7 +163,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
                 removed += 1
                 if not args.dry_run:
                     cache.remove_index(i)
-        for sub, what in (("scans", "pickle-scan record"), ("weights", "weight-statistics record")):
+        for sub, what in cache.RECORD_FOLDERS.items():
             records = root / sub
             for record in sorted(records.rglob("*.json")) if records.is_dir() else []:
                 if args.all or record.stat().st_mtime < cutoff:
@@ -175,7 +175,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         if now - p.stat().st_mtime >= partial_age and not _locked(root, key):
             drop(p, "unfinished download", p.stat().st_size)
     # lock files of downloads that ended long ago (never one that is held)
-    locks = root / "locks"
+    locks = cache.locks_folder(root)
     if locks.is_dir():
         for lock_file in sorted(locks.glob("*.lock")):
             key = lock_file.name[: -len(".lock")]
@@ -185,14 +185,14 @@ def cmd_prune(args: argparse.Namespace) -> int:
     for sub in cache.SUBFOLDERS:
         base = root / sub
         if base.is_dir():
-            for p in sorted(base.rglob(".*.tmp")):
+            for p in sorted(base.rglob(cache.TEMPORARY_GLOB)):
                 if args.all or now - p.lstat().st_mtime >= 3600:
                     drop(p, "left by an interrupted write", p.lstat().st_size)
     # views whose file is gone, URL records of removed files
     for link in cache.views(root):
         if cache.view_target(link) is None:
             drop(link, "dangling view")
-    urls = root / "urls"
+    urls = cache.url_records(root)
     if urls.is_dir():
         for rec_path in sorted(urls.glob("*.json")):
             sha = (cache.read_json(rec_path) or {}).get("sha256")

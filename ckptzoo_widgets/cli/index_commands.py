@@ -110,6 +110,7 @@ def _write_snapshot(
     sources: list[str], out: Path, folder: Path | None, fmt: str, name: str | None, report: _Reporter
 ) -> tuple[Path, int, int, int]:
     from .. import storage
+    from ..cache import atomic_write
     from ..catalog import open_zoo
     from ..index.parquet_write import ParquetWriter
     from ..writers.convert import JsonWriter
@@ -119,23 +120,24 @@ def _write_snapshot(
     zoo = open_zoo(local if len(local) > 1 else local[0]) if local else None
     for error in zoo.errors if zoo is not None else []:
         report(error)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    writer = ParquetWriter(temporary, name=name or ", ".join(sources)) if fmt == "parquet" else JsonWriter(temporary)
     count = checkpoints = files = 0
-    batch = []
-    for model in _snapshot_models(zoo, live, out, report):
-        if model.base and not model.base.startswith(("http://", "https://")) and not storage.is_object_url(model.base):
-            model = _relocated(model, folder, report)
-        batch.append(model)
-        count, checkpoints = count + 1, checkpoints + len(model.checkpoints)
-        files += sum(len(c.files) for c in model.checkpoints)
-        if len(batch) >= 4096:
-            writer.write(batch)
-            batch = []
-    writer.write(batch)
-    writer.close() if fmt == "parquet" else writer.close(name or ", ".join(sources))  # type: ignore[call-arg]
-    os.replace(temporary, out)
+    with atomic_write(out) as temporary:
+        writer = (
+            ParquetWriter(temporary, name=name or ", ".join(sources)) if fmt == "parquet" else JsonWriter(temporary)
+        )
+        batch = []
+        for model in _snapshot_models(zoo, live, out, report):
+            local_base = model.base and not model.base.startswith(("http://", "https://"))
+            if local_base and not storage.is_object_url(model.base):
+                model = _relocated(model, folder, report)
+            batch.append(model)
+            count, checkpoints = count + 1, checkpoints + len(model.checkpoints)
+            files += sum(len(c.files) for c in model.checkpoints)
+            if len(batch) >= 4096:
+                writer.write(batch)
+                batch = []
+        writer.write(batch)
+        writer.close() if fmt == "parquet" else writer.close(name or ", ".join(sources))  # type: ignore[call-arg]
     if live:
         from ..sources.hub_snapshot import finish
 

@@ -211,7 +211,7 @@ def download_locked(
 
     root = settings.root
     key = sha or f"url-{cache.url_key(url)}"
-    for sub in ("locks", "tmp", "blobs", "urls"):
+    for sub in cache.DOWNLOAD_FOLDERS:
         try:
             (root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as e:

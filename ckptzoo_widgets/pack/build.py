@@ -123,7 +123,8 @@ class _Builder:
 
     # --- entries ------------------------------------------------------------------------------
     def plan_zoo(self, item: ZooItem) -> Planned:
-        from ..catalog.zoo import BUILTIN, slug
+        from ..catalog.ids import slug
+        from ..catalog.zoo import BUILTIN
 
         zoo = self._zoo(item.zoo)
         model, checkpoint = zoo.resolve(item.ref)
@@ -450,7 +451,7 @@ def build_pack(
     if cache_dir is not None:
         settings = dataclasses.replace(settings, root=pathlib.Path(cache_dir).expanduser())
     root = settings.root
-    for sub in ("locks", "tmp", "blobs", "urls"):
+    for sub in cache.DOWNLOAD_FOLDERS:
         (root / sub).mkdir(parents=True, exist_ok=True)
     # one build of a pack at a time; the lock lives in the teacher's cache, never in the pack
     lock = FileLock(str(cache.lock_path(root, "pack-" + cache.url_key(str(pack))[:32])))

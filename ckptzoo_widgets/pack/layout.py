@@ -28,9 +28,9 @@ import os
 import pathlib
 import shutil
 import stat
-import threading
 from typing import Any
 
+from ..cache import atomic_write
 from ..errors import ZooError
 
 MANIFEST = "pack.json"
@@ -80,14 +80,6 @@ def _mkdirs(pack: pathlib.Path, folder: pathlib.Path) -> None:
         os.chmod(path, DIR_MODE)
 
 
-def _temporary(dest: pathlib.Path) -> pathlib.Path:
-    return dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-
-
-def is_temporary(name: str) -> bool:
-    return name.startswith(".") and name.endswith(".tmp")
-
-
 def place_file(pack: pathlib.Path, rel: str, source: pathlib.Path, *, link: bool = False) -> None:
     """Put a verified file at ``pack/rel``, readable by all, atomically: with ``link`` (a blob of
     the teacher's download cache, which nothing rewrites in place) a hard link on the same file
@@ -95,43 +87,37 @@ def place_file(pack: pathlib.Path, rel: str, source: pathlib.Path, *, link: bool
     files (a zoo folder, a package), a copy: the pack never shares an inode with them."""
     dest = pack / rel
     _mkdirs(pack, dest.parent)
-    tmp = _temporary(dest)
     try:
-        linked = False
-        if link:
-            try:
-                os.link(source, tmp)
-                linked = True
-            except OSError:
-                pass
-        if not linked:
-            shutil.copyfile(source, tmp)
-        if linked and stat.S_IMODE(os.stat(tmp).st_mode) & 0o444 != 0o444:
-            # the teacher's cache file is shared with the pack: make it readable, do not narrow it
-            os.chmod(tmp, stat.S_IMODE(os.stat(tmp).st_mode) | 0o444)
-        elif not linked:
-            os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, dest)
+        with atomic_write(dest) as tmp:
+            linked = False
+            if link:
+                try:
+                    os.link(source, tmp)
+                    linked = True
+                except OSError:
+                    pass
+            if not linked:
+                shutil.copyfile(source, tmp)
+            if linked and stat.S_IMODE(os.stat(tmp).st_mode) & 0o444 != 0o444:
+                # the teacher's cache file is shared with the pack: make it readable, do not narrow it
+                os.chmod(tmp, stat.S_IMODE(os.stat(tmp).st_mode) | 0o444)
+            elif not linked:
+                os.chmod(tmp, FILE_MODE)
     except OSError as error:
         raise ZooError(f"cannot write {dest}: {error.strerror or error}") from None
-    finally:
-        _unlink(tmp)
 
 
 def place_bytes(pack: pathlib.Path, rel: str, data: bytes) -> None:
     """Write a small file (manifest, index, Hub ref) atomically, readable by all."""
     dest = pack / rel
     _mkdirs(pack, dest.parent)
-    tmp = _temporary(dest)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, dest)
+        with atomic_write(dest) as tmp:
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, FILE_MODE)
     except OSError as error:
         raise ZooError(f"cannot write {dest}: {error.strerror or error}") from None
-    finally:
-        _unlink(tmp)
 
 
 def place_link(pack: pathlib.Path, rel: str, target_rel: str) -> None:
@@ -142,14 +128,11 @@ def place_link(pack: pathlib.Path, rel: str, target_rel: str) -> None:
     if dest.is_symlink() and os.readlink(dest) == target:
         return
     _mkdirs(pack, dest.parent)
-    tmp = _temporary(dest)
     try:
-        os.symlink(target, tmp)
-        os.replace(tmp, dest)
+        with atomic_write(dest) as tmp:
+            os.symlink(target, tmp)
     except OSError as error:
         raise ZooError(f"cannot link {dest}: {error.strerror or error}") from None
-    finally:
-        _unlink(tmp)
 
 
 def link_target(pack: pathlib.Path, rel: str) -> str:

@@ -94,9 +94,7 @@ def verify_pack(pack: str | os.PathLike[str], *, hash_files: bool = True) -> Ver
     for rel in on_disk + disk_links:
         if rel not in listed:
             what = (
-                "temporary file of an interrupted build"
-                if layout.is_temporary(rel.rsplit("/", 1)[-1])
-                else "not listed"
+                "temporary file of an interrupted build" if cache.is_temporary(rel.rsplit("/", 1)[-1]) else "not listed"
             )
             findings.append(Finding(rel, what, False))
     return VerifyReport(root, len(manifest["files"]), total, findings)

@@ -24,7 +24,6 @@ through `storage.error_message`.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import time
 from pathlib import PurePosixPath
@@ -182,13 +181,11 @@ def _save_grid(url: str, version: str | None, index: Any) -> None:
     root = config.cache_root()
     body_path, record_path = cache.index_paths(root, url)
     table = index.grid.append_column(ROW_COLUMN, pa.array(index.keep, pa.int64()))
-    temporary = body_path.with_name(f".{body_path.name}.{os.getpid()}.tmp")
     try:
-        body_path.parent.mkdir(parents=True, exist_ok=True)
-        with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-        digest, size = cache.sha256_file(temporary)
-        os.replace(temporary, body_path)
+        with cache.atomic_write(body_path) as temporary:
+            with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            digest, size = cache.sha256_file(temporary)
         problems = [[p.origin, p.entry, p.field, p.message] for p in index.problems]
         cache.write_json_atomic(
             record_path,
@@ -206,8 +203,6 @@ def _save_grid(url: str, version: str | None, index: Any) -> None:
         )
     except OSError:
         pass  # a read-only or full cache: this session still has the grid
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 class GroupPieces:
@@ -242,17 +237,16 @@ class GroupPieces:
         if name not in self.NAMES:
             return
         path = self._path(group, name)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
             table = pa.table({name: column})
-            with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            with (
+                cache.atomic_write(path) as temporary,
+                pa.OSFile(str(temporary), "wb") as sink,
+                pa.ipc.new_file(sink, table.schema) as writer,
+            ):
                 writer.write_table(table)
-            os.replace(temporary, path)
         except OSError:
             pass  # a read-only or full cache: this session keeps it in memory
-        finally:
-            temporary.unlink(missing_ok=True)
 
 
 def read_object_parquet(url: str, storage_options: Options = None) -> LoadedSource:

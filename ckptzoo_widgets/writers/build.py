@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .. import storage
+from .. import cache, storage
 from ..errors import ZooError
 from ..schema import INDEX_VERSION, Problem, parse_index, parse_models
 from ..sources._folder import Folder, FolderReadError, ObjectFolder
@@ -151,15 +151,13 @@ def write_index(
     document, problems = build_index(folder, out, name=name)
     with tempfile.TemporaryDirectory(prefix="ckptzoo-build-") as scratch:
         target = Path(scratch) / f"index.{fmt}" if to_object else Path(out)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        if fmt == "parquet":
-            from ..index.parquet_write import write_parquet
+        with cache.atomic_write(target) as temporary:
+            if fmt == "parquet":
+                from ..index.parquet_write import write_parquet
 
-            write_parquet(parse_models(document["models"], str(out))[0], temporary, name=document["name"])
-        else:
-            temporary.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
-        os.replace(temporary, target)
+                write_parquet(parse_models(document["models"], str(out))[0], temporary, name=document["name"])
+            else:
+                temporary.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
         if to_object:
             upload(target, str(out))
     return out, document, problems

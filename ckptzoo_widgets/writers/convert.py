@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ..cache import atomic_write
 from ..index.parquet_index import ParquetIndex
 from ..index.parquet_write import ParquetWriter
 from ..schema import INDEX_VERSION, IndexFormatError, ModelEntry, Problem, parse_models
@@ -170,10 +170,7 @@ def convert(source: str | Path, out: str | Path, *, report: Callable[[Problem], 
         raise IndexFormatError(f"{source}: no such index file")
     read = _batches_from_parquet if source.suffix == ".parquet" else _batches_from_json
     header: dict[str, Any] = {}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     to_parquet = out.suffix == ".parquet"
-    writer: Any = ParquetWriter(temporary) if to_parquet else JsonWriter(temporary)
     models = checkpoints = problems = 0
 
     def counted(problem: Problem) -> None:
@@ -181,20 +178,20 @@ def convert(source: str | Path, out: str | Path, *, report: Callable[[Problem], 
         problems += 1
         report(problem)
 
-    try:
-        for batch in read(source, origin, header, counted):
-            if to_parquet and writer.name is None:
-                writer.name = str(header.get("name") or "")[:200] or None
-            writer.write(batch)
-            models += len(batch)
-            checkpoints += sum(len(m.checkpoints) for m in batch)
-        writer.close() if to_parquet else writer.close(header.get("name"))
-        os.replace(temporary, out)
-    except BaseException:
+    with atomic_write(out) as temporary:
+        writer: Any = ParquetWriter(temporary) if to_parquet else JsonWriter(temporary)
         try:
-            writer.close() if to_parquet else writer.close(None)
-        except Exception:  # noqa: BLE001 - the first error is the one to show
-            pass
-        temporary.unlink(missing_ok=True)
-        raise
+            for batch in read(source, origin, header, counted):
+                if to_parquet and writer.name is None:
+                    writer.name = str(header.get("name") or "")[:200] or None
+                writer.write(batch)
+                models += len(batch)
+                checkpoints += sum(len(m.checkpoints) for m in batch)
+            writer.close() if to_parquet else writer.close(header.get("name"))
+        except BaseException:
+            try:
+                writer.close() if to_parquet else writer.close(None)
+            except Exception:  # noqa: BLE001 - the first error is the one to show
+                pass
+            raise
     return Converted(out, models, checkpoints, problems)
