@@ -37,6 +37,7 @@ from ..columns import FIXED, METRIC_PREFIX, entries_to_batch
 from ..errors import ZooError
 from ..schema import ModelEntry
 from ..sources.base import LiveQuery, LiveSource
+from .ids import prefixed, slug
 
 if TYPE_CHECKING:
     from .zoo import Zoo
@@ -284,15 +285,11 @@ def _renames(zoo: Zoo, part: LivePart, ids: list[str]) -> dict[str, str]:
         return {}
     import pyarrow.compute as pc
 
-    from .zoo import _prefixed
-
     clash = pc.is_in(pa.array(ids, pa.string()), value_set=zoo._grid["id"].combine_chunks()).to_pylist()
-    return {i: _prefixed(i, part.label) for i, hit in zip(ids, clash, strict=True) if hit}
+    return {i: prefixed(i, part.label) for i, hit in zip(ids, clash, strict=True) if hit}
 
 
 def live_id(part: LivePart, model_id: str) -> str:
     """The live source's own id of a row's id (without the label a clash with a local id added)."""
-    from .zoo import slug
-
     prefix = slug(part.label) + "."
     return model_id[len(prefix) :] if model_id.startswith(prefix) else model_id

@@ -26,6 +26,7 @@ from ..columns import FILTERS, FIXED, METRIC_PREFIX
 from ..errors import ZooError
 from ..pickle_verdicts import check_download
 from ..schema import Checkpoint, ModelEntry
+from .ids import prefixed, slug
 from .live import LivePart, count_range, live_id, live_search
 from .parts import EntriesPart, Part
 from .search import LEVELS, TextSearch, query_words, snippet
@@ -54,16 +55,6 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
     return model_id, checkpoint or None
 
 
-def slug(label: str) -> str:
-    text = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-._")[:40]
-    return re.sub(r"(\.\.|--)+", "-", text) or "zoo"
-
-
-def _prefixed(model_id: str, label: str) -> str:
-    namespace, _, name = model_id.rpartition("/")
-    return f"{slug(label)}.{namespace or name}" + (f"/{name}" if namespace else "")
-
-
 def _public_grid(parts: Sequence[Part]) -> tuple[pa.Table, np.ndarray, np.ndarray]:
     """One table for all parts (ids kept unique), and each row's part and row inside it."""
     metrics: dict[str, None] = {}
@@ -78,7 +69,7 @@ def _public_grid(parts: Sequence[Part]) -> tuple[pa.Table, np.ndarray, np.ndarra
             if duplicate.any():  # only the clashing rows are touched one by one
                 renamed = ids.to_numpy(zero_copy_only=False).astype(object)
                 for row in np.flatnonzero(duplicate):
-                    renamed[row] = _prefixed(renamed[row], part.label)
+                    renamed[row] = prefixed(renamed[row], part.label)
                 ids = pa.chunked_array([pa.array(renamed, pa.string())])
         seen = ids.combine_chunks() if seen is None else pa.concat_arrays([seen, ids.combine_chunks()])
         columns: dict[str, Any] = {"id": ids}

@@ -24,7 +24,7 @@ from ..errors import DiskFullError, DownloadTimeoutError, FetchError, IntegrityE
 from ..humanize import human_bytes
 from ..text import label_text
 from .body import BodyCopy, Bounds
-from .opener import Opened, opener_for
+from .opener import Opened, Opener
 from .settings import Settings
 from .transfer import Restart, Retry, disk_error
 
@@ -32,6 +32,21 @@ log = logging.getLogger(__name__)
 
 #: a failed download keeps its partial file for a later resume only above this size
 KEEP_PARTIAL_MIN = 1 << 20
+
+
+def opener_for(
+    url: str, settings: Settings, storage_options: dict[str, Any] | None = None, *, hashed: bool = False
+) -> Opener:
+    """The opener for ``url``; ``hashed``: the download's sha256 is known and checked."""
+    from .. import storage
+
+    if storage.is_object_url(url):
+        from .object_opener import ObjectOpener  # fsspec's side, imported when an object URL is fetched
+
+        return ObjectOpener(url, settings, storage_options, hashed=hashed)
+    from .http_opener import HttpOpener
+
+    return HttpOpener(url, settings)
 
 
 class Download:

@@ -1,7 +1,7 @@
 """Openers: how one attempt of a download gets a body, from byte ``offset`` on.
 
 The download state machine (``download.Download``) is the same for every kind of
-URL; only opening the body differs. ``opener_for(url)`` picks one:
+URL; only opening the body differs. ``download.opener_for(url)`` picks one:
 
 - ``http_opener.HttpOpener``: requests, ``Range`` + ``If-Range``, HTTP statuses;
 - ``object_opener.ObjectOpener``: fsspec (``s3://``, ``gs://``, ``az://``, ``hf://``),
@@ -17,8 +17,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from typing import Any, Protocol
-
-from .settings import Settings
 
 
 class Reader(Protocol):
@@ -55,18 +53,3 @@ class Opener(Protocol):
     def open(self, offset: int, validator: str | None, remaining: float) -> Opened: ...
 
     def close(self) -> None: ...
-
-
-def opener_for(
-    url: str, settings: Settings, storage_options: dict[str, Any] | None = None, *, hashed: bool = False
-) -> Opener:
-    """The opener for ``url``; ``hashed``: the download's sha256 is known and checked."""
-    from .. import storage
-
-    if storage.is_object_url(url):
-        from .object_opener import ObjectOpener
-
-        return ObjectOpener(url, settings, storage_options, hashed=hashed)
-    from .http_opener import HttpOpener
-
-    return HttpOpener(url, settings)

@@ -37,6 +37,7 @@ Every request the `hf:` source makes goes through `HubClient.get`:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -127,13 +128,22 @@ def _error_text(body: bytes) -> str:
     return f" ({one_line(truncate(message, 200))})" if isinstance(message, str) else ""
 
 
+@functools.cache
+def _version() -> str:
+    """The installed distribution's version, from its metadata (the package root imports the whole public API)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ckptzoo-widgets")
+    except PackageNotFoundError:  # a source tree on sys.path, not installed
+        return "0"
+
+
 def _headers(hub: Any) -> dict[str, str]:
     """Our user agent and the user's token (HF_TOKEN or huggingface_hub's saved login), unless
     HF_HUB_DISABLE_IMPLICIT_TOKEN. Not `build_hf_headers`: its user agent asks the Hub for a
     registry of agent harnesses once a day, a request the user did not ask for."""
-    from .. import __version__
-
-    headers = {"User-Agent": f"ckptzoo-widgets/{__version__}"}
+    headers = {"User-Agent": f"ckptzoo-widgets/{_version()}"}
     if not config.env_flag("HF_HUB_DISABLE_IMPLICIT_TOKEN"):
         try:
             token = hub.get_token()
