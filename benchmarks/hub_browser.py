@@ -8,7 +8,7 @@ the fake Hub, and measures, each beside its goal:
 * keystroke to cards: `--words` queries never asked before, each typed one key every
   `--key-ms` (100 ms), from the last key to the frame after the grid shows that query's cards
   (the ids `zoo.search` gives), p50 and p95. Inside it: the kernel's pause before a search of a
-  live source (`widget_contract.SEARCH_PAUSE_MS`, so a word typed a key at a time is one
+  live source (`widget.contract.SEARCH_PAUSE_MS`, so a word typed a key at a time is one
   request), the Hub's answer (its delay, its own search, the round trip: timed here by a plain
   GET of the same list URL), and ours: the page, the comm, the kernel's search, decoding and
   validating 50 entries, the cards, the render. "Ours" is the figure minus the pause and the
@@ -129,7 +129,7 @@ def main() -> None:
     from fixtures.generated_hub import GeneratedHub
     from playwright.sync_api import sync_playwright
 
-    from ckptzoo_widgets.widget_contract import SEARCH_PAUSE_MS
+    from ckptzoo_widgets.widget.contract import SEARCH_PAUSE_MS
 
     words = queries(args.words)
     pause = SEARCH_PAUSE_MS["live"]

@@ -19,7 +19,7 @@ from .errors import ZooError
 # Eager: `cz.fetch` must be the function, and importing the submodule `fetch` would
 # otherwise rebind the package attribute to the module (it is light: ~40 ms).
 from .fetch import FetchError, fetch
-from .magics import show_errors_briefly
+from .widget.magics import show_errors_briefly
 
 if TYPE_CHECKING:
     from .catalog import Zoo, open_zoo, parse_ref
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .loader import LoadedModel, digits_validation, load
     from .schema import Checkpoint, FileEntry, ModelEntry, ZooIndex
     from .weights import compare_weights, tensor_stats, weight_changes
-    from .widget import ZooBrowser
+    from .widget.browser import ZooBrowser
 
 __version__ = "0.1.0"
 
@@ -47,7 +47,7 @@ _LAZY = {
     "digits_validation": ".loader",
     "load": ".loader",
     "LoadedModel": ".loader",
-    "ZooBrowser": ".widget",
+    "ZooBrowser": ".widget.browser",
     "scanned_mlflow_model": ".load_gates",
     "UnsafeModelError": ".load_gates",
     "weight_changes": ".weights",
@@ -94,20 +94,20 @@ def __dir__() -> list[str]:
 
 def browse(source_or_zoo: Any = None, query: str = "", **kwargs: Any) -> Any:
     """The notebook browser (imported lazily: the widget stack is not needed for tables or the CLI)."""
-    from .widget import browse as _browse
+    from .widget.browser import browse as _browse
 
     return _browse(source_or_zoo, query, **kwargs)
 
 
 def compare(models: Any, metric: str | None = None, **kwargs: Any) -> Any:
-    """Training curves of several models on one chart, with each one's best checkpoint (see curves.py)."""
-    from .curves import compare as _compare
+    """Several models' curves of one metric on one chart, each one's best checkpoint (widget/compare_view.py)."""
+    from .widget.compare_view import compare as _compare
 
     return _compare(models, metric, **kwargs)
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext ckptzoo_widgets`: registers `%zoo`."""
-    from .magics import load_ipython_extension as _load
+    from .widget.magics import load_ipython_extension as _load
 
     _load(ipython)

@@ -506,7 +506,7 @@ def marimo_cell(code: str, bound: Mapping[str, object]) -> str:
 
     marimo refuses a cell that redefines a name another cell defines, and
     ``import ckptzoo_widgets as cz`` is in most notebooks already. `bound` is
-    what the notebook defines (`front_end.marimo_globals`). Each import of
+    what the notebook defines (`widget/front_end.marimo_globals`). Each import of
     the snippet is dropped when the notebook binds its name to the same
     module or object (the code then uses the notebook's ``cz``), and is
     otherwise made cell-local (``import torch as _torch``: marimo keeps names

@@ -7,7 +7,7 @@ and last point, so a loss spike or the best validation value is still on the
 line after thinning (an evenly spaced sample would step over it).
 
 Used where a curve enters an index (`sources/tensorboard.py`, MLflow) and where
-the kernel sends one to the page (`widget_payload.py`, `curves.py`).
+the kernel sends one to the page (`curve_points`: for `widget/payload.py` and `curves.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_DRAWN_POINTS", "downsample", "finite_points"]
+__all__ = ["MAX_DRAWN_POINTS", "curve_points", "downsample", "finite_points", "short_float"]
 
 MAX_DRAWN_POINTS = 500  # per curve sent to the page
 
@@ -71,3 +71,13 @@ def downsample(points: Iterable[Any], limit: int = MAX_DRAWN_POINTS) -> list[tup
         keep.extend(pair)
     keep.append(len(clean) - 1)
     return [clean[i] for i in keep]
+
+
+def short_float(value: float) -> float:
+    """Six significant digits: what a chart can show, at a third of the JSON bytes of a full float."""
+    return float(f"{value:.6g}")
+
+
+def curve_points(points: Any, limit: int = MAX_DRAWN_POINTS) -> list[list[float]]:
+    """One logged curve for the page: finite numbers only, at most `limit` points, spikes kept."""
+    return [[step, short_float(value)] for step, value in downsample(points, limit)]

@@ -1,7 +1,7 @@
 """What a metric name means: the one owner of every rule about metrics.
 
 Used by the readers (which metric a run shows first), by `cz.compare` (which
-checkpoint is best) and by the widget's contract (`widget_contract.py`: the
+checkpoint is best) and by the widget's contract (`widget/contract.py`: the
 sort menu, the checkpoint table's order, the chart's axis). The page never
 guesses any of these from a name; it reads the kernel's answer.
 

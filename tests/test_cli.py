@@ -219,7 +219,7 @@ def test_long_ids_are_cut_not_allowed_to_push_the_table_off_screen(tmp_path):
 
 def test_sort_with_a_dash_value_is_one_helper_for_the_cli_and_the_magic():
     from ckptzoo_widgets.cli.args import attach_dash_values
-    from ckptzoo_widgets.magics import parse_zoo_args
+    from ckptzoo_widgets.widget.magics import parse_zoo_args
 
     assert attach_dash_values(["search", "--sort", "-val_accuracy", "-x"]) == ["search", "--sort=-val_accuracy", "-x"]
     assert parse_zoo_args("mlp --sort -val_accuracy")["sort"] == "-val_accuracy"

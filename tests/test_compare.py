@@ -9,7 +9,8 @@ import pytest
 from conftest import SHARED_DATA, shared_data_absent
 
 import ckptzoo_widgets as cz
-from ckptzoo_widgets.curves import CompareView, comparison, metric_goal, payload
+from ckptzoo_widgets.curves import comparison, metric_goal, payload
+from ckptzoo_widgets.widget.compare_view import CompareView
 
 PYTHIA = SHARED_DATA / "pythia-evals"
 
@@ -62,7 +63,7 @@ def test_the_metric_menu_recomputes_and_refuses_what_is_not_shared():
     assert view.data["metric"] == "train_loss" and view.data["goal"] == "min" and view.error == ""
     view.metric = "no_such_metric"
     assert view.metric == "train_loss" and "not shared" in view.error
-    # the page asks (the browser's protocol, widget_base.KernelOwned): a checked request, then "done"
+    # the page asks (the browser's protocol, widget.base.KernelOwned): a checked request, then "done"
     sent: list = []
     view.send = sent.append  # the comm is not connected outside a kernel; keep what would go out
     view._on_custom_msg(view, {"request": "metric", "metric": "val_loss", "seq": 3}, [])
@@ -156,7 +157,7 @@ def test_pythia_curves_find_where_lambada_stops_improving():
 
 
 def test_the_browsers_compare_button_gets_the_same_payload(zoo):
-    from ckptzoo_widgets.curves import compare_message
+    from ckptzoo_widgets.widget.compare_view import compare_message
 
     browser = cz.browse(zoo)
     sent = []

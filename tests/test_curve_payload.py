@@ -14,7 +14,7 @@ from ckptzoo_widgets.curves import comparison, payload
 from ckptzoo_widgets.downsample import MAX_DRAWN_POINTS, downsample, finite_points
 from ckptzoo_widgets.schema import ModelEntry
 from ckptzoo_widgets.widget import ZooBrowser
-from ckptzoo_widgets.widget_payload import (
+from ckptzoo_widgets.widget.payload import (
     MAX_CURVE_BUDGET,
     MAX_CURVES,
     SPARK_POINTS,

@@ -19,8 +19,9 @@ import pytest
 from test_codegen import CASES, constants, literal_only
 
 import ckptzoo_widgets as cz
-from ckptzoo_widgets import codegen, front_end
-from ckptzoo_widgets.widget import NO_CHOICE
+from ckptzoo_widgets import codegen
+from ckptzoo_widgets.widget import front_end
+from ckptzoo_widgets.widget.browser import NO_CHOICE
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCH_12_SHA256 = "75ba06ee57aa16959d447f16a21a4270404d3c2714e488aa077b449fe616d29e"

@@ -15,8 +15,8 @@ import pytest
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.catalog import open_zoo
 from ckptzoo_widgets.errors import ZooError
-from ckptzoo_widgets.magics import load_ipython_extension, parse_zoo_args, zoo_magic
 from ckptzoo_widgets.widget import ZooBrowser, browse
+from ckptzoo_widgets.widget.magics import load_ipython_extension, parse_zoo_args, zoo_magic
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""widget_contract.py: the page-kernel contract and the decisions the kernel sends.
+"""widget/contract.py: the page-kernel contract and the decisions the kernel sends.
 
 Each rule that had drifted between Python and the page has a test here: the
 sort menu's direction (nll, bits_per_byte, answer_f1, power_score), the
@@ -19,15 +19,16 @@ from typing import Any
 import pytest
 
 import ckptzoo_widgets as cz
-from ckptzoo_widgets import columns, widget_contract
+from ckptzoo_widgets import columns
 from ckptzoo_widgets.catalog import FILTERS as CATALOG_FILTERS
 from ckptzoo_widgets.catalog import open_zoo
 from ckptzoo_widgets.curves import comparison, payload
 from ckptzoo_widgets.widget import ZooBrowser
-from ckptzoo_widgets.widget_contract import LIMITS, REQUESTS, filter_menus, sort_menu, sort_menu_from_keys
-from ckptzoo_widgets.widget_payload import spark_points
-from ckptzoo_widgets.widget_protocol import RequestError, parse_request
-from ckptzoo_widgets.widget_select import resolve
+from ckptzoo_widgets.widget import contract as widget_contract
+from ckptzoo_widgets.widget.contract import LIMITS, REQUESTS, filter_menus, sort_menu, sort_menu_from_keys
+from ckptzoo_widgets.widget.payload import spark_points
+from ckptzoo_widgets.widget.protocol import RequestError, parse_request
+from ckptzoo_widgets.widget.selection import resolve
 
 FIXTURE = Path(__file__).resolve().parents[1] / "js" / "widget" / "test" / "contract.json"
 DRIFTED_KEYS = ["name", "created", "num_params", "nll", "bits_per_byte", "answer_f1", "power_score", "val_mse"]

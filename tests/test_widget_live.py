@@ -18,7 +18,7 @@ from fixtures.generated_hub import GeneratedHub  # noqa: E402
 
 from ckptzoo_widgets.sources import hub_client  # noqa: E402
 from ckptzoo_widgets.widget import ZooBrowser  # noqa: E402
-from ckptzoo_widgets.widget_contract import SEARCH_PAUSE_MS  # noqa: E402
+from ckptzoo_widgets.widget.contract import SEARCH_PAUSE_MS  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import ckptzoo_widgets as cz
-from ckptzoo_widgets.widget_contract import MAX_COMPARE
+from ckptzoo_widgets.widget.contract import MAX_COMPARE
 
 
 def ask(browser: Any, **content: Any) -> None:

@@ -120,7 +120,7 @@ export function detailState(view, id) {
       library: view.get("code_library") || "",
       selected,
       fallbackShown: view.ui.fallbackShown,
-      hint: (view.get("front_end") || {}).hint || "", // the kernel's line for this front end (front_end.py)
+      hint: (view.get("front_end") || {}).hint || "", // the kernel's line for this front end (widget/front_end.py)
     },
     id,
   };

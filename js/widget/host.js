@@ -1,5 +1,5 @@
 // What the notebook front end needs from the page, as the kernel decided it
-// (ckptzoo_widgets/front_end.py, sent in the `front_end` trait).
+// (ckptzoo_widgets/widget/front_end.py, sent in the `front_end` trait).
 //
 // marimo re-runs the cells that read a widget only when the page writes one of its traits.
 // Where the kernel says the front end is `reactive`, the page writes the kernel's own `value`

@@ -1,4 +1,4 @@
-// The page-kernel protocol (ckptzoo_widgets/widget_contract.py, widget_base.py): the page asks,
+// The page-kernel protocol (ckptzoo_widgets/widget/contract.py, widget/base.py): the page asks,
 // the kernel owns the state. Every request is a custom message {request, seq, ...fields}; the
 // kernel answers {done: seq} once it handled it, and a comparison with
 // {event: "compare-data", seq, data | error}. Until the kernel answers the newest request, the

@@ -1,5 +1,5 @@
 // The zoo browser: binds an anywidget model to the DOM. The kernel searches, sorts, pages and
-// decides (ckptzoo_widgets/widget_contract.py); this file wires the protocol (protocol.js), the
+// decides (ckptzoo_widgets/widget/contract.py); this file wires the protocol (protocol.js), the
 // page's own UI state (store.js) and the views (views/*.js) together. Listeners are attached
 // once, on the view's containers (delegation); renders read state and write DOM.
 import { h } from "./dom.js";

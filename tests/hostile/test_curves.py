@@ -10,7 +10,7 @@ def test_a_curve_of_two_million_points_reaches_the_page_thinned():
         """
 import json, math
 from ckptzoo_widgets.schema import ModelEntry
-from ckptzoo_widgets.widget_payload import detail_payload
+from ckptzoo_widgets.widget.payload import detail_payload
 points = [(i, float("nan") if i % 3 == 0 else math.sin(i) + (1e6 if i == 1_234_567 else 0)) for i in range(2_000_000)]
 entry = ModelEntry.model_validate({"id": "run", "checkpoints": [{"name": "s", "step": 1}]})
 entry = entry.model_copy(update={"curves": {"loss": points, "<b>x</b>": [(0, "1"), (1, float("inf"))]}})

@@ -18,7 +18,7 @@ from mlflow import MlflowClient  # noqa: E402
 
 import ckptzoo_widgets as cz  # noqa: E402
 from ckptzoo_widgets.load_gates import scan_model_folder  # noqa: E402
-from ckptzoo_widgets.widget_payload import detail_payload  # noqa: E402
+from ckptzoo_widgets.widget.payload import detail_payload  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

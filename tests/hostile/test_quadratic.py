@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from ckptzoo_widgets.columns import MAX_METRIC_COLUMNS, entries_to_batch
 from ckptzoo_widgets.index.parquet_format import FORMAT, FORMAT_KEY
 from ckptzoo_widgets.schema import ModelEntry
-from ckptzoo_widgets.widget_payload import MAX_DETAIL_CHECKPOINTS, SPARK_POINTS
+from ckptzoo_widgets.widget.payload import MAX_DETAIL_CHECKPOINTS, SPARK_POINTS
 
 from .bounded import run_bounded
 

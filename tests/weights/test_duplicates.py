@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import ckptzoo_widgets as cz
-from ckptzoo_widgets.widget_payload import detail_payload
+from ckptzoo_widgets.widget.payload import detail_payload
 
 from .zoos import f32, safetensors_bytes, write_zoo
 

@@ -130,7 +130,7 @@ def test_hub_branches_read_by_ranges_and_identical_branches_flagged_without_down
     assert sha in found[0].sha256
 
     # the widget's detail payload knows it without a request, from the recorded commits
-    from ckptzoo_widgets.widget_payload import detail_payload
+    from ckptzoo_widgets.widget.payload import detail_payload
 
     seen = len(http_server.requests())
     detail = detail_payload(zoo.model(repo))

@@ -1,6 +1,6 @@
-"""The browser's Weights view, kernel side (widget_weights.py, widget_weights_grid.py).
+"""The browser's Weights view, kernel side (widget/weights_view.py, widget/weights_grid.py).
 
-Requests go through the real comm path (`_handle_msg`, the checks of widget_base), and
+Requests go through the real comm path (`_handle_msg`, the checks of widget/base.py), and
 what the kernel sends is read off the comm. The grid is checked against
 `cz.weight_changes` on the built-in zoo's real files; a stop is tested with the real
 worker thread and a real event loop; bounds on a generated zoo of 200 tensors and 80
@@ -23,7 +23,7 @@ import pytest
 import ckptzoo_widgets as cz
 from ckptzoo_widgets.catalog import open_zoo
 from ckptzoo_widgets.widget import ZooBrowser
-from ckptzoo_widgets.widget_weights_grid import LEVELS, MAX_WEIGHT_COLUMNS, MAX_WEIGHT_ROWS, colour_scale, natural_key
+from ckptzoo_widgets.widget.weights_grid import LEVELS, MAX_WEIGHT_COLUMNS, MAX_WEIGHT_ROWS, colour_scale, natural_key
 
 from .zoos import f32, safetensors_bytes, write_zoo
 

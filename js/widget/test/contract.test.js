@@ -1,4 +1,4 @@
-// The page draws what the kernel decides (ckptzoo_widgets/widget_contract.py). These tests fail
+// The page draws what the kernel decides (ckptzoo_widgets/widget/contract.py). These tests fail
 // when a view computes a decision itself, or when it stops following the kernel's payload.
 // @vitest-environment jsdom
 import { describe, it, expect, afterEach } from "vitest";

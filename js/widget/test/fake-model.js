@@ -1,6 +1,6 @@
 // A stand-in for the anywidget model: get/set/save_changes/on/off/send.
 // The kernel's contract (limits, filter menus, real payloads) comes from contract.json,
-// written by tests/test_widget_contract.py from ckptzoo_widgets/widget_contract.py.
+// written by tests/test_widget_contract.py from ckptzoo_widgets/widget/contract.py.
 import CONTRACT from "./contract.json";
 
 export { CONTRACT };
@@ -105,7 +105,7 @@ export const DETAIL = {
     ["datasets", ["digits"]],
     ["architecture", null],
   ],
-  // the kernel's decisions (widget_contract.with_decisions)
+  // the kernel's decisions (widget.contract.with_decisions)
   table_metrics: [
     { name: "val_accuracy", goal: "max", logged: false },
     { name: "val_loss", goal: "min", logged: false },

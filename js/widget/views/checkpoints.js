@@ -1,5 +1,5 @@
 // The checkpoint table and the metric-versus-axis chart of the open model.
-// Reads the kernel's decisions from the detail payload (widget_contract.with_decisions):
+// Reads the kernel's decisions from the detail payload (widget.contract.with_decisions):
 // the metric columns with their goal, the chart's metrics, the axis and each checkpoint's
 // place on it (`x`). Renders read state and write DOM; clicks and keys are handled by the
 // view's delegated listeners (data-action attributes), never a listener per row.
@@ -97,7 +97,7 @@ function checkpointRow(doc, c, detail, cols, selName) {
       { class: "cz-ckpt-name" },
       c.name,
       isDefault ? h(doc, "span", { class: "cz-default", title: "default checkpoint", text: " default" }) : null,
-      // the kernel found the same weights under another name (widget_payload.detail_payload)
+      // the kernel found the same weights under another name (widget.payload.detail_payload)
       c.identical_to
         ? h(doc, "span", {
             class: "cz-badge cz-badge-identical",
@@ -122,7 +122,7 @@ function checkpointRow(doc, c, detail, cols, selName) {
 }
 
 function countText(detail) {
-  // The kernel sends a bounded page of a long list (widget_payload.shown_checkpoints) and the count.
+  // The kernel sends a bounded page of a long list (widget.payload.shown_checkpoints) and the count.
   const ckpts = detail.checkpoints || [];
   const all = Math.max(Number(detail.num_checkpoints) || 0, ckpts.length);
   return all > ckpts.length

@@ -4,7 +4,7 @@
 import { h } from "../dom.js";
 import { highlightedCode } from "../highlight.js";
 
-// Where the kernel named no front end; otherwise it sends the line for its own (front_end.py).
+// Where the kernel named no front end; otherwise it sends the line for its own (widget/front_end.py).
 const HINT =
   "This frontend cannot insert cells: copy the code above into a new cell, or run browser.insert() in a cell.";
 

@@ -184,7 +184,7 @@ export class CompareView {
   render() {
     const view = renderCompare(this.doc, this.model.get("data") || {}, {
       error: this.model.get("error") || "",
-      // the page asks, the kernel owns `metric` (ckptzoo_widgets/widget_base.py): a checked request
+      // the page asks, the kernel owns `metric` (ckptzoo_widgets/widget/base.py): a checked request
       onMetric: (m) => this.protocol.send("metric", { metric: m }),
     });
     const root = this.doc.createElement("div");

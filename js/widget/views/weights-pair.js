@@ -1,6 +1,6 @@
 // One column of the Weights view, its two checkpoints side by side: each tensor's norm, mean
 // and std in both, and the change between them, as the kernel measured them
-// (ckptzoo_widgets/widget_weights_grid.py, `pair_payload`).
+// (ckptzoo_widgets/widget/weights_grid.py, `pair_payload`).
 import { h } from "../dom.js";
 import { formatMetric } from "../format.js";
 

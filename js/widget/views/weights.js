@@ -1,6 +1,6 @@
 // The Weights view of the open model: a heatmap of tensors (rows, grouped by layer) by
 // checkpoints (columns) of each tensor's relative change from the column's reference, filled
-// as the kernel measures it (ckptzoo_widgets/widget_weights.py); a click on a cell shows the
+// as the kernel measures it (ckptzoo_widgets/widget/weights_view.py); a click on a cell shows the
 // two checkpoints side by side. The kernel decides everything shown here: the rows, their
 // groups and order, the columns and their references, which columns carry a label, the colour
 // scale (its kind, edges, labels) and each cell's level; this file only draws it.

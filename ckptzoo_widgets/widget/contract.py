@@ -7,7 +7,7 @@ rule is copied between Python and ``js/widget/``:
   sent to the page in the ``contract`` trait (the search box's ``maxlength``
   comes from here).
 - **Requests** the page sends (`REQUESTS`: kind -> field -> type), checked by
-  `widget_protocol.parse_request`; every view (browser and compare) asks
+  `widget.protocol.parse_request`; every view (browser and compare) asks
   through them and never writes kernel-owned state.
 - **Messages** the kernel sends: ``{"done": seq}`` once a request is handled,
   ``{"event": "compare-data", "data" | "error", "seq"}`` with a comparison.
@@ -28,9 +28,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
-from . import metrics
-from .columns import FILTERS, FIXED
-from .text import one_line
+from .. import metrics
+from ..columns import FILTERS, FIXED
+from ..text import one_line
 
 # ---- limits --------------------------------------------------------------------
 MAX_TEXT = 256  # query, filter values, sort key, reference, library name, metric
@@ -84,7 +84,7 @@ REQUESTS: dict[str, dict[str, type]] = {
     "compare": {"models": list, "metric": str},  # the browser's Compare button
     "compare-set": {"models": list},  # the ticks on the cards (kept by the kernel: a reloaded page shows them)
     "metric": {"metric": str},  # the compare view's metric menu
-    # the Weights view of the open model (widget_weights.py): start (or restart) its grid, stop it,
+    # the Weights view of the open model (widget/weights_view.py): start (or restart) its grid, stop it,
     # and one column's two checkpoints side by side
     "weights": {"against": str},
     "weights-stop": {},

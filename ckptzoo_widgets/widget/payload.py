@@ -14,14 +14,14 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from . import pickle_verdicts
-from .credentials import presentable
-from .downsample import MAX_DRAWN_POINTS, downsample
-from .errors import ZooError
-from .metrics import axis_x, checkpoint_axis
-from .safety import render_markdown
-from .text import one_line
-from .weights.duplicates import known_duplicates
+from .. import pickle_verdicts
+from ..credentials import presentable
+from ..downsample import MAX_DRAWN_POINTS, curve_points, downsample
+from ..errors import ZooError
+from ..metrics import axis_x, checkpoint_axis
+from ..safety import render_markdown
+from ..text import one_line
+from ..weights.duplicates import known_duplicates
 
 log = logging.getLogger(__name__)
 
@@ -150,16 +150,6 @@ def spark_points(zoo: Any, model_id: Any, metric: Any) -> list:
     if len(points) > SPARK_POINTS:  # 20,000 checkpoints: 32 points, each stretch's lowest and highest kept
         points = [points[i] for i, _ in downsample(((i, p[1]) for i, p in enumerate(points)), SPARK_POINTS)]
     return points if len(points) >= 2 else []
-
-
-def short_float(value: float) -> float:
-    """Six significant digits: what a chart can show, at a third of the JSON bytes of a full float."""
-    return float(f"{value:.6g}")
-
-
-def curve_points(points: Any, limit: int = MAX_DRAWN_POINTS) -> list[list[float]]:
-    """One logged curve for the page: finite numbers only, at most `limit` points, spikes kept."""
-    return [[step, short_float(value)] for step, value in downsample(points, limit)]
 
 
 def curves_payload(curves: Any) -> tuple[list[dict], int]:

@@ -1,11 +1,12 @@
-"""The front end the browser widget loads: the built bundle in ``static/``, or a notice that it is not built."""
+"""The front end the widget's views load: the bundle built into ``ckptzoo_widgets/static/``, or a notice."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-_STATIC = Path(__file__).parent / "static"
+# The package's static/ folder (one level up from widget/): js/ builds the bundle there and the wheel ships it.
+_STATIC = Path(__file__).parent.parent / "static"
 
 # Shown when the package was installed from a checkout without building the
 # front end (`npm run build` in js/, or `pip install .` with Node present).

@@ -21,7 +21,7 @@ import shlex
 import sys
 from typing import Any, NoReturn
 
-from .cli.args import add_search_filters, attach_dash_values
+from ..cli.args import add_search_filters, attach_dash_values
 
 __all__ = [
     "load_ipython_extension",
@@ -73,7 +73,7 @@ def parse_zoo_args(line: str) -> dict[str, Any]:
     source: Any = None
     if ns.source:
         source = ns.source[0] if len(ns.source) == 1 else list(ns.source)
-    from .columns import FILTERS  # here, not at the top: columns imports pyarrow, and the magic loads with the package
+    from ..columns import FILTERS  # here, not at the top: columns imports pyarrow, and the magic loads with the package
 
     kwargs: dict[str, Any] = {"query": " ".join(query_words)}
     for key in (*FILTERS, "sort"):
@@ -89,7 +89,7 @@ def zoo_magic(line: str = "") -> Any:
     """The body of ``%zoo``: a ZooBrowser, or a short usage message."""
     from IPython.core.error import UsageError
 
-    from .widget import browse
+    from .browser import browse
 
     try:
         args = parse_zoo_args(line)
@@ -106,7 +106,7 @@ _RED, _RESET = "\x1b[0;31m", "\x1b[0m"
 
 def _brief_error(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> None:
     """IPython custom exception handler: the message in one line, the full traceback kept for %tb."""
-    from .text import terminal_safe
+    from ..text import terminal_safe
 
     # What showtraceback would have recorded: `%tb` and `%debug` read these.
     sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
@@ -132,8 +132,8 @@ def show_errors_briefly(shell: Any = None) -> bool:
         shell = ipython.get_ipython() if ipython is not None else None
     if shell is None or not hasattr(shell, "set_custom_exc"):
         return False
-    from .errors import ZooError
-    from .fetch import FetchError
+    from ..errors import ZooError
+    from ..fetch import FetchError
 
     ours = (ZooError, FetchError)
     if shell.custom_exceptions not in ((), ours):

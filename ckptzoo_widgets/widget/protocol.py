@@ -19,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .safety import check_checkpoint_name, check_model_id
-from .text import one_line
-from .widget_contract import MAX_COMPARE, MAX_FIELDS, MAX_LIMIT, MAX_OFFSET, MAX_SEQ, MAX_TEXT, REQUESTS
+from ..safety import check_checkpoint_name, check_model_id
+from ..text import one_line
+from .contract import MAX_COMPARE, MAX_FIELDS, MAX_LIMIT, MAX_OFFSET, MAX_SEQ, MAX_TEXT, REQUESTS
 
 __all__ = [
     "MAX_COMPARE",
@@ -37,7 +37,7 @@ __all__ = [
     "summarise",
 ]
 
-# Limits and request kinds: the contract's (widget_contract.py), re-exported for the readers of this module.
+# Limits and request kinds: the contract's (widget/contract.py), re-exported for the readers of this module.
 _FIELDS = REQUESTS
 
 
@@ -58,7 +58,7 @@ def _describe(value: Any) -> str:
 
 def parse_request(content: Any, buffers: Sequence[Any] = (), kinds: Iterable[str] | None = None) -> Request:
     """Check one custom message from the page; raise RequestError when it is not a valid request
-    (of one of `kinds`: the requests the view accepts, `widget_contract.VIEW_REQUESTS`)."""
+    (of one of `kinds`: the requests the view accepts, `widget.contract.VIEW_REQUESTS`)."""
     if buffers:
         raise RequestError("binary buffers are not accepted")
     if not isinstance(content, dict):

@@ -1,6 +1,6 @@
 """The browser's search glue: one query of the zoo for the page of cards it shows.
 
-The widget (widget.py) holds what the user asked for in synced traits; this
+The browser (browser.py, state.py) holds what the user asked for in synced traits; this
 module turns that into a `Zoo.search` call and the page of cards, the menus of
 filter values and sort keys, and the close ids offered when nothing matches.
 Plain functions of the zoo: they raise, the widget shows the error.
@@ -12,9 +12,9 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from .text import one_line
-from .widget_contract import FILTERS, MAX_LIMIT, PAGE_SIZE, FilterMenu, SortOption, filter_menus, sort_menu
-from .widget_payload import card_payload, error_line
+from ..text import one_line
+from .contract import FILTERS, MAX_LIMIT, PAGE_SIZE, FilterMenu, SortOption, filter_menus, sort_menu
+from .payload import card_payload, error_line
 
 __all__ = [
     "FILTERS",
@@ -43,7 +43,7 @@ class Query:
     license: str = ""
     sort: str = ""
     limit: int = PAGE_SIZE
-    num_params: str = ""  # a range, "min:1B,max:7B" (widget_contract.RANGES)
+    num_params: str = ""  # a range, "min:1B,max:7B" (widget.contract.RANGES)
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def _mixed(zoo: Any) -> bool:
 
 
 def filter_menus_of(zoo: Any) -> tuple[list[FilterMenu], list[str]]:
-    """The filter menus (widget_contract.py), and a warning when they failed (the browser opens without)."""
+    """The filter menus (widget/contract.py), and a warning when they failed (the browser opens without)."""
     try:
         return filter_menus(zoo), []
     except Exception as exc:  # noqa: BLE001 - the browser still opens without filters
@@ -110,7 +110,7 @@ def filter_menus_of(zoo: Any) -> tuple[list[FilterMenu], list[str]]:
 
 def zoo_menus(zoo: Any, filters: bool = True) -> tuple[list[FilterMenu], list[SortOption], list[str]]:
     """The filter menus (none when not `filters`: a live zoo asks for them later), the sort menu
-    (widget_contract.py), and a warning for each that failed (one line each)."""
+    (widget/contract.py), and a warning for each that failed (one line each)."""
     menus, warnings = filter_menus_of(zoo) if filters else ([], [])
     try:
         sorts = sort_menu(zoo)
@@ -122,7 +122,7 @@ def zoo_menus(zoo: Any, filters: bool = True) -> tuple[list[FilterMenu], list[So
 
 def live_failure(exc: BaseException) -> bool:
     """A live source could not answer (offline, rate-limited, silent, failing): its message is the one line shown."""
-    from .sources.hub_client import HubUnavailable
+    from ..sources.hub_client import HubUnavailable
 
     return isinstance(exc, HubUnavailable)
 

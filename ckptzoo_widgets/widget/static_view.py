@@ -16,9 +16,9 @@ from typing import Any
 
 import nh3
 
-from .credentials import presentable
-from .humanize import human_count
-from .text import html_text, one_line
+from ..credentials import presentable
+from ..humanize import human_count
+from ..text import html_text, one_line
 
 _TAGS = {"div", "p", "b", "span", "table", "thead", "tbody", "tr", "th", "td", "pre", "code", "small"}
 _CARDS_SHOWN = 24

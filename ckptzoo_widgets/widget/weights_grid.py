@@ -9,7 +9,7 @@ the page must not guess is decided here and sent with the numbers:
   before ``layers.10``), grouped by layer (the name without its last part), at
   most `MAX_WEIGHT_ROWS` (the rest counted);
 - **columns**: the checkpoints with weight files in the model's order, at most
-  `MAX_WEIGHT_COLUMNS` + 1 spread over the run (`widget_payload.shown_checkpoints`),
+  `MAX_WEIGHT_COLUMNS` + 1 spread over the run (`widget.payload.shown_checkpoints`),
   each with its reference and which ones carry a label (`MAX_LABELS` at most);
 - **the colour scale**: linear, or logarithmic when the values span more than
   `LOG_SPAN`; its top at the 95th percentile when there are enough values (a few
@@ -19,7 +19,7 @@ the page must not guess is decided here and sent with the numbers:
   are sampled (plan.py), which columns repeat their reference.
 
 Payloads are bounded (`MAX_WEIGHT_ROWS` x `MAX_WEIGHT_COLUMNS` cells, values at
-four significant digits, names clipped) and JSON-safe (`widget_payload.plain`).
+four significant digits, names clipped) and JSON-safe (`widget.payload.plain`).
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .decode import WEIGHTS_READ_BYTES
-from .weights.files import Cost, checkpoint_files
-from .weights.measure import Checkpoint, Opened, Result, select
-from .weights.plan import plan_tensors
-from .widget_payload import clip, plain, shown_checkpoints
+from ..decode import WEIGHTS_READ_BYTES
+from ..weights.files import Cost, checkpoint_files
+from ..weights.measure import Checkpoint, Opened, Result, select
+from ..weights.plan import plan_tensors
+from .payload import clip, plain, shown_checkpoints
 
 MAX_WEIGHT_ROWS = 160  # tensors drawn (a 7B transformer has about 290: the rest are counted)
 MAX_WEIGHT_COLUMNS = 64  # changes drawn (checkpoints - 1); more are spread over the run
@@ -124,7 +124,7 @@ class Grid:
 def build_grid(entry: Any, against: str) -> Grid:
     """The grid of `entry` (a catalog ModelEntry): checkpoints located, the first one's header read
     (from its record when seen before), rows ordered and grouped; no tensor read yet."""
-    from .weights import WeightsError, known_duplicates
+    from ..weights import WeightsError, known_duplicates
 
     checkpoints: list[Checkpoint] = []
     without: list[str] = []

@@ -1,6 +1,6 @@
 """The browser's Weights view, kernel side: the grid computed in a thread, sent as it fills, stoppable.
 
-The page asks (requests of `widget_contract.REQUESTS`, checked by `widget_base`):
+The page asks (requests of `widget.contract.REQUESTS`, checked by `widget/base.py`):
 
 - ``{"request": "weights", "against": "previous" | "start"}``: the grid of the open
   model (never a model the page names: the kernel's own selection). A grid already
@@ -11,7 +11,7 @@ The page asks (requests of `widget_contract.REQUESTS`, checked by `widget_base`)
   column side by side (its reference is the kernel's: the previous one or the first).
 
 The kernel answers ``{"event": "weights-data", "seq", "data" | "error"}`` once the
-rows are known, then after each column (`widget_weights_grid.grid_payload`, bounded),
+rows are known, then after each column (`widget.weights_grid.grid_payload`, bounded),
 and ``{"event": "weights-pair", "seq", "data" | "error"}``.
 
 The work runs in a worker thread, one column at a time (`weights.measure` on the
@@ -31,12 +31,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .safety import check_checkpoint_name
-from .weights.measure import measure
-from .widget_contract import WEIGHTS_DATA, WEIGHTS_PAIR, WEIGHTS_REQUESTS
-from .widget_payload import error_line
-from .widget_protocol import Request, RequestError
-from .widget_weights_grid import Grid, build_grid, grid_payload, pair_payload
+from ..safety import check_checkpoint_name
+from ..weights.measure import measure
+from .contract import WEIGHTS_DATA, WEIGHTS_PAIR, WEIGHTS_REQUESTS
+from .payload import error_line
+from .protocol import Request, RequestError
+from .weights_grid import Grid, build_grid, grid_payload, pair_payload
 
 __all__ = ["WEIGHTS_REQUESTS", "WeightsRunner"]
 

@@ -7,8 +7,8 @@ widget of the package:
   is dropped, counted in ``rejected_updates``, and the kernel's values are
   sent back.
 - The page asks through custom messages, each checked by
-  `widget_protocol.parse_request` against the kinds the view accepts
-  (`widget_contract.VIEW_REQUESTS`); a message that fails the checks is
+  `widget.protocol.parse_request` against the kinds the view accepts
+  (`widget.contract.VIEW_REQUESTS`); a message that fails the checks is
   counted in ``rejected_messages`` and shown as an error of kind "request".
 - Every request gets ``{"done": seq}`` once handled (a view may answer a kind
   later, after a queue, by returning True from `_submit`).
@@ -24,11 +24,11 @@ from typing import Any, Literal
 import anywidget
 import traitlets as t
 
-from .text import one_line
-from .widget_assets import CSS, ESM
-from .widget_contract import DONE, MAX_SEQ, VIEW_REQUESTS
-from .widget_payload import error_line
-from .widget_protocol import Request, RequestError, parse_request
+from ..text import one_line
+from .assets import CSS, ESM
+from .contract import DONE, MAX_SEQ, VIEW_REQUESTS
+from .payload import error_line
+from .protocol import Request, RequestError, parse_request
 
 __all__ = ["ErrorKind", "KernelOwned"]
 
@@ -44,7 +44,7 @@ class KernelOwned(anywidget.AnyWidget):
 
     _esm = ESM
     _css = CSS
-    VIEW = "browser"  # which requests the page may send (widget_contract.VIEW_REQUESTS)
+    VIEW = "browser"  # which requests the page may send (widget.contract.VIEW_REQUESTS)
 
     error = t.Unicode("").tag(sync=True)
     error_kind = t.Unicode("").tag(sync=True)  # an ErrorKind, "" when no error is shown

@@ -14,7 +14,7 @@ was opened again (Refresh), or a search ran on the loop meanwhile (its page is
 newer than the first one).
 
 Outside a running event loop (a script, a test) the work runs at once, as the
-search queue's does (widget_queue.py).
+search queue's does (widget/search_queue.py).
 """
 
 from __future__ import annotations
