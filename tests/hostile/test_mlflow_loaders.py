@@ -47,6 +47,9 @@ def store(tmp_path_factory):
     local = ""
     saved = os.environ.get("MLFLOW_ALLOW_FILE_STORE")
     os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    # MLflow's default store (after set_tracking_uri(None)) is ./mlflow.db: keep it in the test's folder.
+    cwd = os.getcwd()
+    os.chdir(root)
     try:
         mlflow.set_tracking_uri(uri)
         client = MlflowClient(uri)
@@ -62,6 +65,7 @@ def store(tmp_path_factory):
             client.create_model_version(name, info.model_uri, run_id=run.info.run_id, model_id=info.model_id)
     finally:
         mlflow.set_tracking_uri(None)
+        os.chdir(cwd)
         if saved is None:
             os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
         else:
@@ -127,3 +131,14 @@ def test_a_trusted_plain_model_still_loads(store):
     )
     assert result.ok, (result.error_type, result.message, result.stderr[-2000:])
     assert not marker.exists()
+
+
+def test_opening_a_store_with_registered_models_writes_nothing_in_the_working_folder(store, tmp_path, monkeypatch):
+    # MLflow's file registry makes a client of the default store inside its own calls; unset, that
+    # default is ./mlflow.db, which used to appear in the user's working folder on every open.
+    root, marker, evil_folder = store
+    monkeypatch.chdir(tmp_path)
+    zoo = cz.open_zoo(f"mlflow:{root / 'mlruns'}")
+    assert "models/evil" in [m.id for m in zoo]
+    zoo.load_code("models/evil@v1")
+    assert list(tmp_path.iterdir()) == []

@@ -131,7 +131,7 @@ def read_mlflow(source: str) -> LoadedSource:
     if spec.tracking_uri.startswith("sqlite:") and not installed("sqlalchemy"):
         raise ZooError(f"mlflow: a sqlite:/// store needs the full MLflow package ({SQLITE_HINT})")
     where = canonical(source if source.startswith(PREFIX) else PREFIX + source, spec)
-    with client_env():
+    with client_env(spec.tracking_uri):
         try:
             reader = Connection(where, spec)
             models = read(reader)

@@ -43,12 +43,23 @@ def message(error: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def client_env() -> Iterator[None]:
+def client_env(tracking_uri: str | None = None) -> Iterator[None]:
+    """The client's settings while a store is read; `tracking_uri` made the process default meanwhile.
+
+    MLflow's file registry makes a client of the default store inside its own calls; with no
+    default set that is ./mlflow.db, which would land in the user's working folder.
+    """
     saved = {name: os.environ.get(name) for name in CLIENT_ENV}
     for name, value in CLIENT_ENV.items():
         os.environ.setdefault(name, value)
+    use_default = contextlib.nullcontext()
+    if tracking_uri:
+        from mlflow.tracking._tracking_service import utils
+
+        use_default = getattr(utils, "_use_tracking_uri", lambda _uri: contextlib.nullcontext())(tracking_uri)
     try:
-        yield
+        with use_default:
+            yield
     finally:
         for name, previous in saved.items():
             if previous is None:
