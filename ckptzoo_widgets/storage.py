@@ -140,16 +140,19 @@ def check_destination(url: str) -> str:
     info (``user@``, ``container@account``), a port or an ARN (``:``), an Azure account
     host (``acct.blob.core.windows.net``), percent signs, query strings and fragments
     (fsspec reads options such as ``versionId`` and generations from them), chained URLs
-    (``::``: a second file system with options of its own), whitespace and controls.
+    (``::``: a second file system with options of its own), whitespace in the bucket part,
+    controls and backslashes anywhere.
     """
     proto = protocol(url)
     name = _NAME.get(family(url))
     if name is None and proto not in _TEST_PROTOCOLS:
         raise CredentialRouteError(f"{shown(url)} is not an object-storage URL ({', '.join(sorted(PROTOCOLS))})")
-    if re.search(r"[\s\x00-\x1f\x7f\ud800-\udfff\\]", url):
-        raise CredentialRouteError(f"{shown(url)}: refused: whitespace, a backslash or control characters")
     rest = url[len(proto) + 3 :]
     authority = rest.split("/", 1)[0]
+    # Spaces and quotes are legal in an object's key (tested: a hostile key reaches the cache as
+    # plain text); in the bucket part they never are, nor controls or a backslash anywhere.
+    if re.search(r"[\x00-\x1f\x7f\ud800-\udfff\\]", url) or re.search(r"\s", authority):
+        raise CredentialRouteError(f"{shown(url)}: refused: whitespace, a backslash or control characters")
     if "::" in rest:
         reason = "a chained URL ('::') would open another file system with options of its own"
     elif "@" in authority:
@@ -176,6 +179,8 @@ def check_url(url: str) -> str:
     if proto not in PROTOCOLS:
         raise ValueError(f"{shown(url)} is not an object-storage URL ({', '.join(sorted(PROTOCOLS))})")
     check_destination(url)
+    if re.search(r"\s", url):  # the index's rule for a file's URL, stricter than fetch's
+        raise ValueError(f"URL {shown(url)} contains whitespace")
     parts = urllib.parse.urlsplit(url)
     if not parts.netloc or not parts.path.strip("/"):
         raise ValueError(f"URL {shown(url)} must name a bucket (or repository) and a path in it")
