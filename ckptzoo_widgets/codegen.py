@@ -1,6 +1,6 @@
 """Load code: one small pure function per library, (model, checkpoint) -> Python source.
 
-Rules (design.md, "Load code"): values from an index reach the code only as
+Rules: values from an index reach the code only as
 Python literals (`repr` of validated strings and numbers), never spliced as
 text; every call argument is a constant (or a call of the same kind); each
 snippet pins the exact checkpoint (`revision=`, the timm `arch.tag`, the file
