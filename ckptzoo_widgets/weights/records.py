@@ -1,4 +1,4 @@
-"""Weight statistics remembered per file content (the cache layout is `cache.py`'s: `weights/`).
+"""Weight statistics remembered per file content (the cache layout is `cache.layout`'s: `weights/`).
 
 - `weights/sha256/<sha>.json`: the file's header (name -> dtype, shape, offsets) and
   each tensor's statistics with the plan they were measured on;
