@@ -22,12 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import codegen, credentials, safety, storage
-from ..columns import FILTERS, FIXED, METRIC_PREFIX
+from ..columns import FILTERS, FIXED
 from ..errors import ZooError
 from ..pickle_verdicts import check_download
 from ..schema import Checkpoint, ModelEntry
-from .ids import prefixed, slug
-from .live import LivePart, count_range, live_id, live_search
+from .grid import GridQuery, public_grid, to_pandas
+from .ids import slug
+from .live import LivePart, live_id, live_search
 from .parts import EntriesPart, Part
 from .search import LEVELS, TextSearch, query_words, snippet
 from .words import WordIndex
@@ -36,7 +37,6 @@ BUILTIN = "builtin"
 # Columns every models table has, in display order; metric columns follow.
 MODEL_COLUMNS = [*FIXED, "source"]
 WARM_UP_ROWS = 50_000
-_UNSORTABLE = {"datasets", "tags", "source", "headline_metric", "default_checkpoint"}
 
 
 def parse_ref(ref: str) -> tuple[str, str | None]:
@@ -53,53 +53,6 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
     if ref.count("@") > 1 or (ref.endswith("@")):
         raise ZooError(f"bad reference {ref[:200]!r}: expected 'model_id' or 'model_id@checkpoint'")
     return model_id, checkpoint or None
-
-
-def _public_grid(parts: Sequence[Part]) -> tuple[pa.Table, np.ndarray, np.ndarray]:
-    """One table for all parts (ids kept unique), and each row's part and row inside it."""
-    metrics: dict[str, None] = {}
-    for part in parts:
-        metrics.update(dict.fromkeys(n for n in part.grid.schema.names if n.startswith(METRIC_PREFIX)))
-    tables, seen = [], None
-    for part in parts:
-        grid = part.grid
-        ids = grid["id"]
-        if seen is not None and len(grid):
-            duplicate = pc.is_in(ids, value_set=seen).to_numpy(zero_copy_only=False)
-            if duplicate.any():  # only the clashing rows are touched one by one
-                renamed = ids.to_numpy(zero_copy_only=False).astype(object)
-                for row in np.flatnonzero(duplicate):
-                    renamed[row] = prefixed(renamed[row], part.label)
-                ids = pa.chunked_array([pa.array(renamed, pa.string())])
-        seen = ids.combine_chunks() if seen is None else pa.concat_arrays([seen, ids.combine_chunks()])
-        columns: dict[str, Any] = {"id": ids}
-        for name in FIXED:
-            if name == "id":
-                continue
-            column = grid[name] if name in grid.schema.names else pa.nulls(len(grid), FIXED[name])
-            if name in ("datasets", "tags"):
-                column = pc.fill_null(pc.binary_join(column, ", "), "")
-            columns[name] = column
-        columns["source"] = pa.repeat(pa.scalar(part.source, pa.string()), len(grid))
-        for metric in metrics:
-            columns[metric] = grid[metric] if metric in grid.schema.names else pa.nulls(len(grid), pa.float64())
-        tables.append(pa.table(columns))
-    if not tables:  # a zoo of live sources only: no local rows, the columns all the same
-        empty = {n: pa.array([], pa.string() if n in ("datasets", "tags") else t) for n, t in FIXED.items()}
-        tables.append(pa.table({**empty, "source": pa.array([], pa.string())}))
-    table = pa.concat_tables(tables)
-    # A metric named like a fixed column loses; the rest drop their prefix.
-    names = [n[len(METRIC_PREFIX) :] if n.startswith(METRIC_PREFIX) else n for n in table.schema.names]
-    table = table.rename_columns(names)
-    keep = [i for i, name in enumerate(names) if names.index(name) == i]
-    table = table.select(keep)
-    if any(column.num_chunks > 1 for column in table.columns):  # a merge: one chunk per column for direct `take`
-        table = table.combine_chunks()
-    part_of = np.concatenate(
-        [np.full(len(p.grid), i, dtype=np.int32) for i, p in enumerate(parts)] or [np.zeros(0, np.int32)]
-    )
-    local = np.concatenate([np.arange(len(p.grid), dtype=np.int64) for p in parts] or [np.zeros(0, np.int64)])
-    return table, part_of, local
 
 
 class Zoo:
@@ -128,9 +81,8 @@ class Zoo:
         self._storage_options = dict(storage_options or {})
         # values a column could not hold (reported, left out: the rest of the zoo still shows)
         self.errors = list(errors) + [note for part in self._parts for note in part.notes]
-        self._grid, self._part_of, self._local = _public_grid(self._parts)
-        self._sort_orders: dict[str, np.ndarray] = {}
-        self._filters: dict[tuple[str, str], np.ndarray] = {}
+        self._grid, self._part_of, self._local = public_grid(self._parts)
+        self._query = GridQuery(self._grid)
         self._page_rows: dict[str, int] = {}
         self._text_lock = threading.Lock()
         self._text_search: TextSearch | None = None
@@ -181,7 +133,7 @@ class Zoo:
     def models(self) -> pd.DataFrame:
         """One row per model: metadata, headline metric and one column per metric."""
         self._whole("zoo.models")
-        return _to_pandas(self._grid)
+        return to_pandas(self._grid)
 
     def checkpoints(self, model_id: str) -> pd.DataFrame:
         """One row per checkpoint of a model: step, epoch, date, files and every metric."""
@@ -211,7 +163,7 @@ class Zoo:
 
     def sort_keys(self) -> list[str]:
         """Columns `search(sort=...)` accepts (prefix '-' for descending)."""
-        return [c for c in self._grid.schema.names if c not in _UNSORTABLE]
+        return self._query.sort_keys()
 
     def _local_facets(self) -> dict[str, list[str]]:
         facets = {}
@@ -246,38 +198,6 @@ class Zoo:
                 if name in facets:
                     facets[name] = sorted({*facets[name], *values}, key=str.lower)
         return facets
-
-    def _sort_order(self, sort: str) -> np.ndarray:
-        """Row positions in `sort` order, missing values last in both directions (cached per key)."""
-        if sort in self._sort_orders:
-            return self._sort_orders[sort]
-        descending = sort.startswith("-")
-        column = sort[1:] if descending else sort
-        if column not in self.sort_keys():
-            close = difflib.get_close_matches(column, self.sort_keys(), n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise ZooError(f"unknown sort column {column!r}{hint}; sortable: {', '.join(self.sort_keys())}")
-        values = self._grid[column].combine_chunks()
-        if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-            values = pc.utf8_lower(values)
-        missing = values.is_null(nan_is_null=True) if pa.types.is_floating(values.type) else values.is_null()
-        missing = missing.to_numpy(zero_copy_only=False)
-        present = np.flatnonzero(~missing)
-        keyed = pa.table({"key": values.take(pa.array(present)), "id": self._grid["id"].take(pa.array(present))})
-        ranked = pc.sort_indices(
-            keyed, sort_keys=[("key", "descending" if descending else "ascending"), ("id", "ascending")]
-        )
-        order = np.concatenate([present[ranked.to_numpy()], np.flatnonzero(missing)])
-        self._sort_orders[sort] = order
-        return order
-
-    def _filter(self, name: str, value: str) -> np.ndarray:
-        key = (name, value)
-        if key not in self._filters:
-            if len(self._filters) > 64:
-                self._filters.clear()
-            self._filters[key] = pc.fill_null(pc.equal(self._grid[name], value), False).to_numpy(zero_copy_only=False)
-        return self._filters[key]
 
     @property
     def _text(self) -> TextSearch:
@@ -356,12 +276,12 @@ class Zoo:
         mask = None
         for name, value in (("task", task), ("library", library), ("license", license)):
             if value:
-                step = self._filter(name, str(value))
+                step = self._query.filter(name, str(value))
                 mask = step if mask is None else mask & step
         if num_params:
-            step = self._in_range("num_params", num_params)
+            step = self._query.in_range("num_params", num_params)
             mask = step if mask is None else mask & step
-        order = self._sort_order(sort) if sort else None
+        order = self._query.sort_order(sort) if sort else None
         levels = None
         if words:
             rows, found = self._text.match(words)
@@ -369,7 +289,7 @@ class Zoo:
                 keep = mask[rows]
                 rows, found = rows[keep], found[keep]
             if order is not None:
-                position = self._position(sort)  # type: ignore[arg-type]
+                position = self._query.position(sort)  # type: ignore[arg-type]
                 ranked = np.argsort(position[rows], kind="stable")
             else:
                 ranked = np.argsort(found, kind="stable")  # rows are in row order already
@@ -381,31 +301,12 @@ class Zoo:
         offset = max(int(offset), 0)
         end = None if limit is None else offset + max(int(limit), 0)
         page = matching[offset:end]
-        result = _to_pandas(self._grid.take(pa.array(page, pa.int64())))
+        result = to_pandas(self._grid.take(pa.array(page, pa.int64())))
         result["match"] = [LEVELS[i] for i in levels[offset:end]] if levels is not None else ""
         result["snippet"] = self._snippets(page, levels[offset:end], words) if levels is not None else ""
         result.attrs["total"] = int(len(matching))
         self._page_rows = dict(zip(result["id"], page.tolist(), strict=True))
         return result
-
-    def _in_range(self, name: str, text: str) -> np.ndarray:
-        low, high = count_range(text)
-        values = self._grid[name]
-        keep = pc.is_valid(values)
-        if low is not None:
-            keep = pc.and_(keep, pc.greater_equal(values, low))
-        if high is not None:
-            keep = pc.and_(keep, pc.less_equal(values, high))
-        return pc.fill_null(keep, False).to_numpy(zero_copy_only=False)
-
-    def _position(self, sort: str) -> np.ndarray:
-        key = "@" + sort
-        if key not in self._sort_orders:
-            order = self._sort_order(sort)
-            position = np.empty(len(order), dtype=np.int64)
-            position[order] = np.arange(len(order))
-            self._sort_orders[key] = position
-        return self._sort_orders[key]
 
     def _snippets(self, rows: np.ndarray, levels: np.ndarray, words: tuple[str, ...]) -> list[str]:
         out = [""] * len(rows)
@@ -536,10 +437,3 @@ class Zoo:
 
     def _label(self) -> str:
         return f"zoo {', '.join(self.sources)}" if self.sources else "this zoo"
-
-
-def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    frame = table.to_pandas()
-    if "num_params" in frame:
-        frame["num_params"] = frame["num_params"].astype("Int64")
-    return frame
