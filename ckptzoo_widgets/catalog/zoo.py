@@ -3,13 +3,13 @@
 The catalog keeps one Arrow table (one row per model: the card fields,
 filters, sort keys and metrics) and, per source, a part that can read the rest
 of one entry on demand. Opening builds no Python object per model; a query
-works on columns and turns only the page's rows into pandas.
+works on columns and turns only the page's rows into pandas. A checkpoint's
+load code and download are in files.py, `parse_ref` in ids.py.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from functools import cached_property
@@ -21,38 +21,22 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import codegen, credentials, safety, storage
+from .. import codegen
 from ..columns import FILTERS, FIXED
 from ..errors import ZooError
-from ..pickle_verdicts import check_download
 from ..schema import Checkpoint, ModelEntry
+from . import files
+from .files import BUILTIN as BUILTIN  # the old import path (catalog, pack)
 from .grid import GridQuery, public_grid, to_pandas
-from .ids import slug
+from .ids import parse_ref as parse_ref  # the old import path (catalog, pack)
 from .live import LivePart, live_id, live_search
 from .parts import EntriesPart, Part
 from .search import LEVELS, TextSearch, query_words, snippet
 from .words import WordIndex
 
-BUILTIN = "builtin"
 # Columns every models table has, in display order; metric columns follow.
 MODEL_COLUMNS = [*FIXED, "source"]
 WARM_UP_ROWS = 50_000
-
-
-def parse_ref(ref: str) -> tuple[str, str | None]:
-    """`model_id@checkpoint` -> (model_id, checkpoint or None); ZooError when malformed."""
-    if not isinstance(ref, str):
-        raise ZooError(f"a reference must be a string like 'model@checkpoint', got {type(ref).__name__}")
-    model_id, _, checkpoint = ref.partition("@")
-    try:
-        safety.check_model_id(model_id)
-        if checkpoint:
-            safety.check_checkpoint_name(checkpoint)
-    except ValueError as error:
-        raise ZooError(f"bad reference {ref[:200]!r}: {error}") from None
-    if ref.count("@") > 1 or (ref.endswith("@")):
-        raise ZooError(f"bad reference {ref[:200]!r}: expected 'model_id' or 'model_id@checkpoint'")
-    return model_id, checkpoint or None
 
 
 class Zoo:
@@ -378,54 +362,11 @@ class Zoo:
     def load_code(self, ref: str, library: str | None = None) -> str:
         """Python source that loads exactly this checkpoint (values only as literals)."""
         model, checkpoint = self.resolve(ref)
-        for file in checkpoint.files:  # the code's cz.fetch, run in this kernel, finds the options
-            self._options_for(model.locate(file))
-        return codegen.generate(model, checkpoint, library=library, qualified=self._short_name_shared(model))
-
-    def _options_for(self, url: str) -> dict[str, Any] | None:
-        """The storage_options this zoo was opened with when ``url`` is on the same protocol,
-        remembered in this process for its bucket; None otherwise (the environment then)."""
-        if not self._storage_options or not storage.is_object_url(url):
-            return None
-        options = self._storage_options.get(storage.family(url))
-        if options is not None:
-            credentials.remember_storage(url, options)
-        return options
-
-    def _short_name_shared(self, model: ModelEntry) -> bool:
-        """Another model here would get the same variable name in its load code (org1/mlp, org2/mlp)."""
-        tail = re.search(r"[A-Za-z0-9]+$", model.local_id)
-        if tail is None or not self._grid.num_rows:
-            return False
-        ids = self._grid["id"]
-        # Only ids that end alike can be alike: one vectorised pass, then a word check of those few.
-        alike = ids.filter(pc.ends_with(ids, tail.group())).to_pylist()
-        return any(other != model.id and codegen.names_alike(model.local_id, other) for other in alike)
+        return files.load_code(model, checkpoint, self._grid["id"], self._storage_options, library)
 
     def download(self, ref: str, *, quiet: bool | None = None) -> list[Path]:
         """Local, verified paths of the checkpoint's files (downloaded into the cache when remote)."""
-        from ..fetch import fetch
-
-        model, checkpoint = self.resolve(ref)
-        if not checkpoint.files:
-            raise ZooError(f"{model.id}@{checkpoint.name} has no files in the index (load it with its library)")
-        label = slug(model.source or BUILTIN)
-        paths = []
-        for file in checkpoint.files:
-            url = model.locate(file)
-            path = fetch(
-                url,
-                storage_options=self._options_for(url),
-                sha256=file.sha256,
-                size=file.size,
-                sha256_prefix=codegen.hash_prefix(model, file),  # torch.hub's rule for torchvision's files
-                quiet=quiet,
-                view=(label, *model.id.split("/"), checkpoint.name, file.name),
-            )
-            if file.format == "pytorch":
-                check_download(path, file.sha256, f"{model.id}@{checkpoint.name}")
-            paths.append(path)
-        return paths
+        return files.download(*self.resolve(ref), self._storage_options, quiet=quiet)
 
     def duplicates(self, model_id: str, *, network: bool = True) -> list[Any]:
         """Checkpoints of `model_id` that repeat another one: the same files (sha256, for the Hub each
