@@ -1,6 +1,7 @@
 """The Hugging Face Hub's API as a good citizen: cached answers, the Hub's rate limits, one-line failures.
 
-Every request the `hf:` source makes goes through `HubClient.get`:
+Every request the `hf:` source makes goes through `HubClient.get` (this module: the HTTP side and
+the rate limits; hub_answers.py keeps and finds the answers, in this user's cache and the shared one):
 
 - **Cached with its validators.** An answer is kept in the cache (`cache.hub_answer_paths`:
   body and record, keyed by the URL, which never holds a credential). Within
@@ -38,14 +39,11 @@ Every request the `hf:` source makes goes through `HubClient.get`:
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import math
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -53,11 +51,13 @@ from urllib.parse import urlencode, urlsplit
 import requests
 
 from .. import cache, config
-from ..decode import ParseError, json_limit, load_json
+from ..decode import ParseError, load_json
 from ..errors import ZooError
 from ..text import one_line, truncate
+from . import hub_answers as answers
 from ._budget import ListingBudget, ListingBudgetSpent
 from ._http import get_bounded
+from .hub_answers import SHARED_WAIT_S, Answer
 
 TIMEOUT_S = 5.0  # connect and read: a Hub that accepts the connection and stays silent costs this
 DEADLINE_S = 60.0  # one whole answer
@@ -65,9 +65,6 @@ FRESH_S = 600.0  # answers reused without asking within this window
 MAX_WAIT_S = 5.0  # the longest wait the Hub may ask for before we say so instead of waiting
 MAX_TEXT = 1 << 20  # a README or a result file
 MAX_PAGE_BYTES = 8 << 20  # a page of a query (50 or 100 cards: a few hundred KiB)
-SHARED_WAIT_S = 20.0  # how long a kernel waits for another user asking the same thing (then asks itself)
-MAX_SHARED_RECORD = 1 << 16  # a shared answer's record (URL, ETag, next link)
-SKEW_S = 60.0  # a shared answer written "in the future" by more than this is not believed
 
 
 class HubUnavailable(ZooError):
@@ -84,17 +81,6 @@ class HubUnavailable(ZooError):
 
 class HubNotFound(ZooError):
     """The Hub answered 404 (no such repo, revision or file)."""
-
-
-@dataclass
-class Answer:
-    """One answer: the decoded body, the next-page link, the total when the Hub gives one."""
-
-    data: Any
-    next: str | None
-    total: int | None
-    how: str  # "downloaded", "fresh", "not-modified", "cached" (offline / rate-limited / failing: seen before)
-    note: str = ""  # why an older answer was served ("offline: ...", "the Hub asks to wait 12 s")
 
 
 def _hub_utils() -> Any:
@@ -171,12 +157,6 @@ class _Limits:
             cls.blocked_until[base] = max(cls.blocked_until.get(base, 0.0), time.monotonic() + seconds)
 
 
-def _shareable(response: requests.Response) -> bool:
-    """An answer the Hub does not mark as one user's own (`Cache-Control: private` / `no-store`, a cookie)."""
-    control = response.headers.get("Cache-Control", "").lower()
-    return "private" not in control and "no-store" not in control and "Set-Cookie" not in response.headers
-
-
 def wait_text(seconds: float) -> str:
     return f"the Hub asks to wait {max(1, math.ceil(seconds))} s"
 
@@ -215,44 +195,7 @@ class HubClient:
         mine, theirs = urlsplit(self.base), urlsplit(url)
         return (theirs.scheme, theirs.netloc) == (mine.scheme, mine.netloc) and theirs.path.startswith(mine.path + "/")
 
-    # --- the cache ----------------------------------------------------------------------
-    def _cached(self, url: str) -> tuple[dict[str, Any], bytes] | None:
-        body_path, record_path = cache.hub_answer_paths(config.cache_root(), url)
-        record = cache.read_json(record_path)
-        if not record or record.get("url") != url:
-            return None
-        try:
-            body = body_path.read_bytes()
-        except OSError:
-            return None
-        return record, body
-
-    def _store(
-        self, url: str, body: bytes, response: requests.Response | None, record: dict[str, Any], kind: str = "json"
-    ) -> dict[str, Any]:
-        body_path, record_path = cache.hub_answer_paths(config.cache_root(), url)
-        if response is not None:
-            nxt = (response.links.get("next") or {}).get("url")
-            total = response.headers.get("X-Total-Count", "")
-            record = {
-                "url": url,
-                "kind": kind,
-                "etag": response.headers.get("ETag"),
-                "next": nxt if isinstance(nxt, str) else None,
-                "total": int(total) if total.isdigit() else None,
-                "size": len(body),
-                "sha256": hashlib.sha256(body).hexdigest(),  # `ckptzoo cache verify` checks it
-            }
-        record["fetched"] = time.time()
-        try:
-            if response is not None:
-                cache.write_atomic(body_path, body)
-            cache.write_json_atomic(record_path, record)
-        except OSError:
-            pass  # a read-only cache still serves this session
-        return record
-
-    # --- the machine's shared cache (CKPTZOO_SHARED_CACHE) ------------------------------------
+    # --- the answers kept (hub_answers.py) --------------------------------------------------
     def _shared_root(self) -> Path | None:
         """The shared answer cache, for anonymous requests only: a request with a token may be
         answered with what only that token sees (private or gated repos), so it is neither
@@ -262,38 +205,9 @@ class HubClient:
         return config.shared_cache()
 
     def _shared_fresh(self, root: Path, url: str, kind: str, window: float, cap: int | None) -> Answer | None:
-        """A shared answer written less than `window` seconds ago (by its file's ctime, which no user
-        can set back), for this very URL and kind, whole (its sha256), and that parses; else None."""
-        body_path, record_path = cache.hub_answer_paths(root, url)
-        found = cache.read_shared(record_path, MAX_SHARED_RECORD)
-        body = cache.read_shared(body_path, cap if cap is not None else json_limit())
-        if found is None or body is None:
-            return None
-        try:
-            record = load_json(found[0], limit=MAX_SHARED_RECORD)
-        except ParseError:
-            return None
-        if not isinstance(record, dict) or record.get("url") != url or record.get("kind", "json") != kind:
-            return None
-        if record.get("sha256") != hashlib.sha256(body[0]).hexdigest():
-            return None
-        age = time.time() - max(body[1].st_ctime, found[1].st_ctime)
-        if not -SKEW_S <= age < window:
-            return None
-        try:
-            return self._answer(url, record, body[0], "shared")
-        except ZooError:  # not JSON: ignored, the live answer replaces it
-            return None
-
-    def _share(self, root: Path, url: str, record: dict[str, Any], body: bytes) -> None:
-        body_path, record_path = cache.hub_answer_paths(root, url)
-        kept = {k: record.get(k) for k in ("url", "kind", "etag", "next", "total")}
-        kept.update(size=len(body), sha256=hashlib.sha256(body).hexdigest(), fetched=time.time())
-        try:
-            cache.write_shared(root, body_path, body)
-            cache.write_shared(root, record_path, json.dumps(kept, sort_keys=True).encode("utf-8"))
-        except OSError:
-            pass  # a shared folder this user cannot write: its answers are still read
+        return answers.shared_fresh(
+            root, url, kind, window, cap, lambda record, body: self._answer(url, record, body, "shared")
+        )
 
     def _answer(self, url: str, record: dict[str, Any], body: bytes, how: str, note: str = "") -> Answer:
         try:
@@ -339,7 +253,7 @@ class HubClient:
         if not self.owns(url):
             raise ZooError(f"{one_line(truncate(url, 200))}: not on the Hub's endpoint {self.base}; not asked")
         window = self.fresh if fresh is None else fresh
-        seen = self._cached(url)
+        seen = answers.cached(url)
         if seen is not None and time.time() - float(seen[0].get("fetched") or 0) < window:
             return self._answer(url, *seen, "fresh")
         kind = "text" if text else "json"
@@ -366,7 +280,7 @@ class HubClient:
         url: str,
         what: str,
         kind: str,
-        seen: tuple[dict[str, Any], bytes] | None,
+        seen: answers.Seen | None,
         cap: int | None,
         budget: ListingBudget,
         shared: Path | None,
@@ -374,42 +288,15 @@ class HubClient:
         """Send the request (one retry after a wait the Hub asked for); the answer kept in this user's
         cache and, asked anonymously, in the machine's shared one."""
         for attempt in (0, 1):  # one retry at most, after a wait the Hub asked for
-            wait = _Limits.wait_for(self.base)
-            if wait > 0:
-                if wait > self.max_wait:
-                    if seen is not None:
-                        return self._answer(url, *seen, "cached", wait_text(wait))
-                    raise HubUnavailable(wait_text(wait), "rate-limit", wait)
-                if self.on_wait is not None:
-                    self.on_wait(wait)
-                time.sleep(min(wait, budget.remaining()))
-            headers = dict(self._headers)
-            if seen is not None and seen[0].get("etag"):
-                headers["If-None-Match"] = str(seen[0]["etag"])
-            try:
-                budget.request()
-                self.sent += 1
-                response, body = get_bounded(
-                    url,
-                    limit=cap,
-                    timeout=self.timeout,
-                    deadline=DEADLINE_S,
-                    headers=headers,
-                    session=self._session,
-                    budget=budget,
-                )
-            except ListingBudgetSpent as error:  # the same error, naming what was asked
-                raise ListingBudgetSpent(error.budget, f"{what}: {error}") from None
-            except ZooError as error:  # too large, too slow, a bomb: one line naming what was asked
-                raise ZooError(f"{what}: {str(error).removeprefix(f'{url}: ')}") from None
-            except requests.Timeout:
-                return self._failed(url, seen, f"the Hub did not answer in {self.timeout:g} s", "timeout")
-            except requests.RequestException:
-                host = urlsplit(self.base).netloc
-                return self._failed(url, seen, f"offline: the Hub ({host}) cannot be reached", "offline")
+            early = self._wait_turn(url, seen, budget)
+            if early is not None:
+                return early
+            sent = self._send(url, what, seen, cap, budget)
+            if isinstance(sent, Answer):
+                return sent
+            response, body = sent
             self._note_limits(response)
-            status = response.status_code
-            if status == 429:
+            if response.status_code == 429:
                 retry = response.headers.get("Retry-After", "").strip()
                 wait = float(retry) if retry.isdigit() else max(_Limits.wait_for(self.base), 1.0)
                 _Limits.block(self.base, wait)
@@ -418,25 +305,84 @@ class HubClient:
                 if seen is not None:
                     return self._answer(url, *seen, "cached", wait_text(wait))
                 raise HubUnavailable(wait_text(wait), "rate-limit", wait)
-            if status == 304 and seen is not None:
-                self._store(url, b"", None, dict(seen[0]))
-                if shared is not None and _shareable(response):
-                    self._share(shared, url, seen[0], seen[1])
-                return self._answer(url, *seen, "not-modified")
-            if status == 404:
-                raise HubNotFound(f"{what}: not found on the Hub{_error_text(body)}")
-            if status >= 500:
-                return self._failed(url, seen, f"the Hub answered HTTP {status}{_error_text(body)}", "server")
-            if status != 200:
-                raise ZooError(f"{what}: the Hub answered HTTP {status}{_error_text(body)}")
-            record = self._store(url, body, response, {}, kind)
-            answer = self._answer(url, record, body, "downloaded")
-            if shared is not None and _shareable(response):
-                self._share(shared, url, record, body)  # parsed above: only an answer that reads is shared
-            return answer
+            return self._received(url, what, kind, seen, shared, response, body)
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
-    def _failed(self, url: str, seen: tuple[dict[str, Any], bytes] | None, message: str, kind: str) -> Answer:
+    def _wait_turn(self, url: str, seen: answers.Seen | None, budget: ListingBudget) -> Answer | None:
+        """Wait out a rate limit the Hub announced, within `max_wait`; beyond it, the answer seen
+        before (returned) or HubUnavailable. None: go ahead."""
+        wait = _Limits.wait_for(self.base)
+        if wait <= 0:
+            return None
+        if wait > self.max_wait:
+            if seen is not None:
+                return self._answer(url, *seen, "cached", wait_text(wait))
+            raise HubUnavailable(wait_text(wait), "rate-limit", wait)
+        if self.on_wait is not None:
+            self.on_wait(wait)
+        time.sleep(min(wait, budget.remaining()))
+        return None
+
+    def _send(
+        self, url: str, what: str, seen: answers.Seen | None, cap: int | None, budget: ListingBudget
+    ) -> tuple[requests.Response, bytes] | Answer:
+        """One GET (revalidating what was seen): the response and its bounded body, or, when the Hub
+        is silent or unreachable, the answer seen before (HubUnavailable without one)."""
+        headers = dict(self._headers)
+        if seen is not None and seen[0].get("etag"):
+            headers["If-None-Match"] = str(seen[0]["etag"])
+        try:
+            budget.request()
+            self.sent += 1
+            return get_bounded(
+                url,
+                limit=cap,
+                timeout=self.timeout,
+                deadline=DEADLINE_S,
+                headers=headers,
+                session=self._session,
+                budget=budget,
+            )
+        except ListingBudgetSpent as error:  # the same error, naming what was asked
+            raise ListingBudgetSpent(error.budget, f"{what}: {error}") from None
+        except ZooError as error:  # too large, too slow, a bomb: one line naming what was asked
+            raise ZooError(f"{what}: {str(error).removeprefix(f'{url}: ')}") from None
+        except requests.Timeout:
+            return self._failed(url, seen, f"the Hub did not answer in {self.timeout:g} s", "timeout")
+        except requests.RequestException:
+            host = urlsplit(self.base).netloc
+            return self._failed(url, seen, f"offline: the Hub ({host}) cannot be reached", "offline")
+
+    def _received(
+        self,
+        url: str,
+        what: str,
+        kind: str,
+        seen: answers.Seen | None,
+        shared: Path | None,
+        response: requests.Response,
+        body: bytes,
+    ) -> Answer:
+        """An answer other than a 429: kept (and shared) when it is one, else one line."""
+        status = response.status_code
+        if status == 304 and seen is not None:
+            answers.store(url, b"", None, dict(seen[0]))
+            if shared is not None and answers.shareable(response):
+                answers.share(shared, url, seen[0], seen[1])
+            return self._answer(url, *seen, "not-modified")
+        if status == 404:
+            raise HubNotFound(f"{what}: not found on the Hub{_error_text(body)}")
+        if status >= 500:
+            return self._failed(url, seen, f"the Hub answered HTTP {status}{_error_text(body)}", "server")
+        if status != 200:
+            raise ZooError(f"{what}: the Hub answered HTTP {status}{_error_text(body)}")
+        record = answers.store(url, body, response, {}, kind)
+        answer = self._answer(url, record, body, "downloaded")
+        if shared is not None and answers.shareable(response):
+            answers.share(shared, url, record, body)  # parsed above: only an answer that reads is shared
+        return answer
+
+    def _failed(self, url: str, seen: answers.Seen | None, message: str, kind: str) -> Answer:
         if seen is not None:
             return self._answer(url, *seen, "cached", f"{message}: showing what was seen before")
         raise HubUnavailable(message, kind)
