@@ -9,7 +9,8 @@ A student's kernel reads the pack through the environment the JupyterHub spawner
 before the user's own cache), ``HF_HUB_CACHE=<pack>/hf`` with ``HF_HUB_OFFLINE=1`` (the Hub's
 cache layout, for ``from_pretrained``), ``TORCH_HOME=<pack>/torch`` (torch.hub's checkpoints).
 Modules: ``course`` (the course file), ``layout`` (the pack's folders; the only writer),
-``hub`` (a Hub revision resolved to a commit and files).
+``hub`` (a Hub revision resolved to a commit and files), ``describe`` (the pack's index and
+manifest, written last by a build).
 """
 
 from __future__ import annotations

@@ -9,13 +9,12 @@ Three phases, so that a failure leaves the pack as it was:
 2. **place** the files in the pack (a hard link from the teacher's cache, else a copy), the
    links (our views, huggingface_hub's snapshots) and the Hub refs.
 3. **describe**: the pack's zoo index, the course file, then the manifest (written last), and
-   only then remove what the previous build held and this one does not.
+   only then remove what the previous build held and this one does not (describe.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import json
 import os
 import pathlib
@@ -27,30 +26,10 @@ from ..errors import IntegrityError, ZooError
 from ..fetch.api import download_locked
 from ..fetch.settings import Settings
 from ..humanize import human_bytes
-from ..text import one_line
 from . import layout
 from .course import HASH_PREFIX, Course, HubItem, UrlItem, ZooItem, read_course
-from .hub import HubSnapshot, check_blob_id, resolve
-
-
-@dataclasses.dataclass
-class Planned:
-    """What one course entry puts in the pack."""
-
-    key: str
-    kind: str  # zoo | hub | url
-    label: str  # how status shows it
-    provides: list[str]  # what a notebook may name it by (refs, URLs, file names, sha256s)
-    files: dict[str, tuple[str, int, pathlib.Path | None]] = dataclasses.field(default_factory=dict)
-    # ^ pack path -> (sha256, size, source in the teacher's cache; None: already in the pack)
-    links: dict[str, str] = dataclasses.field(default_factory=dict)  # pack path -> target pack path
-    texts: dict[str, bytes] = dataclasses.field(default_factory=dict)  # small files: Hub refs, URL records
-    urls: dict[str, str] = dataclasses.field(default_factory=dict)  # URL -> sha256 (rebuilds need no request)
-    model: dict[str, Any] | None = None  # the entry of the pack's index (its checkpoints merged by id)
-
-    @property
-    def size(self) -> int:
-        return sum(size for _, size, _ in self.files.values())
+from .describe import Planned, describe, hub_entry, model_entry
+from .hub import check_blob_id, resolve
 
 
 @dataclasses.dataclass
@@ -167,7 +146,7 @@ class _Builder:
             planned.links[view.as_posix()] = blob
             files.append({"path": view.as_posix(), "sha256": sha, "size": size, "format": file.format})
             planned.provides.append(sha)
-        planned.model = _entry(model, checkpoint, files)
+        planned.model = model_entry(model, checkpoint, files)
         planned.urls = urls
         return planned
 
@@ -203,7 +182,7 @@ class _Builder:
         ref = snap.ref_rel()
         if ref is not None:
             planned.texts[ref] = snap.commit.encode()
-        planned.model = _hub_entry(snap, files, self._hub_model(item.repo))
+        planned.model = hub_entry(snap, files, self._hub_model(item.repo))
         return planned
 
     def _hub_model(self, repo: str) -> dict[str, Any] | None:
@@ -275,64 +254,6 @@ class _Builder:
             for rel, target in planned.links.items():
                 layout.place_link(self.pack, rel, target)
 
-    def describe(self, plans: list[Planned]) -> list[str]:
-        models = _merge_models(plans)
-        document = {
-            "ckptzoo_index": 1,
-            "name": self.course.title,
-            "description": f"Course pack built by `ckptzoo pack build` from {self.course.path.name}.",
-            "models": models,
-        }
-        from ..schema import parse_index
-
-        index, problems = parse_index(document, str(self.pack / layout.INDEX))
-        if problems:
-            raise ZooError(f"the pack's index would not read back: {problems[0]}")
-        document["models"] = [m.model_dump(mode="json", exclude_none=True) for m in index.models]
-        layout.place_bytes(
-            self.pack, layout.INDEX, (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode()
-        )
-        layout.place_bytes(self.pack, layout.COURSE, self.course.path.read_bytes())
-        files: dict[str, dict[str, Any]] = {}
-        links: dict[str, str] = {}
-        for planned in plans:
-            for rel, (sha, size, _) in planned.files.items():
-                files[rel] = {"sha256": sha, "size": size}
-            for rel, data in planned.texts.items():
-                files[rel] = {"sha256": _sha(data), "size": len(data)}
-            links.update(planned.links)
-        for rel in (layout.INDEX, layout.COURSE):
-            data = (self.pack / rel).read_bytes()
-            files[rel] = {"sha256": _sha(data), "size": len(data)}
-        manifest = {
-            "ckptzoo_pack": layout.FORMAT,
-            "title": self.course.title,
-            "course_sha256": self.course.sha256,
-            "built": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "entries": [
-                {
-                    "key": p.key,
-                    "kind": p.kind,
-                    "label": p.label,
-                    "size": p.size,
-                    "provides": sorted(set(p.provides)),
-                    "files": sorted(p.files),
-                    "urls": p.urls,
-                }
-                for p in plans
-            ],
-            "files": files,
-            "links": links,
-        }
-        layout.place_bytes(self.pack, layout.MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
-        # only now, with the new manifest in place: what the previous build held and this one does not
-        listed = set(files) | set(links) | {layout.MANIFEST}
-        on_disk, disk_links = layout.walk(self.pack)
-        removed = sorted(rel for rel in on_disk + disk_links if rel not in listed)
-        for rel in removed:
-            layout.remove(self.pack, rel)
-        return removed
-
 
 def safety_is_remote(location: str) -> bool:
     from .. import storage
@@ -341,79 +262,6 @@ def safety_is_remote(location: str) -> bool:
 
 
 WEIGHT_SUFFIXES: tuple[str, ...] = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".onnx", ".h5", ".keras", ".gguf")
-
-
-def _sha(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
-
-
-def _entry(model: Any, checkpoint: Any, files: list[dict[str, Any]]) -> dict[str, Any]:
-    data = model.model_dump(mode="json", exclude_none=True)
-    if not data.get("curves"):  # the pack keeps a few checkpoints: their history stays on the card as curves
-        curves: dict[str, list[list[float]]] = {}
-        for each in model.checkpoints:
-            if each.step is not None:
-                for name, value in each.metrics.items():
-                    curves.setdefault(name, []).append([each.step, value])
-        data["curves"] = {name: points for name, points in curves.items() if len(points) > 1}
-    kept = checkpoint.model_dump(mode="json", exclude_none=True)
-    kept["files"] = files
-    data["checkpoints"] = [kept]
-    data.pop("default_checkpoint", None)
-    return data
-
-
-def _hub_entry(snap: HubSnapshot, files: list[dict[str, Any]], card: dict[str, Any] | None) -> dict[str, Any]:
-    item = snap.item
-    name = item.revision.replace("/", "-")
-    checkpoint: dict[str, Any] = {"name": name, "revision": item.revision}
-    if card is not None:
-        for known in card.get("checkpoints", []):
-            if known.get("revision") == item.revision or known.get("name") == name:
-                checkpoint = {k: v for k, v in known.items() if k != "files"}
-                checkpoint["revision"] = item.revision
-                break
-        data = dict(card)
-    else:
-        data = {"id": item.repo, "repo": item.repo, "description": f"# {item.repo}\n\nHugging Face Hub repository."}
-    data.setdefault("repo", item.repo)
-    if snap.library and "library" not in data:
-        data["library"] = snap.library
-    if snap.task and "task" not in data:
-        data["task"] = snap.task
-    if files:
-        checkpoint["files"] = files
-    checkpoint["notes"] = one_line(f"packed at commit {snap.commit}", 200)
-    data["checkpoints"] = [checkpoint]
-    data.pop("default_checkpoint", None)
-    return data
-
-
-def _merge_models(plans: list[Planned]) -> list[dict[str, Any]]:
-    """One index entry per model id; several checkpoints of one model become one entry."""
-    models: dict[str, dict[str, Any]] = {}
-    origin: dict[str, str] = {}
-    for planned in plans:
-        model = planned.model
-        if model is None:
-            continue
-        key = model["id"]
-        if key not in models:
-            models[key], origin[key] = model, planned.key
-            continue
-        names = {c["name"] for c in models[key]["checkpoints"]}
-        for checkpoint in model["checkpoints"]:
-            if checkpoint["name"] in names:
-                raise ZooError(
-                    f"two course entries give model {key!r} a checkpoint {checkpoint['name']!r} "
-                    f"({origin[key]} and {planned.key}); give one of them another id"
-                )
-            models[key]["checkpoints"].append(checkpoint)
-    for model in models.values():  # checkpoints in training order, as the zoo shows them
-        model["checkpoints"].sort(key=lambda c: (c.get("step") is None, c.get("step") or 0))
-    return list(models.values())
 
 
 def _check_out(pack: pathlib.Path) -> None:
@@ -462,7 +310,7 @@ def build_pack(
             pack.mkdir(parents=True)
             os.chmod(pack, layout.DIR_MODE)
         builder.place(plans)
-        removed = builder.describe(plans)
+        removed = describe(pack, course, plans)  # phase 3
     return BuildReport(pack, plans, builder.fetched_files, builder.fetched_bytes, removed)
 
 
