@@ -1,7 +1,7 @@
 // The zoo browser: binds an anywidget model to the DOM. The kernel searches, sorts, pages and
 // decides (ckptzoo_widgets/widget/contract.py); this file wires the protocol (protocol.js), the
 // page's own UI state (store.js) and the views (views/*.js) together. Listeners are attached
-// once, on the view's containers (delegation); renders read state and write DOM.
+// once, on the view's containers (delegation, skeleton.js); renders read state and write DOM.
 import { h } from "./dom.js";
 import { debounce } from "./format.js";
 import { Protocol } from "./protocol.js";
@@ -10,10 +10,8 @@ import { filterSelects, rangeSelects, sortItems, statusNodes, noteNodes, cardNod
 import { pagerState, loadMoreChanges } from "./views/list.js";
 import { renderDetail } from "./views/detail.js";
 import { fitTable, keepSelectedInView } from "./views/checkpoints.js";
-import { onStatusClick, onDetailEvent, detailState, insert, insertWhenReady } from "./events.js";
-import { ComparePanel } from "./views/compare.js";
-import { WeightsPanel } from "./views/weights.js";
-import { onGridKey, bindWindow } from "./keys.js";
+import { detailState, insert, insertWhenReady } from "./events.js";
+import { buildSkeleton } from "./skeleton.js";
 
 const PAGE_KEYS = ["offset", "limit", "query", "sort"];
 const DETAIL_KEYS = ["detail", "selected", "code", "code_key", "libraries", "code_library"];
@@ -100,83 +98,9 @@ export class ZooView {
     }
   }
 
-  // ---- DOM skeleton: built once, listeners on the containers -----------------------
+  // ---- DOM skeleton: built once, listeners on the containers (skeleton.js) ----------
   build() {
-    const d = this.doc;
-    this.root = h(d, "div", { class: "cz-root", "data-testid": "cz-root", "data-lm-suppress-shortcuts": "true" });
-    const toolbar = this.buildToolbar(d);
-    this.errorBox = h(d, "div", { class: "cz-error", "data-testid": "cz-error", role: "alert", hidden: true });
-    this.warnBox = h(d, "details", { class: "cz-warnings", "data-testid": "cz-warnings", hidden: true });
-    this.status = h(d, "div", { class: "cz-status", "data-testid": "cz-status", "aria-live": "polite" });
-    this.status.addEventListener("click", (e) => onStatusClick(this, e));
-    this.grid = h(d, "div", { class: "cz-grid", "data-testid": "cz-grid", role: "list" });
-    for (const type of ["click", "change"]) this.grid.addEventListener(type, (e) => this.onGridEvent(e));
-    this.grid.addEventListener("keydown", (e) => this.compare.onGridEvent(e) || onGridKey(this, e));
-    this.prevBtn = h(d, "button", { class: "cz-btn", "data-testid": "cz-prev", type: "button", text: "‹ Previous" });
-    this.nextBtn = h(d, "button", { class: "cz-btn", "data-testid": "cz-next", type: "button", text: "Next ›" });
-    this.prevBtn.addEventListener("click", () => this.page(-1));
-    this.nextBtn.addEventListener("click", () => this.page(1));
-    this.pageLabel = h(d, "span", { class: "cz-page-label" });
-    this.moreBtn = h(d, "button", { class: "cz-btn", "data-testid": "cz-more", type: "button", text: "Load more" });
-    this.moreBtn.addEventListener("click", () => this.loadMore());
-    this.pager = h(d, "div", { class: "cz-pager" }, this.prevBtn, this.pageLabel, this.nextBtn, this.moreBtn);
-    this.notesBox = h(d, "div", { class: "cz-notes", "data-testid": "cz-notes", "aria-live": "polite" });
-    const list = [this.compare.panel, this.status, this.notesBox, this.grid, this.pager];
-    this.listView = h(d, "div", { class: "cz-list-view" }, ...list);
-    this.detailView = h(d, "div", { class: "cz-detail", "data-testid": "cz-detail", hidden: true });
-    this.weights = new WeightsPanel(this); // the detail's Weights tab (views/weights.js)
-    for (const type of ["click", "change", "keydown"])
-      this.detailView.addEventListener(type, (e) => onDetailEvent(this, e));
-    this.root.append(this.buildHeader(d), toolbar, this.errorBox, this.warnBox, this.listView, this.detailView);
-    bindWindow(this);
-    this.el.replaceChildren(this.root);
-  }
-
-  buildToolbar(d) {
-    const maxlength = String((this.model.get("contract") || {}).text || 256);
-    const search = {
-      type: "search",
-      class: "cz-search",
-      "data-testid": "cz-search",
-      placeholder: "Search models…  (press / to focus)",
-      maxlength,
-      "aria-label": "Search models",
-      autocomplete: "off",
-      spellcheck: "false",
-    };
-    this.search = h(d, "input", search);
-    this.search.addEventListener("input", () => {
-      this.showAwaiting();
-      this.sendQuery();
-    });
-    this.search.addEventListener("keydown", (e) => {
-      if (e.key !== "Enter") return;
-      e.preventDefault();
-      this.sendQuery.flush();
-    });
-    this.filterBox = h(d, "span", { class: "cz-filters" });
-    this.sortEl = h(d, "select", { class: "cz-select", "data-testid": "cz-sort", "aria-label": "Sort by" });
-    const toolbar = h(d, "div", { class: "cz-toolbar" }, this.search, this.filterBox, this.sortEl);
-    toolbar.addEventListener("change", (e) => {
-      const name = e.target === this.sortEl ? "sort" : e.target.getAttribute("data-filter");
-      if (!name) return;
-      this.showAwaiting();
-      this.set({ [name]: e.target.value });
-    });
-    this.compare = new ComparePanel(this); // checkboxes on cards, a Compare button, a panel
-    toolbar.appendChild(this.compare.button);
-    return toolbar;
-  }
-
-  buildHeader(d) {
-    const header = h(d, "div", { class: "cz-header" }, h(d, "span", { class: "cz-title", text: "Checkpoint zoo" }));
-    this.sourceLabel = h(d, "span", { class: "cz-source", "data-testid": "cz-source" });
-    // Re-read the source (a runs folder, an MLflow experiment) so new checkpoints appear.
-    const attrs = { class: "cz-btn cz-refresh", "data-testid": "cz-refresh", type: "button", text: "↻ Refresh" };
-    const refresh = h(d, "button", { ...attrs, title: "Read the source again", "aria-label": "Refresh" });
-    refresh.addEventListener("click", () => this.protocol.refresh());
-    header.append(this.sourceLabel, refresh);
-    return header;
+    buildSkeleton(this);
   }
 
   bindModel() {

@@ -14,6 +14,7 @@ const WIDGET = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SOURCES = [
   ...readdirSync(join(WIDGET, "views")).map((f) => join("views", f)),
   "view.js",
+  "skeleton.js",
   "cards.js",
   "format.js",
   "keys.js",
