@@ -173,24 +173,46 @@ def _same_shape(a: TensorInfo | None, b: TensorInfo | None) -> bool:
     return a is not None and b is not None and a.shape == b.shape
 
 
+Pairs = list[tuple[int, int]]
+PairRecords = dict[tuple[int, int], dict[str, Any]]
+
+
 def _measure_group(
     opened: list[Opened],
-    pairs: list[tuple[int, int]],
+    pairs: Pairs,
     group: list[TensorInfo],
     plans: dict[str, TensorPlan],
     result: Result,
-    pair_records: dict[tuple[int, int], dict[str, Any]],
+    pair_records: PairRecords,
     dirty_pairs: set[tuple[int, int]],
 ) -> None:
+    """One group of tensors: what the records hold is taken from them, the rest read once and computed."""
     names = [t.name for t in group]
-    # a checkpoint with the same content as an earlier one is measured once, under the earlier index
+    alias = _aliases(opened)
+    need = _recorded_stats(opened, names, alias, plans, result)
+    missing_pairs = _recorded_changes(opened, pairs, names, alias, plans, result, pair_records, need)
+    _compute(opened, alias, need, missing_pairs, plans, result, pair_records, dirty_pairs)
+    for index, source in alias.items():
+        for name in names:
+            if source != index and (source, name) in result.stats:
+                result.stats[(index, name)] = result.stats[(source, name)]
+
+
+def _aliases(opened: list[Opened]) -> dict[int, int]:
+    """A checkpoint with the same content as an earlier one is measured once, under the earlier index."""
     first_seen: dict[str, int] = {}
     alias: dict[int, int] = {}
     for index, o in enumerate(opened):
         key = o.content()
         if key is not None:
             alias[index] = first_seen.setdefault(key, index)
-    # what the records already hold, and what must be read
+    return alias
+
+
+def _recorded_stats(
+    opened: list[Opened], names: list[str], alias: dict[int, int], plans: dict[str, TensorPlan], result: Result
+) -> dict[int, set[str]]:
+    """The statistics the records hold (into `result`); the tensors each checkpoint must read for the rest."""
     need: dict[int, set[str]] = {}
     for index, o in enumerate(opened):
         if alias.get(index, index) != index:
@@ -206,6 +228,21 @@ def _measure_group(
                 )
             else:
                 need.setdefault(index, set()).add(name)
+    return need
+
+
+def _recorded_changes(
+    opened: list[Opened],
+    pairs: Pairs,
+    names: list[str],
+    alias: dict[int, int],
+    plans: dict[str, TensorPlan],
+    result: Result,
+    pair_records: PairRecords,
+    need: dict[int, set[str]],
+) -> dict[tuple[int, int], set[str]]:
+    """The changes the pair records hold, or that identical content makes (into `result`); the tensors
+    each pair still needs, which both ends then read (added to `need`)."""
     missing_pairs: dict[tuple[int, int], set[str]] = {}
     for a, b in pairs:
         saved = pair_records[(a, b)].get("changes", {})
@@ -231,13 +268,27 @@ def _measure_group(
                 missing_pairs.setdefault((a, b), set()).add(name)
                 need.setdefault(alias.get(a, a), set()).add(name)
                 need.setdefault(alias.get(b, b), set()).add(name)
+    return missing_pairs
+
+
+def _compute(
+    opened: list[Opened],
+    alias: dict[int, int],
+    need: dict[int, set[str]],
+    missing_pairs: dict[tuple[int, int], set[str]],
+    plans: dict[str, TensorPlan],
+    result: Result,
+    pair_records: PairRecords,
+    dirty_pairs: set[tuple[int, int]],
+) -> None:
+    """Read what is needed, checkpoint by checkpoint in order, and compute; a checkpoint's data is
+    dropped once no later pair needs it. New statistics and changes go to the records too."""
     last_use: dict[int, int] = {}
     for a, b in missing_pairs:
         for end in (alias.get(a, a), alias.get(b, b)):
             last_use[end] = max(last_use.get(end, -1), b)
-    computing = sorted(set(need) | {b for _, b in missing_pairs})
     held: dict[int, dict[str, list[bytes]]] = {}
-    for index in computing:
+    for index in sorted(set(need) | {b for _, b in missing_pairs}):
         o = opened[index]
         if index in need:
             held[index] = o.read([plans[n] for n in sorted(need[index])])
@@ -268,10 +319,6 @@ def _measure_group(
         for kept in list(held):
             if last_use.get(kept, -1) <= index:
                 del held[kept]
-    for index, source in alias.items():
-        for name in names:
-            if source != index and (source, name) in result.stats:
-                result.stats[(index, name)] = result.stats[(source, name)]
 
 
 def _unchanged(stats: TensorStats | None, numel: int) -> TensorChange:
