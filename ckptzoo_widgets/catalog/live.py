@@ -201,6 +201,28 @@ def live_search(
     offset, limit = max(int(offset), 0), max(int(limit), 0)
     stop = offset + limit
     notes: list[str] = []
+    streams = _streams(zoo, query, filters, sort, stop, notes)
+    picked, taken = _interleave(streams, offset, stop)
+    result = _page(zoo, streams, picked, query)
+    for stream in streams:
+        if stream.error:
+            notes.append(stream.error)
+        elif stream.result is not None and stream.result.note and stream.part is not None:
+            notes.append(f"{stream.part.source}: {stream.result.note}")
+    totals = [stream.total() for stream in streams]
+    result.attrs["total"] = None if any(t is None for t in totals) else int(sum(t or 0 for t in totals))
+    result.attrs["more"] = any(stream.remains(taken[s]) for s, stream in enumerate(streams))
+    result.attrs["notes"] = notes
+    problems = [str(p) for stream in streams if stream.result is not None for p in stream.result.problems]
+    result.attrs["problems"] = problems[:100]  # entries of the live pages that were skipped, and why
+    return result
+
+
+def _streams(
+    zoo: Zoo, query: str, filters: dict[str, str | None], sort: str | None, stop: int, notes: list[str]
+) -> list[_Stream]:
+    """The local rows (up to `stop`) as one stream, each live part as another; a sort a stream
+    cannot do is noted (raised when a single live part is all there is)."""
     local = len(zoo._grid) > 0
     streams: list[_Stream] = []
     if local:
@@ -225,6 +247,12 @@ def live_search(
             sort=live_sort,
         )
         streams.append(_Stream(None, part, q, tolerant=local or len(zoo._live) > 1))
+    return streams
+
+
+def _interleave(streams: list[_Stream], offset: int, stop: int) -> tuple[list[tuple[int, int]], list[int]]:
+    """Rows taken in turn from each stream that still has one: the page's (stream, row) from `offset`,
+    and how many rows of each stream come before `stop`."""
     picked: list[tuple[int, int]] = []  # (stream, row in it)
     taken = [0] * len(streams)  # rows of each stream before `stop`
     position = round_ = 0
@@ -241,7 +269,11 @@ def live_search(
             if position >= stop:
                 break
         round_ += 1
-    more = any(stream.remains(taken[s]) for s, stream in enumerate(streams))
+    return picked, taken
+
+
+def _page(zoo: Zoo, streams: list[_Stream], picked: list[tuple[int, int]], query: str) -> pd.DataFrame:
+    """The picked rows as one frame, in the order they were picked (a live row as a local one looks)."""
     frames = []
     for s, stream in enumerate(streams):
         rows = [r for t, r in picked if t == s]
@@ -260,22 +292,11 @@ def live_search(
             frame = frame.copy()
             frame["_order"] = [order[(s, r)] for r in rows]
             pieces.append(frame)
-    columns = list(zoo._search_local("", limit=0).columns) if local else None
+    columns = list(zoo._search_local("", limit=0).columns) if len(zoo._grid) > 0 else None
     empty = columns or [*FIXED, "source", "match", "snippet"]
     result = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=empty)
     if "_order" in result:
         result = result.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
-    for stream in streams:
-        if stream.error:
-            notes.append(stream.error)
-        elif stream.result is not None and stream.result.note and stream.part is not None:
-            notes.append(f"{stream.part.source}: {stream.result.note}")
-    totals = [stream.total() for stream in streams]
-    result.attrs["total"] = None if any(t is None for t in totals) else int(sum(t or 0 for t in totals))
-    result.attrs["more"] = more
-    result.attrs["notes"] = notes
-    problems = [str(p) for stream in streams if stream.result is not None for p in stream.result.problems]
-    result.attrs["problems"] = problems[:100]  # entries of the live pages that were skipped, and why
     return result
 
 
