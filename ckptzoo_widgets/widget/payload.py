@@ -187,6 +187,24 @@ def shown_checkpoints(
     return sorted(kept)
 
 
+META_KEYS = (
+    "id",
+    "task",
+    "library",
+    "framework",
+    "architecture",
+    "license",
+    "datasets",
+    "tags",
+    "num_params",
+    "base_model",
+    "repo",
+    "created",
+    "updated",
+    "source",
+)
+
+
 def detail_payload(entry: Any, keep: Iterable[str] = ()) -> dict:
     """The open model: sanitised card HTML, metadata rows, checkpoints; bounded, JSON-safe.
 
@@ -198,61 +216,7 @@ def detail_payload(entry: Any, keep: Iterable[str] = ()) -> dict:
     chosen = shown_checkpoints(entry.checkpoints, [*keep, *([default_name] if default_name else [])])
     repeats = known_duplicates(entry)  # the same weights under another name, known without a request
     identical_to = {d.checkpoint: d.same_as for d in repeats}
-    ckpts = []
-    for c in (entry.checkpoints[i] for i in chosen):
-        sizes = [f.size for f in c.files]
-        formats = []
-        for f in c.files:
-            fmt = plain(getattr(f, "format", None))
-            if fmt and fmt not in formats:
-                formats.append(fmt)
-        ckpts.append(
-            {
-                "name": clip(c.name, 300),
-                "step": plain(c.step),
-                "epoch": plain(c.epoch),
-                "date": plain(c.date),
-                "metrics": clip(plain(dict(c.metrics or {})), 300),
-                "size": sum(sizes) if sizes and all(s is not None for s in sizes) else None,
-                "format": clip(", ".join(map(str, formats[:10])), 200),
-                "revision": clip(plain(getattr(c, "revision", None)), 300),
-                "pickle_warning": clip(pickle_verdicts.checkpoint_warning(c), 300),  # None: not marked
-                "identical_to": clip(identical_to.get(c.name), 300),  # None: not known to repeat another
-            }
-        )
-    default = default_name
-    try:
-        text = entry.description or ""
-        if len(text) > MAX_CARD_CHARS:
-            text = text[:MAX_CARD_CHARS] + "\n\n*(model card cut at 100,000 characters)*"
-        card_html = render_markdown(text)
-    except Exception as exc:  # noqa: BLE001 - a card that does not render is shown as missing
-        log.debug("card rendering failed", exc_info=exc)
-        card_html = ""
-    meta_keys = (
-        "id",
-        "task",
-        "library",
-        "framework",
-        "architecture",
-        "license",
-        "datasets",
-        "tags",
-        "num_params",
-        "base_model",
-        "repo",
-        "created",
-        "updated",
-        "source",
-    )
-    metadata = []
-    for key in meta_keys:
-        value = getattr(entry, key, None)
-        if key == "source" and not value:
-            value = getattr(entry, "_source", None)
-        metadata.append([key, clip(plain(value))])
-    for name, value in list((entry.metrics or {}).items())[:100]:
-        metadata.append([clip(name, 200), clip(plain(value))])
+    ckpts = [_checkpoint_row(entry.checkpoints[i], identical_to) for i in chosen]
     curves, curves_left_out = curves_payload(getattr(entry, "curves", None))
     return {
         "id": entry.id,
@@ -261,9 +225,9 @@ def detail_payload(entry: Any, keep: Iterable[str] = ()) -> dict:
         "library": clip(plain(entry.library), 300),
         "license": clip(plain(entry.license), 300),
         "headline_metric": clip(plain(entry.headline_metric), 300),
-        "default_checkpoint": default,
-        "card_html": card_html,
-        "metadata": metadata,
+        "default_checkpoint": default_name,
+        "card_html": _card_html(entry),
+        "metadata": _metadata(entry),
         "checkpoints": ckpts,
         "num_checkpoints": len(entry.checkpoints),  # more than len(checkpoints) when the list was cut
         "curves": curves,  # logged training curves (TensorBoard, MLflow), thinned: the chart's lines
@@ -272,6 +236,53 @@ def detail_payload(entry: Any, keep: Iterable[str] = ()) -> dict:
         "duplicates": [clip(d.as_dict(), 300) for d in repeats[:MAX_DUPLICATES]],
         "num_duplicates": len(repeats),
     }
+
+
+def _checkpoint_row(c: Any, identical_to: dict[str, str]) -> dict[str, Any]:
+    """One row of the detail's checkpoint table: bounded, JSON-safe."""
+    sizes = [f.size for f in c.files]
+    formats = []
+    for f in c.files:
+        fmt = plain(getattr(f, "format", None))
+        if fmt and fmt not in formats:
+            formats.append(fmt)
+    return {
+        "name": clip(c.name, 300),
+        "step": plain(c.step),
+        "epoch": plain(c.epoch),
+        "date": plain(c.date),
+        "metrics": clip(plain(dict(c.metrics or {})), 300),
+        "size": sum(sizes) if sizes and all(s is not None for s in sizes) else None,
+        "format": clip(", ".join(map(str, formats[:10])), 200),
+        "revision": clip(plain(getattr(c, "revision", None)), 300),
+        "pickle_warning": clip(pickle_verdicts.checkpoint_warning(c), 300),  # None: not marked
+        "identical_to": clip(identical_to.get(c.name), 300),  # None: not known to repeat another
+    }
+
+
+def _card_html(entry: Any) -> str:
+    """The model card as sanitised HTML, cut at `MAX_CARD_CHARS`; empty when it does not render."""
+    try:
+        text = entry.description or ""
+        if len(text) > MAX_CARD_CHARS:
+            text = text[:MAX_CARD_CHARS] + "\n\n*(model card cut at 100,000 characters)*"
+        return render_markdown(text)
+    except Exception as exc:  # noqa: BLE001 - a card that does not render is shown as missing
+        log.debug("card rendering failed", exc_info=exc)
+        return ""
+
+
+def _metadata(entry: Any) -> list[list[Any]]:
+    """The detail's metadata rows (`META_KEYS`, then at most 100 model-level metrics), each `[key, value]`."""
+    metadata = []
+    for key in META_KEYS:
+        value = getattr(entry, key, None)
+        if key == "source" and not value:
+            value = getattr(entry, "_source", None)
+        metadata.append([key, clip(plain(value))])
+    for name, value in list((entry.metrics or {}).items())[:100]:
+        metadata.append([clip(name, 200), clip(plain(value))])
+    return metadata
 
 
 def source_label(source: Any, zoo: Any) -> str:
