@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from .. import cache
+from ..cache.contents import CacheContents
 from ..config import cache_root
 from ..errors import EXIT_DAMAGED, EXIT_INPUT, EXIT_OK
 from ..humanize import human_bytes, terminal_safe
@@ -121,55 +122,74 @@ def _locked(root: pathlib.Path, key: str) -> bool:
     return False
 
 
+class _Pruning:
+    """One `cache prune`: what it removes (or would, with --dry-run), said one line each, and counted."""
+
+    def __init__(self, root: pathlib.Path, dry_run: bool):
+        self.root, self.dry_run = root, dry_run
+        self.verb = "would remove" if dry_run else "removed"
+        self.freed = self.removed = 0
+
+    def count(self, line: str, size: int) -> bool:
+        """Say and count one item; True when it is to be removed now (not a dry run)."""
+        print(line)
+        self.freed += size
+        self.removed += 1
+        return not self.dry_run
+
+    def drop(self, path: pathlib.Path, why: str, size: int = 0) -> None:
+        if self.count(f"{self.verb} {terminal_safe(path)} ({why})", size):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+
+
 def cmd_prune(args: argparse.Namespace) -> int:
     if args.older_than is not None and args.older_than < 0:
         print("ckptzoo: --older-than takes a number of days >= 0", file=sys.stderr)
         return EXIT_INPUT
     root = _root(args)
     now = time.time()
-    verb = "would remove" if args.dry_run else "removed"
-    freed = 0
-    removed = 0
-
-    def drop(path: pathlib.Path, why: str, size: int = 0) -> None:
-        nonlocal freed, removed
-        print(f"{verb} {terminal_safe(path)} ({why})")
-        freed += size
-        removed += 1
-        if not args.dry_run:
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
-
+    pruning = _Pruning(root, args.dry_run)
     found = cache.scan(root)
     if args.all or args.older_than is not None:
-        cutoff = now - (args.older_than or 0) * _DAY
-        for b in found.blobs.values():
-            if args.all or b.last_used < cutoff:
-                if _locked(root, b.sha256):
-                    continue
-                print(
-                    f"{verb} {b.sha256[:12]} {human_bytes(b.size)} {_name(b)} (last used {cache.age(b.last_used)} ago)"
-                )
-                freed += b.size
-                removed += 1
-                if not args.dry_run:
-                    cache.remove_blob(root, b)
-        for i in found.indexes:
-            if args.all or i.fetched < cutoff:
-                print(terminal_safe(f"{verb} index {i.url} {human_bytes(i.size)} (read {cache.age(i.fetched)} ago)"))
-                freed += i.size
-                removed += 1
-                if not args.dry_run:
-                    cache.remove_index(i)
-        for sub, what in cache.RECORD_FOLDERS.items():
-            records = root / sub
-            for record in sorted(records.rglob("*.json")) if records.is_dir() else []:
-                if args.all or record.stat().st_mtime < cutoff:
-                    drop(record, what)
+        _prune_unused(pruning, found, args.all, now - (args.older_than or 0) * _DAY)
+    _prune_leftovers(pruning, found, args.all, args.partial_days, now)
+    if not args.dry_run:
+        for sub in (*cache.SUBFOLDERS, "local"):
+            _remove_empty_dirs(root / sub, keep_base=not args.all)
+    print(f"{pruning.verb} {pruning.removed} item(s), {human_bytes(pruning.freed)}")
+    return EXIT_OK
+
+
+def _prune_unused(pruning: _Pruning, found: CacheContents, everything: bool, cutoff: float) -> None:
+    """Blobs, indexes and records not used since `cutoff` (all of them with --all); a blob being downloaded stays."""
+    root, verb = pruning.root, pruning.verb
+    for b in found.blobs.values():
+        if (everything or b.last_used < cutoff) and not _locked(root, b.sha256):
+            line = f"{verb} {b.sha256[:12]} {human_bytes(b.size)} {_name(b)} (last used {cache.age(b.last_used)} ago)"
+            if pruning.count(line, b.size):
+                cache.remove_blob(root, b)
+    for i in found.indexes:
+        if everything or i.fetched < cutoff:
+            line = terminal_safe(f"{verb} index {i.url} {human_bytes(i.size)} (read {cache.age(i.fetched)} ago)")
+            if pruning.count(line, i.size):
+                cache.remove_index(i)
+    for sub, what in cache.RECORD_FOLDERS.items():
+        records = root / sub
+        for record in sorted(records.rglob("*.json")) if records.is_dir() else []:
+            if everything or record.stat().st_mtime < cutoff:
+                pruning.drop(record, what)
+
+
+def _prune_leftovers(
+    pruning: _Pruning, found: CacheContents, everything: bool, partial_days: float, now: float
+) -> None:
+    """What nothing uses any more: old partial downloads and locks, half-written files, dangling views and records."""
+    root, drop = pruning.root, pruning.drop
     # partial downloads nobody is running (a day old, or any with --all)
-    partial_age = 0 if args.all else (args.partial_days * _DAY)
+    partial_age = 0 if everything else (partial_days * _DAY)
     for p in found.partials:
         key = p.name.split(".", 1)[0]
         if now - p.stat().st_mtime >= partial_age and not _locked(root, key):
@@ -179,14 +199,14 @@ def cmd_prune(args: argparse.Namespace) -> int:
     if locks.is_dir():
         for lock_file in sorted(locks.glob("*.lock")):
             key = lock_file.name[: -len(".lock")]
-            if (args.all or now - lock_file.stat().st_mtime >= _DAY) and not _locked(root, key):
+            if (everything or now - lock_file.stat().st_mtime >= _DAY) and not _locked(root, key):
                 drop(lock_file, "lock of a finished download")
     # half-written records or links of a process killed mid-write (an hour old, any with --all)
     for sub in cache.SUBFOLDERS:
         base = root / sub
         if base.is_dir():
             for p in sorted(base.rglob(cache.TEMPORARY_GLOB)):
-                if args.all or now - p.lstat().st_mtime >= 3600:
+                if everything or now - p.lstat().st_mtime >= 3600:
                     drop(p, "left by an interrupted write", p.lstat().st_size)
     # views whose file is gone, URL records of removed files
     for link in cache.views(root):
@@ -201,11 +221,6 @@ def cmd_prune(args: argparse.Namespace) -> int:
     # what older versions kept: memos of local files (local/)
     for p in sorted((root / "local").glob("*.json")) if (root / "local").is_dir() else []:
         drop(p, "memo of an older version")
-    if not args.dry_run:
-        for sub in (*cache.SUBFOLDERS, "local"):
-            _remove_empty_dirs(root / sub, keep_base=not args.all)
-    print(f"{verb} {removed} item(s), {human_bytes(freed)}")
-    return EXIT_OK
 
 
 def _remove_empty_dirs(base: pathlib.Path, keep_base: bool = True) -> None:
