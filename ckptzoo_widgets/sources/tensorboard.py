@@ -163,6 +163,42 @@ def scalar_value(tensor: Any) -> float:
     return float(str(tensor_util.make_ndarray(tensor).reshape(-1)[0]))
 
 
+class _Reading:
+    """What a run's event files gave so far, and what is left of its budgets."""
+
+    def __init__(self) -> None:
+        self.points: dict[str, dict[int, float]] = {}
+        self.bad_names: set[str] = set()
+        self.budget_bytes, self.budget_points = MAX_EVENT_BYTES, MAX_POINTS
+        self.deadline = time.monotonic() + MAX_SECONDS
+        self.refused, self.refusal = 0, ""  # values refused in the current file, and the first reason
+
+    def spent(self, consumed: int) -> bool:
+        return consumed > self.budget_bytes or time.monotonic() > self.deadline or self.budget_points <= 0
+
+    def add(self, event: Any) -> None:
+        """The scalars of one event (a value refused, a bad name or a non-finite number is left out)."""
+        for value in event.summary.value:
+            if value.metadata.plugin_data.plugin_name != "scalars":
+                continue
+            try:
+                number = scalar_value(value.tensor)
+            except BudgetError as error:  # one value refused; the rest of the file is read
+                self.refused, self.refusal = self.refused + 1, self.refusal or str(error)
+                continue
+            if not math.isfinite(number) or event.step < 0:
+                continue
+            if value.tag not in self.points:
+                try:
+                    safety.check_metric_name(value.tag)
+                except ValueError:
+                    self.bad_names.add(value.tag)
+                    continue
+                self.points[value.tag] = {}
+            self.points[value.tag][int(event.step)] = number
+            self.budget_points -= 1
+
+
 def read_scalars(folder: Folder, run: PurePath, files: Iterable[PurePath], report: Report) -> Scalars:
     """Every scalar in `files` of the run in `run` (a later file wins where two log the same metric at the same step).
 
@@ -171,80 +207,63 @@ def read_scalars(folder: Folder, run: PurePath, files: Iterable[PurePath], repor
     copied to a temporary file for tensorboard's reader, deleted after: one way for a
     local folder and for one on object storage (where the copy comes from ranged reads).
     """
+    reading = _Reading()
+    path: PurePath = run
+    for path in files:
+        _read_file(folder, run, path, reading, report)
+    if reading.bad_names:
+        names = ", ".join(repr(name[:60]) for name in sorted(reading.bad_names)[:5])
+        report(path, f"TensorBoard metric name(s) {names} break the metric-name rules; left out")
+    return Scalars({name: sorted(by_step.items()) for name, by_step in reading.points.items()})
+
+
+def _read_file(folder: Folder, run: PurePath, path: PurePath, reading: _Reading, report: Report) -> None:
+    """One event file: copied within the budget, its records read until a budget or a damaged record stops them."""
     from tensorboard import data_compat
     from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
     from tensorboard.compat.proto import event_pb2
 
-    points: dict[str, dict[int, float]] = {}
-    bad_names: set[str] = set()
-    budget_bytes, budget_points = MAX_EVENT_BYTES, MAX_POINTS
-    deadline = time.monotonic() + MAX_SECONDS
-    path: PurePath = run
-    for path in files:
-        descriptor, name = tempfile.mkstemp(prefix="ckptzoo-events-")
-        copy = Path(name)
-        try:
-            with os.fdopen(descriptor, "wb") as sink:
-                handle, size = folder.open(path, within=run)
-                with handle:
-                    copy_records(handle, size, budget_bytes, sink, deadline)
-            loader = RawEventFileLoader(str(copy))
-        except FolderReadError as error:
-            copy.unlink(missing_ok=True)
-            report(path, f"{error}; skipped")
-            continue
-        except Exception as error:  # noqa: BLE001 - any reader failure is this file's problem only
-            copy.unlink(missing_ok=True)
-            report(path, f"cannot read TensorBoard events ({type(error).__name__}); skipped")
-            continue
-        consumed = 0
-        stopped = ""
-        refused, refusal = 0, ""
-        try:
-            for record in loader.Load():
-                # A record is framed by a length (8 bytes), two CRCs (4 + 4) and the payload.
-                consumed += len(record) + 16
-                if consumed > budget_bytes or time.monotonic() > deadline or budget_points <= 0:
-                    stopped = "the read budget of this run"
-                    break
-                event = data_compat.migrate_event(event_pb2.Event.FromString(record))
-                if not event.HasField("summary"):
-                    continue
-                for value in event.summary.value:
-                    if value.metadata.plugin_data.plugin_name != "scalars":
-                        continue
-                    try:
-                        number = scalar_value(value.tensor)
-                    except BudgetError as error:  # one value refused; the rest of the file is read
-                        refused, refusal = refused + 1, refusal or str(error)
-                        continue
-                    if not math.isfinite(number) or event.step < 0:
-                        continue
-                    if value.tag not in points:
-                        try:
-                            safety.check_metric_name(value.tag)
-                        except ValueError:
-                            bad_names.add(value.tag)
-                            continue
-                        points[value.tag] = {}
-                    points[value.tag][int(event.step)] = number
-                    budget_points -= 1
-        except Exception as error:  # noqa: BLE001 - a damaged record: keep what came before it
-            stopped = f"a damaged record ({type(error).__name__})"
-        finally:
-            copy.unlink(missing_ok=True)
-        budget_bytes -= consumed
-        if refused:
-            report(path, f"TensorBoard {refusal}; {refused} such value(s) skipped")
-        if stopped:
-            report(path, f"TensorBoard events read up to byte {consumed} of {size}: stopped at {stopped}")
-        elif consumed < size:
-            message = f"TensorBoard event file cut short or corrupt at byte {consumed} of {size}; earlier events kept"
-            report(path, message)
-    if bad_names:
-        names = ", ".join(repr(name[:60]) for name in sorted(bad_names)[:5])
-        report(path, f"TensorBoard metric name(s) {names} break the metric-name rules; left out")
-    return Scalars({name: sorted(by_step.items()) for name, by_step in points.items()})
+    descriptor, name = tempfile.mkstemp(prefix="ckptzoo-events-")
+    copy = Path(name)
+    try:
+        with os.fdopen(descriptor, "wb") as sink:
+            handle, size = folder.open(path, within=run)
+            with handle:
+                copy_records(handle, size, reading.budget_bytes, sink, reading.deadline)
+        loader = RawEventFileLoader(str(copy))
+    except FolderReadError as error:
+        copy.unlink(missing_ok=True)
+        report(path, f"{error}; skipped")
+        return
+    except Exception as error:  # noqa: BLE001 - any reader failure is this file's problem only
+        copy.unlink(missing_ok=True)
+        report(path, f"cannot read TensorBoard events ({type(error).__name__}); skipped")
+        return
+    consumed = 0
+    stopped = ""
+    reading.refused, reading.refusal = 0, ""
+    try:
+        for record in loader.Load():
+            # A record is framed by a length (8 bytes), two CRCs (4 + 4) and the payload.
+            consumed += len(record) + 16
+            if reading.spent(consumed):
+                stopped = "the read budget of this run"
+                break
+            event = data_compat.migrate_event(event_pb2.Event.FromString(record))
+            if event.HasField("summary"):
+                reading.add(event)
+    except Exception as error:  # noqa: BLE001 - a damaged record: keep what came before it
+        stopped = f"a damaged record ({type(error).__name__})"
+    finally:
+        copy.unlink(missing_ok=True)
+    reading.budget_bytes -= consumed
+    if reading.refused:
+        report(path, f"TensorBoard {reading.refusal}; {reading.refused} such value(s) skipped")
+    if stopped:
+        report(path, f"TensorBoard events read up to byte {consumed} of {size}: stopped at {stopped}")
+    elif consumed < size:
+        message = f"TensorBoard event file cut short or corrupt at byte {consumed} of {size}; earlier events kept"
+        report(path, message)
 
 
 def run_scalars(folder: Folder, run: PurePath, found: Iterable[PurePath], report: Report) -> Scalars | None:
