@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 from .. import safety, storage
 from ..errors import ZooError
-from ..schema import ModelEntry
+from ..schema import FileEntry, ModelEntry
 from ..sources._folder import Folder, FolderReadError
 from .build import sha256_of_handle
 
@@ -167,6 +167,17 @@ def _local_files(model: ModelEntry) -> list[tuple[int, int, Path]]:
     return found
 
 
+@dataclass
+class _Publishing:
+    """One `index publish`: where to, what it did, the paths taken (-> sha256), how it reports."""
+
+    target: Destination
+    done: Published
+    placed: dict[str, str]  # relative path -> sha256 (two sources may not put two files in one place)
+    report: Report
+    after_hash: Callable[[Path], None] | None
+
+
 def publish(
     models: Iterable[ModelEntry],
     dest: str,
@@ -186,66 +197,76 @@ def publish(
     target = Destination(dest, options)
     done = Published(target.url + f"index.{fmt}")
     placed: dict[str, str] = {}  # relative path -> sha256 (two sources may not put two files in one place)
-    written: list[ModelEntry] = []
-    for model in models:
-        checkpoints = [c.model_copy(update={"files": list(c.files)}) for c in model.checkpoints]
-        if safety.is_url(model.base) or storage.is_object_url(model.base):  # stays where it is: name it by URL
-            for checkpoint in checkpoints:
-                checkpoint.files[:] = [
-                    f if f.url else f.model_copy(update={"url": model.locate(f), "path": None})
-                    for f in checkpoint.files
-                ]
-        folder = Folder(model.base) if _local_files(model) else None
-        drop: set[tuple[int, int]] = set()
-        for c, f, local in _local_files(model):
-            file = checkpoints[c].files[f]
-            where = f"{model.id}@{checkpoints[c].name}: {file.path}"
-            try:
-                # one descriptor, opened under the folder rule, for the hash and the upload
-                handle, size = folder.open(local)  # type: ignore[union-attr]
-            except FolderReadError as error:
-                report(f"{where}: {error}; left out")
-                drop.add((c, f))
-                continue
-            with handle:
-                try:
-                    sha = sha256_of_handle(handle, size)
-                except FolderReadError as error:
-                    report(f"{where}: {error}; left out")
-                    drop.add((c, f))
-                    continue
-                if (file.sha256 and file.sha256 != sha) or (file.size is not None and file.size != size):
-                    report(f"{where}: its bytes do not match the index's sha256/size; left out")
-                    drop.add((c, f))
-                    continue
-                relative = file.path or ""
-                if placed.setdefault(relative, sha) != sha:
-                    report(f"{where}: another file of the zoo is published at that path; left out")
-                    drop.add((c, f))
-                    continue
-                if after_hash is not None:
-                    after_hash(local)
-                if target.has(relative, sha, size):
-                    done.kept.append(relative)
-                elif relative not in done.uploaded:
-                    try:
-                        target.upload_from(handle, size, relative, sha)
-                    except FolderReadError as error:
-                        report(f"{where}: {error}; left out")
-                        drop.add((c, f))
-                        continue
-                    target.sums[relative] = sha
-                    done.uploaded.append(relative)
-                    done.uploaded_bytes += size
-            checkpoints[c].files[f] = file.model_copy(update={"sha256": sha, "size": size})
-        for c, checkpoint in enumerate(checkpoints):
-            kept = [file for f, file in enumerate(checkpoint.files) if (c, f) not in drop]
-            checkpoints[c] = checkpoint.model_copy(update={"files": kept})
-        written.append(model.model_copy(update={"checkpoints": checkpoints}))
+    run = _Publishing(target, done, placed, report, after_hash)
+    written = [_publish_model(model, run) for model in models]
     done.models = len(written)
     target.write_manifest()
     _write_index(written, target, fmt, name, done)
     return done
+
+
+def _publish_model(model: ModelEntry, run: _Publishing) -> ModelEntry:
+    """One model as the published index names it: its local files uploaded (or already there), each
+    with its sha256 and size; a file that cannot be published left out (reported); remote files by URL."""
+    checkpoints = [c.model_copy(update={"files": list(c.files)}) for c in model.checkpoints]
+    if safety.is_url(model.base) or storage.is_object_url(model.base):  # stays where it is: name it by URL
+        for checkpoint in checkpoints:
+            checkpoint.files[:] = [
+                f if f.url else f.model_copy(update={"url": model.locate(f), "path": None}) for f in checkpoint.files
+            ]
+    folder = Folder(model.base) if _local_files(model) else None
+    drop: set[tuple[int, int]] = set()
+    for c, f, local in _local_files(model):
+        file = checkpoints[c].files[f]
+        where = f"{model.id}@{checkpoints[c].name}: {file.path}"
+        assert folder is not None  # there are local files
+        sent = _publish_file(run, folder, local, file, where)
+        if sent is None:
+            drop.add((c, f))
+            continue
+        checkpoints[c].files[f] = file.model_copy(update={"sha256": sent[0], "size": sent[1]})
+    for c, checkpoint in enumerate(checkpoints):
+        kept = [file for f, file in enumerate(checkpoint.files) if (c, f) not in drop]
+        checkpoints[c] = checkpoint.model_copy(update={"files": kept})
+    return model.model_copy(update={"checkpoints": checkpoints})
+
+
+def _publish_file(run: _Publishing, folder: Folder, local: Path, file: FileEntry, where: str) -> tuple[str, int] | None:
+    """One local file hashed and uploaded from one descriptor (opened under the folder rule): its
+    sha256 and size, or None when it is left out (reported: unreadable, not what the index says,
+    a path another file took, an upload that failed)."""
+    relative = file.path or ""
+    try:
+        handle, size = folder.open(local)
+    except FolderReadError as error:
+        run.report(f"{where}: {error}; left out")
+        return None
+    with handle:
+        try:
+            sha = sha256_of_handle(handle, size)
+        except FolderReadError as error:
+            run.report(f"{where}: {error}; left out")
+            return None
+        if (file.sha256 and file.sha256 != sha) or (file.size is not None and file.size != size):
+            run.report(f"{where}: its bytes do not match the index's sha256/size; left out")
+            return None
+        if run.placed.setdefault(relative, sha) != sha:
+            run.report(f"{where}: another file of the zoo is published at that path; left out")
+            return None
+        if run.after_hash is not None:
+            run.after_hash(local)
+        if run.target.has(relative, sha, size):
+            run.done.kept.append(relative)
+        elif relative not in run.done.uploaded:
+            try:
+                run.target.upload_from(handle, size, relative, sha)
+            except FolderReadError as error:
+                run.report(f"{where}: {error}; left out")
+                return None
+            run.target.sums[relative] = sha
+            run.done.uploaded.append(relative)
+            run.done.uploaded_bytes += size
+    return sha, size
 
 
 def _write_index(models: list[ModelEntry], target: Destination, fmt: str, name: str, done: Published) -> None:
