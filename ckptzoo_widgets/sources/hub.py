@@ -214,16 +214,7 @@ def model_data(
             metrics[key] = float(value)
     data["metrics"] = metrics
     data["headline_metric"] = card.headline_metric or ("downloads" if "downloads" in metrics else None)
-    sha = item.get("sha") if isinstance(item.get("sha"), str) and _SHA1.fullmatch(item["sha"]) else None
-    checkpoints = [dict(c) for c in (refs_checkpoints or [])]
-    if not any(c["name"] == "main" for c in checkpoints):
-        checkpoints.append({"name": "main", "revision": "main"})
-    main = next(c for c in checkpoints if c["name"] == "main")
-    if sha:
-        main["notes"] = f"commit {sha}"
-    if data.get("library") != "transformers":
-        # Files only where no library loads the repo by name; pinned to the commit when known.
-        main["files"] = _files(item, repo, sha or "main", base, problems, origin)
+    checkpoints = _checkpoints(item, repo, base, data.get("library"), refs_checkpoints, problems, origin)
     data["checkpoints"] = checkpoints
     stages = len(checkpoints)
     data["description"] = description or (
@@ -233,6 +224,30 @@ def model_data(
         + ".\n"
     )
     return {k: v for k, v in data.items() if v not in (None, [], "")} | {"checkpoints": checkpoints}, problems
+
+
+def _checkpoints(
+    item: dict[str, Any],
+    repo: str,
+    base: str,
+    library: Any,
+    refs_checkpoints: list[dict[str, Any]] | None,
+    problems: list[Problem],
+    origin: str,
+) -> list[dict[str, Any]]:
+    """The repo's branches as checkpoints, `main` always among them (its commit noted; its files
+    listed only where no library loads the repo by name, pinned to the commit when known)."""
+    sha = item.get("sha") if isinstance(item.get("sha"), str) and _SHA1.fullmatch(item["sha"]) else None
+    checkpoints = [dict(c) for c in (refs_checkpoints or [])]
+    if not any(c["name"] == "main" for c in checkpoints):
+        checkpoints.append({"name": "main", "revision": "main"})
+    main = next(c for c in checkpoints if c["name"] == "main")
+    if sha:
+        main["notes"] = f"commit {sha}"
+    if library != "transformers":
+        # Files only where no library loads the repo by name; pinned to the commit when known.
+        main["files"] = _files(item, repo, sha or "main", base, problems, origin)
+    return checkpoints
 
 
 def read_hub(source: str) -> LoadedSource:
