@@ -140,6 +140,10 @@ class Download:
 
     # -- main loop -----------------------------------------------------------
     def run(self) -> pathlib.Path:
+        """Attempt, retry with backoff, restart on bad ranges, verify: the path in the cache.
+
+        Kept whole: it is the download's one retry loop, and its counters (attempts, failures,
+        restarts, the one verified restart) and each way out read best side by side."""
         failures = restarts = attempts = 0
         verified_restart = False
         try:

@@ -183,6 +183,10 @@ class _PickleModel:
             self.step(name, op, arg)
 
     def step(self, name: str, op: pickletools.OpcodeInfo, arg: Any) -> None:  # noqa: C901 (one case per opcode)
+        """One opcode's effect on the simulated stack and memo.
+
+        Kept whole: it is one dispatch, one short case per opcode family, and reads best as the
+        table it is (splitting it would scatter the opcodes over helpers that each touch the stack)."""
         if name in _CONSTANTS:
             self.push(arg)
         elif name in ("PROTO", "FRAME", "READONLY_BUFFER"):
