@@ -90,9 +90,7 @@ def snapshot_models(
     client = HubClient(max_wait=MAX_WAIT_S, on_wait=lambda s: say(f"the Hub asks to wait {s:.0f} s; waiting"))
     live = HubLive(source, options, client)
     live.page_size = BUILD_PAGE
-    details = options.get("details", "yes").lower() not in ("no", "0", "false", "none")
-    details = details and options.get("refs", "yes").lower() not in ("no", "0", "false", "none")
-    limit = int(options["limit"]) if options.get("limit") else None
+    details, limit = _settings(options)
     journal = journal_path(out)
     ids, built, cursor, finished = _read_journal(journal)
     if ids:
@@ -134,29 +132,47 @@ def snapshot_models(
                     pass
             except ListingBudgetSpent as error:
                 report(f"{source}: {error}")
-        if limit is not None:
-            ids = ids[:limit]
-        for position, model_id in enumerate(ids):
-            if model_id in built:
-                continue
-            try:
-                entry = live.model(model_id)
-            except ZooError as error:
-                if getattr(error, "kind", "") in ("offline", "rate-limit", "timeout"):
-                    raise ZooError(
-                        f"{error}; run the same command again to go on ({position} of {len(ids)} built)"
-                    ) from None
-                report(f"{model_id}: {error}")
-                continue
-            for problem in live.problems:
-                report(str(problem))
-            built[model_id] = _dump(entry)
-            write({"kind": "model", "entry": built[model_id]})
-            live._open.clear()  # built entries live in the journal, not in memory
+        ids = ids if limit is None else ids[:limit]
+        _build_details(live, ids, built, write, report)
     base = client.base + "/"
     for model_id in ids:
         if model_id in built:
             yield ModelEntry.model_validate(built[model_id]).with_origin(source, base)
+
+
+def _settings(options: dict[str, str]) -> tuple[bool, int | None]:
+    """Whether each model is opened for its details (`details=no` or `refs=no`: the listing only), and the limit."""
+    no = ("no", "0", "false", "none")
+    details = options.get("details", "yes").lower() not in no and options.get("refs", "yes").lower() not in no
+    return details, int(options["limit"]) if options.get("limit") else None
+
+
+def _build_details(
+    live: HubLive,
+    ids: list[str],
+    built: dict[str, dict[str, Any]],
+    write: Callable[[dict[str, Any]], None],
+    report: Callable[[str], None],
+) -> None:
+    """Each listed model not built before, opened and written to the journal; the Hub out of reach
+    (offline, rate-limited, silent) stops the build with how to go on, any other failure skips one model."""
+    for position, model_id in enumerate(ids):
+        if model_id in built:
+            continue
+        try:
+            entry = live.model(model_id)
+        except ZooError as error:
+            if getattr(error, "kind", "") in ("offline", "rate-limit", "timeout"):
+                raise ZooError(
+                    f"{error}; run the same command again to go on ({position} of {len(ids)} built)"
+                ) from None
+            report(f"{model_id}: {error}")
+            continue
+        for problem in live.problems:
+            report(str(problem))
+        built[model_id] = _dump(entry)
+        write({"kind": "model", "entry": built[model_id]})
+        live._open.clear()  # built entries live in the journal, not in memory
 
 
 def _dump(model: ModelEntry) -> dict[str, Any]:
