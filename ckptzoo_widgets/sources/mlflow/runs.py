@@ -80,45 +80,8 @@ def run_model(conn: Connection, run: Any, logged: list[Any], experiment: str, mo
     scalars = histories(conn, run)
     checkpoints: dict[str, Ckpt] = {}
     scans: dict[str, ModelScan | None] = {}  # logged models: what loading them would run
-    outputs = {o.model_id: o.step for o in getattr(getattr(run, "outputs", None), "model_outputs", None) or []}
-    for model in sorted(logged, key=lambda m: m.creation_timestamp or 0):
-        linked = {m.key: float(m.value) for m in model.metrics or [] if m.key and m.value == m.value}
-        steps = [m.step for m in model.metrics or [] if isinstance(m.step, int)]
-        step = outputs.get(model.model_id, max(steps) if steps else None)
-        label = model.name if model.name and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,60}", model.name) else "model"
-        name = f"{label}-step-{step}" if step is not None else model.model_id
-        scan = scans[name] = model_scan(conn, getattr(model, "artifact_location", None))
-        status = str(getattr(model.status, "name", model.status) or "")
-        checkpoints[name] = Ckpt(
-            name,
-            step,
-            None,
-            f"models:/{model.model_id}",
-            metrics={**(scalars.at(step) if step is not None else {}), **linked},
-            notes=f"MLflow logged model {model.model_id}"
-            + (f" ({status.lower()})" if status not in ("", "READY") else "")
-            + "; loading runs code: "
-            + (scan.describe() if scan else "scanned by the load code first"),
-            model_id=model.model_id,
-        )
-    found, sums = artifacts(conn, run)
-    for path, is_dir, size in found:
-        name = checkpoint_name(path)
-        if name is None or name in checkpoints:
-            conn.report(f"{run_id}/{path}", "artifact names a step but no usable checkpoint name; skipped")
-            continue
-        step = step_of(posixpath.basename(path))
-        checkpoint = Ckpt(
-            name, step, epoch_of(posixpath.basename(path)), f"runs:/{run_id}/{path}", metrics=scalars.at(step or 0)
-        )
-        prefix = f"{path}/" if is_dir else path
-        for file_path, digest in sorted(sums.items()):
-            if file_path == path or file_path.startswith(prefix if is_dir else "\0"):
-                entry = {**file_location(conn, run, file_path), "sha256": digest}
-                if file_path == path and size is not None:
-                    entry["size"] = size
-                checkpoint.files.append(entry)
-        checkpoints[name] = checkpoint
+    _logged_checkpoints(conn, run, logged, scalars, checkpoints, scans)
+    _artifact_checkpoints(conn, run, scalars, checkpoints)
     if not checkpoints:
         return None
     ordered = sorted(checkpoints.values(), key=lambda c: (c.step is None, c.step or 0, c.name))
@@ -150,6 +113,61 @@ def run_model(conn: Connection, run: Any, logged: list[Any], experiment: str, mo
         "checkpoints": [checkpoint_data(c) for c in ordered],
     }
     return RunModel({k: v for k, v in data.items() if v is not None}, ordered, local_folder(run.info.artifact_uri))
+
+
+def _logged_checkpoints(
+    conn: Connection,
+    run: Any,
+    logged: list[Any],
+    scalars: Scalars,
+    checkpoints: dict[str, Ckpt],
+    scans: dict[str, ModelScan | None],
+) -> None:
+    """The run's logged models as checkpoints (at the step they were logged, what loading them runs noted)."""
+    outputs = {o.model_id: o.step for o in getattr(getattr(run, "outputs", None), "model_outputs", None) or []}
+    for model in sorted(logged, key=lambda m: m.creation_timestamp or 0):
+        linked = {m.key: float(m.value) for m in model.metrics or [] if m.key and m.value == m.value}
+        steps = [m.step for m in model.metrics or [] if isinstance(m.step, int)]
+        step = outputs.get(model.model_id, max(steps) if steps else None)
+        label = model.name if model.name and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,60}", model.name) else "model"
+        name = f"{label}-step-{step}" if step is not None else model.model_id
+        scan = scans[name] = model_scan(conn, getattr(model, "artifact_location", None))
+        status = str(getattr(model.status, "name", model.status) or "")
+        checkpoints[name] = Ckpt(
+            name,
+            step,
+            None,
+            f"models:/{model.model_id}",
+            metrics={**(scalars.at(step) if step is not None else {}), **linked},
+            notes=f"MLflow logged model {model.model_id}"
+            + (f" ({status.lower()})" if status not in ("", "READY") else "")
+            + "; loading runs code: "
+            + (scan.describe() if scan else "scanned by the load code first"),
+            model_id=model.model_id,
+        )
+
+
+def _artifact_checkpoints(conn: Connection, run: Any, scalars: Scalars, checkpoints: dict[str, Ckpt]) -> None:
+    """The run's artifacts that name a checkpoint (`checkpoint-500/`, `model_step_3.pt`), each with its files."""
+    run_id = run.info.run_id
+    found, sums = artifacts(conn, run)
+    for path, is_dir, size in found:
+        name = checkpoint_name(path)
+        if name is None or name in checkpoints:
+            conn.report(f"{run_id}/{path}", "artifact names a step but no usable checkpoint name; skipped")
+            continue
+        step = step_of(posixpath.basename(path))
+        checkpoint = Ckpt(
+            name, step, epoch_of(posixpath.basename(path)), f"runs:/{run_id}/{path}", metrics=scalars.at(step or 0)
+        )
+        prefix = f"{path}/" if is_dir else path
+        for file_path, digest in sorted(sums.items()):
+            if file_path == path or file_path.startswith(prefix if is_dir else "\0"):
+                entry = {**file_location(conn, run, file_path), "sha256": digest}
+                if file_path == path and size is not None:
+                    entry["size"] = size
+                checkpoint.files.append(entry)
+        checkpoints[name] = checkpoint
 
 
 def logged_flavors(run: Any) -> set[str]:
