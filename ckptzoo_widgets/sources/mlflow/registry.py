@@ -37,35 +37,13 @@ def registered_models(conn: Connection, run_models: dict[str, RunModel], limit_t
         except ListingBudgetSpent as error:
             conn.spent(error)
             break
-        versions = list(conn.client.search_model_versions(f"name='{name}'", max_results=1000))
+        found = conn.client.search_model_versions(f"name='{name}'", max_results=1000)
+        versions = sorted(found, key=lambda v: int(v.version))
         if limit_to_runs and not any(v.run_id in run_models for v in versions):
             continue
         aliases = dict(getattr(registered, "aliases", None) or {})
         scans: dict[str, ModelScan | None] = {}
-        checkpoints: list[dict[str, Any]] = []
-        for version in sorted(versions, key=lambda v: int(v.version)):
-            run_model = run_models.get(version.run_id or "")
-            step, metrics = None, {}
-            if run_model:
-                # The version's logged model when the run has it, else the run's last checkpoint.
-                model_of = getattr(version, "model_id", None)
-                same = [c for c in run_model.checkpoints if model_of and c.model_id == model_of]
-                chosen = same[0] if same else run_model.checkpoints[-1]
-                step, metrics = chosen.step, chosen.metrics
-            names = sorted(a for a, v in aliases.items() if str(v) == str(version.version))
-            notes = f"version {version.version} of {name}" + (f"; aliases: {', '.join(names)}" if names else "")
-            scan = scans[f"v{version.version}"] = model_scan(conn, location(conn, name, version))
-            notes += "; loading runs code: " + (scan.describe() if scan else "scanned by the load code first")
-            checkpoints.append(
-                {
-                    "name": f"v{version.version}",
-                    "step": step,
-                    "metrics": metrics,
-                    "uri": f"models:/{name}/{version.version}",
-                    "date": iso(version.creation_timestamp),
-                    "notes": notes[:2000],
-                }
-            )
+        checkpoints = [_version(conn, name, version, aliases, run_models, scans) for version in versions]
         if not checkpoints:
             continue
         default = aliases.get("champion") or next(iter(aliases.values()), None)
@@ -96,3 +74,35 @@ def location(conn: Connection, name: str, version: Any) -> str | None:
         return str(conn.client.get_model_version_download_uri(name, version.version))
     except Exception:  # noqa: BLE001 - no location: not scanned here, the load code scans it
         return None
+
+
+def _version(
+    conn: Connection,
+    name: str,
+    version: Any,
+    aliases: dict[str, Any],
+    run_models: dict[str, RunModel],
+    scans: dict[str, ModelScan | None],
+) -> dict[str, Any]:
+    """One version of a registered model as a checkpoint: the step and metrics of the run's checkpoint
+    it came from (its logged model, else the run's last), its aliases and what loading it runs."""
+    run_model = run_models.get(version.run_id or "")
+    step, metrics = None, {}
+    if run_model:
+        # The version's logged model when the run has it, else the run's last checkpoint.
+        model_of = getattr(version, "model_id", None)
+        same = [c for c in run_model.checkpoints if model_of and c.model_id == model_of]
+        chosen = same[0] if same else run_model.checkpoints[-1]
+        step, metrics = chosen.step, chosen.metrics
+    names = sorted(a for a, v in aliases.items() if str(v) == str(version.version))
+    notes = f"version {version.version} of {name}" + (f"; aliases: {', '.join(names)}" if names else "")
+    scan = scans[f"v{version.version}"] = model_scan(conn, location(conn, name, version))
+    notes += "; loading runs code: " + (scan.describe() if scan else "scanned by the load code first")
+    return {
+        "name": f"v{version.version}",
+        "step": step,
+        "metrics": metrics,
+        "uri": f"models:/{name}/{version.version}",
+        "date": iso(version.creation_timestamp),
+        "notes": notes[:2000],
+    }
