@@ -152,6 +152,20 @@ def _best_row(model: str, points: list[tuple[Any, float, str, int]], rule: Goal,
     }
 
 
+def _shared_metrics(entries: list[Any]) -> list[str]:
+    """The metrics every model has: the models' headline metrics first, the rest by name; ZooError when none."""
+    per_model = [_model_metrics(e) for e in entries]
+    shared_set = set.intersection(*per_model) if per_model else set()
+    if not shared_set:
+        have = "; ".join(
+            f"{e.id}: {', '.join(sorted(m)[:6]) or 'no metrics'}" for e, m in zip(entries, per_model, strict=True)
+        )
+        raise ZooError(f"these models share no metric to compare ({have})")
+    headlines = [e.headline[0] for e in entries if e.headline and e.headline[0] in shared_set]
+    shared = list(dict.fromkeys(headlines)) + sorted(shared_set - set(headlines), key=str.lower)
+    return shared
+
+
 def comparison(zoo: Any, models: Sequence[str], metric: str | None = None, *, goal: Goal | None = None) -> Comparison:
     """Curves of one metric for several models of `zoo`, and each model's best checkpoint.
 
@@ -169,15 +183,7 @@ def comparison(zoo: Any, models: Sequence[str], metric: str | None = None, *, go
         raise ZooError(f"compare draws at most {MAX_MODELS} models at once; {len(ids)} were given")
     entries = [_resolve(zoo, i) for i in ids]
     entries = list({e.id: e for e in entries}.values())
-    per_model = [_model_metrics(e) for e in entries]
-    shared_set = set.intersection(*per_model) if per_model else set()
-    if not shared_set:
-        have = "; ".join(
-            f"{e.id}: {', '.join(sorted(m)[:6]) or 'no metrics'}" for e, m in zip(entries, per_model, strict=True)
-        )
-        raise ZooError(f"these models share no metric to compare ({have})")
-    headlines = [e.headline[0] for e in entries if e.headline and e.headline[0] in shared_set]
-    shared = list(dict.fromkeys(headlines)) + sorted(shared_set - set(headlines), key=str.lower)
+    shared = _shared_metrics(entries)
     chosen = _pick_metric(metric, shared, entries)
     if goal not in (None, "max", "min"):
         raise ZooError(f"goal must be 'max' or 'min', not {goal!r}")
@@ -198,19 +204,8 @@ def comparison(zoo: Any, models: Sequence[str], metric: str | None = None, *, go
         if best is not None:
             best_rows.append(best)
     curves = pd.DataFrame(rows, columns=["model", "checkpoint", axis, "value"])
-    table = pd.DataFrame(
-        best_rows,
-        columns=[
-            "model",
-            "best_checkpoint",
-            f"best_{axis}",
-            "best_value",
-            "last_checkpoint",
-            "last_value",
-            "checkpoints_after_best",
-            "rule",
-        ],
-    )
+    columns = ["model", "best_checkpoint", f"best_{axis}", "best_value", "last_checkpoint", "last_value"]
+    table = pd.DataFrame(best_rows, columns=[*columns, "checkpoints_after_best", "rule"])
     return Comparison(
         models=[e.id for e in entries],
         names={e.id: e.display_name for e in entries},
