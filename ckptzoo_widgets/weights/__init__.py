@@ -127,6 +127,24 @@ def compare_weights(
     return _attrs(WeightFrame(rows), result, a=f"{model_a.id}@{ckpt_a.name}", b=f"{model_b.id}@{ckpt_b.name}")
 
 
+def _rows(result: Result, located: list[Checkpoint], metric: str, against: str) -> list[tuple[Any, ...]]:
+    """(tensor, checkpoint, step, value, sampled) for each measured tensor of each checkpoint: the
+    statistic, or the change against the previous or the first checkpoint (none for the first)."""
+    rows = []
+    for info in result.tensors:
+        for index, c in enumerate(located):
+            if metric in STAT_METRICS:
+                s = result.stats.get((index, info.name))
+                if s is not None:
+                    rows.append((info.name, c.name, c.step, getattr(s, metric), s.sampled))
+            elif index:
+                ref = index - 1 if against == "previous" else 0
+                change = result.changes.get((ref, index, info.name))
+                if change is not None:
+                    rows.append((info.name, c.name, c.step, getattr(change, metric), change.sampled))
+    return rows
+
+
 def weight_changes(
     model: str,
     zoo: Any = None,
@@ -168,19 +186,8 @@ def weight_changes(
     else:
         pairs = []
     result = measure(located, pairs, tensors=tensors, budget=budget, progress=progress)
-    rows = []
     names = [c.name for c in located]
-    for info in result.tensors:
-        for index, c in enumerate(located):
-            if metric in STAT_METRICS:
-                s = result.stats.get((index, info.name))
-                if s is not None:
-                    rows.append((info.name, c.name, c.step, getattr(s, metric), s.sampled))
-            elif index:
-                ref = index - 1 if against == "previous" else 0
-                change = result.changes.get((ref, index, info.name))
-                if change is not None:
-                    rows.append((info.name, c.name, c.step, getattr(change, metric), change.sampled))
+    rows = _rows(result, located, metric, against)
     frame = WeightFrame(pd.DataFrame(rows, columns=["tensor", "checkpoint", "step", "value", "sampled"]))
     frame["tensor"] = pd.Categorical(frame["tensor"], categories=[t.name for t in result.tensors], ordered=True)
     frame["checkpoint"] = pd.Categorical(frame["checkpoint"], categories=names, ordered=True)
