@@ -20,7 +20,7 @@ from .._folder import Budget, Folder, FolderReadError
 from ..base import checkpoint_data
 from ..modelcard import Card, read_card
 from . import lightning, lmeval, trainer
-from .state import Run, order
+from .state import Ckpt, Run, order
 from .walk import Scanner
 
 MAX_CARD = 1 << 20  # a model card (the index keeps at most 200,000 characters of it)
@@ -130,19 +130,8 @@ class RunsReader:
         return card
 
     def entry(self, run: Run, model_id: str, cards: dict[Path, Path], scanner: Scanner) -> dict[str, Any]:
-        final = run.checkpoints.get("final")
-        if "trainer" in run.kinds and final is not None and final.step is None:
-            # A Trainer run's top-level weights: saved at the end of training.
-            steps = [c.step for c in run.checkpoints.values() if c.step is not None]
-            final.step = run.global_step if run.global_step is not None else max(steps, default=None)
-        checkpoints = sorted(run.checkpoints.values(), key=order)
-        for checkpoint in checkpoints:
-            history, epoch = trainer.history_metrics(run.history, checkpoint.step)
-            if run.lightning_rows:
-                history.update(lightning.checkpoint_metrics(run.lightning_rows, checkpoint))
-            checkpoint.metrics = {**history, **checkpoint.metrics}
-            if checkpoint.epoch is None and epoch is not None:
-                checkpoint.epoch = epoch
+        """The index entry of one training run: its checkpoints with their metrics, metadata, the card."""
+        checkpoints = _with_history(run)
         data: dict[str, Any] = {}
         # metrics + curves from the run's TensorBoard event files, read through the folder (local or object storage)
         tensorboard.attach_scalars(scanner.folder, run.folder, scanner.event_files, checkpoints, data, scanner.report)
@@ -216,3 +205,22 @@ class RunsReader:
             if card.body:
                 data["description"] = card.body
         return {k: v for k, v in data.items() if v is not None}
+
+
+def _with_history(run: Run) -> list[Ckpt]:
+    """The run's checkpoints in training order, each with the metrics and epoch its logs give at its step
+    (a Trainer run's top-level weights placed at the last step)."""
+    final = run.checkpoints.get("final")
+    if "trainer" in run.kinds and final is not None and final.step is None:
+        # A Trainer run's top-level weights: saved at the end of training.
+        steps = [c.step for c in run.checkpoints.values() if c.step is not None]
+        final.step = run.global_step if run.global_step is not None else max(steps, default=None)
+    checkpoints = sorted(run.checkpoints.values(), key=order)
+    for checkpoint in checkpoints:
+        history, epoch = trainer.history_metrics(run.history, checkpoint.step)
+        if run.lightning_rows:
+            history.update(lightning.checkpoint_metrics(run.lightning_rows, checkpoint))
+        checkpoint.metrics = {**history, **checkpoint.metrics}
+        if checkpoint.epoch is None and epoch is not None:
+            checkpoint.epoch = epoch
+    return checkpoints
