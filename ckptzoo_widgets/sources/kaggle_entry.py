@@ -158,14 +158,14 @@ class _Instances:
             self.usage.append(f"### {framework} / {variation}\n\n{overview}\n\n{how}".strip())
 
 
-def model_data(
-    item: dict[str, Any], versions: dict[tuple[str, str], list[int]] | None, origin: str, problems: Problems
-) -> dict[str, Any] | None:
-    """A Kaggle model (`ApiModel`) -> an entry; `versions`: every version of each (framework, variation),
-    else the latest version of each instance only (a page of a listing)."""
-    owner, slug = _slug_pair(item)
-    model_id = f"{owner}/{slug}"
-    safety.check_model_id(model_id)  # a ValueError: this model's problem
+def _instances(
+    item: dict[str, Any],
+    model_id: str,
+    versions: dict[tuple[str, str], list[int]] | None,
+    origin: str,
+    problems: Problems,
+) -> _Instances:
+    """The model's framework instances whose framework and variation make a checkpoint name (others reported)."""
     found = _Instances()
     for instance in instances_of(item):
         framework = framework_name(instance.get("framework"))
@@ -179,6 +179,18 @@ def model_data(
             problems.add(Problem(origin, model_id, "instances", f"{error}; instance left out"))
             continue
         found.add(model_id, instance, framework, variation, (versions or {}).get((framework, variation)))
+    return found
+
+
+def model_data(
+    item: dict[str, Any], versions: dict[tuple[str, str], list[int]] | None, origin: str, problems: Problems
+) -> dict[str, Any] | None:
+    """A Kaggle model (`ApiModel`) -> an entry; `versions`: every version of each (framework, variation),
+    else the latest version of each instance only (a page of a listing)."""
+    owner, slug = _slug_pair(item)
+    model_id = f"{owner}/{slug}"
+    safety.check_model_id(model_id)  # a ValueError: this model's problem
+    found = _instances(item, model_id, versions, origin, problems)
     checkpoints, frameworks, licences = found.checkpoints, found.frameworks, found.licences
     if not checkpoints:
         problems.add(Problem(origin, model_id, "instances", "no framework instance with a version; model left out"))
