@@ -216,11 +216,10 @@ def model_data(
     data["headline_metric"] = card.headline_metric or ("downloads" if "downloads" in metrics else None)
     checkpoints = _checkpoints(item, repo, base, data.get("library"), refs_checkpoints, problems, origin)
     data["checkpoints"] = checkpoints
-    stages = len(checkpoints)
     data["description"] = description or (
         f"# {repo}\n\nHugging Face Hub repository `{repo}`"
         + (f" by {item['author']}" if isinstance(item.get("author"), str) else "")
-        + (f"; {stages} branches as training-stage checkpoints" if stages > 1 else "")
+        + (f"; {len(checkpoints)} branches as training-stage checkpoints" if len(checkpoints) > 1 else "")
         + ".\n"
     )
     return {k: v for k, v in data.items() if v not in (None, [], "")} | {"checkpoints": checkpoints}, problems
