@@ -106,7 +106,7 @@ def hash_prefix(model: ModelEntry, file: FileEntry) -> str | None:
     """The sha256 prefix a file's name promises, for libraries that name files torch.hub's way."""
     if model.library not in HASH_NAMED or file.sha256 is not None:
         return None
-    from .fetch.api import hash_prefix_of_name
+    from ..fetch.api import hash_prefix_of_name
 
     return hash_prefix_of_name(model.locate(file))
 
