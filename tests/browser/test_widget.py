@@ -403,11 +403,24 @@ def test_sources_that_fail_show_an_error_box(lab_server, page, recorder):
     assert "/no/such/zoo/index.json" in texts[0]
     assert "index.json" in texts[1]
     assert all("Traceback" not in t for t in texts)
-    # the widget keeps working: typing still answers (with no models)
-    tid(page, "cz-search").first.click()
-    tid(page, "cz-search").first.press_sequentially("x", delay=30)
-    page.wait_for_timeout(600)
-    assert tid(page, "cz-card").count() == 0
+    # nothing is open, so there is nothing to search: the box is disabled, not silently empty
+    assert tid(page, "cz-search").first.is_disabled()
+    # the widget keeps working: pointed at a source that opens, the error goes and search works
+    page.evaluate(
+        """() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel
+            .requestExecute({code: "bad.use_source('builtin')"}).done"""
+    )
+    first = page.locator(".jp-OutputArea-output").filter(has=tid(page, "cz-search")).first
+    tid(first, "cz-card").first.wait_for(state="visible")
+    assert tid(first, "cz-error").first.is_hidden()
+    tid(first, "cz-search").first.click()
+    tid(first, "cz-search").first.press_sequentially("cnn", delay=30)
+    page.wait_for_function(
+        """() => {
+            const cards = [...document.querySelectorAll('[data-testid="cz-card"]')];
+            return cards.length === 1 && cards[0].textContent.includes('digits-cnn');
+        }"""
+    )
     assert not own_errors(page)
 
 
