@@ -19,6 +19,7 @@ import pytest
 pytest.importorskip("huggingface_hub")
 
 from fixtures.generated_hub import BULK, GeneratedHub, commit_of  # noqa: E402
+from fixtures.hub_session import fresh_session  # noqa: E402
 
 import ckptzoo_widgets as cz  # noqa: E402
 from ckptzoo_widgets.cli import main  # noqa: E402
@@ -37,20 +38,7 @@ def fake_hub():
 @pytest.fixture
 def hub(fake_hub, tmp_path, monkeypatch):
     """The module's fake Hub with a fresh cache, no failures, no delay, counts reset."""
-    monkeypatch.setenv("HF_ENDPOINT", fake_hub.url)
-    monkeypatch.setenv("CKPTZOO_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.setenv("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
-    for name in ("CKPTZOO_OFFLINE", "HF_HUB_OFFLINE", "HF_TOKEN", "CKPTZOO_HUB_FRESH", "CKPTZOO_HUB_TIMEOUT"):
-        monkeypatch.delenv(name, raising=False)
-    fake_hub.fail.clear()
-    fake_hub.delay = 0.0
-    fake_hub.reset_counts()
-    hub_client._Limits.blocked_until.clear()
-    yield fake_hub
-    fake_hub.fail.clear()
-    fake_hub.delay = 0.0
-    hub_client._Limits.blocked_until.clear()
+    yield from fresh_session(fake_hub, tmp_path, monkeypatch)
 
 
 def list_requests(hub: GeneratedHub) -> list[str]:
